@@ -1,0 +1,74 @@
+# mplm-lab top-level Makefile.
+#
+# Each component has a fragment, COMPONENT/module.mk, that adds its
+# libraries, programs and tests to the variables below. Objects go under
+# $(B): build/ for normal builds, build/san/ for the sanitizer builds that
+# `make test` uses.
+#
+#   make          build everything (optimised)
+#   make test     build with ASan+UBSan and run every test
+#   make bench    the benchmarks of every issue, figures printed side by side
+#   make demo     the main job: reproduce the paper on the simulator
+#   make fuzz     libFuzzer targets (clang)
+
+CC      ?= cc
+SAN     ?= 0
+ifeq ($(SAN),1)
+B       := build/san
+OPT     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+B       := build
+OPT     := -O2 -g
+endif
+CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT)
+CPPFLAGS := -Implm-core -Iworkloads -Isimulator -Iexperiments -Ikvmlite
+
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+CPPFLAGS += -DMPLM_GIT_COMMIT=\"$(GIT_COMMIT)\"
+
+# Filled in by the fragments.
+LIBS :=
+PROGRAMS :=
+TESTS :=
+BENCHES :=
+
+all: programs
+
+include mplm-core/module.mk
+include workloads/module.mk
+include simulator/module.mk
+include experiments/module.mk
+include kvmlite/module.mk
+
+programs: $(PROGRAMS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Tests always run in the sanitizer build.
+ifeq ($(SAN),1)
+test-bins: $(TESTS) $(PROGRAMS)
+else
+test-bins:
+	+$(MAKE) SAN=1 test-bins
+endif
+
+test:
+	./scripts/install-deps.sh
+	+$(MAKE) SAN=1 test-bins
+	./scripts/run-tests.sh build/san
+
+bench: programs $(BENCHES)
+	./scripts/run-bench.sh $(B)
+
+demo: programs
+	./scripts/demo.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all programs test test-bins bench demo clean fuzz

@@ -1,0 +1,1 @@
+# experiments: see experiments/README.md

@@ -1,0 +1,1 @@
+# kvmlite: see kvmlite/README.md

@@ -1,0 +1,190 @@
+/*
+ * mplm.h - the public interface of mplm-core.
+ *
+ * mplm-core holds the migration algorithms (pre-copy as QEMU 2.9 does it,
+ * MPLM as qemu-mplm does it, and stop-and-copy) and nothing else: no I/O,
+ * no clock, no global state. A back end (the simulator, kvmlite) supplies
+ * time, the dirty log and the wire through struct mplm_backend, so the same
+ * code runs under a virtual clock and a real one.
+ */
+#ifndef MPLM_H
+#define MPLM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPLM_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Bitmaps: one bit per guest page, bit i in word i/64 at bit i%64 -- the
+ * layout of KVM's dirty log, so a back end can OR a log in word by word. */
+
+typedef struct mplm_bitmap mplm_bitmap;
+
+mplm_bitmap *mplm_bitmap_new(uint64_t nbits); /* all clear; NULL on ENOMEM */
+void mplm_bitmap_free(mplm_bitmap *b);
+uint64_t mplm_bitmap_nbits(const mplm_bitmap *b);
+uint64_t mplm_bitmap_nwords(const mplm_bitmap *b);
+uint64_t *mplm_bitmap_words(mplm_bitmap *b);
+const uint64_t *mplm_bitmap_cwords(const mplm_bitmap *b);
+
+void mplm_bitmap_set(mplm_bitmap *b, uint64_t i);
+void mplm_bitmap_clear(mplm_bitmap *b, uint64_t i);
+bool mplm_bitmap_test(const mplm_bitmap *b, uint64_t i);
+bool mplm_bitmap_test_and_set(mplm_bitmap *b, uint64_t i);  /* old value */
+void mplm_bitmap_set_range(mplm_bitmap *b, uint64_t first, uint64_t last);
+void mplm_bitmap_fill(mplm_bitmap *b);
+void mplm_bitmap_zero(mplm_bitmap *b);
+uint64_t mplm_bitmap_count(const mplm_bitmap *b);
+/* Index of the first set bit >= from, or nbits if there is none. */
+uint64_t mplm_bitmap_find_next_set(const mplm_bitmap *b, uint64_t from);
+/* dst |= src; both of the same size. */
+void mplm_bitmap_or(mplm_bitmap *dst, const mplm_bitmap *src);
+
+/* ------------------------------------------------------------------ */
+/* Parameters, named after QEMU's migrate-set-parameters and qemu-mplm's
+ * set-mplm-migration. */
+
+enum mplm_algorithm {
+	MPLM_ALG_PRECOPY,  /* QEMU 2.9 pre-copy */
+	MPLM_ALG_MPLM,     /* memory-bounded pre-copy */
+	MPLM_ALG_STOPCOPY, /* non-live: pause, copy everything, resume */
+};
+
+struct mplm_params {
+	enum mplm_algorithm algorithm;
+	double downtime_limit;   /* seconds (QEMU: downtime-limit, in ms) */
+	double max_bandwidth;    /* bytes/s; 0 = unlimited (link speed) */
+	unsigned max_iterations; /* pre-copy: stop-and-copy after this many
+	                          * dirty syncs; 0 = no limit */
+	bool measured_bandwidth; /* threshold uses the rate measured over the
+	                          * last 100 ms, not max_bandwidth */
+	/* MPLM (set-mplm-migration) */
+	double intervaltime;     /* seconds per epoch */
+	unsigned dirtypercents;  /* 0..100: slots of 100 given to D */
+	bool firstnondirty;      /* epoch 0 sends only non-dirty pages */
+	bool relaxlivemig;       /* D slots may send never-sent pages until the
+	                          * D cursor's first pass is done */
+	double max_total_time;   /* seconds; 0 = no cap. Past it the run ends
+	                          * as not converged. */
+};
+
+/* QEMU 2.9 and qemu-mplm defaults (max_bandwidth: 1 Gbps, the paper's). */
+void mplm_params_default(struct mplm_params *p);
+const char *mplm_algorithm_name(enum mplm_algorithm a);
+int mplm_algorithm_parse(const char *s, enum mplm_algorithm *out);
+/* NULL if the parameters are consistent, else a static message. */
+const char *mplm_params_check(const struct mplm_params *p);
+
+/* ------------------------------------------------------------------ */
+/* The back end. Every callback returns 0 on success and -1 on failure
+ * (after which the migration fails and the source guest keeps running). */
+
+struct mplm_page_sent {
+	uint32_t wire_bytes; /* bytes this page took on the wire */
+	bool zero;           /* sent as a zero-page marker */
+};
+
+struct mplm_backend {
+	void *ctx;
+	/* Seconds on the back end's clock (virtual or monotonic real). */
+	double (*now)(void *ctx);
+	/* Rate limit for the wire, bytes/s; 0 = unlimited. Called at start and
+	 * whenever max-bandwidth changes. */
+	void (*set_max_bandwidth)(void *ctx, double bytes_per_s);
+	/* Start dirty logging (first call) or read and clear the dirty log:
+	 * set in `dirty` every page written since the previous call. Must not
+	 * clear bits already set in `dirty`. */
+	int (*sync_dirty_log)(void *ctx, mplm_bitmap *dirty);
+	/* Send the current content of one page. */
+	int (*send_page)(void *ctx, uint64_t page, struct mplm_page_sent *out);
+	/* Pause the source guest for good: downtime starts. */
+	int (*stop_guest)(void *ctx);
+	/* Send vCPU and device state; *wire_bytes receives its size. */
+	int (*send_state)(void *ctx, uint64_t *wire_bytes);
+	/* Everything is sent: the destination resumes. Downtime ends. */
+	int (*start_destination)(void *ctx);
+	/* Optional (may be NULL): called once per engine step (every few
+	 * hundred pages and at every sync), for scheduled operator events
+	 * and cancellation checks. */
+	void (*poll)(void *ctx);
+};
+
+/* ------------------------------------------------------------------ */
+/* A migration. */
+
+typedef struct mplm_migration mplm_migration;
+
+enum mplm_status {
+	MPLM_STATUS_SETUP,
+	MPLM_STATUS_ACTIVE,
+	MPLM_STATUS_COMPLETED,
+	MPLM_STATUS_FAILED,
+	MPLM_STATUS_CANCELLED,
+	MPLM_STATUS_NOT_CONVERGED, /* hit max_total_time while still live */
+};
+const char *mplm_status_name(enum mplm_status s); /* QEMU's words */
+
+/* One record per dirty log sync (qemu-mplm's per-sync report). */
+struct mplm_sync_record {
+	unsigned index;         /* 0 = sync at setup */
+	double time;            /* seconds since migration start */
+	double interval;        /* achieved time since the previous sync */
+	uint64_t dirtied;       /* pages newly reported dirty by this sync */
+	uint64_t d_size;        /* |D| after the sync (pre-copy: marked pages) */
+	uint64_t nd_size;       /* |ND| after the sync (pre-copy: 0) */
+	uint64_t sent_d;        /* pages sent from D since the previous sync */
+	uint64_t sent_nd;       /* pages sent from ND since the previous sync */
+	uint64_t slots_nd;      /* batch slots that went to ND since then */
+	uint64_t slots_total;   /* batch slots used since then */
+	uint64_t bytes;         /* wire bytes since the previous sync */
+	bool final;             /* the sync inside the downtime */
+};
+
+/* QEMU's info migrate / query-migrate fields, plus mplm-lab's own. */
+struct mplm_stats {
+	enum mplm_status status;
+	double total_time;     /* s, start to destination resume */
+	double downtime;       /* s, last pause to destination resume */
+	double setup_time;     /* s, start to end of sync 0 */
+	double live_time;      /* total_time - downtime */
+	uint64_t transferred;  /* wire bytes */
+	uint64_t remaining;    /* bytes still to send (marked pages x P) */
+	uint64_t total;        /* guest RAM bytes */
+	uint64_t duplicate;    /* zero pages sent as markers */
+	uint64_t normal;       /* full pages sent */
+	uint64_t normal_bytes; /* normal x page size */
+	uint64_t dirty_sync_count;
+	double mbps;           /* throughput, megabits/s (QEMU's "mbps") */
+	uint64_t pages_sent;   /* normal + duplicate */
+	uint64_t state_bytes;  /* vCPU/device state on the wire */
+	uint64_t downtime_pages; /* pages sent while paused */
+	uint64_t metadata_bytes; /* the engine's own memory (bitmaps) */
+	const char *error;     /* why, when status is FAILED */
+};
+
+mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
+				   const struct mplm_params *params,
+				   const struct mplm_backend *backend);
+void mplm_migration_free(mplm_migration *m);
+
+/* Run the whole migration to an end state. Returns 0 if it completed (or
+ * was reported not converged), -1 if it failed or was cancelled. */
+int mplm_migration_run(mplm_migration *m);
+
+/* Operator events; safe to call from another thread or from poll(). */
+void mplm_migration_extend_live(mplm_migration *m); /* set-mplm-extend-live */
+void mplm_migration_end_live(mplm_migration *m);    /* set-mplm-end-live */
+void mplm_migration_cancel(mplm_migration *m);      /* migrate_cancel */
+/* migrate-set-parameters while running: downtime-limit, max-bandwidth. */
+void mplm_migration_set_downtime_limit(mplm_migration *m, double seconds);
+void mplm_migration_set_max_bandwidth(mplm_migration *m, double bytes_per_s);
+
+/* A consistent snapshot (callable while running, from another thread). */
+void mplm_migration_stats(const mplm_migration *m, struct mplm_stats *out);
+/* Per-sync records; valid until the migration is freed. Read after run. */
+const struct mplm_sync_record *mplm_migration_syncs(const mplm_migration *m,
+						    size_t *count);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * sim.h - the trace-replay simulator as a library (mplm-sim is its CLI,
+ * mplm-exp runs it for every point of a sweep).
+ *
+ * The simulator is an mplm-core back end with a virtual clock: a link of
+ * a given bandwidth carries each page in (page size + header) / bandwidth
+ * seconds, the guest's writes come from a trace_source, and the guest's
+ * clock stops while it is paused (dirty log syncs, downtime).
+ */
+#ifndef MPLM_SIM_H
+#define MPLM_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mplm.h"
+
+enum sim_at_end { SIM_END_IDLE, SIM_END_LOOP };
+
+struct sim_config {
+	const char *trace_path;    /* a trace file, or */
+	const char *workload_spec; /* a generator spec (gen.h) */
+	uint64_t vm_bytes;         /* 0: the trace's size */
+	bool untraced_nonzero;     /* pages beyond the trace: static data */
+	double link_bandwidth;     /* bytes/s */
+	uint32_t header_bytes;     /* per page on the wire */
+	uint64_t state_bytes;      /* vCPU + device state */
+	double sync_fixed;         /* s per dirty log sync */
+	double sync_per_page;      /* s per dirty page reported */
+	double start_at;           /* s into the trace */
+	enum sim_at_end at_end;
+	double extend_live_at;     /* s after start; < 0 never */
+	double end_live_at;        /* s after start; < 0 never */
+	bool verify;               /* track page versions, check at resume */
+	struct mplm_params params; /* max_total_time is the not-converged cap */
+};
+
+void sim_config_default(struct sim_config *c);
+
+struct sim_result {
+	struct mplm_stats stats;
+	struct mplm_sync_record *syncs;
+	size_t nsyncs;
+	uint64_t vm_pages;
+	uint64_t touched_pages;   /* distinct pages written during migration */
+	double trace_rate;        /* mean pages/s written while migrating */
+	bool verified;            /* the invariant was checked ... */
+	uint64_t mismatches;      /* ... and this many pages differed */
+	uint64_t first_mismatch;
+	double wall_seconds;
+	char error[512];          /* set when sim_run returns -1 */
+};
+
+/* Run one simulated migration. Returns 0 when the migration reached an end
+ * state (completed or not converged), -1 on bad input or failure. */
+int sim_run(const struct sim_config *cfg, struct sim_result *res);
+void sim_result_free(struct sim_result *res);
+
+#endif

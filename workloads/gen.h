@@ -1,0 +1,26 @@
+/*
+ * gen.h - synthetic dirty-page workloads.
+ *
+ * A generator is a trace_source that makes its intervals on the fly from a
+ * seed, so `mplm-sim --workload SPEC` needs no trace on disk and
+ * `mplm-workload` writes the same intervals as a format-1 trace. Same spec
+ * (seed included), same intervals, bit for bit.
+ *
+ * SPEC is PATTERN[,key=value]... e.g.
+ *   uniform,memory=8G,wss=8G,rate=200000,duration=1000,seed=1
+ * Patterns: uniform, sequential, hotspot, stencil. Keys: memory (bytes,
+ * units K M G), pages (instead of memory), wss (working set bytes),
+ * rate (distinct pages written per second), duration (s), interval (ms,
+ * default 100), seed, page-size, and per pattern: hotspot `hot` (fraction
+ * of the working set that is hot) and `skew` (fraction of writes that go
+ * to it); stencil `arrays` (number of arrays swept in turn).
+ */
+#ifndef MPLM_GEN_H
+#define MPLM_GEN_H
+
+#include "trace.h"
+
+/* NULL on a bad spec, with "workload SPEC: what is wrong" in err. */
+trace_source *gen_open(const char *spec, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1 @@
+# workloads: see workloads/README.md

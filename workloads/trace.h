@@ -1,0 +1,81 @@
+/*
+ * trace.h - dirty-page traces (format 1, see ../shared/docs/trace-format.md).
+ *
+ * A trace_source is a stream of intervals, read from a file (plain or
+ * gzip) or made on the fly by a workload generator (gen.h). Sources never
+ * hold more than a few bitmaps: intervals are streamed, not loaded.
+ */
+#ifndef MPLM_TRACE_H
+#define MPLM_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mplm.h"
+
+#define TRACE_NO_END UINT64_MAX
+
+struct trace_info {
+	uint32_t page_size;   /* bytes, a power of two */
+	uint64_t pages;       /* N: page numbers are 0..N-1 */
+	uint64_t interval_us; /* nominal interval */
+	char workload[128];   /* "" if absent */
+	char origin[256];     /* "" if absent */
+};
+
+typedef struct trace_source trace_source;
+
+/* Open a trace file (gzip when the name ends in .gz) and read its header
+ * and `p` lines. On error returns NULL and writes "FILE:LINE: what is
+ * wrong" into err. */
+trace_source *trace_open(const char *path, char *err, size_t errlen);
+
+const struct trace_info *trace_source_info(const trace_source *s);
+/* Pages non-zero at the start of the trace; NULL means every page. */
+const mplm_bitmap *trace_source_initial(const trace_source *s);
+
+/* Read the next interval: set in `pages` (which must have info->pages
+ * bits; bits already set are kept) every page written during it, store
+ * the interval's end time in *t_end_us and the number of distinct pages in
+ * *count. Returns 1 for an interval, 0 at the end of the workload (then
+ * *t_end_us is the end time: the `e` line, or the last `d` time) and -1
+ * on error (see trace_source_error). */
+int trace_source_next(trace_source *s, mplm_bitmap *pages,
+		      uint64_t *t_end_us, uint64_t *count);
+/* Go back to the first interval (for traces replayed in a loop). */
+int trace_source_rewind(trace_source *s);
+/* The last error, "FILE:LINE: what is wrong"; "" if none. */
+const char *trace_source_error(const trace_source *s);
+void trace_source_close(trace_source *s);
+
+/* For implementations of sources other than files (generators). */
+struct trace_source_ops {
+	int (*next)(void *impl, mplm_bitmap *pages, uint64_t *t_end_us,
+		    uint64_t *count, char *err, size_t errlen);
+	int (*rewind)(void *impl, char *err, size_t errlen);
+	void (*close)(void *impl);
+};
+/* Takes ownership of impl and of initial (which may be NULL). */
+trace_source *trace_source_new(const struct trace_source_ops *ops, void *impl,
+			       const struct trace_info *info,
+			       mplm_bitmap *initial);
+
+/* Writing. A path ending in .gz is written gzip-compressed; "-" is stdout. */
+typedef struct trace_writer trace_writer;
+
+trace_writer *trace_writer_open(const char *path, const struct trace_info *info,
+				char *err, size_t errlen);
+/* Write the `p` line(s); omit the call to say "every page non-zero". */
+int trace_writer_initial(trace_writer *w, const mplm_bitmap *nonzero);
+/* One `d` line: the pages set in `pages`, interval ending at t_end_us. */
+int trace_writer_interval(trace_writer *w, uint64_t t_end_us,
+			  const mplm_bitmap *pages);
+/* Write the `e` line unless end_us is TRACE_NO_END, flush and close.
+ * Returns 0, or -1 if anything failed since open (err gets the reason). */
+int trace_writer_close(trace_writer *w, uint64_t end_us, char *err,
+		       size_t errlen);
+/* Copy a whole source into a writer (header already written by open). */
+int trace_copy(trace_source *src, trace_writer *w, char *err, size_t errlen);
+
+#endif
