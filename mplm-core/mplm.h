@@ -105,6 +105,14 @@ struct mplm_backend {
 	int (*send_state)(void *ctx, uint64_t *wire_bytes);
 	/* Everything is sent: the destination resumes. Downtime ends. */
 	int (*start_destination)(void *ctx);
+	/* Optional (may be NULL): the migration failed or was cancelled after
+	 * stop_guest: run the source guest again. */
+	int (*resume_source)(void *ctx);
+	/* Optional (may be NULL): nothing is left to send for now (MPLM with
+	 * extend-live and an empty dirty set): let the guest run for this many
+	 * seconds (a real back end sleeps, a simulated one advances its
+	 * clock). Without it the engine syncs again at once. */
+	void (*wait)(void *ctx, double seconds);
 	/* Optional (may be NULL): called once per engine step (every few
 	 * hundred pages and at every sync), for scheduled operator events
 	 * and cancellation checks. */
