@@ -59,7 +59,8 @@ struct mplm_params {
 	unsigned max_iterations; /* pre-copy: stop-and-copy after this many
 	                          * dirty syncs; 0 = no limit */
 	bool measured_bandwidth; /* threshold uses the rate measured over the
-	                          * last 100 ms, not max_bandwidth */
+	                          * last 100 ms, not max_bandwidth (always so
+	                          * when max_bandwidth is 0) */
 	/* MPLM (set-mplm-migration) */
 	double intervaltime;     /* seconds per epoch */
 	unsigned dirtypercents;  /* 0..100: slots of 100 given to D */
@@ -190,7 +191,7 @@ void mplm_migration_set_downtime_limit(mplm_migration *m, double seconds);
 void mplm_migration_set_max_bandwidth(mplm_migration *m, double bytes_per_s);
 
 /* A consistent snapshot (callable while running, from another thread). */
-void mplm_migration_stats(const mplm_migration *m, struct mplm_stats *out);
+void mplm_migration_stats(mplm_migration *m, struct mplm_stats *out);
 /* Per-sync records; valid until the migration is freed. Read after run. */
 const struct mplm_sync_record *mplm_migration_syncs(const mplm_migration *m,
 						    size_t *count);

@@ -1,0 +1,329 @@
+/*
+ * engine.c - runs one migration: setup, a live stage chosen by the
+ * algorithm, then the stop-and-copy downtime. The live stages themselves
+ * are in precopy.c and mplm_live.c; everything they share is here.
+ */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
+				   const struct mplm_params *params,
+				   const struct mplm_backend *backend)
+{
+	if (pages == 0 || page_size == 0 || mplm_params_check(params))
+		return NULL;
+	if (!backend->now || !backend->sync_dirty_log || !backend->send_page ||
+	    !backend->stop_guest || !backend->send_state ||
+	    !backend->start_destination)
+		return NULL;
+
+	mplm_migration *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->pages = pages;
+	m->page_size = page_size;
+	m->params = *params;
+	m->be = *backend;
+	m->new_downtime_limit = m->new_max_bandwidth = -1;
+	atomic_init(&m->extend_live, false);
+	atomic_init(&m->end_live, false);
+	atomic_init(&m->cancel, false);
+	pthread_mutex_init(&m->lock, NULL);
+
+	/* MPLM starts with every page non-dirty and never sent; pre-copy
+	 * and stop-and-copy start with every page marked to send. */
+	bool mplm = params->algorithm == MPLM_ALG_MPLM;
+	m->log = mplm_bitmap_new(pages);
+	if (!m->log || pageset_init(&m->nd, pages, mplm) < 0 ||
+	    pageset_init(&m->d, pages, !mplm) < 0) {
+		mplm_migration_free(m);
+		return NULL;
+	}
+	m->st.total = pages * (uint64_t)page_size;
+	m->st.metadata_bytes = 3 * mplm_bitmap_nwords(m->log) * sizeof(uint64_t);
+	m->published = m->st;
+	return m;
+}
+
+void mplm_migration_free(mplm_migration *m)
+{
+	if (!m)
+		return;
+	pageset_destroy(&m->nd);
+	pageset_destroy(&m->d);
+	mplm_bitmap_free(m->log);
+	free(m->syncs);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+double engine_bandwidth(const struct mplm_migration *m)
+{
+	if (m->params.measured_bandwidth || m->params.max_bandwidth <= 0)
+		return m->bw_est;
+	return m->params.max_bandwidth;
+}
+
+int engine_send(struct mplm_migration *m, struct pageset *from, uint64_t page)
+{
+	struct mplm_page_sent ps = { 0, false };
+
+	pageset_remove(from, page);
+	if (m->be.send_page(m->be.ctx, page, &ps) < 0) {
+		m->st.error = "sending a page failed";
+		return -1;
+	}
+	m->st.transferred += ps.wire_bytes;
+	m->cur.bytes += ps.wire_bytes;
+	m->win_bytes += ps.wire_bytes;
+	if (ps.zero)
+		m->st.duplicate++;
+	else
+		m->st.normal++;
+	if (from == &m->nd)
+		m->cur.sent_nd++;
+	else
+		m->cur.sent_d++;
+	return 0;
+}
+
+static int record_sync(struct mplm_migration *m)
+{
+	if (m->nsyncs == m->syncs_cap) {
+		size_t cap = m->syncs_cap ? 2 * m->syncs_cap : 64;
+		struct mplm_sync_record *s = realloc(m->syncs, cap * sizeof(*s));
+		if (!s) {
+			m->st.error = "out of memory for sync records";
+			return -1;
+		}
+		m->syncs = s;
+		m->syncs_cap = cap;
+		m->st.metadata_bytes += (cap - m->nsyncs) * sizeof(*s);
+	}
+	m->syncs[m->nsyncs++] = m->cur;
+	memset(&m->cur, 0, sizeof(m->cur));
+	return 0;
+}
+
+int engine_sync(struct mplm_migration *m, enum sync_kind kind)
+{
+	mplm_bitmap_zero(m->log);
+	if (m->be.sync_dirty_log(m->be.ctx, m->log) < 0) {
+		m->st.error = "reading the dirty log failed";
+		return -1;
+	}
+	double now = m->be.now(m->be.ctx);
+
+	/* Sync 0 only starts dirty logging: every page is already queued,
+	 * and what the log says about the time before it does not matter. */
+	if (kind != SYNC_SETUP) {
+		m->cur.dirtied = mplm_bitmap_count(m->log);
+		pageset_merge_moving(&m->d, &m->nd, m->log);
+	}
+	m->cur.index = (unsigned)m->nsyncs;
+	m->cur.time = now - m->t_start;
+	m->cur.interval = now - m->t_last_sync;
+	m->cur.d_size = m->d.count;
+	m->cur.nd_size = m->nd.count;
+	m->cur.final = kind == SYNC_FINAL;
+	m->t_last_sync = now;
+	m->st.dirty_sync_count++;
+	return record_sync(m);
+}
+
+static void publish(struct mplm_migration *m, double now)
+{
+	if (m->st.status == MPLM_STATUS_ACTIVE || m->st.status == MPLM_STATUS_SETUP)
+		m->st.total_time = now - m->t_start;
+	m->st.remaining = engine_pending(m);
+	m->st.pages_sent = m->st.normal + m->st.duplicate;
+	m->st.normal_bytes = m->st.normal * (uint64_t)m->page_size;
+	pthread_mutex_lock(&m->lock);
+	m->published = m->st;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void apply_parameter_changes(struct mplm_migration *m)
+{
+	pthread_mutex_lock(&m->lock);
+	double dl = m->new_downtime_limit, bw = m->new_max_bandwidth;
+	m->new_downtime_limit = m->new_max_bandwidth = -1;
+	pthread_mutex_unlock(&m->lock);
+	if (dl >= 0)
+		m->params.downtime_limit = dl;
+	if (bw >= 0) {
+		m->params.max_bandwidth = bw;
+		if (m->be.set_max_bandwidth)
+			m->be.set_max_bandwidth(m->be.ctx, bw);
+	}
+}
+
+enum live_end engine_step(struct mplm_migration *m)
+{
+	if (m->be.poll)
+		m->be.poll(m->be.ctx);
+	if (atomic_load(&m->cancel)) {
+		m->st.status = MPLM_STATUS_CANCELLED;
+		m->st.error = "cancelled";
+		return LIVE_FAILED;
+	}
+	apply_parameter_changes(m);
+
+	double now = m->be.now(m->be.ctx);
+	if (now - m->win_start >= BANDWIDTH_WINDOW) {
+		m->bw_est = (double)m->win_bytes / (now - m->win_start);
+		m->win_start = now;
+		m->win_bytes = 0;
+	}
+	publish(m, now);
+	if (!m->stopped && m->params.max_total_time > 0 &&
+	    now - m->t_start >= m->params.max_total_time)
+		return LIVE_GIVE_UP;
+	return LIVE_CONTINUE;
+}
+
+/* Send every page of a set, in address order. */
+static int send_all(struct mplm_migration *m, struct pageset *s)
+{
+	unsigned n = 0;
+	for (uint64_t p = mplm_bitmap_find_next_set(s->bits, 0); p < m->pages;
+	     p = mplm_bitmap_find_next_set(s->bits, p + 1)) {
+		if (engine_send(m, s, p) < 0)
+			return -1;
+		m->st.downtime_pages++;
+		if (++n % ENGINE_STEP_PAGES == 0 &&
+		    engine_step(m) == LIVE_FAILED)
+			return -1;
+	}
+	return 0;
+}
+
+static int stop_and_copy(struct mplm_migration *m)
+{
+	m->t_stop = m->be.now(m->be.ctx);
+	if (m->be.stop_guest(m->be.ctx) < 0) {
+		m->st.error = "pausing the guest failed";
+		return -1;
+	}
+	m->stopped = true;
+	if (engine_sync(m, SYNC_FINAL) < 0 || send_all(m, &m->d) < 0 ||
+	    send_all(m, &m->nd) < 0)
+		return -1;
+
+	uint64_t state = 0;
+	if (m->be.send_state(m->be.ctx, &state) < 0) {
+		m->st.error = "sending the vCPU and device state failed";
+		return -1;
+	}
+	m->st.state_bytes = state;
+	m->st.transferred += state;
+	if (m->be.start_destination(m->be.ctx) < 0) {
+		m->st.error = "the destination did not start";
+		return -1;
+	}
+	double now = m->be.now(m->be.ctx);
+	m->st.downtime = now - m->t_stop;
+	m->st.total_time = now - m->t_start;
+	return 0;
+}
+
+static void finish(struct mplm_migration *m, enum mplm_status status)
+{
+	double now = m->be.now(m->be.ctx);
+	if (status != MPLM_STATUS_COMPLETED) {
+		m->st.total_time = now - m->t_start;
+		m->st.downtime = 0;
+		if (m->stopped && m->be.resume_source)
+			m->be.resume_source(m->be.ctx);
+	}
+	m->st.status = status;
+	m->st.live_time = m->st.total_time - m->st.downtime;
+	m->st.mbps = m->st.total_time > 0
+			     ? (double)m->st.transferred * 8 / m->st.total_time / 1e6
+			     : 0;
+	publish(m, now);
+}
+
+int mplm_migration_run(mplm_migration *m)
+{
+	m->t_start = m->t_last_sync = m->win_start = m->be.now(m->be.ctx);
+	m->st.status = MPLM_STATUS_SETUP;
+	if (m->be.set_max_bandwidth)
+		m->be.set_max_bandwidth(m->be.ctx, m->params.max_bandwidth);
+	if (engine_sync(m, SYNC_SETUP) < 0) {
+		finish(m, MPLM_STATUS_FAILED);
+		return -1;
+	}
+	m->st.setup_time = m->be.now(m->be.ctx) - m->t_start;
+	m->st.status = MPLM_STATUS_ACTIVE;
+	publish(m, m->be.now(m->be.ctx));
+
+	enum live_end end = LIVE_STOP_AND_COPY;
+	if (m->params.algorithm == MPLM_ALG_PRECOPY)
+		end = precopy_live(m);
+	else if (m->params.algorithm == MPLM_ALG_MPLM)
+		end = mplm_live(m);
+
+	switch (end) {
+	case LIVE_STOP_AND_COPY:
+		if (stop_and_copy(m) == 0) {
+			finish(m, MPLM_STATUS_COMPLETED);
+			return 0;
+		}
+		break;
+	case LIVE_GIVE_UP:
+		finish(m, MPLM_STATUS_NOT_CONVERGED);
+		return 0;
+	case LIVE_CONTINUE:
+	case LIVE_FAILED:
+		break;
+	}
+	finish(m, atomic_load(&m->cancel) ? MPLM_STATUS_CANCELLED
+					  : MPLM_STATUS_FAILED);
+	return -1;
+}
+
+void mplm_migration_extend_live(mplm_migration *m)
+{
+	atomic_store(&m->extend_live, true);
+}
+
+void mplm_migration_end_live(mplm_migration *m)
+{
+	atomic_store(&m->end_live, true);
+}
+
+void mplm_migration_cancel(mplm_migration *m)
+{
+	atomic_store(&m->cancel, true);
+}
+
+void mplm_migration_set_downtime_limit(mplm_migration *m, double seconds)
+{
+	pthread_mutex_lock(&m->lock);
+	m->new_downtime_limit = seconds;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void mplm_migration_set_max_bandwidth(mplm_migration *m, double bytes_per_s)
+{
+	pthread_mutex_lock(&m->lock);
+	m->new_max_bandwidth = bytes_per_s;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void mplm_migration_stats(mplm_migration *m, struct mplm_stats *out)
+{
+	pthread_mutex_lock(&m->lock);
+	*out = m->published;
+	pthread_mutex_unlock(&m->lock);
+}
+
+const struct mplm_sync_record *mplm_migration_syncs(const mplm_migration *m,
+						    size_t *count)
+{
+	*count = m->nsyncs;
+	return m->syncs;
+}

@@ -1,0 +1,86 @@
+/*
+ * engine.h - the migration engine's state, shared by the engine and the
+ * live-stage policies (precopy.c, mplm_live.c). Internal to mplm-core.
+ */
+#ifndef MPLM_ENGINE_H
+#define MPLM_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "mplm.h"
+#include "pageset.h"
+
+/* Pages sent between two housekeeping steps (poll, cancel, caps). */
+#define ENGINE_STEP_PAGES 256
+/* QEMU measures the transfer rate over windows of this length. */
+#define BANDWIDTH_WINDOW 0.1
+
+/* How a live stage ended. */
+enum live_end {
+	LIVE_CONTINUE,      /* (engine_step) nothing to stop for */
+	LIVE_STOP_AND_COPY, /* converged: go to the downtime */
+	LIVE_GIVE_UP,       /* not converged before max_total_time */
+	LIVE_FAILED,        /* a back-end call failed, or cancel */
+};
+
+struct mplm_migration {
+	uint64_t pages;
+	uint32_t page_size;
+	struct mplm_params params;
+	struct mplm_backend be;
+
+	/* Pre-copy keeps its to-send marks in d; MPLM uses both sets. */
+	struct pageset nd, d;
+	mplm_bitmap *log; /* scratch: what one sync read */
+
+	double t_start, t_last_sync, t_stop;
+	unsigned epoch;
+	bool stopped; /* stop_guest was called */
+
+	/* Transfer-rate estimate over BANDWIDTH_WINDOW (QEMU's bandwidth). */
+	double win_start, bw_est;
+	uint64_t win_bytes;
+
+	/* Counters since the last sync, for the per-sync record. */
+	struct mplm_sync_record cur;
+
+	struct mplm_sync_record *syncs;
+	size_t nsyncs, syncs_cap;
+
+	struct mplm_stats st; /* the engine thread's own copy */
+
+	/* Shared with other threads: operator events and parameter changes. */
+	atomic_bool extend_live, end_live, cancel;
+	pthread_mutex_t lock;
+	struct mplm_stats published;
+	double new_downtime_limit, new_max_bandwidth; /* < 0: no change */
+};
+
+/* Send one page of set `from` and remove it from the set; moving the
+ * set's cursor is the caller's. */
+int engine_send(struct mplm_migration *m, struct pageset *from, uint64_t page);
+enum sync_kind { SYNC_SETUP, SYNC_LIVE, SYNC_FINAL };
+/* Read and clear the dirty log, move what it reports into D (out of ND),
+ * and write the per-sync record. */
+int engine_sync(struct mplm_migration *m, enum sync_kind kind);
+/* Housekeeping between pages: poll, cancellation, parameter changes,
+ * stats publication, the total-time cap. */
+enum live_end engine_step(struct mplm_migration *m);
+/* The rate the convergence test uses, bytes/s. */
+double engine_bandwidth(const struct mplm_migration *m);
+/* Bytes still to send: both sets, page-sized. */
+static inline uint64_t engine_pending(const struct mplm_migration *m)
+{
+	return (m->d.count + m->nd.count) * (uint64_t)m->page_size;
+}
+static inline bool engine_fits_downtime(const struct mplm_migration *m)
+{
+	return (double)engine_pending(m) <
+	       engine_bandwidth(m) * m->params.downtime_limit;
+}
+
+enum live_end precopy_live(struct mplm_migration *m);
+enum live_end mplm_live(struct mplm_migration *m);
+
+#endif

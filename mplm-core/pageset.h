@@ -1,0 +1,60 @@
+/*
+ * pageset.h - a set of pages with a cursor (internal to mplm-core).
+ *
+ * A set is a bitmap plus its population, kept exact so that "is the set
+ * empty" and "pending bytes" cost nothing. The cursor scans in address
+ * order and wraps, like QEMU's last_seen_block/last_offset walk.
+ */
+#ifndef MPLM_PAGESET_H
+#define MPLM_PAGESET_H
+
+#include "mplm.h"
+
+#define PAGESET_NONE UINT64_MAX
+
+struct pageset {
+	mplm_bitmap *bits;
+	uint64_t count;
+	uint64_t cursor; /* next page to look at */
+	uint64_t wraps;  /* times the cursor went back to page 0 */
+};
+
+int pageset_init(struct pageset *s, uint64_t pages, bool full);
+void pageset_destroy(struct pageset *s);
+
+static inline bool pageset_has(const struct pageset *s, uint64_t page)
+{
+	return mplm_bitmap_test(s->bits, page);
+}
+
+static inline bool pageset_remove(struct pageset *s, uint64_t page)
+{
+	if (!mplm_bitmap_test(s->bits, page))
+		return false;
+	mplm_bitmap_clear(s->bits, page);
+	s->count--;
+	return true;
+}
+
+static inline bool pageset_add(struct pageset *s, uint64_t page)
+{
+	if (mplm_bitmap_test_and_set(s->bits, page))
+		return false;
+	s->count++;
+	return true;
+}
+
+/* The next page at or after the cursor, wrapping once; PAGESET_NONE if
+ * the set is empty. Does not remove it or move the cursor. */
+uint64_t pageset_peek(struct pageset *s);
+/* Remove the page pageset_peek returned and move the cursor past it. */
+void pageset_take(struct pageset *s, uint64_t page);
+
+/* dst |= src, returning how many pages were new to dst. */
+uint64_t pageset_merge(struct pageset *dst, const mplm_bitmap *src);
+/* Move every page of src into dst and out of also_from (MPLM's sync:
+ * newly dirty pages join D and leave ND). Returns pages new to dst. */
+uint64_t pageset_merge_moving(struct pageset *dst, struct pageset *also_from,
+			      const mplm_bitmap *src);
+
+#endif
