@@ -12,4 +12,4 @@ TESTS += $(CORE_TESTS)
 
 $(B)/tests/core/%: $(B)/mplm-core/tests/%.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -lcmocka -lm -lpthread -o $@
+	$(CC) $(LDFLAGS) $^ -lcmocka -ljansson -lm -lpthread -o $@

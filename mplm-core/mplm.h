@@ -196,4 +196,23 @@ void mplm_migration_stats(mplm_migration *m, struct mplm_stats *out);
 const struct mplm_sync_record *mplm_migration_syncs(const mplm_migration *m,
 						    size_t *count);
 
+/* ------------------------------------------------------------------ */
+/* Reports. The formatters write like snprintf and return the length the
+ * whole text needs. */
+
+/* QEMU's `info migrate` block (HMP), same lines and units. */
+size_t mplm_format_info_migrate(const struct mplm_stats *st, char *buf,
+				size_t len);
+/* One line of qemu-mplm's per-sync report. */
+size_t mplm_format_sync_record(const struct mplm_sync_record *r,
+			       uint64_t pages, char *buf, size_t len);
+/* QEMU's query-migrate object (status, total-time, downtime, setup-time
+ * in ms; ram{transferred, remaining, total, duplicate, normal,
+ * normal-bytes, dirty-sync-count, mbps}) plus an "mplm" object with the
+ * parameters and the per-sync records. malloc'd; NULL on ENOMEM. */
+char *mplm_query_migrate_json(const struct mplm_stats *st,
+			      const struct mplm_params *params,
+			      const struct mplm_sync_record *syncs,
+			      size_t nsyncs);
+
 #endif

@@ -1,0 +1,136 @@
+/*
+ * report.c - QEMU's reports: `info migrate` text and the `query-migrate`
+ * JSON object, plus qemu-mplm's per-sync lines. Formatting only: the
+ * caller decides where the text goes.
+ */
+#include "mplm.h"
+
+#include <jansson.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static uint64_t ms(double seconds) { return (uint64_t)(seconds * 1000 + 0.5); }
+
+/* Appends to buf like snprintf, keeping track of what is left. */
+struct textbuf {
+	char *p;
+	size_t left, need;
+};
+
+static void tb_printf(struct textbuf *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(t->p, t->left, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	t->need += (size_t)n;
+	size_t used = (size_t)n < t->left ? (size_t)n : t->left;
+	t->p += used;
+	t->left -= used;
+}
+
+size_t mplm_format_info_migrate(const struct mplm_stats *st, char *buf,
+				size_t len)
+{
+	struct textbuf t = { buf, len, 0 };
+	bool done = st->status == MPLM_STATUS_COMPLETED;
+
+	tb_printf(&t, "Migration status: %s\n", mplm_status_name(st->status));
+	if (st->status == MPLM_STATUS_FAILED && st->error)
+		tb_printf(&t, "error: %s\n", st->error);
+	tb_printf(&t, "total time: %" PRIu64 " milliseconds\n", ms(st->total_time));
+	if (done)
+		tb_printf(&t, "downtime: %" PRIu64 " milliseconds\n", ms(st->downtime));
+	tb_printf(&t, "setup: %" PRIu64 " milliseconds\n", ms(st->setup_time));
+	tb_printf(&t, "transferred ram: %" PRIu64 " kbytes\n", st->transferred >> 10);
+	tb_printf(&t, "throughput: %0.2f mbps\n", st->mbps);
+	tb_printf(&t, "remaining ram: %" PRIu64 " kbytes\n", st->remaining >> 10);
+	tb_printf(&t, "total ram: %" PRIu64 " kbytes\n", st->total >> 10);
+	tb_printf(&t, "duplicate: %" PRIu64 " pages\n", st->duplicate);
+	tb_printf(&t, "skipped: 0 pages\n");
+	tb_printf(&t, "normal: %" PRIu64 " pages\n", st->normal);
+	tb_printf(&t, "normal bytes: %" PRIu64 " kbytes\n", st->normal_bytes >> 10);
+	tb_printf(&t, "dirty sync count: %" PRIu64 "\n", st->dirty_sync_count);
+	return t.need;
+}
+
+size_t mplm_format_sync_record(const struct mplm_sync_record *r,
+			       uint64_t pages, char *buf, size_t len)
+{
+	struct textbuf t = { buf, len, 0 };
+	double nd_share = r->slots_total ? 100.0 * (double)r->slots_nd /
+						   (double)r->slots_total
+					 : 0;
+	tb_printf(&t,
+		  "sync %u%s: t=%.3fs interval=%.3fs total=%" PRIu64
+		  " dirtied=%" PRIu64 " D=%" PRIu64 " ND=%" PRIu64
+		  " sent-D=%" PRIu64 " sent-ND=%" PRIu64 " ND-slots=%.1f%%\n",
+		  r->index, r->final ? " (final)" : "", r->time, r->interval,
+		  pages, r->dirtied, r->d_size, r->nd_size, r->sent_d,
+		  r->sent_nd, nd_share);
+	return t.need;
+}
+
+static json_t *sync_record_json(const struct mplm_sync_record *r)
+{
+	return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+			 "index", (json_int_t)r->index, "time", r->time,
+			 "interval", r->interval, "dirtied", (json_int_t)r->dirtied,
+			 "d-size", (json_int_t)r->d_size,
+			 "nd-size", (json_int_t)r->nd_size,
+			 "sent-d", (json_int_t)r->sent_d,
+			 "sent-nd", (json_int_t)r->sent_nd,
+			 "slots-nd", (json_int_t)r->slots_nd,
+			 "slots-total", (json_int_t)r->slots_total,
+			 "bytes", (json_int_t)r->bytes, "final", r->final);
+}
+
+char *mplm_query_migrate_json(const struct mplm_stats *st,
+			      const struct mplm_params *params,
+			      const struct mplm_sync_record *syncs,
+			      size_t nsyncs)
+{
+	json_t *ram = json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
+		"transferred", (json_int_t)st->transferred,
+		"remaining", (json_int_t)st->remaining,
+		"total", (json_int_t)st->total,
+		"duplicate", (json_int_t)st->duplicate, "skipped", (json_int_t)0,
+		"normal", (json_int_t)st->normal,
+		"normal-bytes", (json_int_t)st->normal_bytes,
+		"dirty-sync-count", (json_int_t)st->dirty_sync_count,
+		"mbps", st->mbps);
+	json_t *o = json_pack("{s:s, s:I, s:I, s:o}", "status",
+			      mplm_status_name(st->status), "total-time",
+			      (json_int_t)ms(st->total_time), "setup-time",
+			      (json_int_t)ms(st->setup_time), "ram", ram);
+	if (!o)
+		return NULL;
+	if (st->status == MPLM_STATUS_COMPLETED)
+		json_object_set_new(o, "downtime", json_integer((json_int_t)ms(st->downtime)));
+	if (st->status == MPLM_STATUS_FAILED && st->error)
+		json_object_set_new(o, "error-desc", json_string(st->error));
+
+	json_t *list = json_array();
+	for (size_t i = 0; i < nsyncs; i++)
+		json_array_append_new(list, sync_record_json(&syncs[i]));
+	json_t *mplm = json_pack(
+		"{s:s, s:f, s:f, s:I, s:b, s:b, s:f, s:f, s:f, s:I, s:o}",
+		"algorithm", mplm_algorithm_name(params->algorithm),
+		"downtime-limit", params->downtime_limit * 1000,
+		"max-bandwidth", params->max_bandwidth,
+		"dirtypercents", (json_int_t)params->dirtypercents,
+		"firstnondirty", params->firstnondirty,
+		"relaxlivemig", params->relaxlivemig,
+		"intervaltime", params->intervaltime,
+		"live-time", st->live_time, "downtime-exact", st->downtime,
+		"state-bytes", (json_int_t)st->state_bytes, "syncs", list);
+	json_object_set_new(o, "mplm", mplm);
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
