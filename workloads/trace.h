@@ -71,11 +71,19 @@ int trace_writer_initial(trace_writer *w, const mplm_bitmap *nonzero);
 /* One `d` line: the pages set in `pages`, interval ending at t_end_us. */
 int trace_writer_interval(trace_writer *w, uint64_t t_end_us,
 			  const mplm_bitmap *pages);
-/* Write the `e` line unless end_us is TRACE_NO_END, flush and close.
- * Returns 0, or -1 if anything failed since open (err gets the reason). */
+/* Write the `e` line now (optional; trace_copy does it). Later `d` lines
+ * are refused, and trace_writer_close writes no second `e` line. */
+int trace_writer_end(trace_writer *w, uint64_t end_us);
+/* Write the `e` line unless end_us is TRACE_NO_END (or trace_writer_end
+ * wrote it already), flush and close. Returns 0, or -1 if anything failed
+ * since open (err gets the reason). */
 int trace_writer_close(trace_writer *w, uint64_t end_us, char *err,
 		       size_t errlen);
-/* Copy a whole source into a writer (header already written by open). */
+/* The writer's first error into err ("" if none); returns -1 if there is
+ * one, else 0. Writes keep failing after an error, close reports it. */
+int trace_writer_error(const trace_writer *w, char *err, size_t errlen);
+/* Copy a whole source into a writer (header already written by open): its
+ * `p` lines, every interval and the `e` line (close with TRACE_NO_END). */
 int trace_copy(trace_source *src, trace_writer *w, char *err, size_t errlen);
 
 #endif
