@@ -1,0 +1,323 @@
+/*
+ * mplm-sim - replay a dirty-page trace against a simulated migration and
+ * report what QEMU's `info migrate` (or, with --json, `query-migrate`)
+ * would have said.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+#include "units.h"
+
+static const char usage_text[] =
+	"usage: mplm-sim [OPTIONS] TRACE\n"
+	"       mplm-sim [OPTIONS] --workload SPEC\n"
+	"\n"
+	"Simulate a live migration of a VM whose guest writes memory as TRACE says.\n"
+	"\n"
+	"Algorithm (QEMU / qemu-mplm names and units):\n"
+	"  --algorithm precopy|mplm|stopcopy   default mplm\n"
+	"  --downtime-limit MS                 pre-copy's limit, ms (default 300)\n"
+	"  --max-bandwidth RATE                bytes/s, or 1Gbps, 125M, 100MB/s (default 1Gbps)\n"
+	"  --max-iterations N                  pre-copy: stop after N dirty syncs (default none)\n"
+	"  --measured-bandwidth                threshold from the measured rate, not max-bandwidth\n"
+	"  --intervaltime S                    MPLM epoch, seconds (default 3)\n"
+	"  --dirtypercents N                   MPLM: slots of 100 for the dirty set (default 50)\n"
+	"  --firstnondirty on|off              MPLM: epoch 0 sends only non-dirty (default on)\n"
+	"  --relaxlivemig on|off               MPLM: relaxed first pass (default off)\n"
+	"  --extend-live-at S                  set-mplm-extend-live at S seconds\n"
+	"  --end-live-at S                     set-mplm-end-live at S seconds\n"
+	"\n"
+	"Machine and link:\n"
+	"  --memory SIZE                       VM memory, e.g. 8G (default: the trace's)\n"
+	"  --untraced zero|nonzero             pages beyond the trace (default zero)\n"
+	"  --bandwidth RATE                    link speed (default 1Gbps)\n"
+	"  --header-bytes N                    per page on the wire (default 8)\n"
+	"  --state-bytes SIZE                  vCPU and device state (default 64K)\n"
+	"  --sync-fixed-us US                  dirty log sync cost (default 10)\n"
+	"  --sync-per-page-ns NS               ... plus per dirty page (default 36)\n"
+	"\n"
+	"Workload and run:\n"
+	"  --workload SPEC                     generate the trace (see mplm-workload --help)\n"
+	"  --start-at S                        start migrating S seconds into the trace\n"
+	"  --at-end idle|loop                  when the trace ends (default idle)\n"
+	"  --max-time S                        give up (not converged) after S (default 3600)\n"
+	"  --no-verify                         skip the page-version check at resume\n"
+	"\n"
+	"Output:\n"
+	"  --json                              query-migrate object with per-sync records\n"
+	"  --verbose                           qemu-mplm's per-sync lines before the report\n"
+	"  --help\n";
+
+/* In the order of options[] below: parse_option names them by index. */
+enum opt {
+	OPT_ALGORITHM = 256, OPT_DOWNTIME, OPT_MAXBW, OPT_MAXITER, OPT_MEASURED,
+	OPT_INTERVAL, OPT_DIRTYPCT, OPT_FIRSTND, OPT_RELAX, OPT_EXTEND, OPT_END,
+	OPT_MEMORY, OPT_UNTRACED, OPT_BANDWIDTH, OPT_HEADER, OPT_STATE,
+	OPT_SYNC_FIXED, OPT_SYNC_PAGE, OPT_WORKLOAD, OPT_START, OPT_ATEND,
+	OPT_MAXTIME, OPT_NOVERIFY, OPT_JSON, OPT_VERBOSE, OPT_HELP,
+};
+
+static const struct option options[] = {
+	{ "algorithm", required_argument, NULL, OPT_ALGORITHM },
+	{ "downtime-limit", required_argument, NULL, OPT_DOWNTIME },
+	{ "max-bandwidth", required_argument, NULL, OPT_MAXBW },
+	{ "max-iterations", required_argument, NULL, OPT_MAXITER },
+	{ "measured-bandwidth", no_argument, NULL, OPT_MEASURED },
+	{ "intervaltime", required_argument, NULL, OPT_INTERVAL },
+	{ "dirtypercents", required_argument, NULL, OPT_DIRTYPCT },
+	{ "firstnondirty", required_argument, NULL, OPT_FIRSTND },
+	{ "relaxlivemig", required_argument, NULL, OPT_RELAX },
+	{ "extend-live-at", required_argument, NULL, OPT_EXTEND },
+	{ "end-live-at", required_argument, NULL, OPT_END },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "untraced", required_argument, NULL, OPT_UNTRACED },
+	{ "bandwidth", required_argument, NULL, OPT_BANDWIDTH },
+	{ "header-bytes", required_argument, NULL, OPT_HEADER },
+	{ "state-bytes", required_argument, NULL, OPT_STATE },
+	{ "sync-fixed-us", required_argument, NULL, OPT_SYNC_FIXED },
+	{ "sync-per-page-ns", required_argument, NULL, OPT_SYNC_PAGE },
+	{ "workload", required_argument, NULL, OPT_WORKLOAD },
+	{ "start-at", required_argument, NULL, OPT_START },
+	{ "at-end", required_argument, NULL, OPT_ATEND },
+	{ "max-time", required_argument, NULL, OPT_MAXTIME },
+	{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct cli {
+	struct sim_config cfg;
+	bool json, verbose;
+};
+
+static int bad_value(const char *opt, const char *value, const char *want)
+{
+	fprintf(stderr, "mplm-sim: --%s %s: %s\n", opt, value, want);
+	return -1;
+}
+
+/* Bandwidths: network units (1Gbps, 100MB/s) or QEMU's binary sizes
+ * per second (125M = 125 MiB/s). */
+static int parse_rate(const char *s, double *out)
+{
+	uint64_t v;
+	if (units_parse_bandwidth(s, out) == 0)
+		return 0;
+	if (units_parse_size(s, &v) == 0 && v > 0) {
+		*out = (double)v;
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_number(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_option(struct cli *cli, int opt, const char *arg)
+{
+	struct sim_config *c = &cli->cfg;
+	struct mplm_params *p = &c->params;
+	const char *name = options[opt - OPT_ALGORITHM].name;
+	double v;
+	uint64_t u;
+
+	switch (opt) {
+	case OPT_ALGORITHM:
+		if (mplm_algorithm_parse(arg, &p->algorithm) < 0)
+			return bad_value(name, arg, "expected precopy, mplm or stopcopy");
+		return 0;
+	case OPT_DOWNTIME:
+		if (parse_number(arg, 0, 1e9, &v) < 0)
+			return bad_value(name, arg, "expected milliseconds, 0 to 1e9");
+		p->downtime_limit = v / 1000;
+		return 0;
+	case OPT_MAXBW:
+		if (parse_rate(arg, &p->max_bandwidth) < 0)
+			return bad_value(name, arg, "expected a rate such as 125000000, 1Gbps or 125M");
+		return 0;
+	case OPT_BANDWIDTH:
+		if (parse_rate(arg, &c->link_bandwidth) < 0)
+			return bad_value(name, arg, "expected a rate such as 1Gbps");
+		return 0;
+	case OPT_MAXITER:
+		if (units_parse_uint(arg, &u) < 0 || u > 1000000)
+			return bad_value(name, arg, "expected a count");
+		p->max_iterations = (unsigned)u;
+		return 0;
+	case OPT_MEASURED:
+		p->measured_bandwidth = true;
+		return 0;
+	case OPT_INTERVAL:
+		if (units_parse_seconds(arg, &v) < 0 || !(v > 0))
+			return bad_value(name, arg, "expected a positive number of seconds");
+		p->intervaltime = v;
+		return 0;
+	case OPT_DIRTYPCT:
+		if (units_parse_uint(arg, &u) < 0 || u > 100)
+			return bad_value(name, arg, "expected 0 to 100");
+		p->dirtypercents = (unsigned)u;
+		return 0;
+	case OPT_FIRSTND:
+		if (units_parse_bool(arg, &p->firstnondirty) < 0)
+			return bad_value(name, arg, "expected on or off");
+		return 0;
+	case OPT_RELAX:
+		if (units_parse_bool(arg, &p->relaxlivemig) < 0)
+			return bad_value(name, arg, "expected on or off");
+		return 0;
+	case OPT_EXTEND:
+	case OPT_END:
+	case OPT_START:
+	case OPT_MAXTIME:
+		if (units_parse_seconds(arg, &v) < 0)
+			return bad_value(name, arg, "expected seconds");
+		*(opt == OPT_EXTEND ? &c->extend_live_at
+		  : opt == OPT_END  ? &c->end_live_at
+		  : opt == OPT_START ? &c->start_at
+				     : &p->max_total_time) = v;
+		return 0;
+	case OPT_MEMORY:
+		if (units_parse_size(arg, &c->vm_bytes) < 0 || c->vm_bytes == 0)
+			return bad_value(name, arg, "expected a size such as 8G");
+		return 0;
+	case OPT_UNTRACED:
+		if (strcmp(arg, "zero") && strcmp(arg, "nonzero"))
+			return bad_value(name, arg, "expected zero or nonzero");
+		c->untraced_nonzero = strcmp(arg, "nonzero") == 0;
+		return 0;
+	case OPT_HEADER:
+		if (units_parse_uint(arg, &u) < 0 || u > 65536)
+			return bad_value(name, arg, "expected bytes, 0 to 65536");
+		c->header_bytes = (uint32_t)u;
+		return 0;
+	case OPT_STATE:
+		if (units_parse_size(arg, &c->state_bytes) < 0)
+			return bad_value(name, arg, "expected a size");
+		return 0;
+	case OPT_SYNC_FIXED:
+	case OPT_SYNC_PAGE:
+		if (parse_number(arg, 0, 1e9, &v) < 0)
+			return bad_value(name, arg, "expected a non-negative number");
+		if (opt == OPT_SYNC_FIXED)
+			c->sync_fixed = v * 1e-6;
+		else
+			c->sync_per_page = v * 1e-9;
+		return 0;
+	case OPT_WORKLOAD:
+		c->workload_spec = arg;
+		return 0;
+	case OPT_ATEND:
+		if (strcmp(arg, "idle") && strcmp(arg, "loop"))
+			return bad_value(name, arg, "expected idle or loop");
+		c->at_end = strcmp(arg, "loop") == 0 ? SIM_END_LOOP : SIM_END_IDLE;
+		return 0;
+	case OPT_NOVERIFY:
+		c->verify = false;
+		return 0;
+	case OPT_JSON:
+		cli->json = true;
+		return 0;
+	case OPT_VERBOSE:
+		cli->verbose = true;
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_args(struct cli *cli, int argc, char **argv)
+{
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP) {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
+		if (opt == '?') {
+			fprintf(stderr, "mplm-sim: unknown option or missing value: %s (see --help)\n",
+				argv[optind - 1]);
+			return -1;
+		}
+		if (parse_option(cli, opt, optarg) < 0)
+			return -1;
+	}
+	if (optind < argc)
+		cli->cfg.trace_path = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "mplm-sim: unexpected argument: %s\n", argv[optind]);
+		return -1;
+	}
+	if (!cli->cfg.trace_path == !cli->cfg.workload_spec) {
+		fprintf(stderr, "mplm-sim: give a TRACE file or --workload SPEC, not %s (see --help)\n",
+			cli->cfg.trace_path ? "both" : "neither");
+		return -1;
+	}
+	return 0;
+}
+
+static void print_report(const struct cli *cli, const struct sim_result *r)
+{
+	char buf[2048];
+	if (cli->json) {
+		char *js = mplm_query_migrate_json(&r->stats, &cli->cfg.params,
+						   r->syncs, r->nsyncs);
+		if (js) {
+			puts(js);
+			free(js);
+		}
+		return;
+	}
+	if (cli->verbose) {
+		for (size_t i = 0; i < r->nsyncs; i++) {
+			mplm_format_sync_record(&r->syncs[i], r->vm_pages, buf, sizeof(buf));
+			fputs(buf, stdout);
+		}
+	}
+	mplm_format_info_migrate(&r->stats, buf, sizeof(buf));
+	fputs(buf, stdout);
+	printf("algorithm: %s\n", mplm_algorithm_name(cli->cfg.params.algorithm));
+	printf("live time: %.3f s, downtime: %.3f s, total: %.3f s\n",
+	       r->stats.live_time, r->stats.downtime, r->stats.total_time);
+	printf("guest dirty rate while migrating: %.0f pages/s, pages touched: %" PRIu64 "\n",
+	       r->trace_rate, r->touched_pages);
+	if (r->verified)
+		printf("verified: %s\n", r->mismatches ? "MISMATCH" : "every page matches the source at pause");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	struct sim_result res;
+
+	sim_config_default(&cli.cfg);
+	if (parse_args(&cli, argc, argv) < 0)
+		return 2;
+	if (sim_run(&cli.cfg, &res) < 0) {
+		fprintf(stderr, "mplm-sim: %s\n", res.error);
+		sim_result_free(&res);
+		return 1;
+	}
+	print_report(&cli, &res);
+	int rc = 0;
+	if (res.verified && res.mismatches) {
+		fprintf(stderr,
+			"mplm-sim: invariant broken: %" PRIu64 " pages differ at resume (first: page %" PRIu64 ")\n",
+			res.mismatches, res.first_mismatch);
+		rc = 3;
+	}
+	sim_result_free(&res);
+	return rc;
+}
