@@ -1,0 +1,161 @@
+/*
+ * test_invariant.c - for every algorithm and many random traces: when the
+ * destination resumes, every page carries the version the source had at
+ * pause. Also the real NPB traces, end to end, with both live algorithms.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sim.h"
+
+/* A small deterministic generator, independent of the project's own. */
+static uint64_t next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* A random trace: random page count, interval, density and hot region,
+ * random `p` line, random length. */
+static char *random_trace(uint64_t seed, unsigned *pages_out)
+{
+	uint64_t r = seed * 0x9E3779B97F4A7C15ull + 1;
+	unsigned pages = 64 + (unsigned)(next_rand(&r) % 4000);
+	unsigned interval_ms = 10 + (unsigned)(next_rand(&r) % 500);
+	unsigned intervals = 1 + (unsigned)(next_rand(&r) % 200);
+	unsigned hot = 1 + (unsigned)(next_rand(&r) % pages);
+	unsigned per = (unsigned)(next_rand(&r) % (hot + 1));
+
+	char *path = strdup("/tmp/mplm-inv-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "mplm-trace 1\npage-size 4096\npages %u\ninterval-us %u\n",
+		pages, interval_ms * 1000);
+	if (next_rand(&r) % 2)
+		fprintf(f, "p 0-%u\n", (unsigned)(next_rand(&r) % pages));
+	char *mark = calloc(pages, 1);
+	for (unsigned i = 1; i <= intervals; i++) {
+		memset(mark, 0, pages);
+		for (unsigned k = 0; k < per; k++)
+			mark[next_rand(&r) % hot] = 1;
+		fprintf(f, "d %u", i * interval_ms * 1000);
+		for (unsigned p = 0; p < pages; p++)
+			if (mark[p])
+				fprintf(f, " %u", p);
+		fputc('\n', f);
+	}
+	free(mark);
+	fclose(f);
+	*pages_out = pages;
+	return path;
+}
+
+static void check_invariant(struct sim_config *c, const char *what)
+{
+	struct sim_result r;
+	if (sim_run(c, &r) != 0)
+		fail_msg("%s: %s", what, r.error);
+	if (r.stats.status != MPLM_STATUS_COMPLETED)
+		fail_msg("%s: status %s", what, mplm_status_name(r.stats.status));
+	if (!r.verified || r.mismatches)
+		fail_msg("%s: %llu pages differ (first %llu)", what,
+			 (unsigned long long)r.mismatches,
+			 (unsigned long long)r.first_mismatch);
+	/* Every page went over at least once. */
+	assert_true(r.stats.pages_sent >= r.vm_pages);
+	sim_result_free(&r);
+}
+
+static void test_random_traces_all_algorithms(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 60; seed++) {
+		unsigned pages;
+		char *path = random_trace(seed, &pages);
+		uint64_t r = seed;
+		for (int alg = MPLM_ALG_PRECOPY; alg <= MPLM_ALG_STOPCOPY; alg++) {
+			struct sim_config c;
+			sim_config_default(&c);
+			c.trace_path = path;
+			c.params.algorithm = (enum mplm_algorithm)alg;
+			/* A slow link so that migrations span many intervals. */
+			c.link_bandwidth = 4096.0 * (50 + next_rand(&r) % 2000);
+			c.params.max_bandwidth = c.link_bandwidth;
+			c.params.downtime_limit = (double)(next_rand(&r) % 2000) / 1000;
+			c.params.intervaltime = 0.05 + (double)(next_rand(&r) % 3000) / 1000;
+			c.params.dirtypercents = (unsigned)(next_rand(&r) % 101);
+			c.params.firstnondirty = next_rand(&r) % 2;
+			c.params.relaxlivemig = next_rand(&r) % 2;
+			c.params.max_iterations = (unsigned)(next_rand(&r) % 4);
+			c.at_end = next_rand(&r) % 3 ? SIM_END_IDLE : SIM_END_LOOP;
+			if (c.at_end == SIM_END_LOOP)
+				c.params.max_iterations = 3; /* must end */
+			c.start_at = (double)(next_rand(&r) % 5000) / 1000;
+			c.vm_bytes = 4096ull * (pages + next_rand(&r) % 100);
+			c.untraced_nonzero = next_rand(&r) % 2;
+			if (alg == MPLM_ALG_MPLM && next_rand(&r) % 4 == 0) {
+				c.extend_live_at = 0.5;
+				c.end_live_at = 4;
+			}
+			c.params.max_total_time = 1e6;
+			char what[128];
+			snprintf(what, sizeof(what), "seed %llu %s",
+				 (unsigned long long)seed,
+				 mplm_algorithm_name(c.params.algorithm));
+			check_invariant(&c, what);
+		}
+		unlink(path);
+		free(path);
+	}
+}
+
+static const char *shared_dir(void)
+{
+	const char *d = getenv("MPLM_SHARED");
+	return d && *d ? d : "../shared";
+}
+
+/* The real NPB traces, both live algorithms, the paper's link: each run
+ * completes with every page correct. */
+static void test_npb_traces(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "mg", "is", "sp", "bt" };
+	for (size_t i = 0; i < 4; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/traces/npb/npb-%s.B.trace.gz",
+			 shared_dir(), names[i]);
+		if (access(path, R_OK) != 0)
+			fail_msg("missing %s (set MPLM_SHARED)", path);
+		for (int alg = MPLM_ALG_PRECOPY; alg <= MPLM_ALG_MPLM; alg++) {
+			struct sim_config c;
+			sim_config_default(&c);
+			c.trace_path = path;
+			c.params.algorithm = (enum mplm_algorithm)alg;
+			c.start_at = 1.0;
+			char what[128];
+			snprintf(what, sizeof(what), "npb-%s %s", names[i],
+				 mplm_algorithm_name(c.params.algorithm));
+			check_invariant(&c, what);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_traces_all_algorithms),
+		cmocka_unit_test(test_npb_traces),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,380 @@
+/*
+ * test_policies.c - pre-copy, MPLM and stop-and-copy on small hand-made
+ * traces, with outcomes worked out by hand.
+ *
+ * Every scenario uses a link of 128 pages/s (4096-byte pages, no header,
+ * 524,288 B/s), free dirty log syncs and no CPU state, so every time is a
+ * multiple of 1/128 s and exact in floating point. The derivations are in
+ * the comments above each test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sim.h"
+
+#define RATE (128.0 * 4096) /* bytes/s: 128 pages/s */
+
+/* Write a trace of `pages` pages in which pages [lo, hi] are written in
+ * every 1 s interval from 1 s to `end` s. */
+static char *hot_trace(unsigned pages, unsigned lo, unsigned hi, unsigned end)
+{
+	char *path = strdup("/tmp/mplm-test-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "mplm-trace 1\npage-size 4096\npages %u\ninterval-us 1000000\n", pages);
+	for (unsigned t = 1; t <= end; t++)
+		fprintf(f, "d %u %u-%u\n", t * 1000000, lo, hi);
+	fprintf(f, "e %u\n", end * 1000000);
+	fclose(f);
+	return path;
+}
+
+static void base_config(struct sim_config *c, const char *path,
+			enum mplm_algorithm alg)
+{
+	sim_config_default(c);
+	c->trace_path = path;
+	c->link_bandwidth = RATE;
+	c->header_bytes = 0;
+	c->state_bytes = 0;
+	c->sync_fixed = 0;
+	c->sync_per_page = 0;
+	c->params.algorithm = alg;
+	c->params.max_bandwidth = RATE;
+	c->params.intervaltime = 2; /* 256 pages per epoch */
+	c->params.dirtypercents = 50;
+}
+
+static void run_ok(const struct sim_config *c, struct sim_result *r)
+{
+	int rc = sim_run(c, r);
+	if (rc != 0)
+		fail_msg("sim_run: %s", r->error);
+	assert_true(r->verified);
+	assert_int_equal(r->mismatches, 0);
+}
+
+static void assert_record(const struct mplm_sync_record *s, uint64_t dirtied,
+			  uint64_t d, uint64_t nd, uint64_t sent_d,
+			  uint64_t sent_nd)
+{
+	assert_int_equal(s->dirtied, dirtied);
+	assert_int_equal(s->d_size, d);
+	assert_int_equal(s->nd_size, nd);
+	assert_int_equal(s->sent_d, sent_d);
+	assert_int_equal(s->sent_nd, sent_nd);
+}
+
+/*
+ * MPLM, 1024 pages, hot pages 1000-1023 written every second.
+ * Epoch 0 [0,2]: 256 ND pages (0-255), none from D.
+ * Sync 1 at 2 s: the 24 hot pages move to D; ND = 1024-256-24 = 744.
+ * Epochs 1-3: D has only 24 pages, so the D slots it cannot fill go to
+ *   ND: 24 from D and 232 from ND per epoch; the 24 are written again.
+ *   ND: 744 -> 512 -> 280 -> 48.
+ * Epoch 4 from 8 s: 48 ND pages, then ND is empty: live stage over at
+ *   8 + 48/128 = 8.375 s. Nothing was written since the sync at 8 s;
+ *   the 24 pages of D go in the downtime: 24/128 = 0.1875 s.
+ */
+static void test_mplm_small_dirty_set(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 1000, 1023, 1000);
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_MPLM);
+	run_ok(&c, &r);
+
+	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_int_equal(r.nsyncs, 6);
+	assert_record(&r.syncs[1], 24, 24, 744, 0, 256); /* epoch 0: ND only */
+	assert_record(&r.syncs[2], 24, 24, 512, 24, 232);
+	assert_record(&r.syncs[3], 24, 24, 280, 24, 232);
+	assert_record(&r.syncs[4], 24, 24, 48, 24, 232);
+	assert_true(r.syncs[5].final);
+	assert_record(&r.syncs[5], 0, 24, 0, 0, 48);
+	assert_true(r.syncs[5].time == 8.375);
+	assert_true(r.stats.downtime == 0.1875);
+	assert_true(r.stats.total_time == 8.5625);
+	/* ND's 1000 pages once, D's 24 in three epochs and the downtime. */
+	assert_int_equal(r.stats.normal, 1000 + 3 * 24 + 24);
+	assert_int_equal(r.stats.duplicate, 0);
+	assert_int_equal(r.stats.transferred, (1000 + 3 * 24 + 24) * 4096);
+	assert_int_equal(r.stats.dirty_sync_count, 6);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * MPLM, hot pages 512-1023 (more than D can send in an epoch).
+ * Epoch 0: ND 0-255. Sync 1: D = 512, ND = 256.
+ * Epoch 1: slots ND50 D50 ND50 D50 ND50 D6 -> 150 ND, 106 D.
+ * Sync 2 at 4 s: the 512 hot pages are dirty again: D = 512, ND = 106.
+ * Epoch 2: ND50 D50 ND50 D50 then ND6: ND is empty after 206 pages, at
+ *   4 + 206/128 = 5.609375 s; 100 sent from D.
+ * Final sync: the write at 5 s makes all 512 dirty: 512 pages = 4 s of
+ *   downtime; total 9.609375 s.
+ */
+static void test_mplm_split_50_50(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 512, 1023, 1000);
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_MPLM);
+	run_ok(&c, &r);
+
+	assert_int_equal(r.nsyncs, 4);
+	assert_record(&r.syncs[1], 512, 512, 256, 0, 256);
+	assert_record(&r.syncs[2], 512, 512, 106, 106, 150);
+	assert_int_equal(r.syncs[2].slots_nd, 150);
+	assert_int_equal(r.syncs[2].slots_total, 256);
+	assert_record(&r.syncs[3], 512, 512, 0, 100, 106);
+	assert_true(r.syncs[3].time == 5.609375);
+	assert_true(r.stats.downtime == 4.0);
+	assert_true(r.stats.total_time == 9.609375);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/* dirtypercents 80: batches of 20 ND slots then 80 D slots. Epoch 1 of
+ * the previous scenario: ND20 D80 ND20 D80 ND20 D36 -> 60 ND, 196 D. */
+static void test_mplm_dirtypercents(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 512, 1023, 1000);
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_MPLM);
+	c.params.dirtypercents = 80;
+	run_ok(&c, &r);
+	assert_record(&r.syncs[1], 512, 512, 256, 0, 256);
+	assert_record(&r.syncs[2], 512, 512, 196, 196, 60);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * Extend-live from the start, end-live at 20 s, hot pages 512-1023.
+ * As in the 50/50 scenario until ND empties in epoch 2 (from 4 s): with
+ * extend-live the remaining 50 slots of that epoch go to D (106 ND and
+ * 150 D pages in epoch 2). From then on each epoch sends 256 pages of D
+ * and the sync finds all 512 dirty again. End-live arrives at 20 s, at
+ * the end of epoch [18, 20], before its sync: the final sync finds the
+ * 512 hot pages, 4 s of downtime, total 24 s.
+ */
+static void test_mplm_extend_live(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 512, 1023, 1000);
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_MPLM);
+	c.extend_live_at = 0;
+	c.end_live_at = 20;
+	run_ok(&c, &r);
+	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
+	/* Syncs at 0, 2, 4, ..., 18 s, and the final one at 20 s. */
+	assert_int_equal(r.nsyncs, 11);
+	assert_record(&r.syncs[3], 512, 512, 0, 150, 106);
+	assert_record(&r.syncs[9], 512, 512, 0, 256, 0);
+	assert_true(r.syncs[10].final && r.syncs[10].time == 20.0);
+	assert_true(r.stats.downtime == 4.0);
+	assert_true(r.stats.total_time == 24.0);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * Extend-live still ends when the dirty set fits in the downtime limit
+ * (qemu-mplm keeps QEMU's test). Hot pages 1000-1023: ND empties at
+ * 8.375 s, the extended stage sends the 22 D pages left and waits; the
+ * sync at 10 s finds 24 pages = 98,304 B < 524,288 B/s x 0.3 s: stop.
+ */
+static void test_mplm_extend_live_stops_when_d_fits(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 1000, 1023, 1000);
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_MPLM);
+	c.extend_live_at = 0;
+	run_ok(&c, &r);
+	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_int_equal(r.nsyncs, 7);
+	assert_record(&r.syncs[5], 24, 24, 0, 24, 48);
+	assert_true(r.syncs[5].time == 10.0);
+	assert_true(r.stats.downtime == 0.1875);
+	assert_true(r.stats.total_time == 10.1875);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/* Without end-live, an extended live stage runs into the time cap. */
+static void test_mplm_extend_live_needs_end_live(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 512, 1023, 1000);
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_MPLM);
+	c.extend_live_at = 0;
+	c.params.max_total_time = 30;
+	assert_int_equal(sim_run(&c, &r), 0);
+	assert_int_equal(r.stats.status, MPLM_STATUS_NOT_CONVERGED);
+	assert_true(r.stats.total_time >= 30 && r.stats.total_time < 31);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * Pre-copy, 1024 pages, hot pages 0-199 written every second until 30 s.
+ * The threshold is 524,288 B/s x 0.3 s = 38.4 pages. The guest dirties
+ * 200 pages/s, more than the 38.4 pages the limit allows, so the live
+ * stage cannot end while the program runs: each pass finds the 200 hot
+ * pages dirty again. After 30 s nothing is written; within two more
+ * passes of at most 238 pages (1.86 s each) pre-copy converges, with a
+ * downtime under the limit.
+ */
+static void test_precopy_converges_only_after_trace_end(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 0, 199, 30);
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_PRECOPY);
+	run_ok(&c, &r);
+	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_true(r.stats.total_time > 30);
+	assert_true(r.stats.total_time < 30 + 2 * 238.0 / 128);
+	assert_true(r.stats.downtime <= 0.3);
+	/* Every live sync while the program ran found the hot pages dirty. */
+	for (size_t i = 1; i < r.nsyncs && r.syncs[i].time <= 30; i++)
+		assert_true(r.syncs[i].d_size >= 200);
+	sim_result_free(&r);
+
+	/* With a cap of 20 s it is reported as not converged. */
+	c.params.max_total_time = 20;
+	assert_int_equal(sim_run(&c, &r), 0);
+	assert_int_equal(r.stats.status, MPLM_STATUS_NOT_CONVERGED);
+	assert_true(r.stats.remaining >= 38 * 4096);
+	sim_result_free(&r);
+
+	/* A downtime limit of 2 s (256 pages): the first sync comes when 255
+	 * pages are left, after 769 pages (6.0078 s), and re-marks the 200 hot
+	 * pages (455). 200 pages later (pages 769-968) 255 are left again;
+	 * the sync finds only pages already marked: stop, 255 pages of
+	 * downtime. */
+	c.params.max_total_time = 3600;
+	c.params.downtime_limit = 2;
+	run_ok(&c, &r);
+	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_int_equal(r.nsyncs, 4);
+	assert_int_equal(r.syncs[1].d_size, 455);
+	assert_int_equal(r.syncs[2].d_size, 255);
+	assert_true(r.stats.total_time == (769 + 200 + 255) / 128.0);
+	assert_true(r.stats.downtime == 255 / 128.0);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/* max-iterations stops pre-copy after that many dirty syncs, converged
+ * or not (Cloud Hypervisor's bounded passes). */
+static void test_precopy_max_iterations(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 0, 199, 1000);
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_PRECOPY);
+	c.params.max_iterations = 5;
+	run_ok(&c, &r);
+	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_int_equal(r.nsyncs, 1 + 5 + 1);
+	assert_true(r.stats.downtime > 0.3);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/* Stop-and-copy: everything in the downtime, 1024 pages = 8 s. */
+static void test_stopcopy(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 0, 1023, 100);
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_STOPCOPY);
+	run_ok(&c, &r);
+	assert_true(r.stats.total_time == 8.0);
+	assert_true(r.stats.downtime == 8.0);
+	assert_int_equal(r.stats.normal, 1024);
+	assert_int_equal(r.nsyncs, 2);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/* Zero pages go as markers (header + 1 byte); pages past the trace in a
+ * larger VM are zero unless declared static non-zero. */
+static void test_zero_pages_and_larger_vm(void **state)
+{
+	(void)state;
+	char *path = strdup("/tmp/mplm-test-XXXXXX");
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	fputs("mplm-trace 1\npage-size 4096\npages 64\ninterval-us 1000000\n"
+	      "p 0-9\nd 1000000 20\ne 1000000\n", f);
+	fclose(f);
+
+	struct sim_config c;
+	struct sim_result r;
+	base_config(&c, path, MPLM_ALG_STOPCOPY);
+	c.header_bytes = 8;
+	c.vm_bytes = 128 * 4096;
+	c.start_at = 5; /* page 20 was written at 1 s: non-zero */
+	run_ok(&c, &r);
+	assert_int_equal(r.stats.normal, 11);
+	assert_int_equal(r.stats.duplicate, 128 - 11);
+	assert_int_equal(r.stats.transferred, 11 * 4104 + 117 * 9);
+	sim_result_free(&r);
+
+	c.untraced_nonzero = true;
+	run_ok(&c, &r);
+	assert_int_equal(r.stats.normal, 11 + 64);
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mplm_small_dirty_set),
+		cmocka_unit_test(test_mplm_split_50_50),
+		cmocka_unit_test(test_mplm_dirtypercents),
+		cmocka_unit_test(test_mplm_extend_live),
+		cmocka_unit_test(test_mplm_extend_live_stops_when_d_fits),
+		cmocka_unit_test(test_mplm_extend_live_needs_end_live),
+		cmocka_unit_test(test_precopy_converges_only_after_trace_end),
+		cmocka_unit_test(test_precopy_max_iterations),
+		cmocka_unit_test(test_stopcopy),
+		cmocka_unit_test(test_zero_pages_and_larger_vm),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
