@@ -177,6 +177,7 @@ enum live_end engine_step(struct mplm_migration *m)
 		m->win_start = now;
 		m->win_bytes = 0;
 	}
+	m->threshold = engine_bandwidth(m) * m->params.downtime_limit;
 	publish(m, now);
 	if (!m->stopped && m->params.max_total_time > 0 &&
 	    now - m->t_start >= m->params.max_total_time)
@@ -258,6 +259,7 @@ int mplm_migration_run(mplm_migration *m)
 	}
 	m->st.setup_time = m->be.now(m->be.ctx) - m->t_start;
 	m->st.status = MPLM_STATUS_ACTIVE;
+	m->threshold = engine_bandwidth(m) * m->params.downtime_limit;
 	publish(m, m->be.now(m->be.ctx));
 
 	enum live_end end = LIVE_STOP_AND_COPY;

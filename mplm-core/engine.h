@@ -41,6 +41,9 @@ struct mplm_migration {
 	/* Transfer-rate estimate over BANDWIDTH_WINDOW (QEMU's bandwidth). */
 	double win_start, bw_est;
 	uint64_t win_bytes;
+	/* Bytes that fit in the downtime limit: QEMU's max_size. Kept up to
+	 * date by engine_step, read for every page. */
+	double threshold;
 
 	/* Counters since the last sync, for the per-sync record. */
 	struct mplm_sync_record cur;
@@ -76,8 +79,7 @@ static inline uint64_t engine_pending(const struct mplm_migration *m)
 }
 static inline bool engine_fits_downtime(const struct mplm_migration *m)
 {
-	return (double)engine_pending(m) <
-	       engine_bandwidth(m) * m->params.downtime_limit;
+	return (double)engine_pending(m) < m->threshold;
 }
 
 enum live_end precopy_live(struct mplm_migration *m);

@@ -93,28 +93,23 @@ static int read_next_interval(struct sim *s)
 	}
 }
 
-/* The guest writes the pages of the interval that just ended. */
+/* The guest writes the pages of the interval that just ended. Straight
+ * word loops the compiler vectorises: an interval touches a scattered
+ * fraction of a large bitmap, where a branch per word mispredicts. */
 static void apply_interval(struct sim *s, bool migrating)
 {
-	uint64_t *iv = mplm_bitmap_words(s->iv);
-	uint64_t *log = mplm_bitmap_words(s->log);
-	uint64_t *wr = mplm_bitmap_words(s->written);
+	uint64_t *restrict iv = mplm_bitmap_words(s->iv);
+	uint64_t *restrict dst = mplm_bitmap_words(migrating ? s->log : s->written);
 	uint64_t nw = mplm_bitmap_nwords(s->iv);
 
-	for (uint64_t w = 0; w < nw; w++) {
-		uint64_t bits = iv[w];
-		if (!bits)
-			continue;
-		if (migrating)
-			log[w] |= bits;
-		else
-			wr[w] |= bits;
-		if (s->version) {
-			for (uint64_t b = bits; b; b &= b - 1)
+	for (uint64_t w = 0; w < nw; w++)
+		dst[w] |= iv[w];
+	if (s->version) {
+		for (uint64_t w = 0; w < nw; w++)
+			for (uint64_t b = iv[w]; b; b &= b - 1)
 				s->version[w * 64 + (uint64_t)__builtin_ctzll(b)]++;
-		}
-		iv[w] = 0;
 	}
+	mplm_bitmap_zero(s->iv);
 	if (migrating)
 		s->pages_written_migrating += s->iv_count;
 }
