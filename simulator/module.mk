@@ -21,3 +21,8 @@ TESTS += $(SIM_TESTS)
 $(B)/tests/simulator/%: $(B)/simulator/tests/%.o $(SIM_LIB) $(WL_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(SIM_LDLIBS) -lcmocka -o $@
+
+BENCHES += $(B)/bench/bench-sim
+$(B)/bench/bench-sim: $(B)/simulator/bench/bench_sim.o $(SIM_LIB) $(WL_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $< $(SIM_LDLIBS) -o $@
