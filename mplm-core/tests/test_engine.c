@@ -1,0 +1,243 @@
+/*
+ * test_engine.c - the engine against a scripted back end: failures,
+ * cancellation, parameter checks and the reports' formats.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "mplm.h"
+
+/* One page per millisecond; a guest that writes page 0 before every sync. */
+struct mock {
+	double now;
+	uint64_t sends, fail_send_at;
+	bool stopped, resumed, started;
+	mplm_migration *m;
+	uint64_t cancel_at;
+};
+
+static double mock_now(void *ctx) { return ((struct mock *)ctx)->now; }
+
+static int mock_sync(void *ctx, mplm_bitmap *dirty)
+{
+	(void)ctx;
+	mplm_bitmap_set(dirty, 0);
+	return 0;
+}
+
+static int mock_send(void *ctx, uint64_t page, struct mplm_page_sent *out)
+{
+	struct mock *k = ctx;
+	(void)page;
+	k->now += 0.001;
+	k->sends++;
+	if (k->cancel_at && k->sends == k->cancel_at)
+		mplm_migration_cancel(k->m);
+	if (k->fail_send_at && k->sends >= k->fail_send_at)
+		return -1;
+	out->wire_bytes = 4096;
+	out->zero = page % 2;
+	return 0;
+}
+
+static int mock_stop(void *ctx)
+{
+	((struct mock *)ctx)->stopped = true;
+	return 0;
+}
+
+static int mock_resume(void *ctx)
+{
+	((struct mock *)ctx)->resumed = true;
+	return 0;
+}
+
+static int mock_state(void *ctx, uint64_t *bytes)
+{
+	(void)ctx;
+	*bytes = 100;
+	return 0;
+}
+
+static int mock_start(void *ctx)
+{
+	((struct mock *)ctx)->started = true;
+	return 0;
+}
+
+static mplm_migration *new_mock_migration(struct mock *k, enum mplm_algorithm alg,
+					  uint64_t pages)
+{
+	struct mplm_params p;
+	mplm_params_default(&p);
+	p.algorithm = alg;
+	p.max_bandwidth = 4096 * 1000.0;
+	struct mplm_backend be = {
+		.ctx = k, .now = mock_now, .sync_dirty_log = mock_sync,
+		.send_page = mock_send, .stop_guest = mock_stop,
+		.send_state = mock_state, .start_destination = mock_start,
+		.resume_source = mock_resume,
+	};
+	k->m = mplm_migration_new(pages, 4096, &p, &be);
+	assert_non_null(k->m);
+	return k->m;
+}
+
+static void test_completes_and_counts(void **state)
+{
+	(void)state;
+	struct mock k = { 0 };
+	mplm_migration *m = new_mock_migration(&k, MPLM_ALG_PRECOPY, 1000);
+	assert_int_equal(mplm_migration_run(m), 0);
+	struct mplm_stats st;
+	mplm_migration_stats(m, &st);
+	assert_int_equal(st.status, MPLM_STATUS_COMPLETED);
+	assert_true(k.stopped && k.started && !k.resumed);
+	/* Page 0 is written before every sync, so it goes once more in the
+	 * downtime: 1001 sends, half of them zero markers. */
+	assert_int_equal(k.sends, 1001);
+	assert_int_equal(st.normal + st.duplicate, 1001);
+	assert_int_equal(st.transferred, 1001 * 4096 + 100);
+	assert_int_equal(st.state_bytes, 100);
+	assert_int_equal(st.remaining, 0);
+	assert_int_equal(st.total, 1000 * 4096);
+	/* Pre-copy stops with under 300 pages (1.2 MB at 4 MB/s x 0.3 s). */
+	assert_true(st.downtime > 0 && st.downtime <= 0.3);
+	assert_true(st.total_time > 1.0 && st.total_time < 1.01);
+	mplm_migration_free(m);
+}
+
+/* A send that fails in the live stage: failed, guest never stopped. */
+static void test_failure_in_live_stage(void **state)
+{
+	(void)state;
+	struct mock k = { .fail_send_at = 10 };
+	mplm_migration *m = new_mock_migration(&k, MPLM_ALG_MPLM, 1000);
+	assert_int_equal(mplm_migration_run(m), -1);
+	struct mplm_stats st;
+	mplm_migration_stats(m, &st);
+	assert_int_equal(st.status, MPLM_STATUS_FAILED);
+	assert_non_null(st.error);
+	assert_false(k.stopped);
+	assert_false(k.started);
+	mplm_migration_free(m);
+}
+
+/* A failure during the downtime: the source guest runs again. */
+static void test_failure_in_downtime_resumes_source(void **state)
+{
+	(void)state;
+	struct mock k = { .fail_send_at = 5 };
+	mplm_migration *m = new_mock_migration(&k, MPLM_ALG_STOPCOPY, 100);
+	assert_int_equal(mplm_migration_run(m), -1);
+	assert_true(k.stopped && k.resumed && !k.started);
+	mplm_migration_free(m);
+}
+
+static void test_cancel(void **state)
+{
+	(void)state;
+	struct mock k = { .cancel_at = 300 };
+	mplm_migration *m = new_mock_migration(&k, MPLM_ALG_MPLM, 100000);
+	assert_int_equal(mplm_migration_run(m), -1);
+	struct mplm_stats st;
+	mplm_migration_stats(m, &st);
+	assert_int_equal(st.status, MPLM_STATUS_CANCELLED);
+	/* Noticed at the next engine step, within 256 pages. */
+	assert_true(k.sends < 300 + 256);
+	assert_false(k.stopped);
+	mplm_migration_free(m);
+}
+
+static void test_params_check(void **state)
+{
+	(void)state;
+	struct mplm_params p;
+	mplm_params_default(&p);
+	assert_null(mplm_params_check(&p));
+	assert_int_equal(p.algorithm, MPLM_ALG_MPLM);
+	assert_true(p.downtime_limit == 0.3 && p.intervaltime == 3);
+	assert_int_equal(p.dirtypercents, 50);
+	assert_true(p.firstnondirty && !p.relaxlivemig);
+	p.dirtypercents = 101;
+	assert_non_null(mplm_params_check(&p));
+	mplm_params_default(&p);
+	p.intervaltime = 0;
+	assert_non_null(mplm_params_check(&p));
+	mplm_params_default(&p);
+	p.downtime_limit = -1;
+	assert_non_null(mplm_params_check(&p));
+
+	enum mplm_algorithm a;
+	assert_int_equal(mplm_algorithm_parse("precopy", &a), 0);
+	assert_int_equal(a, MPLM_ALG_PRECOPY);
+	assert_int_equal(mplm_algorithm_parse("stopcopy", &a), 0);
+	assert_int_equal(a, MPLM_ALG_STOPCOPY);
+	assert_int_equal(mplm_algorithm_parse("postcopy", &a), -1);
+	/* A bad parameter set makes no migration. */
+	struct mplm_backend be = { 0 };
+	p.downtime_limit = -1;
+	assert_null(mplm_migration_new(10, 4096, &p, &be));
+}
+
+static void test_reports(void **state)
+{
+	(void)state;
+	struct mock k = { 0 };
+	mplm_migration *m = new_mock_migration(&k, MPLM_ALG_MPLM, 1000);
+	assert_int_equal(mplm_migration_run(m), 0);
+	struct mplm_stats st;
+	mplm_migration_stats(m, &st);
+
+	char buf[2048];
+	size_t n = mplm_format_info_migrate(&st, buf, sizeof(buf));
+	assert_true(n < sizeof(buf));
+	assert_non_null(strstr(buf, "Migration status: completed\n"));
+	assert_non_null(strstr(buf, "total time: "));
+	assert_non_null(strstr(buf, " milliseconds\ndowntime: "));
+	assert_non_null(strstr(buf, "\ndirty sync count: "));
+	/* Truncation is reported, not overflowed. */
+	assert_int_equal(mplm_format_info_migrate(&st, buf, 10), n);
+	assert_int_equal(strlen(buf), 9);
+
+	size_t nsyncs;
+	const struct mplm_sync_record *recs = mplm_migration_syncs(m, &nsyncs);
+	struct mplm_params p;
+	mplm_params_default(&p);
+	char *js = mplm_query_migrate_json(&st, &p, recs, nsyncs);
+	json_error_t err;
+	json_t *o = json_loads(js, 0, &err);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "completed");
+	json_t *ram = json_object_get(o, "ram");
+	assert_int_equal(json_integer_value(json_object_get(ram, "transferred")),
+			 st.transferred);
+	assert_int_equal(json_integer_value(json_object_get(ram, "dirty-sync-count")),
+			 st.dirty_sync_count);
+	assert_non_null(json_object_get(o, "downtime"));
+	json_t *syncs = json_object_get(json_object_get(o, "mplm"), "syncs");
+	assert_int_equal(json_array_size(syncs), nsyncs);
+	json_decref(o);
+	free(js);
+	mplm_migration_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_completes_and_counts),
+		cmocka_unit_test(test_failure_in_live_stage),
+		cmocka_unit_test(test_failure_in_downtime_resumes_source),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_params_check),
+		cmocka_unit_test(test_reports),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
