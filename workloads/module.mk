@@ -17,3 +17,8 @@ TESTS += $(WL_TESTS)
 $(B)/tests/workloads/%: $(B)/workloads/tests/%.o $(WL_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -lcmocka $(WL_LDLIBS) -o $@
+
+PROGRAMS += $(B)/mplm-workload
+
+$(B)/mplm-workload: $(B)/workloads/mplm_workload.o $(WL_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS) $^ $(WL_LDLIBS) -o $@

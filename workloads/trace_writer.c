@@ -101,15 +101,19 @@ static inline void put_u64(trace_writer *w, uint64_t v)
 	w->len += (size_t)(20 - i);
 }
 
-static int put_text(trace_writer *w, const char *s)
+/* "key value\n"; a line break inside the value would start a new line. */
+static int put_key_text(trace_writer *w, const char *key, const char *val)
 {
-	size_t n = strlen(s);
+	size_t kn = strlen(key), n = strlen(val);
 
-	if (reserve(w, n))
+	if (reserve(w, kn + n + 2))
 		return -1;
-	/* A line break inside a value would start a new line. */
+	memcpy(w->buf + w->len, key, kn);
+	w->len += kn;
+	put_char(w, ' ');
 	for (size_t i = 0; i < n; i++)
-		put_char(w, s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
+		put_char(w, val[i] == '\n' || val[i] == '\r' ? ' ' : val[i]);
+	put_char(w, '\n');
 	return 0;
 }
 
@@ -167,11 +171,9 @@ static int put_header(trace_writer *w)
 				   "mplm-trace 1\npage-size %" PRIu32 "\npages %" PRIu64
 				   "\ninterval-us %" PRIu64 "\n",
 				   i->page_size, i->pages, i->interval_us);
-	if (i->workload[0] && (put_text(w, "workload ") ||
-			       put_text(w, i->workload) || put_text(w, "\n")))
+	if (i->workload[0] && put_key_text(w, "workload", i->workload))
 		return -1;
-	if (i->origin[0] && (put_text(w, "origin ") ||
-			     put_text(w, i->origin) || put_text(w, "\n")))
+	if (i->origin[0] && put_key_text(w, "origin", i->origin))
 		return -1;
 	return 0;
 }
