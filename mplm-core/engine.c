@@ -130,7 +130,11 @@ int engine_sync(struct mplm_migration *m, enum sync_kind kind)
 	m->cur.final = kind == SYNC_FINAL;
 	m->t_last_sync = now;
 	m->st.dirty_sync_count++;
-	return record_sync(m);
+	if (record_sync(m) < 0)
+		return -1;
+	if (m->be.on_sync)
+		m->be.on_sync(m->be.ctx, &m->syncs[m->nsyncs - 1]);
+	return 0;
 }
 
 static void publish(struct mplm_migration *m, double now)
@@ -321,6 +325,13 @@ void mplm_migration_stats(mplm_migration *m, struct mplm_stats *out)
 	pthread_mutex_lock(&m->lock);
 	*out = m->published;
 	pthread_mutex_unlock(&m->lock);
+}
+
+void mplm_migration_sets(const mplm_migration *m, const mplm_bitmap **d,
+			 const mplm_bitmap **nd)
+{
+	*d = m->d.bits;
+	*nd = m->nd.bits;
 }
 
 const struct mplm_sync_record *mplm_migration_syncs(const mplm_migration *m,

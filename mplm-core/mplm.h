@@ -82,6 +82,8 @@ const char *mplm_params_check(const struct mplm_params *p);
 /* The back end. Every callback returns 0 on success and -1 on failure
  * (after which the migration fails and the source guest keeps running). */
 
+struct mplm_sync_record;
+
 struct mplm_page_sent {
 	uint32_t wire_bytes; /* bytes this page took on the wire */
 	bool zero;           /* sent as a zero-page marker */
@@ -118,6 +120,9 @@ struct mplm_backend {
 	 * hundred pages and at every sync), for scheduled operator events
 	 * and cancellation checks. */
 	void (*poll)(void *ctx);
+	/* Optional (may be NULL): a dirty log sync was just recorded; the
+	 * sets can be read with mplm_migration_sets (for viewers). */
+	void (*on_sync)(void *ctx, const struct mplm_sync_record *rec);
 };
 
 /* ------------------------------------------------------------------ */
@@ -192,6 +197,11 @@ void mplm_migration_set_max_bandwidth(mplm_migration *m, double bytes_per_s);
 
 /* A consistent snapshot (callable while running, from another thread). */
 void mplm_migration_stats(mplm_migration *m, struct mplm_stats *out);
+/* The engine's page sets, read-only, from the engine's own thread (in
+ * on_sync or after run). MPLM: d = D, nd = ND. Pre-copy and stop-and-copy:
+ * d = the pages still to send, nd empty. */
+void mplm_migration_sets(const mplm_migration *m, const mplm_bitmap **d,
+			 const mplm_bitmap **nd);
 /* Per-sync records; valid until the migration is freed. Read after run. */
 const struct mplm_sync_record *mplm_migration_syncs(const mplm_migration *m,
 						    size_t *count);

@@ -54,6 +54,7 @@ struct sim {
 	double guest_at_start;
 
 	uint32_t *version, *dest_version; /* with verify */
+	mplm_bitmap *sent;                /* with an observer */
 
 	mplm_migration *m;
 	bool extend_sent, end_sent;
@@ -205,6 +206,8 @@ static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
 
 	if (s->dest_version)
 		s->dest_version[page] = s->version[page];
+	if (s->sent)
+		mplm_bitmap_set(s->sent, page);
 	out->wire_bytes = bytes;
 	out->zero = zero;
 	return advance(s, bytes * s->sec_per_byte);
@@ -249,6 +252,40 @@ static int be_start_destination(void *ctx)
 static void be_wait(void *ctx, double seconds)
 {
 	advance(ctx, seconds);
+}
+
+static void be_on_sync(void *ctx, const struct mplm_sync_record *rec)
+{
+	struct sim *s = ctx;
+	struct sim_snapshot snap = { rec, s->vm_pages, s };
+	s->cfg->observer(s->cfg->observer_arg, &snap);
+}
+
+enum sim_page_state sim_page_state(const struct sim_snapshot *snap,
+				   uint64_t page)
+{
+	const struct sim *s = snap->sim;
+	const mplm_bitmap *d, *nd;
+	mplm_migration_sets(s->m, &d, &nd);
+	bool sent = mplm_bitmap_test(s->sent, page);
+	if (mplm_bitmap_test(nd, page))
+		return page_is_zero(s, page) ? SIM_PAGE_ZERO : SIM_PAGE_ND;
+	if (mplm_bitmap_test(d, page)) {
+		if (sent)
+			return SIM_PAGE_DIRTY;
+		return page_is_zero(s, page) ? SIM_PAGE_ZERO : SIM_PAGE_UNSENT;
+	}
+	return SIM_PAGE_CLEAN;
+}
+
+const char *sim_page_state_name(enum sim_page_state st)
+{
+	static const char *const names[] = {
+		[SIM_PAGE_ZERO] = "zero", [SIM_PAGE_ND] = "non-dirty (never sent)",
+		[SIM_PAGE_UNSENT] = "never sent", [SIM_PAGE_DIRTY] = "dirty",
+		[SIM_PAGE_CLEAN] = "sent and clean",
+	};
+	return (unsigned)st <= SIM_PAGE_CLEAN ? names[st] : "?";
 }
 
 /* Operator events scheduled on the migration clock. */
@@ -297,6 +334,7 @@ static void sim_destroy(struct sim *s)
 	mplm_bitmap_free(s->log);
 	mplm_bitmap_free(s->written);
 	mplm_bitmap_free(s->touched);
+	mplm_bitmap_free(s->sent);
 	free(s->version);
 	free(s->dest_version);
 }
@@ -347,7 +385,10 @@ static int alloc_state(struct sim *s)
 		if (s->dest_version)
 			memset(s->dest_version, 0xff, s->vm_pages * sizeof(*s->dest_version));
 	}
+	if (s->cfg->observer)
+		s->sent = mplm_bitmap_new(s->vm_pages);
 	if (!s->iv || !s->log || !s->written || !s->touched ||
+	    (s->cfg->observer && !s->sent) ||
 	    (s->cfg->verify && (!s->version || !s->dest_version))) {
 		snprintf(s->err, s->errlen, "out of memory for a %" PRIu64 "-page VM",
 			 s->vm_pages);
@@ -428,6 +469,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		.resume_source = be_resume_source,
 		.wait = be_wait,
 		.poll = be_poll,
+		.on_sync = cfg->observer ? be_on_sync : NULL,
 	};
 	be_set_max_bandwidth(&s, cfg->params.max_bandwidth);
 	s.m = mplm_migration_new(s.vm_pages, s.page_size, &cfg->params, &be);

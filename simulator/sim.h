@@ -17,6 +17,26 @@
 
 enum sim_at_end { SIM_END_IDLE, SIM_END_LOOP };
 
+/* What a page is at a sync, for viewers (teaching mode). */
+enum sim_page_state {
+	SIM_PAGE_ZERO,       /* all zero, nothing to send but a marker */
+	SIM_PAGE_ND,         /* MPLM's non-dirty set: never sent, not dirty */
+	SIM_PAGE_UNSENT,     /* queued and never sent (pre-copy's first pass,
+	                      * or dirty before its first send) */
+	SIM_PAGE_DIRTY,      /* sent, then written again: queued to resend */
+	SIM_PAGE_CLEAN,      /* sent, and not written since */
+};
+
+/* Handed to an observer after every dirty log sync. */
+struct sim_snapshot {
+	const struct mplm_sync_record *rec;
+	uint64_t vm_pages;
+	const struct sim *sim; /* for sim_page_state */
+};
+enum sim_page_state sim_page_state(const struct sim_snapshot *snap,
+				   uint64_t page);
+const char *sim_page_state_name(enum sim_page_state s);
+
 struct sim_config {
 	const char *trace_path;    /* a trace file, or */
 	const char *workload_spec; /* a generator spec (gen.h) */
@@ -32,6 +52,10 @@ struct sim_config {
 	double extend_live_at;     /* s after start; < 0 never */
 	double end_live_at;        /* s after start; < 0 never */
 	bool verify;               /* track page versions, check at resume */
+	/* Optional: called after every dirty log sync (not with sim_run's
+	 * result filled yet). */
+	void (*observer)(void *arg, const struct sim_snapshot *snap);
+	void *observer_arg;
 	struct mplm_params params; /* max_total_time is the not-converged cap */
 };
 

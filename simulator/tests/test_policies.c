@@ -362,6 +362,54 @@ static void test_zero_pages_and_larger_vm(void **state)
 	free(path);
 }
 
+/* The observer sees the page states of the first scenario: after sync 1,
+ * pages 0-255 were sent and are clean, 256-999 are still in ND, and
+ * 1000-1023 are dirty before their first send; after sync 2 those 24 were
+ * sent and written again. */
+struct observed {
+	unsigned syncs;
+	enum sim_page_state after1[1024], after2[1024];
+};
+
+static void observe(void *arg, const struct sim_snapshot *snap)
+{
+	struct observed *o = arg;
+	enum sim_page_state *into = snap->rec->index == 1 ? o->after1
+				    : snap->rec->index == 2 ? o->after2
+							    : NULL;
+	o->syncs++;
+	assert_int_equal(snap->vm_pages, 1024);
+	for (uint64_t p = 0; into && p < snap->vm_pages; p++)
+		into[p] = sim_page_state(snap, p);
+}
+
+static void test_observer_page_states(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 1000, 1023, 1000);
+	struct sim_config c;
+	struct sim_result r;
+	struct observed o = { 0 };
+	base_config(&c, path, MPLM_ALG_MPLM);
+	c.observer = observe;
+	c.observer_arg = &o;
+	run_ok(&c, &r);
+	assert_int_equal(o.syncs, r.nsyncs);
+	for (unsigned p = 0; p < 1024; p++) {
+		enum sim_page_state want1 = p < 256    ? SIM_PAGE_CLEAN
+					    : p < 1000 ? SIM_PAGE_ND
+						       : SIM_PAGE_UNSENT;
+		assert_int_equal(o.after1[p], want1);
+		enum sim_page_state want2 = p < 488    ? SIM_PAGE_CLEAN
+					    : p < 1000 ? SIM_PAGE_ND
+						       : SIM_PAGE_DIRTY;
+		assert_int_equal(o.after2[p], want2);
+	}
+	sim_result_free(&r);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_precopy_max_iterations),
 		cmocka_unit_test(test_stopcopy),
 		cmocka_unit_test(test_zero_pages_and_larger_vm),
+		cmocka_unit_test(test_observer_page_states),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
