@@ -192,14 +192,12 @@ enum live_end engine_step(struct mplm_migration *m)
 /* Send every page of a set, in address order. */
 static int send_all(struct mplm_migration *m, struct pageset *s)
 {
-	unsigned n = 0;
 	for (uint64_t p = mplm_bitmap_find_next_set(s->bits, 0); p < m->pages;
 	     p = mplm_bitmap_find_next_set(s->bits, p + 1)) {
 		if (engine_send(m, s, p) < 0)
 			return -1;
 		m->st.downtime_pages++;
-		if (++n % ENGINE_STEP_PAGES == 0 &&
-		    engine_step(m) == LIVE_FAILED)
+		if (engine_tick(m) == LIVE_FAILED)
 			return -1;
 	}
 	return 0;

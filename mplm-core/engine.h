@@ -45,6 +45,8 @@ struct mplm_migration {
 	 * date by engine_step, read for every page. */
 	double threshold;
 
+	unsigned since_step; /* pages since the last engine_step */
+
 	/* Counters since the last sync, for the per-sync record. */
 	struct mplm_sync_record cur;
 
@@ -70,6 +72,20 @@ int engine_sync(struct mplm_migration *m, enum sync_kind kind);
 /* Housekeeping between pages: poll, cancellation, parameter changes,
  * stats publication, the total-time cap. */
 enum live_end engine_step(struct mplm_migration *m);
+/* Called once per page of a live stage: runs engine_step every
+ * ENGINE_STEP_PAGES calls. */
+static inline enum live_end engine_tick(struct mplm_migration *m)
+{
+	if (++m->since_step < ENGINE_STEP_PAGES)
+		return LIVE_CONTINUE;
+	m->since_step = 0;
+	return engine_step(m);
+}
+/* Make the next engine_tick run engine_step (after a sync or a wait). */
+static inline void engine_step_soon(struct mplm_migration *m)
+{
+	m->since_step = ENGINE_STEP_PAGES - 1;
+}
 /* The rate the convergence test uses, bytes/s. */
 double engine_bandwidth(const struct mplm_migration *m);
 /* Bytes still to send: both sets, page-sized. */

@@ -106,24 +106,19 @@ enum live_end mplm_live(struct mplm_migration *m)
 		.slot = 0,
 		.d_first_pass = true,
 	};
-	unsigned since_step = 0;
-
 	for (;;) {
-		if (++since_step == ENGINE_STEP_PAGES) {
-			since_step = 0;
-			enum live_end e = engine_step(m);
-			if (e != LIVE_CONTINUE)
-				return e;
-		}
+		enum live_end e = engine_tick(m);
+		if (e != LIVE_CONTINUE)
+			return e;
 		if (live_stage_done(m))
 			return LIVE_STOP_AND_COPY;
 
 		double now = m->be.now(m->be.ctx);
 		if (now - s.t_epoch >= m->params.intervaltime) {
-			enum live_end e = new_epoch(m, &s, now);
+			e = new_epoch(m, &s, now);
 			if (e != LIVE_CONTINUE)
 				return e;
-			since_step = ENGINE_STEP_PAGES - 1;
+			engine_step_soon(m);
 			continue;
 		}
 
@@ -131,7 +126,7 @@ enum live_end mplm_live(struct mplm_migration *m)
 		uint64_t page = pick(m, &s, &from, &cursor);
 		if (page == PAGESET_NONE) {
 			idle_until_epoch_end(m, &s, now);
-			since_step = ENGINE_STEP_PAGES - 1;
+			engine_step_soon(m);
 			continue;
 		}
 		if (engine_send(m, from, page) < 0)

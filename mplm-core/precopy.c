@@ -18,15 +18,12 @@ static bool converged(const struct mplm_migration *m)
 
 enum live_end precopy_live(struct mplm_migration *m)
 {
-	unsigned live_syncs = 0, since_step = 0;
+	unsigned live_syncs = 0;
 
 	for (;;) {
-		if (++since_step == ENGINE_STEP_PAGES) {
-			since_step = 0;
-			enum live_end e = engine_step(m);
-			if (e != LIVE_CONTINUE)
-				return e;
-		}
+		enum live_end e = engine_tick(m);
+		if (e != LIVE_CONTINUE)
+			return e;
 		if (converged(m)) {
 			if (engine_sync(m, SYNC_LIVE) < 0)
 				return LIVE_FAILED;
@@ -36,7 +33,7 @@ enum live_end precopy_live(struct mplm_migration *m)
 			if (m->params.max_iterations &&
 			    live_syncs >= m->params.max_iterations)
 				return LIVE_STOP_AND_COPY;
-			since_step = ENGINE_STEP_PAGES - 1;
+			engine_step_soon(m);
 			continue;
 		}
 		uint64_t page = pageset_peek(&m->d);

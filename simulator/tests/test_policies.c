@@ -21,12 +21,21 @@
 
 #define RATE (128.0 * 4096) /* bytes/s: 128 pages/s */
 
-/* Write a trace of `pages` pages in which pages [lo, hi] are written in
- * every 1 s interval from 1 s to `end` s. */
-static char *hot_trace(unsigned pages, unsigned lo, unsigned hi, unsigned end)
+/* One scenario: a trace file, a configuration, the last result. */
+struct scenario {
+	char path[32];
+	struct sim_config c;
+	struct sim_result r;
+};
+
+/* A trace of `pages` pages in which pages [lo, hi] are written in every
+ * 1 s interval from 1 s to `end` s, and the configuration above. */
+static void scenario_hot(struct scenario *s, unsigned pages, unsigned lo,
+			 unsigned hi, unsigned end, enum mplm_algorithm alg)
 {
-	char *path = strdup("/tmp/mplm-test-XXXXXX");
-	int fd = mkstemp(path);
+	memset(s, 0, sizeof(*s));
+	strcpy(s->path, "/tmp/mplm-test-XXXXXX");
+	int fd = mkstemp(s->path);
 	assert_true(fd >= 0);
 	FILE *f = fdopen(fd, "w");
 	fprintf(f, "mplm-trace 1\npage-size 4096\npages %u\ninterval-us 1000000\n", pages);
@@ -34,14 +43,10 @@ static char *hot_trace(unsigned pages, unsigned lo, unsigned hi, unsigned end)
 		fprintf(f, "d %u %u-%u\n", t * 1000000, lo, hi);
 	fprintf(f, "e %u\n", end * 1000000);
 	fclose(f);
-	return path;
-}
 
-static void base_config(struct sim_config *c, const char *path,
-			enum mplm_algorithm alg)
-{
+	struct sim_config *c = &s->c;
 	sim_config_default(c);
-	c->trace_path = path;
+	c->trace_path = s->path;
 	c->link_bandwidth = RATE;
 	c->header_bytes = 0;
 	c->state_bytes = 0;
@@ -53,13 +58,26 @@ static void base_config(struct sim_config *c, const char *path,
 	c->params.dirtypercents = 50;
 }
 
-static void run_ok(const struct sim_config *c, struct sim_result *r)
+/* Run; returns sim_run's code, keeping the result in s->r. */
+static int scenario_try(struct scenario *s)
 {
-	int rc = sim_run(c, r);
-	if (rc != 0)
-		fail_msg("sim_run: %s", r->error);
-	assert_true(r->verified);
-	assert_int_equal(r->mismatches, 0);
+	sim_result_free(&s->r);
+	return sim_run(&s->c, &s->r);
+}
+
+/* Run, and insist on success and a verified invariant. */
+static void scenario_run(struct scenario *s)
+{
+	if (scenario_try(s) != 0)
+		fail_msg("sim_run: %s", s->r.error);
+	assert_true(s->r.verified);
+	assert_int_equal(s->r.mismatches, 0);
+}
+
+static void scenario_end(struct scenario *s)
+{
+	sim_result_free(&s->r);
+	unlink(s->path);
 }
 
 static void assert_record(const struct mplm_sync_record *s, uint64_t dirtied,
@@ -87,31 +105,27 @@ static void assert_record(const struct mplm_sync_record *s, uint64_t dirtied,
 static void test_mplm_small_dirty_set(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 1000, 1023, 1000);
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_MPLM);
-	run_ok(&c, &r);
+	struct scenario s;
+	scenario_hot(&s, 1024, 1000, 1023, 1000, MPLM_ALG_MPLM);
+	scenario_run(&s);
 
-	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
-	assert_int_equal(r.nsyncs, 6);
-	assert_record(&r.syncs[1], 24, 24, 744, 0, 256); /* epoch 0: ND only */
-	assert_record(&r.syncs[2], 24, 24, 512, 24, 232);
-	assert_record(&r.syncs[3], 24, 24, 280, 24, 232);
-	assert_record(&r.syncs[4], 24, 24, 48, 24, 232);
-	assert_true(r.syncs[5].final);
-	assert_record(&r.syncs[5], 0, 24, 0, 0, 48);
-	assert_true(r.syncs[5].time == 8.375);
-	assert_true(r.stats.downtime == 0.1875);
-	assert_true(r.stats.total_time == 8.5625);
+	assert_int_equal(s.r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_int_equal(s.r.nsyncs, 6);
+	assert_record(&s.r.syncs[1], 24, 24, 744, 0, 256); /* epoch 0: ND only */
+	assert_record(&s.r.syncs[2], 24, 24, 512, 24, 232);
+	assert_record(&s.r.syncs[3], 24, 24, 280, 24, 232);
+	assert_record(&s.r.syncs[4], 24, 24, 48, 24, 232);
+	assert_true(s.r.syncs[5].final);
+	assert_record(&s.r.syncs[5], 0, 24, 0, 0, 48);
+	assert_true(s.r.syncs[5].time == 8.375);
+	assert_true(s.r.stats.downtime == 0.1875);
+	assert_true(s.r.stats.total_time == 8.5625);
 	/* ND's 1000 pages once, D's 24 in three epochs and the downtime. */
-	assert_int_equal(r.stats.normal, 1000 + 3 * 24 + 24);
-	assert_int_equal(r.stats.duplicate, 0);
-	assert_int_equal(r.stats.transferred, (1000 + 3 * 24 + 24) * 4096);
-	assert_int_equal(r.stats.dirty_sync_count, 6);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	assert_int_equal(s.r.stats.normal, 1000 + 3 * 24 + 24);
+	assert_int_equal(s.r.stats.duplicate, 0);
+	assert_int_equal(s.r.stats.transferred, (1000 + 3 * 24 + 24) * 4096);
+	assert_int_equal(s.r.stats.dirty_sync_count, 6);
+	scenario_end(&s);
 }
 
 /*
@@ -127,24 +141,20 @@ static void test_mplm_small_dirty_set(void **state)
 static void test_mplm_split_50_50(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 512, 1023, 1000);
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_MPLM);
-	run_ok(&c, &r);
+	struct scenario s;
+	scenario_hot(&s, 1024, 512, 1023, 1000, MPLM_ALG_MPLM);
+	scenario_run(&s);
 
-	assert_int_equal(r.nsyncs, 4);
-	assert_record(&r.syncs[1], 512, 512, 256, 0, 256);
-	assert_record(&r.syncs[2], 512, 512, 106, 106, 150);
-	assert_int_equal(r.syncs[2].slots_nd, 150);
-	assert_int_equal(r.syncs[2].slots_total, 256);
-	assert_record(&r.syncs[3], 512, 512, 0, 100, 106);
-	assert_true(r.syncs[3].time == 5.609375);
-	assert_true(r.stats.downtime == 4.0);
-	assert_true(r.stats.total_time == 9.609375);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	assert_int_equal(s.r.nsyncs, 4);
+	assert_record(&s.r.syncs[1], 512, 512, 256, 0, 256);
+	assert_record(&s.r.syncs[2], 512, 512, 106, 106, 150);
+	assert_int_equal(s.r.syncs[2].slots_nd, 150);
+	assert_int_equal(s.r.syncs[2].slots_total, 256);
+	assert_record(&s.r.syncs[3], 512, 512, 0, 100, 106);
+	assert_true(s.r.syncs[3].time == 5.609375);
+	assert_true(s.r.stats.downtime == 4.0);
+	assert_true(s.r.stats.total_time == 9.609375);
+	scenario_end(&s);
 }
 
 /* dirtypercents 80: batches of 20 ND slots then 80 D slots. Epoch 1 of
@@ -152,17 +162,13 @@ static void test_mplm_split_50_50(void **state)
 static void test_mplm_dirtypercents(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 512, 1023, 1000);
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_MPLM);
-	c.params.dirtypercents = 80;
-	run_ok(&c, &r);
-	assert_record(&r.syncs[1], 512, 512, 256, 0, 256);
-	assert_record(&r.syncs[2], 512, 512, 196, 196, 60);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	struct scenario s;
+	scenario_hot(&s, 1024, 512, 1023, 1000, MPLM_ALG_MPLM);
+	s.c.params.dirtypercents = 80;
+	scenario_run(&s);
+	assert_record(&s.r.syncs[1], 512, 512, 256, 0, 256);
+	assert_record(&s.r.syncs[2], 512, 512, 196, 196, 60);
+	scenario_end(&s);
 }
 
 /*
@@ -177,24 +183,20 @@ static void test_mplm_dirtypercents(void **state)
 static void test_mplm_extend_live(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 512, 1023, 1000);
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_MPLM);
-	c.extend_live_at = 0;
-	c.end_live_at = 20;
-	run_ok(&c, &r);
-	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
+	struct scenario s;
+	scenario_hot(&s, 1024, 512, 1023, 1000, MPLM_ALG_MPLM);
+	s.c.extend_live_at = 0;
+	s.c.end_live_at = 20;
+	scenario_run(&s);
+	assert_int_equal(s.r.stats.status, MPLM_STATUS_COMPLETED);
 	/* Syncs at 0, 2, 4, ..., 18 s, and the final one at 20 s. */
-	assert_int_equal(r.nsyncs, 11);
-	assert_record(&r.syncs[3], 512, 512, 0, 150, 106);
-	assert_record(&r.syncs[9], 512, 512, 0, 256, 0);
-	assert_true(r.syncs[10].final && r.syncs[10].time == 20.0);
-	assert_true(r.stats.downtime == 4.0);
-	assert_true(r.stats.total_time == 24.0);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	assert_int_equal(s.r.nsyncs, 11);
+	assert_record(&s.r.syncs[3], 512, 512, 0, 150, 106);
+	assert_record(&s.r.syncs[9], 512, 512, 0, 256, 0);
+	assert_true(s.r.syncs[10].final && s.r.syncs[10].time == 20.0);
+	assert_true(s.r.stats.downtime == 4.0);
+	assert_true(s.r.stats.total_time == 24.0);
+	scenario_end(&s);
 }
 
 /*
@@ -206,39 +208,31 @@ static void test_mplm_extend_live(void **state)
 static void test_mplm_extend_live_stops_when_d_fits(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 1000, 1023, 1000);
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_MPLM);
-	c.extend_live_at = 0;
-	run_ok(&c, &r);
-	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
-	assert_int_equal(r.nsyncs, 7);
-	assert_record(&r.syncs[5], 24, 24, 0, 24, 48);
-	assert_true(r.syncs[5].time == 10.0);
-	assert_true(r.stats.downtime == 0.1875);
-	assert_true(r.stats.total_time == 10.1875);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	struct scenario s;
+	scenario_hot(&s, 1024, 1000, 1023, 1000, MPLM_ALG_MPLM);
+	s.c.extend_live_at = 0;
+	scenario_run(&s);
+	assert_int_equal(s.r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_int_equal(s.r.nsyncs, 7);
+	assert_record(&s.r.syncs[5], 24, 24, 0, 24, 48);
+	assert_true(s.r.syncs[5].time == 10.0);
+	assert_true(s.r.stats.downtime == 0.1875);
+	assert_true(s.r.stats.total_time == 10.1875);
+	scenario_end(&s);
 }
 
 /* Without end-live, an extended live stage runs into the time cap. */
 static void test_mplm_extend_live_needs_end_live(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 512, 1023, 1000);
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_MPLM);
-	c.extend_live_at = 0;
-	c.params.max_total_time = 30;
-	assert_int_equal(sim_run(&c, &r), 0);
-	assert_int_equal(r.stats.status, MPLM_STATUS_NOT_CONVERGED);
-	assert_true(r.stats.total_time >= 30 && r.stats.total_time < 31);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	struct scenario s;
+	scenario_hot(&s, 1024, 512, 1023, 1000, MPLM_ALG_MPLM);
+	s.c.extend_live_at = 0;
+	s.c.params.max_total_time = 30;
+	assert_int_equal(scenario_try(&s), 0);
+	assert_int_equal(s.r.stats.status, MPLM_STATUS_NOT_CONVERGED);
+	assert_true(s.r.stats.total_time >= 30 && s.r.stats.total_time < 31);
+	scenario_end(&s);
 }
 
 /*
@@ -253,44 +247,38 @@ static void test_mplm_extend_live_needs_end_live(void **state)
 static void test_precopy_converges_only_after_trace_end(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 0, 199, 30);
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_PRECOPY);
-	run_ok(&c, &r);
-	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
-	assert_true(r.stats.total_time > 30);
-	assert_true(r.stats.total_time < 30 + 2 * 238.0 / 128);
-	assert_true(r.stats.downtime <= 0.3);
+	struct scenario s;
+	scenario_hot(&s, 1024, 0, 199, 30, MPLM_ALG_PRECOPY);
+	scenario_run(&s);
+	assert_int_equal(s.r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_true(s.r.stats.total_time > 30);
+	assert_true(s.r.stats.total_time < 30 + 2 * 238.0 / 128);
+	assert_true(s.r.stats.downtime <= 0.3);
 	/* Every live sync while the program ran found the hot pages dirty. */
-	for (size_t i = 1; i < r.nsyncs && r.syncs[i].time <= 30; i++)
-		assert_true(r.syncs[i].d_size >= 200);
-	sim_result_free(&r);
+	for (size_t i = 1; i < s.r.nsyncs && s.r.syncs[i].time <= 30; i++)
+		assert_true(s.r.syncs[i].d_size >= 200);
 
 	/* With a cap of 20 s it is reported as not converged. */
-	c.params.max_total_time = 20;
-	assert_int_equal(sim_run(&c, &r), 0);
-	assert_int_equal(r.stats.status, MPLM_STATUS_NOT_CONVERGED);
-	assert_true(r.stats.remaining >= 38 * 4096);
-	sim_result_free(&r);
+	s.c.params.max_total_time = 20;
+	assert_int_equal(scenario_try(&s), 0);
+	assert_int_equal(s.r.stats.status, MPLM_STATUS_NOT_CONVERGED);
+	assert_true(s.r.stats.remaining >= 38 * 4096);
 
 	/* A downtime limit of 2 s (256 pages): the first sync comes when 255
 	 * pages are left, after 769 pages (6.0078 s), and re-marks the 200 hot
 	 * pages (455). 200 pages later (pages 769-968) 255 are left again;
 	 * the sync finds only pages already marked: stop, 255 pages of
 	 * downtime. */
-	c.params.max_total_time = 3600;
-	c.params.downtime_limit = 2;
-	run_ok(&c, &r);
-	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
-	assert_int_equal(r.nsyncs, 4);
-	assert_int_equal(r.syncs[1].d_size, 455);
-	assert_int_equal(r.syncs[2].d_size, 255);
-	assert_true(r.stats.total_time == (769 + 200 + 255) / 128.0);
-	assert_true(r.stats.downtime == 255 / 128.0);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	s.c.params.max_total_time = 3600;
+	s.c.params.downtime_limit = 2;
+	scenario_run(&s);
+	assert_int_equal(s.r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_int_equal(s.r.nsyncs, 4);
+	assert_int_equal(s.r.syncs[1].d_size, 455);
+	assert_int_equal(s.r.syncs[2].d_size, 255);
+	assert_true(s.r.stats.total_time == (769 + 200 + 255) / 128.0);
+	assert_true(s.r.stats.downtime == 255 / 128.0);
+	scenario_end(&s);
 }
 
 /* max-iterations stops pre-copy after that many dirty syncs, converged
@@ -298,36 +286,28 @@ static void test_precopy_converges_only_after_trace_end(void **state)
 static void test_precopy_max_iterations(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 0, 199, 1000);
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_PRECOPY);
-	c.params.max_iterations = 5;
-	run_ok(&c, &r);
-	assert_int_equal(r.stats.status, MPLM_STATUS_COMPLETED);
-	assert_int_equal(r.nsyncs, 1 + 5 + 1);
-	assert_true(r.stats.downtime > 0.3);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	struct scenario s;
+	scenario_hot(&s, 1024, 0, 199, 1000, MPLM_ALG_PRECOPY);
+	s.c.params.max_iterations = 5;
+	scenario_run(&s);
+	assert_int_equal(s.r.stats.status, MPLM_STATUS_COMPLETED);
+	assert_int_equal(s.r.nsyncs, 1 + 5 + 1);
+	assert_true(s.r.stats.downtime > 0.3);
+	scenario_end(&s);
 }
 
 /* Stop-and-copy: everything in the downtime, 1024 pages = 8 s. */
 static void test_stopcopy(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 0, 1023, 100);
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_STOPCOPY);
-	run_ok(&c, &r);
-	assert_true(r.stats.total_time == 8.0);
-	assert_true(r.stats.downtime == 8.0);
-	assert_int_equal(r.stats.normal, 1024);
-	assert_int_equal(r.nsyncs, 2);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	struct scenario s;
+	scenario_hot(&s, 1024, 0, 1023, 100, MPLM_ALG_STOPCOPY);
+	scenario_run(&s);
+	assert_true(s.r.stats.total_time == 8.0);
+	assert_true(s.r.stats.downtime == 8.0);
+	assert_int_equal(s.r.stats.normal, 1024);
+	assert_int_equal(s.r.nsyncs, 2);
+	scenario_end(&s);
 }
 
 /* Zero pages go as markers (header + 1 byte); pages past the trace in a
@@ -335,31 +315,25 @@ static void test_stopcopy(void **state)
 static void test_zero_pages_and_larger_vm(void **state)
 {
 	(void)state;
-	char *path = strdup("/tmp/mplm-test-XXXXXX");
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
+	struct scenario s;
+	scenario_hot(&s, 64, 20, 20, 1, MPLM_ALG_STOPCOPY);
+	/* The same trace with pages 0-9 non-zero from the start. */
+	FILE *f = fopen(s.path, "w");
 	fputs("mplm-trace 1\npage-size 4096\npages 64\ninterval-us 1000000\n"
 	      "p 0-9\nd 1000000 20\ne 1000000\n", f);
 	fclose(f);
+	s.c.header_bytes = 8;
+	s.c.vm_bytes = 128 * 4096;
+	s.c.start_at = 5; /* page 20 was written at 1 s: non-zero */
+	scenario_run(&s);
+	assert_int_equal(s.r.stats.normal, 11);
+	assert_int_equal(s.r.stats.duplicate, 128 - 11);
+	assert_int_equal(s.r.stats.transferred, 11 * 4104 + 117 * 9);
 
-	struct sim_config c;
-	struct sim_result r;
-	base_config(&c, path, MPLM_ALG_STOPCOPY);
-	c.header_bytes = 8;
-	c.vm_bytes = 128 * 4096;
-	c.start_at = 5; /* page 20 was written at 1 s: non-zero */
-	run_ok(&c, &r);
-	assert_int_equal(r.stats.normal, 11);
-	assert_int_equal(r.stats.duplicate, 128 - 11);
-	assert_int_equal(r.stats.transferred, 11 * 4104 + 117 * 9);
-	sim_result_free(&r);
-
-	c.untraced_nonzero = true;
-	run_ok(&c, &r);
-	assert_int_equal(r.stats.normal, 11 + 64);
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	s.c.untraced_nonzero = true;
+	scenario_run(&s);
+	assert_int_equal(s.r.stats.normal, 11 + 64);
+	scenario_end(&s);
 }
 
 /* The observer sees the page states of the first scenario: after sync 1,
@@ -386,15 +360,13 @@ static void observe(void *arg, const struct sim_snapshot *snap)
 static void test_observer_page_states(void **state)
 {
 	(void)state;
-	char *path = hot_trace(1024, 1000, 1023, 1000);
-	struct sim_config c;
-	struct sim_result r;
+	struct scenario s;
 	struct observed o = { 0 };
-	base_config(&c, path, MPLM_ALG_MPLM);
-	c.observer = observe;
-	c.observer_arg = &o;
-	run_ok(&c, &r);
-	assert_int_equal(o.syncs, r.nsyncs);
+	scenario_hot(&s, 1024, 1000, 1023, 1000, MPLM_ALG_MPLM);
+	s.c.observer = observe;
+	s.c.observer_arg = &o;
+	scenario_run(&s);
+	assert_int_equal(o.syncs, s.r.nsyncs);
 	for (unsigned p = 0; p < 1024; p++) {
 		enum sim_page_state want1 = p < 256    ? SIM_PAGE_CLEAN
 					    : p < 1000 ? SIM_PAGE_ND
@@ -405,9 +377,7 @@ static void test_observer_page_states(void **state)
 						       : SIM_PAGE_DIRTY;
 		assert_int_equal(o.after2[p], want2);
 	}
-	sim_result_free(&r);
-	unlink(path);
-	free(path);
+	scenario_end(&s);
 }
 
 int main(void)
