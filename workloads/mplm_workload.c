@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ERRLEN 1024
@@ -137,6 +138,16 @@ static int print_stats(const char *arg)
 	return 0;
 }
 
+/* No half-written trace left behind; but never remove what is not a
+ * regular file (-o /dev/full must stay a device). */
+static void remove_partial(const char *out)
+{
+	struct stat st;
+
+	if (strcmp(out, "-") != 0 && lstat(out, &st) == 0 && S_ISREG(st.st_mode))
+		unlink(out);
+}
+
 static int write_trace(const char *arg, const char *out)
 {
 	char err[ERRLEN];
@@ -161,8 +172,7 @@ static int write_trace(const char *arg, const char *out)
 	trace_source_close(src);
 	if (r < 0) {
 		fprintf(stderr, "mplm-workload: %s\n", err);
-		if (strcmp(out, "-") != 0)
-			unlink(out); /* no half-written trace left behind */
+		remove_partial(out);
 		return 1;
 	}
 	return 0;
