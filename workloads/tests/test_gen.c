@@ -1,0 +1,477 @@
+/*
+ * test_gen.c - the workload generators: exact rates, the working set,
+ * determinism and rewind, each pattern's shape, spec parsing.
+ */
+#include "wl_test.h"
+
+static trace_source *open_spec(const char *spec)
+{
+	char err[512];
+	trace_source *s = gen_open(spec, err, sizeof(err));
+
+	if (!s)
+		fail_msg("%s", err);
+	return s;
+}
+
+static void read_spec(const char *spec, struct read_result *res)
+{
+	trace_source *s = open_spec(spec);
+
+	read_source(s, res);
+	assert_int_equal(res->status, 0);
+	trace_source_close(s);
+}
+
+/* Every interval: the exact count, only working-set pages, times on the
+ * interval grid; the working set is the initial non-zero set. */
+static void check_shape(const char *spec, uint64_t pages, uint64_t wss,
+			uint64_t per_interval, uint64_t intervals)
+{
+	trace_source *s = open_spec(spec);
+	const struct trace_info *info = trace_source_info(s);
+	mplm_bitmap *b = mplm_bitmap_new(info->pages);
+	uint64_t t, n, k = 0;
+
+	assert_int_equal(info->pages, pages);
+	assert_int_equal(info->page_size, 4096);
+	assert_int_equal(info->interval_us, 100000);
+	assert_string_equal(info->workload, spec);
+	const mplm_bitmap *ini = trace_source_initial(s);
+	assert_non_null(ini);
+	assert_int_equal(mplm_bitmap_count(ini), wss);
+	assert_int_equal(mplm_bitmap_find_next_set(ini, wss), pages);
+	while (trace_source_next(s, b, &t, &n) > 0) {
+		k++;
+		assert_int_equal(t, k * 100000);
+		assert_int_equal(n, per_interval);
+		assert_int_equal(mplm_bitmap_count(b), n);
+		assert_true(mplm_bitmap_find_next_set(b, wss) == pages);
+		mplm_bitmap_zero(b);
+	}
+	assert_int_equal(k, intervals);
+	assert_int_equal(t, intervals * 100000);
+	mplm_bitmap_free(b);
+	trace_source_close(s);
+}
+
+static void uniform_shape(void **state)
+{
+	(void)state;
+	check_shape("uniform,memory=64M,wss=32M,rate=20000,duration=3", 16384, 8192, 2000, 30);
+	/* Denser than half the working set: the complement path. */
+	check_shape("uniform,memory=64M,wss=4M,rate=7000,duration=1", 16384, 1024, 700, 10);
+}
+
+static void sequential_shape(void **state)
+{
+	(void)state;
+	check_shape("sequential,memory=64M,wss=32M,rate=33000,duration=3", 16384, 8192, 3300, 30);
+}
+
+static void hotspot_shape(void **state)
+{
+	(void)state;
+	check_shape("hotspot,memory=64M,wss=32M,rate=20000,duration=3", 16384, 8192, 2000, 30);
+	/* More per interval than the hot set holds. */
+	check_shape("hotspot,memory=64M,wss=32M,rate=50000,duration=1,hot=0.1", 16384, 8192, 5000, 10);
+}
+
+static void stencil_shape(void **state)
+{
+	(void)state;
+	check_shape("stencil,memory=64M,wss=32M,rate=20000,duration=3", 16384, 8192, 2000, 30);
+	check_shape("stencil,memory=64M,wss=32M,rate=50000,duration=1,arrays=7", 16384, 8192, 5000, 10);
+}
+
+/* A rate that is not a whole number per interval: the carry keeps the
+ * long-run rate exact; each interval is round(rate * interval) or next. */
+static void fractional_rate(void **state)
+{
+	trace_source *s = open_spec("uniform,memory=1M,rate=15,duration=10");
+	mplm_bitmap *b = mplm_bitmap_new(256);
+	uint64_t t, n, total = 0;
+	(void)state;
+
+	while (trace_source_next(s, b, &t, &n) > 0) {
+		assert_true(n == 1 || n == 2);
+		total += n;
+		mplm_bitmap_zero(b);
+	}
+	assert_int_equal(total, 150);
+	mplm_bitmap_free(b);
+	trace_source_close(s);
+
+	struct read_result res;
+	read_spec("sequential,pages=100000,rate=33333.3,duration=7.5", &res);
+	assert_int_equal(res.intervals, 75);
+	assert_int_equal(res.total, 250000); /* round(33333.3 * 7.5) */
+	assert_int_equal(res.end_us, 7500000);
+}
+
+/* A duration that is not a whole number of intervals ends with a short
+ * one; duration 0 has none. */
+static void partial_last_interval(void **state)
+{
+	trace_source *s = open_spec("uniform,pages=1000,rate=1000,duration=0.25");
+	mplm_bitmap *b = mplm_bitmap_new(1000);
+	uint64_t t, n;
+	(void)state;
+
+	assert_int_equal(trace_source_next(s, b, &t, &n), 1);
+	assert_int_equal(n, 100);
+	assert_int_equal(trace_source_next(s, b, &t, &n), 1);
+	assert_int_equal(trace_source_next(s, b, &t, &n), 1);
+	assert_int_equal(t, 250000);
+	assert_int_equal(n, 50);
+	assert_int_equal(trace_source_next(s, b, &t, &n), 0);
+	assert_int_equal(t, 250000);
+	trace_source_close(s);
+
+	struct read_result res;
+	read_spec("uniform,pages=1000,rate=1000,duration=0", &res);
+	assert_int_equal(res.intervals, 0);
+	assert_int_equal(res.end_us, 0);
+	mplm_bitmap_free(b);
+}
+
+/* More than the working set per interval: capped at the working set. */
+static void rate_capped_at_wss(void **state)
+{
+	(void)state;
+	check_shape("uniform,pages=1000,wss=400K,rate=1e7,duration=1", 1000, 100, 100, 10);
+	check_shape("hotspot,pages=1000,wss=400K,rate=1e7,duration=1", 1000, 100, 100, 10);
+	check_shape("sequential,pages=1000,wss=400K,rate=1e7,duration=1", 1000, 100, 100, 10);
+	check_shape("stencil,pages=1000,wss=400K,rate=1e7,duration=1", 1000, 100, 100, 10);
+}
+
+static void interval_and_page_size_keys(void **state)
+{
+	trace_source *s = open_spec("uniform,memory=1G,page-size=2M,rate=10,interval=250,duration=1");
+	const struct trace_info *info = trace_source_info(s);
+	struct read_result res;
+	(void)state;
+
+	assert_int_equal(info->page_size, 2 << 20);
+	assert_int_equal(info->pages, 512);
+	assert_int_equal(info->interval_us, 250000);
+	read_source(s, &res);
+	assert_int_equal(res.intervals, 4);
+	assert_int_equal(res.total, 10);
+	trace_source_close(s);
+}
+
+static const char *const all_patterns[] = {
+	"uniform,memory=256M,wss=128M,rate=30000,duration=5",
+	"sequential,memory=256M,wss=128M,rate=30000,duration=5",
+	"hotspot,memory=256M,wss=128M,rate=30000,duration=5",
+	"stencil,memory=256M,wss=128M,rate=30000,duration=5",
+};
+
+/* Same spec, same intervals; rewind gives them again. */
+static void deterministic_and_rewind(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		struct read_result a, b, c;
+		trace_source *s = open_spec(all_patterns[i]);
+
+		read_spec(all_patterns[i], &a);
+		read_source(s, &b);
+		assert_int_equal(trace_source_rewind(s), 0);
+		read_source(s, &c);
+		assert_int_equal(a.hash, b.hash);
+		assert_int_equal(a.hash, c.hash);
+		assert_int_equal(a.intervals, 50);
+
+		/* Rewind from the middle too. */
+		mplm_bitmap *bm = mplm_bitmap_new(a.pages);
+		uint64_t t, n;
+		for (int k = 0; k < 7; k++)
+			trace_source_next(s, bm, &t, &n);
+		assert_int_equal(trace_source_rewind(s), 0);
+		read_source(s, &c);
+		assert_int_equal(a.hash, c.hash);
+		mplm_bitmap_free(bm);
+		trace_source_close(s);
+	}
+}
+
+static void seed_changes_random_patterns(void **state)
+{
+	struct read_result a, b;
+	(void)state;
+
+	read_spec("uniform,memory=64M,rate=1000,duration=1,seed=1", &a);
+	read_spec("uniform,memory=64M,rate=1000,duration=1,seed=2", &b);
+	assert_int_not_equal(a.hash, b.hash);
+	read_spec("hotspot,memory=64M,rate=1000,duration=1,seed=1", &a);
+	read_spec("hotspot,memory=64M,rate=1000,duration=1,seed=2", &b);
+	assert_int_not_equal(a.hash, b.hash);
+}
+
+/* The pages do not depend on what the caller's bitmap already holds. */
+static void independent_of_caller_bits(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		trace_source *clean = open_spec(all_patterns[i]);
+		trace_source *dirty = open_spec(all_patterns[i]);
+		uint64_t pages = trace_source_info(clean)->pages;
+		mplm_bitmap *a = mplm_bitmap_new(pages), *b = mplm_bitmap_new(pages);
+		mplm_bitmap *pre = mplm_bitmap_new(pages);
+		uint64_t t1, t2, n1, n2;
+
+		for (uint64_t p = 0; p < pages; p += 13)
+			mplm_bitmap_set(pre, p);
+		for (int k = 0; k < 10; k++) {
+			mplm_bitmap_zero(a);
+			mplm_bitmap_zero(b);
+			mplm_bitmap_or(b, pre);
+			assert_int_equal(trace_source_next(clean, a, &t1, &n1), 1);
+			assert_int_equal(trace_source_next(dirty, b, &t2, &n2), 1);
+			assert_int_equal(n1, n2);
+			assert_int_equal(t1, t2);
+			mplm_bitmap_or(a, pre);
+			assert_memory_equal(mplm_bitmap_cwords(a), mplm_bitmap_cwords(b),
+					    mplm_bitmap_nwords(a) * sizeof(uint64_t));
+		}
+		mplm_bitmap_free(a);
+		mplm_bitmap_free(b);
+		mplm_bitmap_free(pre);
+		trace_source_close(clean);
+		trace_source_close(dirty);
+	}
+}
+
+/* Uniform: over many intervals every page is about equally likely. */
+static void uniform_is_uniform(void **state)
+{
+	trace_source *s = open_spec("uniform,pages=1000,rate=1000,duration=100");
+	mplm_bitmap *b = mplm_bitmap_new(1000);
+	unsigned hits[10] = { 0 };
+	uint64_t t, n;
+	(void)state;
+
+	while (trace_source_next(s, b, &t, &n) > 0) {
+		for (uint64_t p = mplm_bitmap_find_next_set(b, 0); p < 1000;
+		     p = mplm_bitmap_find_next_set(b, p + 1))
+			hits[p / 100]++;
+		mplm_bitmap_zero(b);
+	}
+	for (int i = 0; i < 10; i++) /* expected 10,000 each, sd ~ 95 */
+		assert_true(hits[i] > 9500 && hits[i] < 10500);
+	mplm_bitmap_free(b);
+	trace_source_close(s);
+}
+
+/* Hotspot: a fraction skew of the pages of an interval is in the hot set,
+ * pages [0, hot * wss). */
+static void hotspot_skew(void **state)
+{
+	static const struct {
+		const char *spec;
+		uint64_t hot_pages;
+		double skew;
+	} cases[] = {
+		{ "hotspot,pages=100000,rate=10000,duration=10", 20000, 0.8 },
+		{ "hotspot,pages=100000,wss=200M,rate=10000,duration=10,hot=0.1,skew=0.6", 5120, 0.6 },
+		{ "hotspot,pages=100000,rate=10000,duration=10,skew=0", 20000, 0.0 },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < 3; i++) {
+		trace_source *s = open_spec(cases[i].spec);
+		mplm_bitmap *b = mplm_bitmap_new(100000);
+		uint64_t t, n, hot = 0, total = 0;
+
+		while (trace_source_next(s, b, &t, &n) > 0) {
+			for (uint64_t p = mplm_bitmap_find_next_set(b, 0); p < cases[i].hot_pages;
+			     p = mplm_bitmap_find_next_set(b, p + 1))
+				hot++;
+			total += n;
+			mplm_bitmap_zero(b);
+		}
+		double frac = (double)hot / (double)total;
+		assert_true(frac > cases[i].skew - 0.01 && frac < cases[i].skew + 0.01);
+		mplm_bitmap_free(b);
+		trace_source_close(s);
+	}
+}
+
+/* Sequential: each interval continues where the last one stopped,
+ * wrapping at the end of the working set. */
+static void sequential_sweeps(void **state)
+{
+	trace_source *s = open_spec("sequential,pages=1000,wss=400K,rate=300,duration=1");
+	mplm_bitmap *b = mplm_bitmap_new(1000), *want = mplm_bitmap_new(1000);
+	uint64_t t, n, cursor = 0;
+	(void)state;
+
+	while (trace_source_next(s, b, &t, &n) > 0) {
+		assert_int_equal(n, 30);
+		mplm_bitmap_zero(want);
+		for (uint64_t i = 0; i < n; i++)
+			mplm_bitmap_set(want, (cursor + i) % 100);
+		cursor = (cursor + n) % 100;
+		assert_memory_equal(mplm_bitmap_cwords(b), mplm_bitmap_cwords(want),
+				    mplm_bitmap_nwords(b) * sizeof(uint64_t));
+		mplm_bitmap_zero(b);
+	}
+	mplm_bitmap_free(b);
+	mplm_bitmap_free(want);
+	trace_source_close(s);
+}
+
+/* Stencil: interval k writes a contiguous chunk of array k mod arrays,
+ * each array swept from where its last chunk ended. */
+static void stencil_moves_between_arrays(void **state)
+{
+	/* 100 pages in 3 arrays: [0,34) [34,67) [67,100). */
+	trace_source *s = open_spec("stencil,pages=100,rate=100,duration=2");
+	static const uint64_t base[3] = { 0, 34, 67 }, len[3] = { 34, 33, 33 };
+	uint64_t off[3] = { 0, 0, 0 }, t, n;
+	mplm_bitmap *b = mplm_bitmap_new(100), *want = mplm_bitmap_new(100);
+	(void)state;
+
+	for (unsigned k = 0; trace_source_next(s, b, &t, &n) > 0; k++) {
+		unsigned a = k % 3;
+		assert_int_equal(n, 10);
+		mplm_bitmap_zero(want);
+		for (uint64_t i = 0; i < n; i++)
+			mplm_bitmap_set(want, base[a] + (off[a] + i) % len[a]);
+		off[a] = (off[a] + n) % len[a];
+		assert_memory_equal(mplm_bitmap_cwords(b), mplm_bitmap_cwords(want),
+				    mplm_bitmap_nwords(b) * sizeof(uint64_t));
+		mplm_bitmap_zero(b);
+	}
+	mplm_bitmap_free(b);
+	mplm_bitmap_free(want);
+	trace_source_close(s);
+}
+
+static void sizes(void **state)
+{
+	static const struct {
+		const char *spec;
+		uint64_t pages;
+	} cases[] = {
+		{ "uniform,memory=8G,rate=0", 2097152 },
+		{ "uniform,memory=1g,rate=0", 262144 },
+		{ "uniform,memory=512M,rate=0", 131072 },
+		{ "uniform,memory=4096K,rate=0", 1024 },
+		{ "uniform,memory=1GiB,rate=0", 262144 },
+		{ "uniform,memory=2MB,rate=0", 512 },
+		{ "uniform,memory=65536,rate=0", 16 },
+		{ "uniform,memory=1T,rate=0,page-size=1G", 1024 },
+		{ "uniform,pages=12345,rate=0", 12345 },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		trace_source *s = open_spec(cases[i].spec);
+		assert_int_equal(trace_source_info(s)->pages, cases[i].pages);
+		trace_source_close(s);
+	}
+}
+
+static void spec_errors(void **state)
+{
+	static const struct {
+		const char *spec, *reason;
+	} cases[] = {
+		{ "", "unknown pattern ''" },
+		{ "random,memory=1G,rate=1", "unknown pattern 'random'" },
+		{ "uniform,memory=1G,rate=1,colour=red", "unknown key 'colour'" },
+		{ "uniform,memory=1G,rate", "'rate' is not key=value" },
+		{ "uniform,memory=1X,rate=1", "memory=1X: expected a size in bytes" },
+		{ "uniform,memory=-1G,rate=1", "memory=-1G: expected a size" },
+		{ "uniform,memory=99999999999999999999,rate=1", "expected a size" },
+		{ "uniform,memory=16777216T,rate=1", "expected a size" },
+		{ "uniform,memory=1000,rate=1", "memory 1000 is not a multiple of the page size 4096" },
+		{ "uniform,rate=1", "memory (or pages) is required" },
+		{ "uniform,memory=0,rate=1", "memory (or pages) is required" },
+		{ "uniform,memory=1G,pages=5,rate=1", "give memory or pages, not both" },
+		{ "uniform,memory=1G", "rate (pages written per second) is required" },
+		{ "uniform,memory=1G,rate=-5", "rate=-5: expected a number" },
+		{ "uniform,memory=1G,rate=5x", "rate=5x: expected a number" },
+		{ "uniform,memory=1G,rate=inf", "rate=inf: expected a number" },
+		{ "uniform,memory=1G,rate=1,rate=2", "key 'rate' given twice" },
+		{ "uniform,memory=1G,wss=2G,rate=1", "wss is larger than the memory" },
+		{ "uniform,memory=1G,wss=0,rate=1", "wss 0 is not a positive multiple" },
+		{ "uniform,memory=1G,wss=5000,rate=1", "not a positive multiple of the page size" },
+		{ "uniform,memory=1G,rate=1,page-size=3000", "page-size 3000 is not a power of two" },
+		{ "uniform,memory=1G,rate=1,interval=0", "interval must be" },
+		{ "uniform,memory=1G,rate=1,duration=1e12", "duration 1e+12 s is too long" },
+		{ "uniform,memory=1G,rate=1,seed=x", "seed=x: expected a whole number" },
+		{ "uniform,memory=1G,rate=1,hot=0.5", "key 'hot' is for the hotspot pattern only" },
+		{ "sequential,memory=1G,rate=1,arrays=2", "key 'arrays' is for the stencil pattern only" },
+		{ "hotspot,memory=1G,rate=1,hot=0", "hot must be a fraction in (0, 1]" },
+		{ "hotspot,memory=1G,rate=1,hot=1.5", "hot must be a fraction" },
+		{ "hotspot,memory=1G,rate=1,skew=1.01", "skew must be a fraction in [0, 1]" },
+		{ "stencil,memory=1G,rate=1,arrays=0", "arrays must be between 1" },
+		{ "stencil,pages=4,rate=1,arrays=5", "arrays must be between 1" },
+		{ "uniform,pages=99999999999999,rate=1", "too many pages" },
+	};
+	char err[512], prefix[600];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		trace_source *s = gen_open(cases[i].spec, err, sizeof(err));
+		if (s)
+			fail_msg("accepted: %s", cases[i].spec);
+		snprintf(prefix, sizeof(prefix), "workload %s: ", cases[i].spec);
+		if (strncmp(err, prefix, strlen(prefix)) != 0 ||
+		    !strstr(err, cases[i].reason))
+			fail_msg("%s: expected \"%s\", got \"%s\"", cases[i].spec,
+				 cases[i].reason, err);
+	}
+}
+
+/* A generated trace written and read back is the same trace. */
+static void write_and_read_back(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		char *path = tmp_path(".trace.gz"), err[512];
+		trace_source *s = open_spec(all_patterns[i]);
+		trace_writer *w = trace_writer_open(path, trace_source_info(s), err, sizeof(err));
+		struct read_result a, b;
+
+		assert_int_equal(trace_copy(s, w, err, sizeof(err)), 0);
+		assert_int_equal(trace_writer_close(w, TRACE_NO_END, err, sizeof(err)), 0);
+		trace_source_close(s);
+		read_spec(all_patterns[i], &a);
+		read_path(path, &b);
+		assert_int_equal(b.status, 0);
+		assert_int_equal(a.hash, b.hash);
+		assert_int_equal(a.end_us, b.end_us);
+		assert_int_equal(b.initial_count, a.initial_count);
+		drop_tmp(path);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(uniform_shape),
+		cmocka_unit_test(sequential_shape),
+		cmocka_unit_test(hotspot_shape),
+		cmocka_unit_test(stencil_shape),
+		cmocka_unit_test(fractional_rate),
+		cmocka_unit_test(partial_last_interval),
+		cmocka_unit_test(rate_capped_at_wss),
+		cmocka_unit_test(interval_and_page_size_keys),
+		cmocka_unit_test(deterministic_and_rewind),
+		cmocka_unit_test(seed_changes_random_patterns),
+		cmocka_unit_test(independent_of_caller_bits),
+		cmocka_unit_test(uniform_is_uniform),
+		cmocka_unit_test(hotspot_skew),
+		cmocka_unit_test(sequential_sweeps),
+		cmocka_unit_test(stencil_moves_between_arrays),
+		cmocka_unit_test(sizes),
+		cmocka_unit_test(spec_errors),
+		cmocka_unit_test(write_and_read_back),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
