@@ -22,3 +22,29 @@ PROGRAMS += $(B)/mplm-workload
 
 $(B)/mplm-workload: $(B)/workloads/mplm_workload.o $(WL_LIB) $(CORE_LIB)
 	$(CC) $(LDFLAGS) $^ $(WL_LDLIBS) -o $@
+
+# libFuzzer target for the trace reader: `make fuzz` builds it (clang),
+# `make fuzz-trace-run` runs it FUZZ_TIME seconds from the seed corpus.
+# Compiled from source on its own with clang's sanitizers, and with a small
+# page limit so that inputs cannot ask for huge bitmaps.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 180
+WL_FUZZ := $(B)/fuzz/fuzz_trace
+WL_FUZZ_SRC := workloads/fuzz/fuzz_trace.c workloads/trace.c \
+	workloads/trace_reader.c workloads/trace_writer.c mplm-core/bitmap.c
+
+fuzz: $(WL_FUZZ)
+
+$(WL_FUZZ): $(WL_FUZZ_SRC) workloads/trace.h mplm-core/mplm.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		'-DTRACE_MAX_PAGES=(UINT64_C(1) << 20)' $(WL_FUZZ_SRC) -lz -o $@
+
+fuzz-trace-run: $(WL_FUZZ)
+	@mkdir -p $(B)/fuzz/corpus-trace
+	$(WL_FUZZ) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-dict=workloads/fuzz/trace.dict -artifact_prefix=$(B)/fuzz/ \
+		$(B)/fuzz/corpus-trace workloads/fuzz/corpus
+
+.PHONY: fuzz-trace-run
