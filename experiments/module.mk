@@ -1,1 +1,22 @@
-# experiments: see experiments/README.md
+# experiments: mplm-exp, the experiment runner (SQLite results, gnuplot
+# figures, Markdown/CSV tables) and its tests. See experiments/README.md.
+EXP_SRC := experiments/main.c experiments/expfile.c experiments/units.c \
+	experiments/db.c experiments/runner.c experiments/agg.c \
+	experiments/report.c experiments/plot.c
+EXP_OBJ := $(EXP_SRC:%.c=$(B)/%.o)
+EXP_LDLIBS := $(SIM_LIB) $(WL_LIB) $(CORE_LIB) -linih -lsqlite3 -lgsl \
+	-lgslcblas -ljansson -lz -lm -lpthread
+PROGRAMS += $(B)/mplm-exp
+
+$(B)/mplm-exp: $(EXP_OBJ) $(SIM_LIB) $(WL_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS) $(EXP_OBJ) $(EXP_LDLIBS) -o $@
+
+# Tests: cmocka suites; those that drive mplm-exp find it next to the
+# build's tests directory ($(B)/mplm-exp), so they depend on it.
+EXP_TESTS := $(patsubst experiments/tests/%.c,$(B)/tests/experiments/%,$(wildcard experiments/tests/test_*.c))
+TESTS += $(EXP_TESTS)
+EXP_TEST_OBJ := $(filter-out $(B)/experiments/main.o,$(EXP_OBJ))
+
+$(B)/tests/experiments/%: $(B)/experiments/tests/%.o $(EXP_TEST_OBJ) $(SIM_LIB) $(WL_LIB) $(CORE_LIB) | $(B)/mplm-exp
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $< $(EXP_TEST_OBJ) $(EXP_LDLIBS) -lcmocka -o $@

@@ -1,0 +1,52 @@
+/*
+ * agg.h - the stored runs of an experiment, grouped into points (every
+ * parameter but the seed) with mean, standard deviation, min and max over
+ * the repetitions that completed.
+ */
+#ifndef EXP_AGG_H
+#define EXP_AGG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+struct agg_stat {
+	size_t n;
+	double mean, sd, min, max;
+};
+
+enum agg_metric {
+	AGG_TOTAL, AGG_DOWNTIME, AGG_LIVE, AGG_SETUP, AGG_TRANSFERRED,
+	AGG_SENT_RATIO, AGG_TOUCHED, AGG_TRACE_RATE, AGG_SYNC_RATE,
+	AGG_METADATA, AGG_PEAK_RSS, AGG_SYNCS, AGG_NMETRICS
+};
+
+struct agg_point {
+	char *workload, *label, *algorithm, *alg_name;
+	int64_t vm_bytes;
+	double bandwidth, downtime_limit, intervaltime;
+	int dirtypercents;
+	size_t runs, completed, not_converged, failed;
+	int64_t order;         /* the point's place in the experiment file */
+	struct agg_stat m[AGG_NMETRICS];
+};
+
+struct agg {
+	char *name, *description, *figure;
+	struct agg_point *v;
+	size_t n;
+};
+
+int agg_load(expdb *db, const char *experiment, struct agg *out, char *err,
+	     size_t errlen);
+void agg_free(struct agg *a);
+
+/* The first point of workload w and algorithm section alg (downtime limit
+ * dl unless dl is NAN); NULL if none. */
+const struct agg_point *agg_find(const struct agg *a, const char *w,
+				 const char *alg, double dl);
+/* The first MPLM point of workload w; NULL if none. */
+const struct agg_point *agg_find_mplm(const struct agg *a, const char *w);
+
+#endif

@@ -1,0 +1,617 @@
+/*
+ * db.c - the SQLite results database (see db.h, SCHEMA.md).
+ */
+#include "db.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MPLM_GIT_COMMIT
+#define MPLM_GIT_COMMIT "unknown"
+#endif
+
+struct expdb {
+	sqlite3 *h;
+	sqlite3_stmt *lookup, *insert_run, *insert_sync, *delete_run;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS experiments (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  file TEXT NOT NULL,\n"
+	"  description TEXT NOT NULL,\n"
+	"  figure TEXT NOT NULL,\n"
+	"  backend TEXT NOT NULL,\n"
+	"  repetitions INTEGER NOT NULL,\n"
+	"  runs_defined INTEGER NOT NULL,\n"
+	"  config TEXT NOT NULL,\n"
+	"  tool_version TEXT NOT NULL,\n"
+	"  git_commit TEXT NOT NULL,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL);\n"
+	"CREATE TABLE IF NOT EXISTS current_runs (\n"
+	"  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,\n"
+	"  param_hash TEXT NOT NULL,\n"
+	"  repetition INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (experiment_id, param_hash, repetition)) WITHOUT ROWID;\n"
+	"CREATE TABLE IF NOT EXISTS reference_values (\n"
+	"  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,\n"
+	"  workload TEXT NOT NULL,\n"
+	"  algorithm_name TEXT,\n"
+	"  metric TEXT NOT NULL,\n"
+	"  param REAL,\n"
+	"  value REAL NOT NULL,\n"
+	"  approx INTEGER NOT NULL);\n"
+	"CREATE TABLE IF NOT EXISTS runs (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,\n"
+	"  param_hash TEXT NOT NULL,\n"
+	"  point_hash TEXT NOT NULL,\n"
+	"  point_index INTEGER NOT NULL,\n"
+	"  param_key TEXT NOT NULL,\n"
+	"  repetition INTEGER NOT NULL,\n"
+	"  seed INTEGER NOT NULL,\n"
+	"  backend TEXT NOT NULL,\n"
+	"  tool_version TEXT NOT NULL,\n"
+	"  git_commit TEXT NOT NULL,\n"
+	"  finished_at TEXT NOT NULL,\n"
+	"  workload TEXT NOT NULL,\n"
+	"  workload_label TEXT NOT NULL,\n"
+	"  source_kind TEXT NOT NULL,\n"
+	"  source TEXT NOT NULL,\n"
+	"  start_at REAL NOT NULL,\n"
+	"  at_end TEXT NOT NULL,\n"
+	"  untraced_nonzero INTEGER NOT NULL,\n"
+	"  vm_bytes INTEGER NOT NULL,\n"
+	"  link_bandwidth REAL NOT NULL,\n"
+	"  header_bytes INTEGER NOT NULL,\n"
+	"  state_bytes INTEGER NOT NULL,\n"
+	"  sync_fixed REAL NOT NULL,\n"
+	"  sync_per_page REAL NOT NULL,\n"
+	"  verify INTEGER NOT NULL,\n"
+	"  algorithm TEXT NOT NULL,\n"
+	"  algorithm_name TEXT NOT NULL,\n"
+	"  downtime_limit REAL NOT NULL,\n"
+	"  max_bandwidth REAL NOT NULL,\n"
+	"  max_iterations INTEGER NOT NULL,\n"
+	"  measured_bandwidth INTEGER NOT NULL,\n"
+	"  intervaltime REAL NOT NULL,\n"
+	"  dirtypercents INTEGER NOT NULL,\n"
+	"  firstnondirty INTEGER NOT NULL,\n"
+	"  relaxlivemig INTEGER NOT NULL,\n"
+	"  max_total_time REAL NOT NULL,\n"
+	"  status TEXT NOT NULL,\n"
+	"  error TEXT,\n"
+	"  converged INTEGER NOT NULL,\n"
+	"  total_time REAL,\n"
+	"  downtime REAL,\n"
+	"  live_time REAL,\n"
+	"  setup_time REAL,\n"
+	"  transferred_bytes INTEGER,\n"
+	"  normal_pages INTEGER,\n"
+	"  zero_pages INTEGER,\n"
+	"  normal_bytes INTEGER,\n"
+	"  pages_sent INTEGER,\n"
+	"  downtime_pages INTEGER,\n"
+	"  state_bytes_sent INTEGER,\n"
+	"  remaining_bytes INTEGER,\n"
+	"  syncs INTEGER,\n"
+	"  mbps REAL,\n"
+	"  vm_pages INTEGER,\n"
+	"  touched_pages INTEGER,\n"
+	"  touched_bytes INTEGER,\n"
+	"  sent_ratio REAL,\n"
+	"  metadata_bytes INTEGER,\n"
+	"  peak_rss_bytes INTEGER,\n"
+	"  dirty_rate REAL,\n"
+	"  verified INTEGER,\n"
+	"  mismatches INTEGER,\n"
+	"  sim_seconds REAL,\n"
+	"  wall_seconds REAL,\n"
+	"  UNIQUE (experiment_id, param_hash, repetition));\n"
+	"CREATE INDEX IF NOT EXISTS runs_point ON runs (experiment_id, point_hash);\n"
+	"CREATE TABLE IF NOT EXISTS syncs (\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"  idx INTEGER NOT NULL,\n"
+	"  time REAL NOT NULL,\n"
+	"  interval REAL NOT NULL,\n"
+	"  dirtied INTEGER NOT NULL,\n"
+	"  d_size INTEGER NOT NULL,\n"
+	"  nd_size INTEGER NOT NULL,\n"
+	"  sent_d INTEGER NOT NULL,\n"
+	"  sent_nd INTEGER NOT NULL,\n"
+	"  slots_nd INTEGER NOT NULL,\n"
+	"  slots_total INTEGER NOT NULL,\n"
+	"  bytes INTEGER NOT NULL,\n"
+	"  final INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (run_id, idx)) WITHOUT ROWID;\n"
+	"CREATE VIEW IF NOT EXISTS current AS\n"
+	"  SELECT e.name AS experiment, r.* FROM runs r\n"
+	"  JOIN experiments e ON e.id = r.experiment_id\n"
+	"  JOIN current_runs c ON c.experiment_id = r.experiment_id\n"
+	"   AND c.param_hash = r.param_hash AND c.repetition = r.repetition;\n";
+
+static const char insert_run_sql[] =
+	"INSERT INTO runs (experiment_id, param_hash, point_hash, point_index,"
+	" param_key,"
+	" repetition,"
+	" seed, backend, tool_version, git_commit, finished_at, workload,"
+	" workload_label, source_kind, source, start_at, at_end,"
+	" untraced_nonzero, vm_bytes, link_bandwidth, header_bytes,"
+	" state_bytes, sync_fixed, sync_per_page, verify, algorithm,"
+	" algorithm_name, downtime_limit, max_bandwidth, max_iterations,"
+	" measured_bandwidth, intervaltime, dirtypercents, firstnondirty,"
+	" relaxlivemig, max_total_time, status, error, converged, total_time,"
+	" downtime, live_time, setup_time, transferred_bytes, normal_pages,"
+	" zero_pages, normal_bytes, pages_sent, downtime_pages,"
+	" state_bytes_sent, remaining_bytes, syncs, mbps, vm_pages,"
+	" touched_pages, touched_bytes, sent_ratio, metadata_bytes,"
+	" peak_rss_bytes, dirty_rate, verified, mismatches, sim_seconds,"
+	" wall_seconds) VALUES (:experiment_id, :param_hash, :point_hash,"
+	" :point_index,"
+	" :param_key,"
+	" :repetition, :seed, :backend, :tool_version, :git_commit,"
+	" strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), :workload, :workload_label,"
+	" :source_kind, :source, :start_at, :at_end, :untraced_nonzero,"
+	" :vm_bytes, :link_bandwidth, :header_bytes, :state_bytes,"
+	" :sync_fixed, :sync_per_page, :verify, :algorithm, :algorithm_name,"
+	" :downtime_limit, :max_bandwidth, :max_iterations,"
+	" :measured_bandwidth, :intervaltime, :dirtypercents, :firstnondirty,"
+	" :relaxlivemig, :max_total_time, :status, :error, :converged,"
+	" :total_time, :downtime, :live_time, :setup_time,"
+	" :transferred_bytes, :normal_pages, :zero_pages, :normal_bytes,"
+	" :pages_sent, :downtime_pages, :state_bytes_sent, :remaining_bytes,"
+	" :syncs, :mbps, :vm_pages, :touched_pages, :touched_bytes,"
+	" :sent_ratio, :metadata_bytes, :peak_rss_bytes, :dirty_rate,"
+	" :verified, :mismatches, :sim_seconds, :wall_seconds)";
+
+static const char insert_sync_sql[] =
+	"INSERT INTO syncs (run_id, idx, time, interval, dirtied, d_size,"
+	" nd_size, sent_d, sent_nd, slots_nd, slots_total, bytes, final)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+static int db_error(expdb *db, char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "results database: %s: %s", what,
+		 sqlite3_errmsg(db->h));
+	return -1;
+}
+
+static int exec(expdb *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "results database: %s", msg ? msg : "?");
+	sqlite3_free(msg);
+	return -1;
+}
+
+static int check_version(expdb *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL))
+		return db_error(db, err, errlen, "user_version");
+	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (v == 0) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+			 EXP_DB_SCHEMA_VERSION);
+		return exec(db, sql, err, errlen);
+	}
+	if (v != EXP_DB_SCHEMA_VERSION) {
+		snprintf(err, errlen, "results database: schema version %d, "
+			 "this mplm-exp knows %d", v, EXP_DB_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+static int prepare(expdb *db, const char *sql, sqlite3_stmt **st, char *err,
+		   size_t errlen)
+{
+	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+		return db_error(db, err, errlen, "prepare");
+	return 0;
+}
+
+expdb *db_open(const char *path, char *err, size_t errlen)
+{
+	expdb *db = calloc(1, sizeof(*db));
+	if (!db) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open(path, &db->h) != SQLITE_OK) {
+		db_error(db, err, errlen, path);
+		db_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db->h, 10000);
+	/* WAL + NORMAL: a committed run survives the process being killed. */
+	if (exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		 " PRAGMA foreign_keys = ON;", err, errlen) ||
+	    exec(db, "BEGIN IMMEDIATE", err, errlen)) {
+		db_close(db);
+		return NULL;
+	}
+	if (exec(db, schema, err, errlen) || check_version(db, err, errlen) ||
+	    exec(db, "COMMIT", err, errlen)) {
+		db_close(db);
+		return NULL;
+	}
+	if (prepare(db, "SELECT status FROM runs WHERE experiment_id = ? AND "
+		    "param_hash = ? AND repetition = ?", &db->lookup, err,
+		    errlen) ||
+	    prepare(db, "DELETE FROM runs WHERE experiment_id = ? AND "
+		    "param_hash = ? AND repetition = ?", &db->delete_run, err,
+		    errlen) ||
+	    prepare(db, insert_run_sql, &db->insert_run, err, errlen) ||
+	    prepare(db, insert_sync_sql, &db->insert_sync, err, errlen)) {
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void db_close(expdb *db)
+{
+	if (!db)
+		return;
+	sqlite3_finalize(db->lookup);
+	sqlite3_finalize(db->delete_run);
+	sqlite3_finalize(db->insert_run);
+	sqlite3_finalize(db->insert_sync);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+sqlite3 *db_handle(expdb *db) { return db->h; }
+
+int64_t db_experiment_id(expdb *db, const char *name)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h, "SELECT id FROM experiments WHERE name = ?",
+			       -1, &st, NULL))
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
+						   : -1;
+	sqlite3_finalize(st);
+	return id;
+}
+
+static int upsert_experiment(expdb *db, const struct experiment *e,
+			     size_t nruns, int64_t *id, char *err,
+			     size_t errlen)
+{
+	sqlite3_stmt *st;
+	if (prepare(db,
+		    "INSERT INTO experiments (name, file, description, figure,"
+		    " backend, repetitions, runs_defined, config, tool_version,"
+		    " git_commit, created_at, updated_at) VALUES (?, ?, ?, ?, ?,"
+		    " ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+		    " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+		    " ON CONFLICT (name) DO UPDATE SET file = excluded.file,"
+		    " description = excluded.description,"
+		    " figure = excluded.figure, backend = excluded.backend,"
+		    " repetitions = excluded.repetitions,"
+		    " runs_defined = excluded.runs_defined,"
+		    " config = excluded.config,"
+		    " tool_version = excluded.tool_version,"
+		    " git_commit = excluded.git_commit,"
+		    " updated_at = excluded.updated_at", &st, err, errlen))
+		return -1;
+	sqlite3_bind_text(st, 1, e->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, e->file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->description, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->figure, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->backend == EXP_BACKEND_SIM ? "sim" : "kvm",
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, (int)e->repetitions);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)nruns);
+	sqlite3_bind_text(st, 8, e->text ? e->text : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, MPLM_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, MPLM_GIT_COMMIT, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, err, errlen, "experiment row");
+	*id = db_experiment_id(db, e->name);
+	return *id < 0 ? db_error(db, err, errlen, "experiment id") : 0;
+}
+
+static int record_current_runs(expdb *db, int64_t id, const struct exp_runs *runs,
+			       char *err, size_t errlen)
+{
+	sqlite3_stmt *del, *ins;
+	if (prepare(db, "DELETE FROM current_runs WHERE experiment_id = ?",
+		    &del, err, errlen))
+		return -1;
+	sqlite3_bind_int64(del, 1, id);
+	int rc = sqlite3_step(del);
+	sqlite3_finalize(del);
+	if (rc != SQLITE_DONE)
+		return db_error(db, err, errlen, "current runs");
+	if (prepare(db, "INSERT OR IGNORE INTO current_runs VALUES (?, ?, ?)",
+		    &ins, err, errlen))
+		return -1;
+	for (size_t i = 0; i < runs->n; i++) {
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, id);
+		sqlite3_bind_text(ins, 2, runs->v[i].hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 3, (int)runs->v[i].repetition);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			sqlite3_finalize(ins);
+			return db_error(db, err, errlen, "current runs");
+		}
+	}
+	sqlite3_finalize(ins);
+	return 0;
+}
+
+static int record_references(expdb *db, int64_t id, const struct experiment *e,
+			     char *err, size_t errlen)
+{
+	sqlite3_stmt *del, *ins;
+	if (prepare(db, "DELETE FROM reference_values WHERE experiment_id = ?",
+		    &del, err, errlen))
+		return -1;
+	sqlite3_bind_int64(del, 1, id);
+	int rc = sqlite3_step(del);
+	sqlite3_finalize(del);
+	if (rc != SQLITE_DONE)
+		return db_error(db, err, errlen, "reference values");
+	if (prepare(db, "INSERT INTO reference_values VALUES (?, ?, ?, ?, ?, ?, ?)",
+		    &ins, err, errlen))
+		return -1;
+	for (size_t i = 0; i < e->nreferences; i++) {
+		const struct exp_reference *r = &e->references[i];
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, id);
+		sqlite3_bind_text(ins, 2, r->workload, -1, SQLITE_STATIC);
+		if (r->algorithm)
+			sqlite3_bind_text(ins, 3, r->algorithm, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(ins, 3);
+		sqlite3_bind_text(ins, 4, r->metric, -1, SQLITE_STATIC);
+		if (isnan(r->param))
+			sqlite3_bind_null(ins, 5);
+		else
+			sqlite3_bind_double(ins, 5, r->param);
+		sqlite3_bind_double(ins, 6, r->value);
+		sqlite3_bind_int(ins, 7, r->approx);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			sqlite3_finalize(ins);
+			return db_error(db, err, errlen, "reference values");
+		}
+	}
+	sqlite3_finalize(ins);
+	return 0;
+}
+
+int db_begin_experiment(expdb *db, const struct experiment *e,
+			const struct exp_runs *runs, int64_t *id, char *err,
+			size_t errlen)
+{
+	if (exec(db, "BEGIN IMMEDIATE", err, errlen))
+		return -1;
+	if (upsert_experiment(db, e, runs->n, id, err, errlen) ||
+	    record_current_runs(db, *id, runs, err, errlen) ||
+	    record_references(db, *id, e, err, errlen)) {
+		exec(db, "ROLLBACK", err + strlen(err), 0);
+		return -1;
+	}
+	return exec(db, "COMMIT", err, errlen);
+}
+
+static void bind_key(sqlite3_stmt *st, int64_t exp_id, const struct exp_run *r)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, exp_id);
+	sqlite3_bind_text(st, 2, r->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)r->repetition);
+}
+
+int db_run_stored(expdb *db, int64_t exp_id, const struct exp_run *r,
+		  bool *stored, bool *failed)
+{
+	bind_key(db->lookup, exp_id, r);
+	int rc = sqlite3_step(db->lookup);
+	*stored = rc == SQLITE_ROW;
+	*failed = *stored && !strcmp((const char *)sqlite3_column_text(
+					     db->lookup, 0), "failed");
+	sqlite3_reset(db->lookup);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_delete_run(expdb *db, int64_t exp_id, const struct exp_run *r)
+{
+	bind_key(db->delete_run, exp_id, r);
+	int rc = sqlite3_step(db->delete_run);
+	sqlite3_reset(db->delete_run);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Named-parameter binding: the column names say what goes where. */
+static void bind_d(sqlite3_stmt *st, const char *name, double v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+	if (isfinite(v))
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_i(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, name), v);
+}
+
+static void bind_t(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
+			    const struct experiment *e, const struct exp_run *r)
+{
+	const struct sim_config *c = &r->cfg;
+	const struct mplm_params *p = &c->params;
+	bind_i(st, ":experiment_id", exp_id);
+	bind_t(st, ":param_hash", r->hash);
+	bind_t(st, ":point_hash", r->point_hash);
+	bind_i(st, ":point_index", r->point_index);
+	bind_t(st, ":param_key", r->key);
+	bind_i(st, ":repetition", r->repetition);
+	bind_i(st, ":seed", (int64_t)r->seed);
+	bind_t(st, ":backend", e->backend == EXP_BACKEND_SIM ? "sim" : "kvm");
+	bind_t(st, ":tool_version", MPLM_VERSION);
+	bind_t(st, ":git_commit", MPLM_GIT_COMMIT);
+	bind_t(st, ":workload", r->workload->name);
+	bind_t(st, ":workload_label", r->workload->label);
+	bind_t(st, ":source_kind", c->trace_path ? "trace" : "generator");
+	bind_t(st, ":source", c->trace_path ? c->trace_path : c->workload_spec);
+	bind_d(st, ":start_at", c->start_at);
+	bind_t(st, ":at_end", c->at_end == SIM_END_LOOP ? "loop" : "idle");
+	bind_i(st, ":untraced_nonzero", c->untraced_nonzero);
+	bind_i(st, ":vm_bytes", (int64_t)c->vm_bytes);
+	bind_d(st, ":link_bandwidth", c->link_bandwidth);
+	bind_i(st, ":header_bytes", c->header_bytes);
+	bind_i(st, ":state_bytes", (int64_t)c->state_bytes);
+	bind_d(st, ":sync_fixed", c->sync_fixed);
+	bind_d(st, ":sync_per_page", c->sync_per_page);
+	bind_i(st, ":verify", c->verify);
+	bind_t(st, ":algorithm", mplm_algorithm_name(p->algorithm));
+	bind_t(st, ":algorithm_name", r->alg->name);
+	bind_d(st, ":downtime_limit", p->downtime_limit);
+	bind_d(st, ":max_bandwidth", p->max_bandwidth);
+	bind_i(st, ":max_iterations", p->max_iterations);
+	bind_i(st, ":measured_bandwidth", p->measured_bandwidth);
+	bind_d(st, ":intervaltime", p->intervaltime);
+	bind_i(st, ":dirtypercents", p->dirtypercents);
+	bind_i(st, ":firstnondirty", p->firstnondirty);
+	bind_i(st, ":relaxlivemig", p->relaxlivemig);
+	bind_d(st, ":max_total_time", p->max_total_time);
+}
+
+/* A run that reached an end state (completed or not converged). */
+static void bind_results(sqlite3_stmt *st, const struct exp_run *r,
+			 const struct run_outcome *o)
+{
+	const struct sim_result *res = &o->res;
+	const struct mplm_stats *s = &res->stats;
+	bool converged = s->status == MPLM_STATUS_COMPLETED;
+	uint64_t page_size = res->vm_pages ? s->total / res->vm_pages : 4096;
+	(void)r;
+	bind_t(st, ":status", mplm_status_name(s->status));
+	bind_i(st, ":converged", converged);
+	bind_d(st, ":total_time", s->total_time);
+	/* A migration cut off by the cap never had a downtime. */
+	bind_d(st, ":downtime", converged ? s->downtime : NAN);
+	bind_d(st, ":live_time", s->live_time);
+	bind_d(st, ":setup_time", s->setup_time);
+	bind_i(st, ":transferred_bytes", (int64_t)s->transferred);
+	bind_i(st, ":normal_pages", (int64_t)s->normal);
+	bind_i(st, ":zero_pages", (int64_t)s->duplicate);
+	bind_i(st, ":normal_bytes", (int64_t)s->normal_bytes);
+	bind_i(st, ":pages_sent", (int64_t)s->pages_sent);
+	bind_i(st, ":downtime_pages", (int64_t)s->downtime_pages);
+	bind_i(st, ":state_bytes_sent", (int64_t)s->state_bytes);
+	bind_i(st, ":remaining_bytes", (int64_t)s->remaining);
+	bind_i(st, ":syncs", (int64_t)s->dirty_sync_count);
+	bind_d(st, ":mbps", s->mbps);
+	bind_i(st, ":vm_pages", (int64_t)res->vm_pages);
+	bind_i(st, ":touched_pages", (int64_t)res->touched_pages);
+	bind_i(st, ":touched_bytes", (int64_t)(res->touched_pages * page_size));
+	bind_d(st, ":sent_ratio", s->total ? (double)s->transferred /
+					     (double)s->total : NAN);
+	bind_i(st, ":metadata_bytes", (int64_t)s->metadata_bytes);
+	bind_d(st, ":dirty_rate", res->trace_rate);
+	bind_i(st, ":verified", res->verified);
+	bind_i(st, ":mismatches", (int64_t)res->mismatches);
+	bind_d(st, ":sim_seconds", res->wall_seconds);
+}
+
+static int insert_syncs(expdb *db, int64_t run_id, const struct sim_result *res)
+{
+	sqlite3_stmt *st = db->insert_sync;
+	for (size_t i = 0; i < res->nsyncs; i++) {
+		const struct mplm_sync_record *s = &res->syncs[i];
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, run_id);
+		sqlite3_bind_int64(st, 2, s->index);
+		sqlite3_bind_double(st, 3, s->time);
+		sqlite3_bind_double(st, 4, s->interval);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)s->dirtied);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)s->d_size);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)s->nd_size);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)s->sent_d);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)s->sent_nd);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)s->slots_nd);
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)s->slots_total);
+		sqlite3_bind_int64(st, 12, (sqlite3_int64)s->bytes);
+		sqlite3_bind_int(st, 13, s->final);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
+static void failure_text(const struct run_outcome *o, char *buf, size_t len)
+{
+	if (o->res.error[0])
+		snprintf(buf, len, "%s", o->res.error);
+	else if (o->stats_error[0])
+		snprintf(buf, len, "%s", o->stats_error);
+	else
+		snprintf(buf, len, "failed without a message");
+}
+
+int db_store_run(expdb *db, int64_t exp_id, const struct experiment *e,
+		 const struct exp_run *r, const struct run_outcome *o,
+		 char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->insert_run;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	bind_parameters(st, exp_id, e, r);
+	bind_i(st, ":peak_rss_bytes", (int64_t)o->peak_rss_bytes);
+	bind_d(st, ":wall_seconds", o->wall_seconds);
+	if (o->rc == 0) {
+		bind_results(st, r, o);
+	} else {
+		/* Failed: parameters and the reason, no results. */
+		char why[600];
+		failure_text(o, why, sizeof(why));
+		bind_t(st, ":status", "failed");
+		bind_t(st, ":error", why);
+		bind_i(st, ":converged", 0);
+	}
+	if (exec(db, "BEGIN IMMEDIATE", err, errlen))
+		return -1;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_error(db, err, errlen, "storing a run");
+		sqlite3_reset(st);
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	int64_t run_id = sqlite3_last_insert_rowid(db->h);
+	sqlite3_reset(st);
+	if (o->rc == 0 && insert_syncs(db, run_id, &o->res) < 0) {
+		db_error(db, err, errlen, "storing syncs");
+		sqlite3_reset(db->insert_sync);
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	sqlite3_reset(db->insert_sync);
+	return exec(db, "COMMIT", err, errlen);
+}

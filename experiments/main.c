@@ -1,0 +1,322 @@
+/*
+ * main.c - mplm-exp: run experiments, store results in SQLite, draw the
+ * figures and write the tables (see README.md).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "expfile.h"
+#include "report.h"
+#include "runner.h"
+
+#ifndef MPLM_GIT_COMMIT
+#define MPLM_GIT_COMMIT "unknown"
+#endif
+
+#define DEFAULT_DB "results/mplm.db"
+#define DEFAULT_OUT "results"
+
+static const char usage_text[] =
+	"usage: mplm-exp run [-j N] [--db FILE] [--retry-failed] [--rerun]\n"
+	"                    [--repetitions N] [--progress|--no-progress] EXPFILE...\n"
+	"       mplm-exp check EXPFILE...\n"
+	"       mplm-exp plot [--db FILE] [--out DIR] EXPERIMENT...\n"
+	"       mplm-exp report [--db FILE] [--out DIR] [--quiet] EXPERIMENT...\n"
+	"       mplm-exp list [--db FILE]\n"
+	"\n"
+	"run     run every point of the experiment files' cross product that the\n"
+	"        database does not hold yet, -j N at a time (default: CPUs)\n"
+	"check   parse the files and print how many runs they make\n"
+	"plot    gnuplot figures (PNG and SVG) into OUT/EXPERIMENT/\n"
+	"report  Markdown and CSV tables into OUT/EXPERIMENT/, Markdown on stdout\n"
+	"list    the experiments in the database and their runs\n"
+	"\n"
+	"  --db FILE          results database (default " DEFAULT_DB ")\n"
+	"  --out DIR          figures and tables (default " DEFAULT_OUT ")\n"
+	"  --retry-failed     run again the runs stored as failed\n"
+	"  --rerun            forget the experiment's stored runs first\n"
+	"  --repetitions N    override the files' repetitions\n"
+	"  --version          print the version\n"
+	"Experiment files: experiments/README.md. Database: experiments/SCHEMA.md.\n";
+
+enum { OPT_DB = 256, OPT_OUT, OPT_RETRY, OPT_RERUN, OPT_REPS, OPT_PROGRESS,
+       OPT_NO_PROGRESS, OPT_QUIET, OPT_VERSION, OPT_HELP };
+
+static const struct option long_opts[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "retry-failed", no_argument, NULL, OPT_RETRY },
+	{ "rerun", no_argument, NULL, OPT_RERUN },
+	{ "repetitions", required_argument, NULL, OPT_REPS },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct options {
+	const char *db;
+	const char *out;
+	struct runner_opts run;
+	bool rerun;
+	bool quiet;
+	unsigned repetitions;
+};
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "mplm-exp: %s\n%s", msg, usage_text);
+	return 2;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	*o = (struct options){
+		.db = DEFAULT_DB, .out = DEFAULT_OUT,
+		.run = { .jobs = ncpu > 0 ? (unsigned)ncpu : 1, .progress = -1 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "j:h", long_opts, NULL)) != -1) {
+		char *end;
+		long v;
+		switch (c) {
+		case 'j':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1024)
+				return usage_error("-j wants a number 1..1024");
+			o->run.jobs = (unsigned)v;
+			break;
+		case OPT_DB: o->db = optarg; break;
+		case OPT_OUT: o->out = optarg; break;
+		case OPT_RETRY: o->run.retry_failed = true; break;
+		case OPT_RERUN: o->rerun = true; break;
+		case OPT_PROGRESS: o->run.progress = 1; break;
+		case OPT_NO_PROGRESS: o->run.progress = 0; break;
+		case OPT_QUIET: o->quiet = true; break;
+		case OPT_REPS:
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 100000)
+				return usage_error("--repetitions wants 1..100000");
+			o->repetitions = (unsigned)v;
+			break;
+		case OPT_VERSION:
+			printf("mplm-exp %s (%s)\n", MPLM_VERSION, MPLM_GIT_COMMIT);
+			exit(0);
+		case 'h':
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* Load, measure the workloads, expand. */
+static struct experiment *load_and_expand(const char *file, unsigned reps,
+					  struct exp_runs *runs)
+{
+	char err[1024];
+	struct experiment *e = exp_load(file, err, sizeof(err));
+	if (!e) {
+		fprintf(stderr, "mplm-exp: %s\n", err);
+		return NULL;
+	}
+	if (reps)
+		e->repetitions = reps;
+	if (exp_measure_workloads(e, err, sizeof(err)) < 0 ||
+	    exp_expand(e, runs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-exp: %s\n", err);
+		exp_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static int forget_runs(expdb *db, const char *name)
+{
+	int64_t id = db_experiment_id(db, name);
+	if (id < 0)
+		return 0;
+	char sql[128];
+	snprintf(sql, sizeof(sql), "DELETE FROM runs WHERE experiment_id = %lld",
+		 (long long)id);
+	return sqlite3_exec(db_handle(db), sql, NULL, NULL, NULL) == SQLITE_OK
+		       ? 0 : -1;
+}
+
+static int run_one_file(expdb *db, const char *file, const struct options *o)
+{
+	struct exp_runs runs;
+	struct experiment *e = load_and_expand(file, o->repetitions, &runs);
+	if (!e)
+		return 1;
+	char err[1024];
+	int64_t id;
+	int rc = 1;
+	struct runner_stats st;
+	if (o->rerun && forget_runs(db, e->name) < 0) {
+		fprintf(stderr, "mplm-exp: cannot forget the runs of %s\n",
+			e->name);
+		goto out;
+	}
+	if (db_begin_experiment(db, e, &runs, &id, err, sizeof(err)) < 0 ||
+	    runner_run(db, id, e, &runs, &o->run, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-exp: %s: %s\n", file, err);
+		goto out;
+	}
+	printf("%s: %zu runs: %zu run now (%zu failed, %zu not converged), "
+	       "%zu already stored; %.1f s with -j %u\n", e->name, st.total,
+	       st.ran, st.failed, st.not_converged, st.stored_before,
+	       st.wall_seconds, o->run.jobs);
+	if (runs.skipped_too_big)
+		printf("%s: %zu points left out: workload larger than the VM\n",
+		       e->name, runs.skipped_too_big);
+	rc = st.failed ? 3 : 0;
+out:
+	exp_runs_free(&runs);
+	exp_free(e);
+	return rc;
+}
+
+static int cmd_run(int argc, char **argv, const struct options *o)
+{
+	if (optind >= argc)
+		return usage_error("run: no experiment file");
+	char err[1024];
+	expdb *db = db_open(o->db, err, sizeof(err));
+	if (!db) {
+		fprintf(stderr, "mplm-exp: %s: %s\n", o->db, err);
+		return 1;
+	}
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		int r = run_one_file(db, argv[i], o);
+		if (r > rc)
+			rc = r;
+	}
+	db_close(db);
+	return rc;
+}
+
+static int cmd_check(int argc, char **argv, const struct options *o)
+{
+	if (optind >= argc)
+		return usage_error("check: no experiment file");
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		struct exp_runs runs;
+		struct experiment *e = load_and_expand(argv[i], o->repetitions,
+						       &runs);
+		if (!e) {
+			rc = 1;
+			continue;
+		}
+		printf("%s: experiment %s: %zu workloads, %zu algorithms, "
+		       "%u repetitions: %zu runs\n", argv[i], e->name,
+		       e->nworkloads, e->nalgorithms, e->repetitions, runs.n);
+		exp_runs_free(&runs);
+		exp_free(e);
+	}
+	return rc;
+}
+
+static int cmd_list(const struct options *o)
+{
+	char err[1024];
+	expdb *db = db_open(o->db, err, sizeof(err));
+	if (!db) {
+		fprintf(stderr, "mplm-exp: %s: %s\n", o->db, err);
+		return 1;
+	}
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db_handle(db),
+		"SELECT e.name, e.runs_defined, "
+		" (SELECT count(*) FROM current c JOIN experiments x"
+		"   ON x.name = c.experiment WHERE x.id = e.id),"
+		" (SELECT count(*) FROM current c JOIN experiments x"
+		"   ON x.name = c.experiment WHERE x.id = e.id"
+		"   AND c.status = 'failed'), e.updated_at, e.file"
+		" FROM experiments e ORDER BY e.name", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "mplm-exp: %s\n", sqlite3_errmsg(db_handle(db)));
+		db_close(db);
+		return 1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		printf("%-24s %6d/%-6d runs stored (%d failed)  %s  %s\n",
+		       sqlite3_column_text(st, 0), sqlite3_column_int(st, 2),
+		       sqlite3_column_int(st, 1), sqlite3_column_int(st, 3),
+		       sqlite3_column_text(st, 4), sqlite3_column_text(st, 5));
+	sqlite3_finalize(st);
+	db_close(db);
+	return 0;
+}
+
+/* plot and report: for each named experiment. */
+static int cmd_output(int argc, char **argv, const struct options *o,
+		      bool plot)
+{
+	if (optind >= argc)
+		return usage_error("name at least one experiment");
+	char err[1024];
+	expdb *db = db_open(o->db, err, sizeof(err));
+	if (!db) {
+		fprintf(stderr, "mplm-exp: %s: %s\n", o->db, err);
+		return 1;
+	}
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		int r = plot ? plot_experiment(db, argv[i], o->out, err, sizeof(err))
+			     : report_experiment(db, argv[i], o->out,
+						 o->quiet ? NULL : stdout, err,
+						 sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "mplm-exp: %s: %s\n", argv[i], err);
+			rc = 1;
+		}
+	}
+	db_close(db);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("no command");
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("mplm-exp %s (%s)\n", MPLM_VERSION, MPLM_GIT_COMMIT);
+		return 0;
+	}
+	struct options o;
+	int rc = parse_options(argc - 1, argv + 1, &o);
+	if (rc)
+		return rc;
+	argc--;
+	argv++;
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc, argv, &o);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc, argv, &o);
+	if (!strcmp(cmd, "plot"))
+		return cmd_output(argc, argv, &o, true);
+	if (!strcmp(cmd, "report"))
+		return cmd_output(argc, argv, &o, false);
+	if (!strcmp(cmd, "list"))
+		return cmd_list(&o);
+	return usage_error("unknown command");
+}

@@ -1,0 +1,26 @@
+/*
+ * report.h - figures (gnuplot) and tables (Markdown, CSV) from the
+ * results database. Both write into OUTDIR/EXPERIMENT/.
+ */
+#ifndef EXP_REPORT_H
+#define EXP_REPORT_H
+
+#include <stdio.h>
+
+#include "db.h"
+
+/* Tables: summary, paper-vs-mplm-lab and table1 (.md and .csv); the
+ * Markdown also goes to `echo` unless it is NULL. */
+int report_experiment(expdb *db, const char *experiment, const char *outdir,
+		      FILE *echo, char *err, size_t errlen);
+
+/* Figures: a data file and a gnuplot script per figure, run to PNG (pngcairo)
+ * and SVG. The figure kind is the experiment's `figure` setting. */
+int plot_experiment(expdb *db, const char *experiment, const char *outdir,
+		    char *err, size_t errlen);
+
+/* mkdir -p OUTDIR/EXPERIMENT; the path in buf. */
+int report_dir(const char *outdir, const char *experiment, char *buf,
+	       size_t len, char *err, size_t errlen);
+
+#endif

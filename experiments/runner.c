@@ -1,0 +1,337 @@
+/*
+ * runner.c - fork a worker per run, collect results over pipes, store them
+ * (see runner.h).
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WIRE_MAGIC 0x6d706c6dU /* "mplm" */
+
+/* What a worker writes: this header, the sim_result, the sync records. */
+struct wire_header {
+	uint32_t magic;
+	int32_t rc;
+	uint64_t nsyncs;
+	char stats_error[256];
+};
+
+struct worker {
+	pid_t pid;
+	int fd;
+	size_t run;          /* index into the runs */
+	double started;
+	char *buf;
+	size_t len, cap;
+};
+
+struct progress {
+	bool on;
+	size_t todo, done, failed;
+	double t0, last_draw;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+/* The worker (child) side. */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void worker_main(const struct exp_run *r, int fd)
+{
+	struct sim_result res;
+	struct wire_header h = { .magic = WIRE_MAGIC };
+	h.rc = sim_run(&r->cfg, &res);
+	h.nsyncs = res.syncs ? res.nsyncs : 0;
+	if (res.stats.error)
+		snprintf(h.stats_error, sizeof(h.stats_error), "%s",
+			 res.stats.error);
+	int bad = write_all(fd, &h, sizeof(h)) ||
+		  write_all(fd, &res, sizeof(res)) ||
+		  write_all(fd, res.syncs, h.nsyncs * sizeof(*res.syncs));
+	sim_result_free(&res);
+	_exit(bad ? 3 : 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The parent side. */
+
+static int start_worker(struct worker *w, const struct exp_run *r,
+			size_t run, const struct worker *all, unsigned n)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		for (unsigned i = 0; i < n; i++)
+			if (all[i].pid > 0)
+				close(all[i].fd);
+		worker_main(r, p[1]);
+	}
+	close(p[1]);
+	/* Non-blocking: drain reads until the pipe is empty. */
+	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+	*w = (struct worker){ .pid = pid, .fd = p[0], .run = run,
+			      .started = now_s() };
+	return 0;
+}
+
+/* Read what is there; 1 at end of file (or a read error: the outcome is
+ * then judged from what arrived), 0 for more to come. */
+static int drain(struct worker *w)
+{
+	for (;;) {
+		if (w->cap - w->len < 65536) {
+			w->cap = w->cap ? w->cap * 2 : 131072;
+			char *b = realloc(w->buf, w->cap);
+			if (!b)
+				return 1;
+			w->buf = b;
+		}
+		ssize_t n = read(w->fd, w->buf + w->len, w->cap - w->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : 1;
+		if (n == 0)
+			return 1;
+		w->len += (size_t)n;
+	}
+}
+
+/* Turn the worker's bytes and exit status into an outcome. */
+static void decode(const struct worker *w, int status, struct run_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->rc = -1;
+	struct wire_header h;
+	size_t fixed = sizeof(h) + sizeof(struct sim_result);
+	if (w->len >= fixed) {
+		memcpy(&h, w->buf, sizeof(h));
+		size_t want = fixed + h.nsyncs * sizeof(struct mplm_sync_record);
+		if (h.magic == WIRE_MAGIC && w->len == want) {
+			memcpy(&o->res, w->buf + sizeof(h), sizeof(o->res));
+			o->res.syncs = malloc((h.nsyncs ? h.nsyncs : 1) *
+					      sizeof(*o->res.syncs));
+			o->res.nsyncs = o->res.syncs ? h.nsyncs : 0;
+			if (o->res.syncs)
+				memcpy(o->res.syncs, w->buf + fixed,
+				       h.nsyncs * sizeof(*o->res.syncs));
+			o->res.stats.error = NULL;
+			memcpy(o->stats_error, h.stats_error,
+			       sizeof(o->stats_error));
+			o->stats_error[sizeof(o->stats_error) - 1] = '\0';
+			o->rc = h.rc;
+			if (!o->res.syncs)
+				o->rc = -1;
+		}
+	}
+	if (WIFSIGNALED(status)) {
+		o->rc = -1;
+		snprintf(o->res.error, sizeof(o->res.error),
+			 "worker killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	} else if (o->rc != 0 && !o->res.error[0] && !o->stats_error[0]) {
+		snprintf(o->res.error, sizeof(o->res.error),
+			 "worker exited with status %d and no result",
+			 WEXITSTATUS(status));
+	}
+}
+
+static void progress_draw(struct progress *p, bool force)
+{
+	if (!p->on)
+		return;
+	double t = now_s();
+	if (!force && t - p->last_draw < 0.2)
+		return;
+	p->last_draw = t;
+	double el = t - p->t0, rate = el > 0 ? (double)p->done / el : 0;
+	double eta = rate > 0 ? (double)(p->todo - p->done) / rate : 0;
+	int width = 30, fill = p->todo ? (int)(width * p->done / p->todo) : width;
+	char bar[64];
+	for (int i = 0; i < width; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[width] = '\0';
+	char failed[32] = "";
+	if (p->failed)
+		snprintf(failed, sizeof(failed), "  %zu failed", p->failed);
+	fprintf(stderr, "\r[%s] %zu/%zu runs  %.1f runs/s  ETA %d:%02d%s\033[K",
+		bar, p->done, p->todo, rate, (int)eta / 60, (int)eta % 60,
+		failed);
+	fflush(stderr);
+}
+
+static int finish_worker(struct worker *w, expdb *db, int64_t exp_id,
+			 const struct experiment *e, const struct exp_runs *runs,
+			 struct runner_stats *st, char *err, size_t errlen)
+{
+	int status = 0;
+	struct rusage ru;
+	memset(&ru, 0, sizeof(ru));
+	close(w->fd);
+	while (wait4(w->pid, &status, 0, &ru) < 0 && errno == EINTR)
+		;
+	struct run_outcome o;
+	decode(w, status, &o);
+	o.peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
+	o.wall_seconds = now_s() - w->started;
+	int rc = db_store_run(db, exp_id, e, &runs->v[w->run], &o, err, errlen);
+	st->ran++;
+	if (o.rc != 0)
+		st->failed++;
+	else if (o.res.stats.status == MPLM_STATUS_NOT_CONVERGED)
+		st->not_converged++;
+	sim_result_free(&o.res);
+	free(w->buf);
+	*w = (struct worker){ .pid = 0, .fd = -1 };
+	return rc;
+}
+
+/* The runs still to do: not stored, or stored as failed when retrying. */
+static size_t *select_todo(expdb *db, int64_t exp_id,
+			   const struct exp_runs *runs,
+			   const struct runner_opts *opts, size_t *ntodo,
+			   size_t *stored)
+{
+	size_t *todo = malloc((runs->n ? runs->n : 1) * sizeof(*todo));
+	if (!todo)
+		return NULL;
+	*ntodo = *stored = 0;
+	for (size_t i = 0; i < runs->n; i++) {
+		bool is_stored = false, failed = false;
+		db_run_stored(db, exp_id, &runs->v[i], &is_stored, &failed);
+		if (is_stored && failed && opts->retry_failed) {
+			db_delete_run(db, exp_id, &runs->v[i]);
+			is_stored = false;
+		}
+		if (is_stored)
+			(*stored)++;
+		else
+			todo[(*ntodo)++] = i;
+	}
+	return todo;
+}
+
+int runner_run(expdb *db, int64_t exp_id, const struct experiment *e,
+	       const struct exp_runs *runs, const struct runner_opts *opts,
+	       struct runner_stats *st, char *err, size_t errlen)
+{
+	double t0 = now_s();
+	memset(st, 0, sizeof(*st));
+	st->total = runs->n;
+	size_t ntodo;
+	size_t *todo = select_todo(db, exp_id, runs, opts, &ntodo,
+				   &st->stored_before);
+	if (!todo) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	unsigned nw = opts->jobs ? opts->jobs : 1;
+	struct worker *ws = calloc(nw, sizeof(*ws));
+	struct pollfd *pfd = calloc(nw, sizeof(*pfd));
+	struct progress pg = {
+		.on = opts->progress < 0 ? isatty(2) : opts->progress,
+		.todo = ntodo, .t0 = t0,
+	};
+	int rc = 0;
+	size_t next = 0, active = 0;
+	if (!ws || !pfd) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	while (rc == 0 && (next < ntodo || active)) {
+		for (unsigned i = 0; i < nw && next < ntodo; i++) {
+			if (ws[i].pid)
+				continue;
+			if (start_worker(&ws[i], &runs->v[todo[next]],
+					 todo[next], ws, nw) < 0) {
+				snprintf(err, errlen, "cannot start a worker: %s",
+					 strerror(errno));
+				rc = -1;
+				break;
+			}
+			next++;
+			active++;
+		}
+		for (unsigned i = 0; i < nw; i++)
+			pfd[i] = (struct pollfd){ .fd = ws[i].pid ? ws[i].fd : -1,
+						  .events = POLLIN };
+		if (rc || !active)
+			break;
+		if (poll(pfd, nw, 250) < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		for (unsigned i = 0; i < nw && rc == 0; i++) {
+			if (!ws[i].pid || !pfd[i].revents)
+				continue;
+			int d = drain(&ws[i]);
+			if (d == 0)
+				continue;
+			if (finish_worker(&ws[i], db, exp_id, e, runs, st, err,
+					  errlen) < 0)
+				rc = -1;
+			active--;
+			pg.done++;
+			pg.failed = st->failed;
+			progress_draw(&pg, true);
+		}
+		progress_draw(&pg, false);
+	}
+	/* On an error, reap what is still running (its results are lost). */
+	for (unsigned i = 0; ws && i < nw; i++) {
+		if (!ws[i].pid)
+			continue;
+		kill(ws[i].pid, SIGKILL);
+		close(ws[i].fd);
+		waitpid(ws[i].pid, NULL, 0);
+		free(ws[i].buf);
+	}
+	if (pg.on && ntodo)
+		fputc('\n', stderr);
+	free(ws);
+	free(pfd);
+	free(todo);
+	st->wall_seconds = now_s() - t0;
+	return rc;
+}
