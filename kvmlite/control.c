@@ -1,0 +1,549 @@
+/*
+ * control.c - QMP-style control: a thread serves a socket, one client at
+ * a time, one JSON object per line each way. Migrations run in their own
+ * thread so query-migrate, migrate_cancel and the MPLM operator commands
+ * work while they are in progress (mplm-core's stats and events are safe
+ * from other threads).
+ */
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct kl_control {
+	struct kl_vm *vm;
+	int lfd;
+	char unix_path[108];
+	int wake[2];            /* written to stop the server thread */
+	pthread_t thread;
+
+	pthread_mutex_t lock;   /* everything below */
+	struct kl_mig_opts opts;
+	kl_source *src;         /* the current or last migration */
+	pthread_t mig_thread;
+	bool mig_thread_live;   /* not joined yet */
+	bool mig_running;
+	bool migrated, quit;
+};
+
+/* ------------------------------------------------------------------ */
+/* Replies. */
+
+static json_t *ok_empty(void)
+{
+	return json_pack("{s:{}}", "return");
+}
+
+static json_t *error_reply(const char *cls, const char *desc)
+{
+	return json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
+}
+
+static json_t *generic_error(const char *desc)
+{
+	return error_reply("GenericError", desc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Migration thread. */
+
+static void *migration_thread(void *arg)
+{
+	struct kl_control *c = arg;
+	kl_source *s = c->src; /* set before the thread starts, not changed */
+	int r = kl_source_run(s);
+
+	pthread_mutex_lock(&c->lock);
+	c->mig_running = false;
+	if (r == 0)
+		c->migrated = true;
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* Join and free a finished migration; call with c->lock held. */
+static void reap_migration(struct kl_control *c)
+{
+	if (!c->mig_thread_live || c->mig_running)
+		return;
+	pthread_join(c->mig_thread, NULL);
+	c->mig_thread_live = false;
+}
+
+static json_t *cmd_migrate(struct kl_control *c, json_t *args)
+{
+	const char *uri = json_string_value(json_object_get(args, "uri"));
+	struct kl_err e;
+
+	if (!uri)
+		return generic_error("migrate: 'uri' is required (tcp:HOST:PORT)");
+	if (c->mig_running)
+		return generic_error("There's a migration process in progress");
+	if (c->migrated)
+		return generic_error("the guest has already migrated away");
+	reap_migration(c);
+	kl_source_free(c->src);
+	c->src = NULL;
+	struct kl_mig_opts o = c->opts;
+	snprintf(o.uri, sizeof(o.uri), "%s", uri);
+	c->opts.extend_live = false; /* an extend-live request is used once */
+	c->src = kl_source_new(c->vm, &o, &e);
+	if (!c->src)
+		return generic_error(e.msg);
+	c->mig_running = true;
+	if (pthread_create(&c->mig_thread, NULL, migration_thread, c)) {
+		c->mig_running = false;
+		return generic_error("cannot start the migration thread");
+	}
+	c->mig_thread_live = true;
+	return ok_empty();
+}
+
+static json_t *cmd_query_migrate(struct kl_control *c)
+{
+	struct mplm_stats st;
+	size_t n = 0;
+	const struct mplm_sync_record *syncs = NULL;
+
+	if (!c->src)
+		return ok_empty();
+	kl_source_stats(c->src, &st);
+	if (!c->mig_running)
+		syncs = kl_source_syncs(c->src, &n);
+	char *text = mplm_query_migrate_json(&st, kl_source_params(c->src), syncs, n);
+	json_t *obj = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	if (!obj)
+		return generic_error("out of memory");
+	if (!c->mig_running && kl_source_error(c->src)[0] &&
+	    st.status != MPLM_STATUS_COMPLETED)
+		json_object_set_new(obj, "error-desc", json_string(kl_source_error(c->src)));
+	return json_pack("{s:o}", "return", obj);
+}
+
+/* A number argument, if present: 0 ok / absent, -1 wrong type. */
+static int number_arg(json_t *args, const char *key, double *out, bool *given)
+{
+	json_t *v = json_object_get(args, key);
+	*given = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_number(v) || json_number_value(v) < 0)
+		return -1;
+	*out = json_number_value(v);
+	return 0;
+}
+
+static int bool_arg(json_t *args, const char *key, bool *out)
+{
+	json_t *v = json_object_get(args, key);
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return -1;
+	*out = json_is_true(v);
+	return 0;
+}
+
+static void set_downtime(struct kl_control *c, double seconds)
+{
+	c->opts.params.downtime_limit = seconds;
+	if (c->src && c->mig_running)
+		kl_source_set_downtime_limit(c->src, seconds);
+}
+
+static void set_bandwidth(struct kl_control *c, double bps)
+{
+	c->opts.params.max_bandwidth = bps;
+	if (c->src && c->mig_running)
+		kl_source_set_max_bandwidth(c->src, bps);
+}
+
+static json_t *cmd_set_parameters(struct kl_control *c, json_t *args)
+{
+	double dl = 0, bw = 0;
+	bool has_dl, has_bw;
+	if (number_arg(args, "downtime-limit", &dl, &has_dl) < 0 ||
+	    number_arg(args, "max-bandwidth", &bw, &has_bw) < 0)
+		return generic_error("downtime-limit (ms) and max-bandwidth (bytes/s) must be non-negative numbers");
+	if (has_dl && dl <= 0)
+		return generic_error("downtime-limit must be positive");
+	if (has_dl)
+		set_downtime(c, dl / 1000);
+	if (has_bw)
+		set_bandwidth(c, bw);
+	return ok_empty();
+}
+
+static json_t *cmd_query_parameters(struct kl_control *c)
+{
+	const struct mplm_params *p = &c->opts.params;
+	return json_pack("{s:{s:f,s:f,s:s,s:b,s:b,s:f,s:b,s:I}}", "return",
+			 "downtime-limit", p->downtime_limit * 1000,
+			 "max-bandwidth", p->max_bandwidth,
+			 "algorithm", mplm_algorithm_name(p->algorithm),
+			 "enable", p->algorithm == MPLM_ALG_MPLM,
+			 "firstnondirty", p->firstnondirty,
+			 "intervaltime", p->intervaltime,
+			 "relaxlivemig", p->relaxlivemig,
+			 "dirtypercents", (json_int_t)p->dirtypercents);
+}
+
+/* qemu-mplm's set-mplm-migration: for the next migration. */
+static json_t *cmd_set_mplm(struct kl_control *c, json_t *args)
+{
+	struct mplm_params p = c->opts.params;
+	bool enable = p.algorithm == MPLM_ALG_MPLM, given;
+	double interval = p.intervaltime, pct = p.dirtypercents;
+
+	if (bool_arg(args, "enable", &enable) < 0 ||
+	    bool_arg(args, "firstnondirty", &p.firstnondirty) < 0 ||
+	    bool_arg(args, "relaxlivemig", &p.relaxlivemig) < 0 ||
+	    number_arg(args, "intervaltime", &interval, &given) < 0 ||
+	    number_arg(args, "dirtypercents", &pct, &given) < 0)
+		return generic_error("set-mplm-migration: enable, firstnondirty, relaxlivemig are booleans; intervaltime (s) and dirtypercents (0..100) numbers");
+	if (enable)
+		p.algorithm = MPLM_ALG_MPLM;
+	else if (p.algorithm == MPLM_ALG_MPLM)
+		p.algorithm = MPLM_ALG_PRECOPY;
+	p.intervaltime = interval;
+	p.dirtypercents = (unsigned)pct;
+	const char *why = mplm_params_check(&p);
+	if (why)
+		return generic_error(why);
+	if (c->mig_running)
+		return generic_error("set-mplm-migration: a migration is in progress; the settings apply to the next one");
+	c->opts.params = p;
+	return ok_empty();
+}
+
+static json_t *cmd_operator(struct kl_control *c, const char *name)
+{
+	bool running = c->src && c->mig_running;
+	if (!strcmp(name, "migrate_cancel")) {
+		if (running)
+			kl_source_cancel(c->src);
+		return ok_empty();
+	}
+	if (!strcmp(name, "set-mplm-extend-live")) {
+		if (running)
+			kl_source_extend_live(c->src);
+		else
+			c->opts.extend_live = true;
+		return ok_empty();
+	}
+	/* set-mplm-end-live */
+	if (!running)
+		return generic_error("set-mplm-end-live: no migration in progress");
+	kl_source_end_live(c->src);
+	return ok_empty();
+}
+
+static json_t *cmd_query_status(struct kl_control *c)
+{
+	const char *status = "running";
+	bool running = true;
+	if (c->migrated) {
+		status = "postmigrate";
+		running = false;
+	} else if (kl_vm_all_ended(c->vm)) {
+		status = "shutdown";
+		running = false;
+	}
+	return json_pack("{s:{s:b,s:s}}", "return", "running", running, "status", status);
+}
+
+/* kvmlite's own: the guest's progress counters. */
+static json_t *cmd_query_guest(struct kl_control *c)
+{
+	json_t *list = json_array();
+	for (unsigned i = 0; i < c->vm->cfg.nvcpus; i++) {
+		const struct kl_status *st = kl_vm_status(c->vm, i);
+		json_array_append_new(list, json_pack("{s:I,s:I,s:b}",
+			"progress", (json_int_t)c->vm->dev.cpu[i].progress,
+			"writes", (json_int_t)st->writes, "done", st->done != 0));
+	}
+	return json_pack("{s:{s:I,s:s,s:o}}", "return",
+			 "progress", (json_int_t)kl_dev_progress(&c->vm->dev),
+			 "dirty-log", kl_dirtylog_mode(c->vm), "vcpus", list);
+}
+
+static json_t *dispatch(struct kl_control *c, const char *name, json_t *args)
+{
+	if (!strcmp(name, "migrate"))
+		return cmd_migrate(c, args);
+	if (!strcmp(name, "query-migrate"))
+		return cmd_query_migrate(c);
+	if (!strcmp(name, "migrate-set-parameters"))
+		return cmd_set_parameters(c, args);
+	if (!strcmp(name, "query-migrate-parameters"))
+		return cmd_query_parameters(c);
+	if (!strcmp(name, "migrate_set_speed")) {
+		json_t *v = json_object_get(args, "value");
+		if (!json_is_number(v))
+			return generic_error("migrate_set_speed: 'value' (bytes/s)");
+		set_bandwidth(c, json_number_value(v));
+		return ok_empty();
+	}
+	if (!strcmp(name, "migrate_set_downtime")) {
+		json_t *v = json_object_get(args, "value");
+		if (!json_is_number(v) || json_number_value(v) <= 0)
+			return generic_error("migrate_set_downtime: 'value' (seconds)");
+		set_downtime(c, json_number_value(v));
+		return ok_empty();
+	}
+	if (!strcmp(name, "set-mplm-migration"))
+		return cmd_set_mplm(c, args);
+	if (!strcmp(name, "migrate_cancel") || !strcmp(name, "set-mplm-extend-live") ||
+	    !strcmp(name, "set-mplm-end-live"))
+		return cmd_operator(c, name);
+	if (!strcmp(name, "query-status"))
+		return cmd_query_status(c);
+	if (!strcmp(name, "query-kvmlite"))
+		return cmd_query_guest(c);
+	if (!strcmp(name, "quit")) {
+		c->quit = true;
+		return ok_empty();
+	}
+	if (!strcmp(name, "qmp_capabilities"))
+		return ok_empty();
+	return error_reply("CommandNotFound", "The command is not found");
+}
+
+/* One request object to one reply object. */
+static json_t *execute(struct kl_control *c, json_t *req, bool *negotiated)
+{
+	const char *name = json_string_value(json_object_get(req, "execute"));
+	json_t *args = json_object_get(req, "arguments");
+	json_t *reply;
+
+	if (!name)
+		reply = generic_error("QMP input must be an object with 'execute'");
+	else if (args && !json_is_object(args))
+		reply = generic_error("'arguments' must be an object");
+	else if (!*negotiated && strcmp(name, "qmp_capabilities"))
+		reply = error_reply("CommandNotFound",
+				    "Expecting capabilities negotiation with 'qmp_capabilities'");
+	else {
+		pthread_mutex_lock(&c->lock);
+		reply = dispatch(c, name, args);
+		pthread_mutex_unlock(&c->lock);
+		if (!strcmp(name, "qmp_capabilities"))
+			*negotiated = true;
+	}
+	json_t *id = json_object_get(req, "id");
+	if (id && reply)
+		json_object_set(reply, "id", id);
+	return reply;
+}
+
+char *kl_control_execute(struct kl_control *c, const char *request)
+{
+	bool negotiated = true;
+	json_t *req = json_loads(request, 0, NULL);
+	json_t *reply = req ? execute(c, req, &negotiated)
+			    : error_reply("GenericError", "JSON parse error");
+	char *text = json_dumps(reply, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(req);
+	json_decref(reply);
+	return text;
+}
+
+/* ------------------------------------------------------------------ */
+/* The socket. */
+
+static int send_line(int fd, json_t *o)
+{
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!text)
+		return -1;
+	size_t n = strlen(text);
+	text[n] = '\n'; /* json_dumps leaves room: replace the NUL */
+	const char *p = text;
+	size_t left = n + 1;
+	int r = 0;
+	while (left) {
+		ssize_t w = send(fd, p, left, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			r = -1;
+			break;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	free(text);
+	return r;
+}
+
+/* Wait for fd or the stop pipe; 1 readable, 0 stop, -1 error. */
+static int wait_readable(struct kl_control *c, int fd)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			       { .fd = c->wake[0], .events = POLLIN } };
+	for (;;) {
+		int r = poll(p, 2, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (p[1].revents)
+			return 0;
+		return 1;
+	}
+}
+
+static void serve_client(struct kl_control *c, int fd)
+{
+	json_t *greeting = json_pack(
+		"{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version", "qemu",
+		"major", 0, "minor", 1, "micro", 0, "package", "kvmlite",
+		"capabilities");
+	bool negotiated = false;
+	char buf[8192];
+	size_t len = 0;
+
+	send_line(fd, greeting);
+	json_decref(greeting);
+	while (wait_readable(c, fd) > 0) {
+		ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		char *nl;
+		while ((nl = memchr(buf, '\n', len))) {
+			*nl = 0;
+			json_error_t je;
+			json_t *req = json_loads(buf, 0, &je);
+			json_t *reply = req ? execute(c, req, &negotiated)
+					    : error_reply("GenericError", je.text);
+			send_line(fd, reply);
+			json_decref(req);
+			json_decref(reply);
+			size_t used = (size_t)(nl - buf) + 1;
+			memmove(buf, nl + 1, len - used);
+			len -= used;
+		}
+		if (len == sizeof(buf) - 1)
+			len = 0; /* a line too long for QMP: drop it */
+	}
+}
+
+static void *server_thread(void *arg)
+{
+	struct kl_control *c = arg;
+	while (wait_readable(c, c->lfd) > 0) {
+		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve_client(c, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static int listen_unix(struct kl_control *c, const char *path, struct kl_err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return kl_fail(e, "control socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->lfd < 0)
+		return kl_fail_errno(e, "socket");
+	unlink(path);
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(c->lfd, 2) < 0)
+		return kl_fail_errno(e, "control socket %s", path);
+	snprintf(c->unix_path, sizeof(c->unix_path), "%s", path);
+	return 0;
+}
+
+int kl_control_start(struct kl_vm *vm, const char *addr,
+		     const struct kl_mig_opts *defaults,
+		     struct kl_control **out, struct kl_err *e)
+{
+	struct kl_control *c = calloc(1, sizeof(*c));
+	*out = NULL;
+	if (!c)
+		return kl_fail(e, "out of memory");
+	c->vm = vm;
+	c->opts = *defaults;
+	c->lfd = c->wake[0] = c->wake[1] = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	int r;
+	if (!strncmp(addr, "tcp:", 4))
+		r = (c->lfd = kl_listen(addr, e)) < 0 ? -1 : 0;
+	else
+		r = listen_unix(c, !strncmp(addr, "unix:", 5) ? addr + 5 : addr, e);
+	if (r == 0 && pipe2(c->wake, O_CLOEXEC) < 0)
+		r = kl_fail_errno(e, "pipe");
+	if (r == 0 && pthread_create(&c->thread, NULL, server_thread, c))
+		r = kl_fail(e, "cannot start the control thread");
+	if (r < 0) {
+		if (c->lfd >= 0)
+			close(c->lfd);
+		if (c->wake[0] >= 0) {
+			close(c->wake[0]);
+			close(c->wake[1]);
+		}
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void kl_control_stop(struct kl_control *c)
+{
+	if (!c)
+		return;
+	if (write(c->wake[1], "x", 1) < 0)
+		perror("kvmlite: control stop");
+	pthread_join(c->thread, NULL);
+	pthread_mutex_lock(&c->lock);
+	if (c->src && c->mig_running)
+		kl_source_cancel(c->src);
+	bool live = c->mig_thread_live;
+	pthread_mutex_unlock(&c->lock);
+	if (live)
+		pthread_join(c->mig_thread, NULL);
+	kl_source_free(c->src);
+	close(c->lfd);
+	close(c->wake[0]);
+	close(c->wake[1]);
+	if (c->unix_path[0])
+		unlink(c->unix_path);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+bool kl_control_quit_requested(struct kl_control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool q = c->quit;
+	pthread_mutex_unlock(&c->lock);
+	return q;
+}
+
+bool kl_control_migrated(struct kl_control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool m = c->migrated;
+	pthread_mutex_unlock(&c->lock);
+	return m;
+}
+
+int kl_control_port(struct kl_control *c)
+{
+	return c->unix_path[0] ? -1 : kl_local_port(c->lfd);
+}

@@ -1,0 +1,169 @@
+/*
+ * migration.h - live migration of a kvmlite VM: the source (an mplm-core
+ * back end, migrate_src.c), the destination (migrate_dst.c) and the
+ * stream's header and state records they share (state.c).
+ */
+#ifndef KL_MIGRATION_H
+#define KL_MIGRATION_H
+
+#include "kvmlite.h"
+#include "stream.h"
+
+/* ------------------------------------------------------------------ */
+/* Header and state records (state.c). */
+
+struct kl_stream_header {
+	uint32_t version, page_size;
+	uint64_t mem_bytes;
+	uint32_t nvcpus, nslots, cpl, tsc_khz;
+	uint32_t xsave_len, dev_state_len;
+	uint64_t slot_bytes[KL_MAX_SLOTS];
+	uint32_t guest_crc;   /* CRC-32C of the guest image booted, 0 unknown */
+	uint64_t guest_len;
+	struct kl_params params; /* the guest's parameters, for the record */
+};
+
+void kl_header_of(struct kl_vm *vm, struct kl_stream_header *h);
+size_t kl_header_pack(const struct kl_stream_header *h, uint8_t *buf, size_t len);
+int kl_header_unpack(struct kl_stream_header *h, const uint8_t *p, size_t len,
+		     struct kl_err *e);
+/* Does a stream from h fit this VM? Sets the reason when it does not. */
+int kl_header_check(const struct kl_stream_header *h, struct kl_vm *vm,
+		    struct kl_err *e);
+
+/* A vCPU record: malloc'd payload in *out. */
+int kl_vcpu_record(const struct kl_vcpu_saved *s, unsigned index,
+		   uint8_t **out, size_t *len, struct kl_err *e);
+int kl_vcpu_unrecord(struct kl_vcpu_saved *s, unsigned *index,
+		     const uint8_t *p, size_t len, struct kl_vm *vm,
+		     struct kl_err *e);
+
+/* HELLO and ACK: u32 ok, then a message. */
+int kl_send_verdict(struct kl_out *o, uint32_t type, bool ok, const char *msg,
+		    struct kl_err *e);
+int kl_read_verdict(struct kl_in *in, uint32_t type, char *msg, size_t len,
+		    struct kl_err *e);
+
+/* ------------------------------------------------------------------ */
+/* Source. */
+
+struct kl_mig_opts {
+	char uri[256];            /* tcp:127.0.0.1:PORT */
+	struct mplm_params params;
+	double connect_timeout;   /* s */
+	double io_timeout;        /* s without progress on the socket */
+	size_t buffer_bytes;      /* output buffer */
+	bool extend_live;         /* set-mplm-extend-live before the start */
+	double extend_live_at;    /* s after start, < 0 never */
+	double end_live_at;       /* s after start, < 0 never */
+	bool print_syncs;         /* qemu-mplm's per-sync lines on stdout */
+};
+
+void kl_mig_opts_default(struct kl_mig_opts *o);
+
+typedef struct kl_source kl_source;
+
+kl_source *kl_source_new(struct kl_vm *vm, const struct kl_mig_opts *o,
+			 struct kl_err *e);
+/* Connect, hand-shake, run the engine to an end state. 0 when the
+ * destination runs the guest (this VM then stays paused for good). */
+int kl_source_run(kl_source *s);
+void kl_source_free(kl_source *s);
+/* From any thread while kl_source_run runs (NULL before the engine is
+ * created / after it ended: then use kl_source_stats). */
+void kl_source_cancel(kl_source *s);
+void kl_source_extend_live(kl_source *s);
+void kl_source_end_live(kl_source *s);
+void kl_source_set_downtime_limit(kl_source *s, double seconds);
+void kl_source_set_max_bandwidth(kl_source *s, double bytes_per_s);
+void kl_source_stats(kl_source *s, struct mplm_stats *st);
+/* After kl_source_run: the per-sync records, and why it failed. */
+const struct mplm_sync_record *kl_source_syncs(kl_source *s, size_t *n);
+const char *kl_source_error(kl_source *s);
+const struct mplm_params *kl_source_params(kl_source *s);
+/* Memory hash taken while the source was paused for good (0 if not). */
+uint64_t kl_source_memhash_at_pause(kl_source *s);
+uint64_t kl_source_stream_bytes(kl_source *s);
+
+/* ------------------------------------------------------------------ */
+/* Destination. */
+
+struct kl_incoming_opts {
+	char listen[256];         /* HOST:PORT; default 127.0.0.1:4444 */
+	int listen_fd;            /* >= 0: already listening (fork + exec) */
+	double accept_timeout;    /* s; <= 0 none */
+	double io_timeout;        /* s without data inside a stream */
+	const char *guest_path;   /* if set, the stream must carry this guest */
+	double run_timeout;       /* s the guest may run after arriving */
+	const char *result_json;  /* write the outcome here */
+	bool exit_after_load;     /* verify and load, but do not run (tests) */
+	bool verify;              /* check the guest's result by replay */
+	bool quiet;               /* no progress messages */
+};
+
+struct kl_incoming_result {
+	uint64_t memhash_at_resume;
+	uint64_t stream_bytes;
+	uint64_t page_records, zero_records;
+	double receive_seconds;
+	bool guest_ended;
+	char verify[512];         /* "" = not checked, "ok", or what differs */
+	char error[512];
+};
+
+void kl_incoming_opts_default(struct kl_incoming_opts *o);
+/* Build the VM, take one stream, verify it completely, and only then
+ * run the guest. Returns 0 if the guest arrived (and ran, unless
+ * exit_after_load), -1 with res->error otherwise. */
+int kl_incoming(const struct kl_config *cfg, const struct kl_incoming_opts *o,
+		struct kl_incoming_result *res);
+
+/* ------------------------------------------------------------------ */
+/* Results (result.c). */
+
+/* What the guest must have printed, worked out on the host by replaying
+ * its writes (workloads/guests/wl.c) for the number of writes it did. */
+struct kl_expect {
+	uint64_t checksum, vecsum, memhash;
+};
+/* p: the guest's parameter page; writes[i]: writes vCPU i did. */
+int kl_expect_run(const struct kl_params *p, const uint64_t *writes,
+		  struct kl_expect *out, struct kl_err *e);
+/* Compare every finished vCPU's status with the replay. 0 if all match;
+ * else e says which value differs. */
+int kl_verify_guest(struct kl_vm *vm, struct kl_err *e);
+
+/* The outcome as JSON: per-vCPU status, console, and for a destination
+ * the stream figures and the memory hash at resume. in may be NULL. */
+int kl_write_result_json(const char *path, struct kl_vm *vm,
+			 const struct kl_incoming_result *in, const char *error);
+
+/* A finished run as kl_write_result_json wrote it. */
+struct kl_result_file {
+	bool ok;
+	char error[512];
+	uint64_t memhash_at_resume;
+	uint64_t stream_bytes;
+	unsigned nvcpus;
+	struct kl_status vcpu[KL_MAX_VCPUS];
+	char console[4096]; /* the end of it */
+};
+int kl_read_result_json(const char *path, struct kl_result_file *r,
+			struct kl_err *e);
+
+/* Per-vCPU lines: writes, checksum, achieved rate (and a warning when
+ * the guest fell short of the rate it was asked for). */
+void kl_print_guest_report(struct kl_vm *vm, FILE *f);
+
+/* ------------------------------------------------------------------ */
+/* Child destinations (spawn.c), for `kvmlite migrate` and the tests. */
+
+/* Run `exe incoming --listen-fd=LFD <VM options of cfg> extra...`.
+ * extra is NULL-terminated (may be NULL). Returns the pid or -1. */
+int kl_spawn_incoming(const char *exe, const struct kl_config *cfg, int lfd,
+		      const char *const *extra, struct kl_err *e);
+/* Wait at most timeout s for pid; kill it (SIGKILL) after that.
+ * Returns its exit status as from waitpid, or -1. */
+int kl_wait_child(int pid, double timeout);
+
+#endif
