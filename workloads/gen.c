@@ -171,18 +171,19 @@ static void sample_distinct(struct xoshiro *r, mplm_bitmap *b, uint64_t lo,
 		}
 		return;
 	}
-	if (n > UINT64_C(0x100000000)) {
-		while (k)
-			k -= set_new(words, lo + rng_below(r, n));
-		return;
-	}
-	while (k > 1) {
-		uint64_t x = xoshiro_next(r);
-		k -= set_new(words, lo + rng_below32(r, (uint32_t)x, n));
-		k -= set_new(words, lo + rng_below32(r, (uint32_t)(x >> 32), n));
+	/* A local copy: stores to words could alias r, which would keep the
+	 * generator's state out of registers. */
+	struct xoshiro g = *r;
+	if (n <= UINT64_C(0x100000000)) {
+		while (k > 1) {
+			uint64_t x = xoshiro_next(&g);
+			k -= set_new(words, lo + rng_below32(&g, (uint32_t)x, n));
+			k -= set_new(words, lo + rng_below32(&g, (uint32_t)(x >> 32), n));
+		}
 	}
 	while (k)
-		k -= set_new(words, lo + rng_below(r, n));
+		k -= set_new(words, lo + rng_below(&g, n));
+	*r = g;
 }
 
 /* No page of [0, nbits) set in b? Blocks of eight words keep it cheap. */

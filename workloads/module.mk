@@ -25,8 +25,9 @@ $(B)/mplm-workload: $(B)/workloads/mplm_workload.o $(WL_LIB) $(CORE_LIB)
 
 # libFuzzer target for the trace reader: `make fuzz` builds it (clang),
 # `make fuzz-trace-run` runs it FUZZ_TIME seconds from the seed corpus.
-# Compiled from source on its own with clang's sanitizers, and with a small
-# page limit so that inputs cannot ask for huge bitmaps.
+# Compiled from source on its own with clang's sanitizers, with a small
+# page limit so that inputs cannot ask for huge bitmaps, and a small read
+# buffer so that tokens are split across refills.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 180
 WL_FUZZ := $(B)/fuzz/fuzz_trace
@@ -39,7 +40,8 @@ $(WL_FUZZ): $(WL_FUZZ_SRC) workloads/trace.h mplm-core/mplm.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		'-DTRACE_MAX_PAGES=(UINT64_C(1) << 20)' $(WL_FUZZ_SRC) -lz -o $@
+		'-DTRACE_MAX_PAGES=(UINT64_C(1) << 20)' -DREAD_BUF_SIZE=61 \
+		$(WL_FUZZ_SRC) -lz -o $@
 
 fuzz-trace-run: $(WL_FUZZ)
 	@mkdir -p $(B)/fuzz/corpus-trace
@@ -48,3 +50,8 @@ fuzz-trace-run: $(WL_FUZZ)
 		$(B)/fuzz/corpus-trace workloads/fuzz/corpus
 
 .PHONY: fuzz-trace-run
+
+BENCHES += $(B)/bench/bench-workloads
+$(B)/bench/bench-workloads: $(B)/workloads/bench/bench_workloads.o $(WL_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(WL_LDLIBS) -o $@

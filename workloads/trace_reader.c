@@ -19,7 +19,11 @@
 #include <string.h>
 #include <zlib.h>
 
+/* Tests and the fuzzer build with a tiny buffer, so that every token and
+ * line also gets split across refills. */
+#ifndef READ_BUF_SIZE
 #define READ_BUF_SIZE (1u << 20)
+#endif
 
 /* The largest `pages` accepted: 2^36 pages is 256 TiB of 4 KiB pages and an
  * 8 GiB bitmap. The fuzzer builds with a smaller limit to stay in memory. */
