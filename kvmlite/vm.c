@@ -195,7 +195,13 @@ void kl_vm_destroy(struct kl_vm *vm)
 #define PTE_P (1ull << 0)
 #define PTE_RW (1ull << 1)
 #define PTE_US (1ull << 2)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
 #define PTE_PS (1ull << 7)
+/* Accessed and dirty preset: the CPU never writes the tables, so they
+ * never show up in the dirty log. */
+#define PTE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A)
+#define PTE_LEAF (PTE_TABLE | PTE_D | PTE_PS)
 
 /* Identity map of all RAM with 2 MiB pages, user-accessible: the guest
  * runs at CPL 3. */
@@ -204,27 +210,28 @@ static void write_page_tables(struct kl_vm *vm)
 	uint64_t *pml4 = kl_gpa(vm, KL_PML4_GPA), *pdpt = kl_gpa(vm, KL_PDPT_GPA);
 	uint64_t gib = (vm->cfg.mem_bytes + (1ull << 30) - 1) >> 30;
 
-	pml4[0] = KL_PDPT_GPA | PTE_P | PTE_RW | PTE_US;
+	pml4[0] = KL_PDPT_GPA | PTE_TABLE;
 	for (uint64_t g = 0; g < gib; g++) {
 		uint64_t pd_gpa = KL_PD_GPA + g * KL_PAGE_SIZE;
 		uint64_t *pd = kl_gpa(vm, pd_gpa);
-		pdpt[g] = pd_gpa | PTE_P | PTE_RW | PTE_US;
+		pdpt[g] = pd_gpa | PTE_TABLE;
 		for (uint64_t j = 0; j < 512; j++) {
 			uint64_t addr = (g << 30) + j * KL_HUGE;
 			if (addr >= vm->cfg.mem_bytes)
 				break;
-			pd[j] = addr | PTE_P | PTE_RW | PTE_US | PTE_PS;
+			pd[j] = addr | PTE_LEAF;
 		}
 	}
 }
 
-/* Flat 64-bit segments; the layout SYSCALL/SYSRET would want. */
+/* Flat 64-bit segments in the layout SYSCALL/SYSRET would want, with
+ * the accessed bit preset (as in the page tables: no CPU writes). */
 static const uint64_t gdt[] = {
 	0,                  /* 0x00 null */
-	0x00209a0000000000, /* 0x08 kernel code, 64-bit */
-	0x00cf92000000ffff, /* 0x10 kernel data */
-	0x00cff2000000ffff, /* 0x18 user data, DPL 3 */
-	0x0020fa0000000000, /* 0x20 user code, 64-bit, DPL 3 */
+	0x00209b0000000000, /* 0x08 kernel code, 64-bit */
+	0x00cf93000000ffff, /* 0x10 kernel data */
+	0x00cff3000000ffff, /* 0x18 user data, DPL 3 */
+	0x0020fb0000000000, /* 0x20 user code, 64-bit, DPL 3 */
 	0, 0,               /* 0x28 TSS, filled in below */
 };
 
@@ -234,8 +241,8 @@ static void write_gdt_tss(struct kl_vm *vm)
 	uint64_t base = KL_TSS_GPA, limit = KL_TSS_LIMIT;
 
 	memcpy(g, gdt, sizeof(gdt));
-	/* 64-bit available TSS descriptor (type 9), present. */
-	g[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+	/* 64-bit busy TSS descriptor (type 11, as TR is loaded), present. */
+	g[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x8bull << 40) |
 	       ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
 	g[6] = base >> 32;
 	/* TSS: RSP0 at the top of the stack area, then an I/O bitmap that
