@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "place.h"
 #include "trace.h"
 #include "units.h"
 
@@ -346,6 +347,8 @@ static void workload_init(struct exp_workload *w, const char *name,
 	w->start_jitter = -1;
 	w->at_end = -1;
 	w->untraced_nonzero = -1;
+	w->placement = -1;
+	w->static_bytes = -1;
 	w->where = where(c);
 }
 
@@ -392,6 +395,24 @@ static int workload_key(struct parse_ctx *c, struct exp_workload *w,
 		return set_seconds(c, &w->start_jitter, key, value);
 	if (!strcmp(key, "untraced-nonzero"))
 		return set_bool(c, &w->untraced_nonzero, key, value);
+	if (!strcmp(key, "placement")) {
+		if (w->placement >= 0)
+			return fail(c, "duplicate key `placement'");
+		if (strcmp(value, "top") && strcmp(value, "bottom"))
+			return fail(c, "placement: `%s' is not top or bottom",
+				    value);
+		w->placement = !strcmp(value, "top");
+		return 1;
+	}
+	if (!strcmp(key, "static")) {
+		uint64_t v;
+		if (w->static_bytes >= 0)
+			return fail(c, "duplicate key `static'");
+		if (units_parse_size(value, &v))
+			return fail(c, "static: `%s' is not a size", value);
+		w->static_bytes = (double)v;
+		return 1;
+	}
 	if (!strcmp(key, "at-end")) {
 		if (w->at_end >= 0)
 			return fail(c, "duplicate key `at-end'");
@@ -558,6 +579,22 @@ static void keep_text(struct line_reader *r, const char *s)
 	r->len += n;
 }
 
+/* inih only calls the handler for keys, so a section with none, such as
+ * `[algorithm mplm]` taking every default, is noted here. */
+static void note_section(struct parse_ctx *c, const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	const char *end = strchr(line, ']');
+	if (*line != '[' || !end)
+		return;
+	char name[160];
+	snprintf(name, sizeof(name), "%.*s", (int)(end - line - 1), line + 1);
+	const char *sp = strchr(name, ' ');
+	if (sp && !strncmp(name, "algorithm ", 10) && sp[1])
+		get_algorithm(c, sp + 1);
+}
+
 /* inih's reader: one call per line, which is how inih counts lines. */
 static char *read_line(char *str, int num, void *stream)
 {
@@ -565,6 +602,7 @@ static char *read_line(char *str, int num, void *stream)
 	if (!fgets(str, num, r->f))
 		return NULL;
 	r->c->line++;
+	note_section(r->c, str);
 	if (r->want_text)
 		keep_text(r, str);
 	size_t n = strlen(str);
@@ -659,6 +697,10 @@ static void inherit(struct exp_workload *w, const struct exp_workload *p)
 		w->at_end = p->at_end;
 	if (w->untraced_nonzero < 0)
 		w->untraced_nonzero = p->untraced_nonzero;
+	if (w->placement < 0)
+		w->placement = p->placement;
+	if (w->static_bytes < 0)
+		w->static_bytes = p->static_bytes;
 }
 
 static int check_workload(struct experiment *e, struct exp_workload *w,
@@ -676,6 +718,9 @@ static int check_workload(struct experiment *e, struct exp_workload *w,
 		return check_fail(err, errlen, w->where, "workload %s: give "
 				  "exactly one of trace = FILE, generator = "
 				  "SPEC or preset = NAME", w->name);
+	if (w->static_bytes > 0 && w->placement != 1)
+		return check_fail(err, errlen, w->where, "workload %s: static "
+				  "memory needs placement = top", w->name);
 	if (!w->label)
 		w->label = xstrdup(w->name);
 	return 0;
@@ -901,6 +946,15 @@ static char *spec_with_seed(const char *spec, uint64_t seed)
 	return out;
 }
 
+/* sequential and stencil draw no random numbers (gen.c): their spec is
+ * left alone, so every repetition replays (and caches) the same trace. */
+static bool spec_is_random(const char *spec)
+{
+	size_t n = strcspn(spec, ",");
+	return !((n == 10 && !strncmp(spec, "sequential", n)) ||
+		 (n == 7 && !strncmp(spec, "stencil", n)));
+}
+
 /* The spec without any seed= key: the same workload for every seed. */
 static char *spec_without_seed(const char *spec)
 {
@@ -924,7 +978,7 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		"bw=%.17g;hdr=%u;state=%llu;syncf=%.17g;syncp=%.17g;"
 		"start=%.17g;jitter=%.17g;end=%s;verify=%d;alg=%s;algname=%s;"
 		"dl=%.17g;maxbw=%.17g;iters=%u;measured=%d;inv=%.17g;dp=%u;"
-		"fnd=%d;relax=%d;cap=%.17g",
+		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g",
 		e->backend == EXP_BACKEND_SIM ? "sim" : "kvm", w->name,
 		w->spec ? "gen" : "trace", source,
 		(unsigned long long)c->vm_bytes, c->untraced_nonzero,
@@ -936,7 +990,9 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		mplm_algorithm_name(p->algorithm), r->alg->name,
 		p->downtime_limit, p->max_bandwidth, p->max_iterations,
 		p->measured_bandwidth, p->intervaltime, p->dirtypercents,
-		p->firstnondirty, p->relaxlivemig, p->max_total_time);
+		p->firstnondirty, p->relaxlivemig, p->max_total_time,
+		w->placement == 1 ? "top" : "bottom",
+		w->static_bytes > 0 ? w->static_bytes : 0);
 	r->key = xasprintf("%s;seed=%llu", point, (unsigned long long)r->seed);
 	snprintf(r->point_hash, sizeof(r->point_hash), "%016llx",
 		 (unsigned long long)exp_fnv1a(point));
@@ -954,7 +1010,8 @@ static void base_config(const struct experiment *e,
 	struct sim_config *c = &r->cfg;
 	sim_config_default(c);
 	if (w->spec) {
-		r->spec = spec_with_seed(w->spec, r->seed);
+		r->spec = spec_is_random(w->spec) ? spec_with_seed(w->spec, r->seed)
+						  : xstrdup(w->spec);
 		c->workload_spec = r->spec;
 	} else {
 		c->trace_path = w->trace_path;
@@ -1088,6 +1145,12 @@ int exp_expand(const struct experiment *e, struct exp_runs *out, char *err,
 			out->skipped_too_big += rep == 0;
 			continue;
 		}
+		if (w->placement == 1 && !vm) {
+			exp_runs_free(out);
+			return check_fail(err, errlen, w->where, "workload %s: "
+					  "placement = top needs vm-memory",
+					  w->name);
+		}
 		struct exp_run base = {
 			.workload = w, .repetition = rep, .seed = e->seed + rep,
 		};
@@ -1108,6 +1171,7 @@ void exp_runs_free(struct exp_runs *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].spec);
 		free(r->v[i].key);
+		free(r->v[i].placed_path);
 	}
 	free(r->v);
 	memset(r, 0, sizeof(*r));
@@ -1127,4 +1191,30 @@ void exp_run_point_label(const struct exp_run *r, char *buf, size_t len)
 	default:
 		snprintf(buf, len, "%s", r->alg->name);
 	}
+}
+
+int exp_place_runs(struct exp_runs *runs, const char *cache_dir, char *err,
+		   size_t errlen)
+{
+	for (size_t i = 0; i < runs->n; i++) {
+		struct exp_run *r = &runs->v[i];
+		const struct exp_workload *w = r->workload;
+		if (w->placement != 1)
+			continue;
+		struct place_request rq = {
+			.spec = r->spec, .trace_path = w->trace_path,
+			.vm_bytes = r->cfg.vm_bytes,
+			.static_bytes = w->static_bytes > 0
+						? (uint64_t)w->static_bytes : 0,
+		};
+		char path[4096], why[512] = "";
+		if (place_trace(&rq, cache_dir, path, sizeof(path), why,
+				sizeof(why)) < 0)
+			return check_fail(err, errlen, w->where, "workload %s: "
+					  "placement = top: %s", w->name, why);
+		r->placed_path = xstrdup(path);
+		r->cfg.trace_path = r->placed_path;
+		r->cfg.workload_spec = NULL;
+	}
+	return 0;
 }

@@ -37,6 +37,8 @@ struct exp_workload {
 	double start_jitter;  /* s, uniform in [0, jitter) by seed; < 0 unset */
 	int at_end;           /* enum sim_at_end, -1 unset */
 	int untraced_nonzero; /* -1 unset */
+	int placement;        /* 1 top, 0 bottom, -1 unset (bottom) */
+	double static_bytes;  /* with placement top; < 0 unset */
 	uint64_t bytes;       /* the trace's memory, once known (0 = unknown) */
 	char *where;          /* "FILE:LINE" of the section, for messages */
 };
@@ -108,6 +110,7 @@ struct exp_run {
 	char point_hash[17];       /* the same without the seed: the point */
 	double nominal_start;      /* start-at before the jitter */
 	unsigned point_index;      /* the point's place in the file's order */
+	char *placed_path;         /* placement top: the cached trace */
 };
 
 struct exp_runs {
@@ -130,5 +133,10 @@ int exp_measure_workloads(struct experiment *e, char *err, size_t errlen);
 void exp_run_point_label(const struct exp_run *r, char *buf, size_t len);
 
 uint64_t exp_fnv1a(const char *s);
+
+/* Make (or find) the placed traces of runs with placement = top, in
+ * cache_dir, and point their configs at them. */
+int exp_place_runs(struct exp_runs *runs, const char *cache_dir, char *err,
+		   size_t errlen);
 
 #endif
