@@ -3,8 +3,19 @@ SIM_LIB := $(B)/libmplm-sim.a
 LIBS += $(SIM_LIB)
 PROGRAMS += $(B)/mplm-sim
 
+# Teaching mode (recording, narration, memory maps, step mode): a library
+# of its own, linked into mplm-sim and its tests.
+TEACH_LIB := $(B)/libmplm-teach.a
+LIBS += $(TEACH_LIB)
+TEACH_OBJ := $(patsubst %.c,$(B)/%.o,simulator/teach.c simulator/explain.c \
+	simulator/memmap.c simulator/step.c)
+
+$(TEACH_LIB): $(TEACH_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
 # Unit parsing is shared with mplm-exp.
-SIM_CLI_OBJ := $(B)/simulator/mplm_sim.o $(B)/experiments/units.o
+SIM_CLI_OBJ := $(B)/simulator/mplm_sim.o $(B)/experiments/units.o $(TEACH_LIB)
 
 $(SIM_LIB): $(B)/simulator/sim.o
 	@mkdir -p $(dir $@)
@@ -21,6 +32,11 @@ TESTS += $(SIM_TESTS)
 $(B)/tests/simulator/%: $(B)/simulator/tests/%.o $(SIM_LIB) $(WL_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(SIM_LDLIBS) -lcmocka -o $@
+
+# The teaching-mode tests also need libmplm-teach.
+$(B)/tests/simulator/test_teach: $(B)/simulator/tests/test_teach.o $(TEACH_LIB) $(SIM_LIB) $(WL_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $< $(TEACH_LIB) $(SIM_LDLIBS) -lcmocka -o $@
 
 BENCHES += $(B)/bench/bench-sim
 $(B)/bench/bench-sim: $(B)/simulator/bench/bench_sim.o $(SIM_LIB) $(WL_LIB) $(CORE_LIB)

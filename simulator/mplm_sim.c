@@ -8,8 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "explain.h"
+#include "memmap.h"
 #include "sim.h"
+#include "step.h"
+#include "teach.h"
 #include "units.h"
 
 static const char usage_text[] =
@@ -50,6 +55,17 @@ static const char usage_text[] =
 	"Output:\n"
 	"  --json                              query-migrate object with per-sync records\n"
 	"  --verbose                           qemu-mplm's per-sync lines before the report\n"
+	"\n"
+	"Teaching mode (small VMs: a few hundred pages):\n"
+	"  --explain                           a paragraph per sync: what was sent, what the\n"
+	"                                      guest dirtied, why the algorithm goes on or stops\n"
+	"  --memmap                            a map of memory after each sync, a cell per page\n"
+	"  --memmap-png DIR                    the maps as DIR/sync-000.png ... (gnuplot)\n"
+	"  --memmap-gif FILE                   the maps as an animated GIF (gnuplot)\n"
+	"  --step                              browse the syncs interactively (a terminal)\n"
+	"  --color auto|always|never           ANSI colours in maps (default auto: on a terminal)\n"
+	"  --simple                            no page header, CPU state or sync cost, so every\n"
+	"                                      time is bytes / bandwidth\n"
 	"  --help\n";
 
 /* In the order of options[] below: parse_option names them by index. */
@@ -58,7 +74,9 @@ enum opt {
 	OPT_INTERVAL, OPT_DIRTYPCT, OPT_FIRSTND, OPT_RELAX, OPT_EXTEND, OPT_END,
 	OPT_MEMORY, OPT_UNTRACED, OPT_BANDWIDTH, OPT_HEADER, OPT_STATE,
 	OPT_SYNC_FIXED, OPT_SYNC_PAGE, OPT_WORKLOAD, OPT_START, OPT_ATEND,
-	OPT_MAXTIME, OPT_NOVERIFY, OPT_JSON, OPT_VERBOSE, OPT_HELP,
+	OPT_MAXTIME, OPT_NOVERIFY, OPT_JSON, OPT_VERBOSE, OPT_EXPLAIN,
+	OPT_MEMMAP, OPT_MEMMAP_PNG, OPT_MEMMAP_GIF, OPT_STEP, OPT_COLOR,
+	OPT_SIMPLE, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -87,13 +105,26 @@ static const struct option options[] = {
 	{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "memmap", no_argument, NULL, OPT_MEMMAP },
+	{ "memmap-png", required_argument, NULL, OPT_MEMMAP_PNG },
+	{ "memmap-gif", required_argument, NULL, OPT_MEMMAP_GIF },
+	{ "step", no_argument, NULL, OPT_STEP },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "simple", no_argument, NULL, OPT_SIMPLE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
+enum color_when { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
 struct cli {
 	struct sim_config cfg;
 	bool json, verbose;
+	/* Teaching mode */
+	bool explain, memmap, step;
+	const char *png_dir, *gif_file;
+	enum color_when color;
 };
 
 static int bad_value(const char *opt, const char *value, const char *want)
@@ -124,6 +155,47 @@ static int parse_number(const char *s, double lo, double hi, double *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+static int parse_teaching_option(struct cli *cli, int opt, const char *arg)
+{
+	struct sim_config *c = &cli->cfg;
+	switch (opt) {
+	case OPT_EXPLAIN:
+		cli->explain = true;
+		return 0;
+	case OPT_MEMMAP:
+		cli->memmap = true;
+		return 0;
+	case OPT_MEMMAP_PNG:
+		cli->png_dir = arg;
+		return 0;
+	case OPT_MEMMAP_GIF:
+		cli->gif_file = arg;
+		return 0;
+	case OPT_STEP:
+		cli->step = true;
+		return 0;
+	case OPT_COLOR:
+		if (strcmp(arg, "auto") == 0)
+			cli->color = COLOR_AUTO;
+		else if (strcmp(arg, "always") == 0)
+			cli->color = COLOR_ALWAYS;
+		else if (strcmp(arg, "never") == 0)
+			cli->color = COLOR_NEVER;
+		else
+			return bad_value("color", arg, "expected auto, always or never");
+		return 0;
+	case OPT_SIMPLE:
+		/* Textbook costs: a page is page-size bytes, nothing else
+		 * takes time. Later options still override these. */
+		c->header_bytes = 0;
+		c->state_bytes = 0;
+		c->sync_fixed = 0;
+		c->sync_per_page = 0;
+		return 0;
+	}
+	return -1;
 }
 
 static int parse_option(struct cli *cli, int opt, const char *arg)
@@ -233,6 +305,8 @@ static int parse_option(struct cli *cli, int opt, const char *arg)
 	case OPT_VERBOSE:
 		cli->verbose = true;
 		return 0;
+	default:
+		return parse_teaching_option(cli, opt, arg);
 	}
 	return -1;
 }
@@ -258,6 +332,14 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		cli->cfg.trace_path = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "mplm-sim: unexpected argument: %s\n", argv[optind]);
+		return -1;
+	}
+	if (cli->json && (cli->explain || cli->memmap || cli->step)) {
+		fprintf(stderr, "mplm-sim: --json does not mix with --explain, --memmap or --step\n");
+		return -1;
+	}
+	if (cli->step && (cli->explain || cli->memmap || cli->png_dir || cli->gif_file)) {
+		fprintf(stderr, "mplm-sim: --step is interactive: use it without --explain and --memmap*\n");
 		return -1;
 	}
 	if (!cli->cfg.trace_path == !cli->cfg.workload_spec) {
@@ -297,27 +379,119 @@ static void print_report(const struct cli *cli, const struct sim_result *r)
 		printf("verified: %s\n", r->mismatches ? "MISMATCH" : "every page matches the source at pause");
 }
 
+static bool use_color(const struct cli *cli)
+{
+	const char *term = getenv("TERM");
+	if (cli->color != COLOR_AUTO)
+		return cli->color == COLOR_ALWAYS;
+	return isatty(STDOUT_FILENO) && term && strcmp(term, "dumb") != 0 &&
+	       !getenv("NO_COLOR");
+}
+
+static bool teaching(const struct cli *cli)
+{
+	return cli->explain || cli->memmap || cli->png_dir || cli->gif_file;
+}
+
+static int write_images(const struct cli *cli, const struct teach_run *run)
+{
+	char err[512];
+	if (cli->png_dir && memmap_write_pngs(run, cli->png_dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-sim: --memmap-png %s: %s\n", cli->png_dir, err);
+		return -1;
+	}
+	if (cli->gif_file && memmap_write_gif(run, cli->gif_file, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-sim: --memmap-gif %s: %s\n", cli->gif_file, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* A paragraph and/or a map per sync, then how it ended. */
+static void narrate(const struct cli *cli, const struct teach_run *run)
+{
+	bool color = use_color(cli);
+	for (size_t i = 0; i < run->nframes; i++) {
+		if (cli->explain) {
+			char *t = explain_sync(run, i);
+			if (t)
+				explain_wrap(stdout, t, 78);
+			free(t);
+		}
+		if (cli->memmap)
+			memmap_print(stdout, run, i, color);
+		if (cli->explain || cli->memmap)
+			putchar('\n');
+	}
+	if (cli->explain) {
+		char *t = explain_outcome(run);
+		if (t) {
+			explain_wrap(stdout, t, 78);
+			putchar('\n');
+		}
+		free(t);
+	}
+}
+
+/* Teaching mode: record the run sync by sync; res points into *run. */
+static int run_teaching(const struct cli *cli, struct teach_run *run)
+{
+	uint64_t cells = cli->memmap ? MEMMAP_TERM_CELLS : MEMMAP_IMAGE_CELLS;
+	if (teach_record(&cli->cfg, cells, run) < 0) {
+		fprintf(stderr, "mplm-sim: %s\n", run->res.error);
+		return -1;
+	}
+	if (write_images(cli, run) < 0)
+		return -1;
+	narrate(cli, run);
+	return 0;
+}
+
+static int run_step(const struct cli *cli)
+{
+	char err[512];
+	if (step_main(&cli->cfg, cli->color != COLOR_NEVER && !getenv("NO_COLOR"),
+		      err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-sim: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
-	struct sim_result res;
+	struct teach_run run = { 0 };
+	struct sim_result plain;
+	const struct sim_result *res = &plain;
+	int rc = 0;
 
 	sim_config_default(&cli.cfg);
 	if (parse_args(&cli, argc, argv) < 0)
 		return 2;
-	if (sim_run(&cli.cfg, &res) < 0) {
-		fprintf(stderr, "mplm-sim: %s\n", res.error);
-		sim_result_free(&res);
+	if (cli.step)
+		return run_step(&cli);
+	if (teaching(&cli)) {
+		res = &run.res;
+		if (run_teaching(&cli, &run) < 0) {
+			teach_run_free(&run);
+			return 1;
+		}
+	} else if (sim_run(&cli.cfg, &plain) < 0) {
+		fprintf(stderr, "mplm-sim: %s\n", plain.error);
+		sim_result_free(&plain);
 		return 1;
 	}
-	print_report(&cli, &res);
-	int rc = 0;
-	if (res.verified && res.mismatches) {
+	print_report(&cli, res);
+	if (res->verified && res->mismatches) {
 		fprintf(stderr,
 			"mplm-sim: invariant broken: %" PRIu64 " pages differ at resume (first: page %" PRIu64 ")\n",
-			res.mismatches, res.first_mismatch);
+			res->mismatches, res->first_mismatch);
 		rc = 3;
 	}
-	sim_result_free(&res);
+	if (teaching(&cli))
+		teach_run_free(&run);
+	else
+		sim_result_free(&plain);
 	return rc;
 }

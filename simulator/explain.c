@@ -1,0 +1,659 @@
+/*
+ * explain.c - teaching mode's narration (explain.h).
+ *
+ * The tests the engine makes (mplm-core/precopy.c, mplm_live.c) are
+ * redone here from the records: pre-copy stops at a sync after which the
+ * pages still marked, times the page size, are under bandwidth x
+ * downtime-limit (or none are left, or max-iterations is reached); MPLM
+ * stops at a sync after which D + ND fit under the same threshold, or when
+ * ND is empty (unless extended), or at end-live. The narration then checks
+ * that what the run did next agrees, and says so when it cannot tell.
+ */
+#include "explain.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS_PER_BATCH 100 /* mplm_live.c's batch */
+
+#define C(v) (teach_count(v).s)
+#define R(v, d) (teach_real((v), (d)).s)
+#define SZ(v) (teach_size(v).s)
+
+/* What the run's parameters make of every sync. */
+struct ctx {
+	const struct teach_run *run;
+	const struct mplm_params *p;
+	enum mplm_algorithm alg;
+	double page;      /* bytes */
+	double rate;      /* the link, bytes/s */
+	double pps;       /* full pages per second on the link */
+	double full_cost, zero_cost; /* wire bytes per page */
+	bool measured;    /* the threshold comes from a rate we do not see */
+	double bw;        /* the rate the convergence test uses, bytes/s */
+	double threshold; /* bytes: bw x downtime-limit */
+};
+
+/* Why a live sync ended the live stage, or did not. */
+enum verdict {
+	GO_ON,        /* keep going */
+	GO_ON_EXTENDED, /* MPLM: ND empty, extend-live keeps it going */
+	STOP_FITS,    /* pending fits in the downtime limit (or is 0) */
+	STOP_MAXITER, /* pre-copy: max-iterations */
+	STOP_ND_EMPTY,/* MPLM: ND is empty */
+	STOP_END_LIVE,/* MPLM: end-live */
+};
+
+static bool stops(enum verdict v)
+{
+	return v != GO_ON && v != GO_ON_EXTENDED;
+}
+
+static void ctx_init(struct ctx *c, const struct teach_run *run)
+{
+	const struct sim_config *cfg = &run->cfg;
+	c->run = run;
+	c->p = &cfg->params;
+	c->alg = cfg->params.algorithm;
+	c->page = run->page_size ? run->page_size : 4096;
+	c->rate = teach_link_rate(cfg);
+	c->full_cost = c->page + cfg->header_bytes;
+	c->zero_cost = cfg->header_bytes + 1.0;
+	c->pps = c->rate / c->full_cost;
+	c->measured = c->p->measured_bandwidth || c->p->max_bandwidth <= 0;
+	c->bw = c->p->max_bandwidth;
+	c->threshold = c->bw * c->p->downtime_limit;
+}
+
+static const struct mplm_sync_record *rec(const struct ctx *c, size_t i)
+{
+	return &c->run->frames[i].rec;
+}
+
+static uint64_t pending_pages(const struct ctx *c,
+			      const struct mplm_sync_record *r)
+{
+	return c->alg == MPLM_ALG_PRECOPY ? r->d_size : r->d_size + r->nd_size;
+}
+
+/* An operator event scheduled at `at` (< 0: never) has been given by t. */
+static bool given_by(double at, double t)
+{
+	return at >= 0 && t >= at;
+}
+
+/* Live sync i: the engine's test, redone. */
+static enum verdict decide(const struct ctx *c, size_t i)
+{
+	const struct mplm_sync_record *r = rec(c, i);
+	const struct sim_config *cfg = &c->run->cfg;
+	uint64_t pend = pending_pages(c, r);
+	bool fits = (double)pend * c->page < c->threshold;
+
+	if (c->alg == MPLM_ALG_STOPCOPY)
+		return STOP_FITS;
+	if (c->alg == MPLM_ALG_PRECOPY) {
+		if (pend == 0 || fits)
+			return STOP_FITS;
+		if (c->p->max_iterations && r->index >= c->p->max_iterations)
+			return STOP_MAXITER;
+		return GO_ON;
+	}
+	if (fits)
+		return STOP_FITS;
+	if (given_by(cfg->end_live_at, r->time))
+		return STOP_END_LIVE;
+	if (r->nd_size == 0)
+		return given_by(cfg->extend_live_at, r->time) ? GO_ON_EXTENDED
+							       : STOP_ND_EMPTY;
+	return GO_ON;
+}
+
+/* What the run did after live sync i: true if it went to stop-and-copy
+ * right there (MPLM may also stop later in the epoch, when ND empties;
+ * then pages were sent before the final sync). */
+static bool stopped_after(const struct ctx *c, size_t i)
+{
+	if (i + 1 >= c->run->nframes || !rec(c, i + 1)->final)
+		return false;
+	return rec(c, i + 1)->sent_d + rec(c, i + 1)->sent_nd == 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Sentences. */
+
+static void threshold_text(FILE *f, const struct ctx *c)
+{
+	fprintf(f, "bandwidth x downtime-limit = %s bytes/s x %.3f s = %s bytes (%s pages)",
+		R(c->bw, 0), c->p->downtime_limit, R(c->threshold, 0),
+		R(c->threshold / c->page, 1));
+}
+
+/* "Pending 38 pages = 152.0 KiB"; lower case inside a sentence. */
+static void pending_text(FILE *f, const struct ctx *c, uint64_t pages,
+			 bool capital)
+{
+	fprintf(f, "%s%s %s page%s = %s", capital ? "P" : "p",
+		c->alg == MPLM_ALG_MPLM ? "ending D + ND =" : "ending",
+		C(pages), pages == 1 ? "" : "s", SZ((double)pages * c->page));
+}
+
+/* The wire cost of the pages a record says were sent: full pages and
+ * zero-page markers, solved from the bytes. */
+static void sent_split(const struct ctx *c, const struct mplm_sync_record *r,
+		       uint64_t *full, uint64_t *zero)
+{
+	uint64_t n = r->sent_d + r->sent_nd;
+	double extra = c->full_cost - c->zero_cost;
+	double f = extra > 0 ? ((double)r->bytes - (double)n * c->zero_cost) / extra : n;
+	*full = f > 0 ? (uint64_t)llround(f) : 0;
+	if (*full > n)
+		*full = n;
+	*zero = n - *full;
+}
+
+static void sent_text(FILE *f, const struct ctx *c, size_t i)
+{
+	const struct mplm_sync_record *r = rec(c, i);
+	uint64_t n = r->sent_d + r->sent_nd, full, zero;
+
+	sent_split(c, r, &full, &zero);
+	if (c->alg == MPLM_ALG_MPLM)
+		fprintf(f, "Since sync %u it sent %s pages from ND and %s from D",
+			rec(c, i - 1)->index, C(r->sent_nd), C(r->sent_d));
+	else
+		fprintf(f, "Since sync %u it sent %s page%s", rec(c, i - 1)->index,
+			C(n), n == 1 ? "" : "s");
+	if (n == 0) {
+		fprintf(f, ". ");
+		return;
+	}
+	if (zero)
+		fprintf(f, " (%s full, %s zero marker%s)", C(full), C(zero),
+			zero == 1 ? "" : "s");
+	fprintf(f, ": %s bytes, %.3f s of link time. ", C(r->bytes),
+		(double)r->bytes / c->rate);
+}
+
+/* How many of `slots` go to ND when every batch of 100 starts with
+ * 100 - dirtypercents ND slots and both sets have pages. */
+static uint64_t nominal_nd_slots(const struct ctx *c, uint64_t slots)
+{
+	uint64_t per = SLOTS_PER_BATCH - c->p->dirtypercents;
+	uint64_t rest = slots % SLOTS_PER_BATCH;
+	return slots / SLOTS_PER_BATCH * per + (rest < per ? rest : per);
+}
+
+static void slots_text(FILE *f, const struct ctx *c, size_t i)
+{
+	const struct mplm_sync_record *r = rec(c, i);
+	if (c->alg != MPLM_ALG_MPLM || r->slots_total == 0)
+		return;
+	uint64_t nominal = nominal_nd_slots(c, r->slots_total);
+	fprintf(f, "ND had %s of the %s slots (%.1f %%)", C(r->slots_nd),
+		C(r->slots_total), 100.0 * (double)r->slots_nd / (double)r->slots_total);
+	if (rec(c, i - 1)->index == 0 && c->p->firstnondirty)
+		fprintf(f, ": epoch 0 gives every slot to ND (firstnondirty). ");
+	else if (c->p->relaxlivemig && r->slots_nd != nominal)
+		fprintf(f, "; in relaxed mode D's slots also send never-sent pages. ");
+	else if (r->slots_nd > nominal)
+		fprintf(f, ", more than the %s its %u-of-100 share gives, because D ran out of pages and gave its slots to ND. ",
+			C(nominal), SLOTS_PER_BATCH - c->p->dirtypercents);
+	else if (r->slots_nd < nominal)
+		fprintf(f, ", fewer than the %s its %u-of-100 share gives, because ND ran out of pages and gave its slots to D. ",
+			C(nominal), SLOTS_PER_BATCH - c->p->dirtypercents);
+	else if (r->slots_total < SLOTS_PER_BATCH)
+		fprintf(f, ": the epoch used only %s slots, and the first %u of a batch are ND's. ",
+			C(r->slots_total), SLOTS_PER_BATCH - c->p->dirtypercents);
+	else if (r->slots_total % SLOTS_PER_BATCH == 0)
+		fprintf(f, ": %u of every 100. ", SLOTS_PER_BATCH - c->p->dirtypercents);
+	else
+		fprintf(f, ": %u of every full batch of 100, and %s of the last batch of %s. ",
+			SLOTS_PER_BATCH - c->p->dirtypercents,
+			C(nominal - r->slots_total / SLOTS_PER_BATCH *
+				    (SLOTS_PER_BATCH - c->p->dirtypercents)),
+			C(r->slots_total % SLOTS_PER_BATCH));
+}
+
+/* The guest's writes that sync i reported, and where they went. */
+static void dirtied_text(FILE *f, const struct ctx *c, size_t i)
+{
+	const struct mplm_sync_record *r = rec(c, i), *q = rec(c, i - 1);
+	uint64_t w = r->dirtied;
+
+	if (w == 0) {
+		fprintf(f, "The guest dirtied no pages since sync %u. ", q->index);
+		return;
+	}
+	fprintf(f, "The guest dirtied %s page%s in those %.3f s (%s pages/s)",
+		C(w), w == 1 ? "" : "s", r->interval,
+		R(r->interval > 0 ? (double)w / r->interval : 0, 0));
+	/* The sets are disjoint and a send removes a page from its set, so
+	 * the sizes before and after the sync say where the writes landed. */
+	uint64_t d_before = q->d_size - r->sent_d;
+	uint64_t nd_before = q->nd_size - r->sent_nd;
+	uint64_t from_nd = nd_before - r->nd_size;
+	uint64_t new_in_d = r->d_size - d_before;
+	uint64_t again = new_in_d - from_nd, queued = w - new_in_d;
+	const char *sep = ": ";
+
+	if (from_nd) {
+		fprintf(f, "%s%s had never been sent and move from ND to D", sep, C(from_nd));
+		sep = ", ";
+	}
+	if (again) {
+		fprintf(f, "%s%s had been sent already and must go again", sep, C(again));
+		sep = ", ";
+	}
+	if (queued)
+		fprintf(f, "%s%s were already waiting in D", sep, C(queued));
+	fprintf(f, ". ");
+}
+
+static void sets_text(FILE *f, const struct ctx *c, size_t i)
+{
+	const struct teach_frame *fr = &c->run->frames[i];
+	uint64_t zero = fr->count[SIM_PAGE_ZERO];
+	if (c->alg == MPLM_ALG_MPLM)
+		fprintf(f, "Now D = %s pages and ND = %s pages", C(fr->rec.d_size),
+			C(fr->rec.nd_size));
+	else
+		fprintf(f, "Now D, the pages marked to send, holds %s pages",
+			C(fr->rec.d_size));
+	if (zero)
+		fprintf(f, " (%s zero page%s among them)", C(zero), zero == 1 ? "" : "s");
+	fprintf(f, "; ");
+	fprintf(f, "%s pages are at the destination and clean. ",
+		C(fr->count[SIM_PAGE_CLEAN]));
+}
+
+/* The memory bound: ND gets at least its share of the link. */
+static void bound_text(FILE *f, const struct ctx *c, uint64_t nd_pages,
+		       bool at_setup)
+{
+	unsigned share = SLOTS_PER_BATCH - c->p->dirtypercents;
+	if (share == 0) {
+		fprintf(f, "With dirtypercents = 100, ND only gets the slots D leaves unused: nothing bounds the live stage while the guest keeps D busy. ");
+		return;
+	}
+	double nd_rate = c->pps * share / SLOTS_PER_BATCH;
+	if (at_setup)
+		fprintf(f, "ND gets at least %u %% of the link's %s pages/s = %s pages/s, so it empties within about %s / %s = %.3f s (sooner with zero pages, or when D has too few pages for its slots). ",
+			share, R(c->pps, 1), R(nd_rate, 1), C(nd_pages),
+			R(nd_rate, 1), (double)nd_pages / nd_rate);
+	else
+		fprintf(f, "At its %s pages/s or more, ND empties within %s / %s = %.3f s. ",
+			R(nd_rate, 1), C(nd_pages), R(nd_rate, 1),
+			(double)nd_pages / nd_rate);
+}
+
+static void verdict_text(FILE *f, const struct ctx *c, size_t i, enum verdict v)
+{
+	const struct mplm_sync_record *r = rec(c, i);
+	const char *alg = c->alg == MPLM_ALG_MPLM ? "MPLM" : "pre-copy";
+	uint64_t pend = pending_pages(c, r);
+
+	if (c->measured && (v == GO_ON || v == STOP_FITS)) {
+		bool stop = stopped_after(c, i);
+		fprintf(f, "The threshold uses the rate measured over the last 100 ms, which the sync records do not keep; %s %s, so ",
+			alg, stop ? "stopped" : "went on");
+		pending_text(f, c, pend, false);
+		fprintf(f, " was %s bandwidth x %.3f s. ", stop ? "under" : "not under",
+			c->p->downtime_limit);
+		return;
+	}
+	switch (v) {
+	case STOP_FITS:
+		if (pend == 0) {
+			fprintf(f, "Nothing is pending, so %s stops the live stage: the guest is paused for stop-and-copy. ", alg);
+			return;
+		}
+		pending_text(f, c, pend, true);
+		fprintf(f, " is less than ");
+		threshold_text(f, c);
+		fprintf(f, ", so %s stops the live stage: the guest is paused for stop-and-copy. ", alg);
+		return;
+	case STOP_MAXITER:
+		pending_text(f, c, pend, true);
+		fprintf(f, " is still more than ");
+		threshold_text(f, c);
+		fprintf(f, ", but this was live sync %u of max-iterations = %u, so pre-copy stops the live stage anyway. ",
+			r->index, c->p->max_iterations);
+		return;
+	case STOP_ND_EMPTY:
+		fprintf(f, "ND is now empty: every page has been sent once or is waiting in D, so MPLM stops the live stage. ");
+		return;
+	case STOP_END_LIVE:
+		fprintf(f, "The operator gave end-live at %.3f s, so MPLM stops the live stage. ",
+			c->run->cfg.end_live_at);
+		return;
+	case GO_ON_EXTENDED:
+		fprintf(f, "ND is empty, but extend-live (given at %.3f s) keeps the live stage going: MPLM sends D only and syncs every epoch until ",
+			c->run->cfg.extend_live_at);
+		pending_text(f, c, pend, false);
+		fprintf(f, " falls under the threshold of %s pages or end-live comes. ",
+			R(c->threshold / c->page, 1));
+		return;
+	case GO_ON:
+		break;
+	}
+	if (c->alg == MPLM_ALG_PRECOPY) {
+		pending_text(f, c, pend, true);
+		fprintf(f, " is more than ");
+		threshold_text(f, c);
+		fprintf(f, ", so pre-copy keeps going: it sends marked pages until fewer than %s pages are left, then syncs again. ",
+			R(c->threshold / c->page, 1));
+		return;
+	}
+	fprintf(f, "ND still holds %s never-sent pages and ", C(r->nd_size));
+	pending_text(f, c, pend, false);
+	fprintf(f, " is more than ");
+	threshold_text(f, c);
+	fprintf(f, ", so MPLM goes on with epoch %u. ", r->index);
+	bound_text(f, c, r->nd_size, false);
+}
+
+/* Pre-copy: is it catching up? Compare what was sent and dirtied. */
+static void trend_text(FILE *f, const struct ctx *c, size_t i)
+{
+	const struct mplm_sync_record *r = rec(c, i), *q = rec(c, i - 1);
+	if (c->alg != MPLM_ALG_PRECOPY || i < 2 || r->interval <= 0)
+		return;
+	if (c->measured || r->d_size < q->d_size)
+		return;
+	/* The most pages that are under the threshold, and how many of
+	 * them the pages left at the sync already take. */
+	double th_pages = c->threshold / c->page;
+	uint64_t most = th_pages > 0 ? (uint64_t)ceil(th_pages) - 1 : 0;
+	uint64_t left = q->d_size - r->sent_d;
+	fprintf(f, "Pending did not shrink since sync %u (%s -> %s pages). To stop, it must be under %s pages after a sync; with %s still marked when pre-copy syncs, that leaves room for %s newly dirtied page%s, and the guest dirties %s pages/s. ",
+		q->index, C(q->d_size), C(r->d_size), R(th_pages, 1), C(left),
+		C(most > left ? most - left : 0), most - left == 1 ? "" : "s",
+		R((double)r->dirtied / r->interval, 0));
+}
+
+/* Every check above has the run's own outcome to agree with. */
+static void agreement_text(FILE *f, const struct ctx *c, size_t i, enum verdict v)
+{
+	bool last = i + 1 == c->run->nframes;
+	if (c->measured || last || stops(v) == stopped_after(c, i))
+		return;
+	fprintf(f, "(The run %s here: an operator event landed between two engine steps.) ",
+		stopped_after(c, i) ? "did stop" : "went on");
+}
+
+static void setup_text(FILE *f, const struct ctx *c)
+{
+	const struct teach_frame *fr = &c->run->frames[0];
+	uint64_t n = c->run->pages, zero = fr->count[SIM_PAGE_ZERO];
+
+	fprintf(f, "Sync 0 at %.3f s (setup)\n", fr->rec.time);
+	fprintf(f, "Dirty logging starts. ");
+	if (c->alg == MPLM_ALG_MPLM)
+		fprintf(f, "MPLM puts all %s pages (%s) in ND, the non-dirty set: never sent and not seen dirty. D, the dirty set, is empty. ",
+			C(n), SZ((double)n * c->page));
+	else
+		fprintf(f, "%s marks all %s pages (%s) to send: D = %s pages. ",
+			c->alg == MPLM_ALG_PRECOPY ? "Pre-copy" : "Stop-and-copy",
+			C(n), SZ((double)n * c->page), C(fr->rec.d_size));
+	if (zero)
+		fprintf(f, "%s of them are zero pages, sent as %s-byte markers. ",
+			C(zero), R(c->zero_cost, 0));
+	fprintf(f, "The link carries %s bytes/s; a page takes %s bytes on the wire, so that is %s pages/s. ",
+		R(c->rate, 0), R(c->full_cost, 0), R(c->pps, 1));
+
+	switch (c->alg) {
+	case MPLM_ALG_STOPCOPY:
+		fprintf(f, "Stop-and-copy has no live stage: it pauses the guest at once and sends everything while it is paused. ");
+		break;
+	case MPLM_ALG_PRECOPY:
+		fprintf(f, "Pre-copy sends them in address order with one cursor. Whenever the pages still marked fall under ");
+		threshold_text(f, c);
+		fprintf(f, ", it reads the dirty log; if they are still under it afterwards, it stops the live stage%s. ",
+			c->measured ? " (bandwidth: the rate measured over the last 100 ms)" : "");
+		if (c->p->max_iterations)
+			fprintf(f, "It also stops after max-iterations = %u live syncs. ", c->p->max_iterations);
+		break;
+	case MPLM_ALG_MPLM:
+		fprintf(f, "Every intervaltime = %.3f s MPLM reads the dirty log, starting an epoch. Of every 100 page slots, %u go to ND and %u to D; a set with nothing to send gives its slots to the other. ",
+			c->p->intervaltime, SLOTS_PER_BATCH - c->p->dirtypercents,
+			c->p->dirtypercents);
+		if (c->p->firstnondirty)
+			fprintf(f, "Epoch 0 sends only ND (firstnondirty). ");
+		if (c->p->relaxlivemig)
+			fprintf(f, "Relaxed mode: until D's cursor has been once through memory, D's slots also send never-sent pages in address order. ");
+		fprintf(f, "The live stage ends when ND is empty: it is bounded by memory. ");
+		bound_text(f, c, n, true);
+		fprintf(f, "It also ends at a sync where D + ND fit in ");
+		threshold_text(f, c);
+		fprintf(f, ". ");
+		break;
+	}
+}
+
+static void live_text(FILE *f, const struct ctx *c, size_t i)
+{
+	const struct mplm_sync_record *r = rec(c, i), *q = rec(c, i - 1);
+
+	fprintf(f, "Sync %u at %.3f s, %.3f s after sync %u\n", r->index, r->time,
+		r->interval, q->index);
+	if (c->alg == MPLM_ALG_MPLM) {
+		fprintf(f, "Why now: epoch %u had run for intervaltime = %.3f s. ",
+			q->index, c->p->intervaltime);
+	} else {
+		uint64_t left = q->d_size - r->sent_d;
+		if (left == 0)
+			fprintf(f, "Why now: every marked page had been sent. ");
+		else
+			fprintf(f, "Why now: only %s page%s = %s %s left to send, under the %s pages that fit in the downtime limit. ",
+				C(left), left == 1 ? "" : "s", SZ((double)left * c->page),
+				left == 1 ? "was" : "were",
+				c->measured ? "(measured)" : R(c->threshold / c->page, 1));
+	}
+	sent_text(f, c, i);
+	slots_text(f, c, i);
+	dirtied_text(f, c, i);
+	sets_text(f, c, i);
+	trend_text(f, c, i);
+	enum verdict v = decide(c, i);
+	verdict_text(f, c, i, v);
+	agreement_text(f, c, i, v);
+}
+
+/* Why the guest was paused before final sync i. */
+static void pause_reason(FILE *f, const struct ctx *c, size_t i, double t_stop)
+{
+	const struct mplm_sync_record *q = rec(c, i - 1);
+	const struct sim_config *cfg = &c->run->cfg;
+
+	if (c->alg == MPLM_ALG_STOPCOPY) {
+		fprintf(f, "Stop-and-copy paused the guest right after setup. ");
+		return;
+	}
+	if (q->index > 0 && stops(decide(c, i - 1))) {
+		fprintf(f, "The guest was paused at %.3f s, as decided at sync %u. ",
+			t_stop, q->index);
+		return;
+	}
+	if (cfg->end_live_at >= 0 && cfg->end_live_at <= t_stop) {
+		fprintf(f, "The operator gave end-live at %.3f s: the guest was paused at %.3f s, %.3f s into epoch %u. ",
+			cfg->end_live_at, t_stop, t_stop - q->time, q->index);
+		return;
+	}
+	fprintf(f, "At %.3f s, %.3f s into epoch %u, the last ND page was sent. ND is now empty: every page has been sent once or is waiting in D, so MPLM stops the live stage without waiting for the epoch to end, and pauses the guest. ",
+		t_stop, t_stop - q->time, q->index);
+}
+
+static void downtime_text(FILE *f, const struct ctx *c, size_t i, double sync_cost)
+{
+	const struct teach_frame *fr = &c->run->frames[i];
+	const struct sim_config *cfg = &c->run->cfg;
+	uint64_t left = fr->rec.d_size + fr->rec.nd_size;
+	uint64_t zero = fr->count[SIM_PAGE_ZERO], full = left - zero;
+	double bytes = (double)full * c->full_cost + (double)zero * c->zero_cost +
+		       (double)cfg->state_bytes;
+	double predicted = sync_cost + bytes / c->rate;
+
+	fprintf(f, "Still to send while paused: D %s + ND %s pages = %s full x %s bytes",
+		C(fr->rec.d_size), C(fr->rec.nd_size), C(full), R(c->full_cost, 0));
+	if (zero)
+		fprintf(f, " + %s zero x %s bytes", C(zero), R(c->zero_cost, 0));
+	if (cfg->state_bytes)
+		fprintf(f, ", and %s bytes of CPU and device state", C(cfg->state_bytes));
+	fprintf(f, ": %s bytes, %.3f s at %s bytes/s", R(bytes, 0), bytes / c->rate,
+		R(c->rate, 0));
+	if (sync_cost > 0)
+		fprintf(f, ", plus %.6f s for the final sync", sync_cost);
+	fprintf(f, ". Downtime: %.3f s", predicted);
+	if (c->run->res.stats.status == MPLM_STATUS_COMPLETED)
+		fprintf(f, " (measured: %.3f s)", c->run->res.stats.downtime);
+	if (c->alg == MPLM_ALG_PRECOPY)
+		fprintf(f, "; the downtime-limit is %.3f s, and what the guest dirtied after the last live sync comes on top. ",
+			c->p->downtime_limit);
+	else if (c->alg == MPLM_ALG_MPLM)
+		fprintf(f, ". MPLM sets no downtime target: the downtime is what D and ND hold at the pause, the pages the guest dirtied faster than the live stage resent them. ");
+	else
+		fprintf(f, ". ");
+}
+
+static void final_text(FILE *f, const struct ctx *c, size_t i)
+{
+	const struct mplm_sync_record *r = rec(c, i), *q = rec(c, i - 1);
+	const struct sim_config *cfg = &c->run->cfg;
+	double sync_cost = cfg->sync_fixed + cfg->sync_per_page * (double)r->dirtied;
+	double t_stop = r->time - sync_cost;
+
+	fprintf(f, "Sync %u at %.3f s (final, inside the downtime), %.3f s after sync %u\n",
+		r->index, r->time, r->interval, q->index);
+	pause_reason(f, c, i, t_stop);
+	if (r->sent_d + r->sent_nd) {
+		sent_text(f, c, i);
+		slots_text(f, c, i);
+	}
+	dirtied_text(f, c, i);
+	downtime_text(f, c, i, sync_cost);
+}
+
+static FILE *text_open(char **buf, size_t *len)
+{
+	*buf = NULL;
+	return open_memstream(buf, len);
+}
+
+static char *text_close(FILE *f, char **buf)
+{
+	if (fclose(f) != 0) {
+		free(*buf);
+		return NULL;
+	}
+	return *buf;
+}
+
+char *explain_sync(const struct teach_run *run, size_t i)
+{
+	struct ctx c;
+	char *buf;
+	size_t len;
+	FILE *f = text_open(&buf, &len);
+
+	if (!f || i >= run->nframes)
+		return f ? text_close(f, &buf) : NULL;
+	ctx_init(&c, run);
+	if (i == 0)
+		setup_text(f, &c);
+	else if (rec(&c, i)->final)
+		final_text(f, &c, i);
+	else
+		live_text(f, &c, i);
+	return text_close(f, &buf);
+}
+
+char *explain_outcome(const struct teach_run *run)
+{
+	const struct mplm_stats *st = &run->res.stats;
+	struct ctx c;
+	char *buf;
+	size_t len;
+	FILE *f = text_open(&buf, &len);
+
+	if (!f)
+		return NULL;
+	ctx_init(&c, run);
+	fprintf(f, "Result\n");
+	if (run->rc < 0 || run->nframes == 0) {
+		fprintf(f, "The migration did not complete: %s. ", run->res.error);
+		return text_close(f, &buf);
+	}
+	const struct mplm_sync_record *last = rec(&c, run->nframes - 1);
+	uint64_t live_syncs = run->nframes - 1 - (last->final ? 1 : 0);
+	if (st->status == MPLM_STATUS_NOT_CONVERGED) {
+		fprintf(f, "Not converged: after max-time = %.3f s the live stage was still running, with %s live syncs; at the last one, ",
+			c.p->max_total_time, C(live_syncs));
+		pending_text(f, &c, pending_pages(&c, last), false);
+		if (!c.measured)
+			fprintf(f, " against a threshold of %s pages",
+				R(c.threshold / c.page, 1));
+		fprintf(f, ". The migration gives up and the guest keeps running on the source. ");
+		return text_close(f, &buf);
+	}
+	fprintf(f, "Completed in %.3f s: a live stage of %.3f s with %s live sync%s, then %.3f s of downtime. ",
+		st->total_time, st->live_time, C(live_syncs), live_syncs == 1 ? "" : "s",
+		st->downtime);
+	fprintf(f, "%s pages went over the link for a %s-page VM (%.2f x its memory); %s of them while paused. ",
+		C(st->pages_sent), C(run->pages),
+		(double)st->pages_sent / (double)run->pages, C(st->downtime_pages));
+	return text_close(f, &buf);
+}
+
+/* ---------------------------------------------------------------- */
+/* Layout. */
+
+/* One line of text, wrapped, every output line after `indent` spaces. */
+static void wrap_line(FILE *out, const char *s, size_t n, unsigned width,
+		      unsigned indent)
+{
+	unsigned col = 0;
+	while (n) {
+		while (n && *s == ' ') {
+			s++;
+			n--;
+		}
+		size_t w = 0;
+		while (w < n && s[w] != ' ')
+			w++;
+		if (!w)
+			break;
+		if (col && col + 1 + w > width) {
+			fputc('\n', out);
+			col = 0;
+		}
+		if (!col) {
+			fprintf(out, "%*s", (int)indent, "");
+			col = indent;
+		} else {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(s, 1, w, out);
+		col += (unsigned)w;
+		s += w;
+		n -= w;
+	}
+	fputc('\n', out);
+}
+
+void explain_wrap(FILE *out, const char *text, unsigned width)
+{
+	bool heading = true;
+	if (width < 20)
+		width = 20;
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text) : strlen(text);
+		wrap_line(out, text, n, width, heading ? 0 : 2);
+		heading = false;
+		text += n + (nl ? 1 : 0);
+	}
+}
