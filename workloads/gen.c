@@ -33,6 +33,7 @@ static const char *const pattern_names[] = {
 
 #define NPATTERNS (sizeof(pattern_names) / sizeof(pattern_names[0]))
 #define MAX_DURATION_S 1e9 /* keeps every time in microseconds exact */
+#define MAX_PAGES_WRITTEN 1e18 /* keeps round(rate * t) in 64 bits */
 
 struct gen_params {
 	enum pattern pattern;
@@ -594,6 +595,8 @@ static int check_params(const struct spec_ctx *c, struct gen *g)
 		return spec_fail(c, "rate (pages written per second) is required");
 	if (p->duration > MAX_DURATION_S)
 		return spec_fail(c, "duration %g s is too long", p->duration);
+	if (p->rate * p->duration > MAX_PAGES_WRITTEN)
+		return spec_fail(c, "rate x duration is above %g pages", MAX_PAGES_WRITTEN);
 	g->end_us = (uint64_t)llround(p->duration * 1e6);
 	if (p->interval_ms > MAX_DURATION_S || llround(p->interval_ms * 1e3) < 1)
 		return spec_fail(c, "interval must be between 0.001 ms and 1e9 ms");

@@ -403,6 +403,7 @@ static void spec_errors(void **state)
 		{ "uniform,memory=1G,rate=1,page-size=3000", "page-size 3000 is not a power of two" },
 		{ "uniform,memory=1G,rate=1,interval=0", "interval must be" },
 		{ "uniform,memory=1G,rate=1,duration=1e12", "duration 1e+12 s is too long" },
+		{ "uniform,memory=1G,rate=1e300", "rate x duration is above 1e+18 pages" },
 		{ "uniform,memory=1G,rate=1,seed=x", "seed=x: expected a whole number" },
 		{ "uniform,memory=1G,rate=1,hot=0.5", "key 'hot' is for the hotspot pattern only" },
 		{ "sequential,memory=1G,rate=1,arrays=2", "key 'arrays' is for the stencil pattern only" },
