@@ -120,12 +120,15 @@ static void mplm_options(struct kl_mig_opts *o)
 	o->params.intervaltime = 0.2;
 }
 
-/* Extend the live stage past the end of ND, end it by the operator. */
+/* Extend the live stage past the end of ND, end it by the operator. A
+ * 1 ms downtime limit, so qemu-mplm's "pending fits the downtime" test
+ * does not end the live stage first. */
 static void mplm_extend_then_end(struct kl_mig_opts *o)
 {
 	o->extend_live = true;
-	o->end_live_at = 1.0;
+	o->end_live_at = 0.8;
 	o->params.intervaltime = 0.2;
+	o->params.downtime_limit = 0.001;
 }
 
 MIG_TEST(test_precopy, .alg = MPLM_ALG_PRECOPY)
@@ -134,7 +137,7 @@ MIG_TEST(test_stopcopy, .alg = MPLM_ALG_STOPCOPY)
 MIG_TEST(test_mplm_options, .alg = MPLM_ALG_MPLM, .tune = mplm_options,
 	 .pattern = KL_PAT_HOTSPOT)
 MIG_TEST(test_mplm_extend_live, .alg = MPLM_ALG_MPLM, .tune = mplm_extend_then_end,
-	 .min_total_time = 1.0)
+	 .min_total_time = 0.8)
 MIG_TEST(test_precopy_two_vcpus, .alg = MPLM_ALG_PRECOPY, .vcpus = 2)
 MIG_TEST(test_mplm_two_vcpus_stencil, .alg = MPLM_ALG_MPLM, .vcpus = 2,
 	 .pattern = KL_PAT_STENCIL)
