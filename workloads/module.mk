@@ -2,7 +2,7 @@
 # generators, as a library; the mplm-workload CLI; their tests and fuzzer.
 # See workloads/README.md.
 WL_SRC := workloads/trace.c workloads/trace_reader.c workloads/trace_writer.c \
-	$(wildcard workloads/gen.c)
+	workloads/gen.c
 WL_LIB := $(B)/libmplm-workloads.a
 WL_LDLIBS := -lz -lgsl -lgslcblas -lm
 LIBS += $(WL_LIB)
