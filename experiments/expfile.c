@@ -628,6 +628,10 @@ static int parse_file(struct parse_ctx *parent, struct experiment *e,
 	struct line_reader r = { .c = &c, .want_text = text != NULL };
 	int ok = 1;
 	r.f = fopen(path, "r");
+	if (!r.f && parent) {
+		free(c.dir);
+		return fail(parent, "include %s: %s", path, strerror(errno));
+	}
 	if (!r.f) {
 		snprintf(c.err, sizeof(c.err), "%s: %s", path, strerror(errno));
 		ok = 0;
@@ -637,12 +641,13 @@ static int parse_file(struct parse_ctx *parent, struct experiment *e,
 		if (bad < 0) {
 			snprintf(c.err, sizeof(c.err), "%s: out of memory", path);
 			ok = 0;
-		} else if (bad > 0) {
-			if (!c.err_line || bad < c.err_line)
-				snprintf(c.err, sizeof(c.err), "%s:%d: syntax "
-					 "error: expected [section], key = "
-					 "value, or a ; comment", path, bad);
+		} else if (bad > 0 && (!c.err_line || bad < c.err_line)) {
+			snprintf(c.err, sizeof(c.err), "%s:%d: syntax error: "
+				 "expected [section], key = value, or a ; "
+				 "comment", path, bad);
 			ok = 0;
+		} else if (bad > 0 || c.err_line) {
+			ok = 0; /* the reader's or the handler's message */
 		}
 	}
 	free(c.dir);
@@ -779,15 +784,6 @@ static int check_reference(const struct experiment *e,
 
 static int check_experiment(struct experiment *e, char *err, size_t errlen)
 {
-	if (!e->name)
-		return check_fail(err, errlen, e->file, "[experiment] needs "
-				  "name = NAME");
-	if (!e->nworkloads)
-		return check_fail(err, errlen, e->file, "no [workload NAME] "
-				  "section");
-	if (!e->nalgorithms)
-		return check_fail(err, errlen, e->file, "no [algorithm NAME] "
-				  "section");
 	if (!e->repetitions)
 		e->repetitions = 1;
 	if (!e->figure)
@@ -812,6 +808,15 @@ static int check_experiment(struct experiment *e, char *err, size_t errlen)
 	for (size_t i = 0; i < e->nreferences; i++)
 		if (check_reference(e, &e->references[i], err, errlen))
 			return -1;
+	if (!e->name)
+		return check_fail(err, errlen, e->file, "[experiment] needs "
+				  "name = NAME");
+	if (!e->nworkloads)
+		return check_fail(err, errlen, e->file, "no [workload NAME] "
+				  "section");
+	if (!e->nalgorithms)
+		return check_fail(err, errlen, e->file, "no [algorithm NAME] "
+				  "section");
 	return 0;
 }
 
@@ -1141,7 +1146,9 @@ int exp_expand(const struct experiment *e, struct exp_runs *out, char *err,
 	for (size_t bi = 0; bi < e->bandwidth.n; bi++) {
 		const struct exp_workload *w = &e->workloads[wi];
 		uint64_t vm = (uint64_t)e->vm_memory.v[vi];
-		if (vm && w->bytes > vm) {
+		uint64_t need = w->bytes + (w->static_bytes > 0
+					    ? (uint64_t)w->static_bytes : 0);
+		if (vm && need > vm) {
 			out->skipped_too_big += rep == 0;
 			continue;
 		}

@@ -195,7 +195,8 @@ static int run_one_file(expdb *db, const char *file, const struct options *o)
 	       st.ran, st.failed, st.not_converged, st.stored_before,
 	       st.wall_seconds, o->run.jobs);
 	if (runs.skipped_too_big)
-		printf("%s: %zu points left out: workload larger than the VM\n",
+		printf("%s: %zu workload/VM-size pairs left out: the workload "
+		       "(with its static memory) is larger than the VM\n",
 		       e->name, runs.skipped_too_big);
 	rc = st.failed ? 3 : 0;
 out:

@@ -1,0 +1,278 @@
+/*
+ * test_expfile.c - experiment files: units, parsing, the cross product,
+ * run keys, and "FILE:LINE: what is wrong" for malformed files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "expfile.h"
+#include "helpers.h"
+#include "units.h"
+
+static void test_units(void **state)
+{
+	(void)state;
+	uint64_t u;
+	double d;
+	bool b;
+	assert_int_equal(units_parse_size("8G", &u), 0);
+	assert_true(u == UINT64_C(8) << 30);
+	assert_int_equal(units_parse_size(" 512 MiB ", &u), 0);
+	assert_true(u == UINT64_C(512) << 20);
+	assert_int_equal(units_parse_size("1.5K", &u), 0);
+	assert_true(u == 1536);
+	assert_int_equal(units_parse_size("-1G", &u), -1);
+	assert_int_equal(units_parse_size("0.3", &u), -1);
+	assert_int_equal(units_parse_size("8Q", &u), -1);
+	assert_int_equal(units_parse_bandwidth("1Gbps", &d), 0);
+	assert_true(d == 125e6);
+	assert_int_equal(units_parse_bandwidth("100MB/s", &d), 0);
+	assert_true(d == 100e6);
+	assert_int_equal(units_parse_bandwidth("0", &d), -1);
+	assert_int_equal(units_parse_seconds("300ms", &d), 0);
+	assert_true(d > 0.2999 && d < 0.3001);
+	assert_int_equal(units_parse_seconds("2min", &d), 0);
+	assert_true(d == 120);
+	assert_int_equal(units_parse_seconds("soon", &d), -1);
+	assert_int_equal(units_parse_bool("Yes", &b), 0);
+	assert_true(b);
+	assert_int_equal(units_parse_bool("maybe", &b), -1);
+}
+
+static const char good[] =
+	"; a comment\n"
+	"[experiment]\n"
+	"name = t1\n"
+	"repetitions = 3\n"
+	"seed = 5\n"
+	"vm-memory = 256M, 512M\n"
+	"bandwidth = 1Gbps\n"
+	"\n"
+	"[preset small]\n"
+	"generator = uniform,memory=64M,rate=1000,duration=5,seed=99\n"
+	"start-at = 1\n"
+	"\n"
+	"[workload a]\n"
+	"preset = small\n"
+	"\n"
+	"[workload b]\n"
+	"generator = stencil,memory=64M,rate=1000,duration=5\n"
+	"\n"
+	"[algorithm precopy]\n"
+	"downtime-limit = 0.3 1\n"
+	"  5\n"
+	"\n"
+	"[algorithm mplm]\n"
+	"\n"
+	"[algorithm mplm-sweep]\n"
+	"algorithm = mplm\n"
+	"dirtypercents = 30 70\n"
+	"intervaltime = 1, 3\n"
+	"\n"
+	"[reference a]\n"
+	"mplm.total = 10\n"
+	"precopy.downtime@0.3 = ~0.3\n"
+	"dirty-rate = 1000\n";
+
+static struct experiment *load_text(const char *name, const char *text,
+				    char *err, size_t errlen)
+{
+	char path[PATH_MAX + 64];
+	path_in_tmp(path, sizeof(path), name);
+	write_file(path, text);
+	return exp_load(path, err, errlen);
+}
+
+static void test_parse_and_expand(void **state)
+{
+	(void)state;
+	char err[1024] = "";
+	struct experiment *e = load_text("good.ini", good, err, sizeof(err));
+	if (!e)
+		fail_msg("%s", err);
+	assert_string_equal(e->name, "t1");
+	assert_int_equal(e->nworkloads, 2);
+	/* [algorithm mplm] has no keys and still counts. */
+	assert_int_equal(e->nalgorithms, 3);
+	assert_int_equal(e->algorithms[0].downtime_limit.n, 3);
+	assert_int_equal(e->nreferences, 3);
+	assert_true(e->references[1].approx);
+
+	struct exp_runs runs;
+	assert_int_equal(exp_expand(e, &runs, err, sizeof(err)), 0);
+	/* 3 reps x 2 workloads x 2 VMs x (3 + 1 + 4) algorithm points */
+	assert_int_equal(runs.n, 3 * 2 * 2 * 8);
+	/* Keys are unique; a point's runs share a point hash. */
+	for (size_t i = 0; i < runs.n; i++)
+		for (size_t j = i + 1; j < runs.n; j++)
+			assert_true(strcmp(runs.v[i].hash, runs.v[j].hash) ||
+				    runs.v[i].repetition != runs.v[j].repetition);
+	size_t per_rep = runs.n / 3;
+	for (size_t i = 0; i < per_rep; i++) {
+		assert_string_equal(runs.v[i].point_hash,
+				    runs.v[i + per_rep].point_hash);
+		assert_int_equal(runs.v[i].point_index, i);
+	}
+	/* The repetition's seed replaces the spec's (uniform draws numbers);
+	 * stencil's spec is left alone. */
+	assert_non_null(strstr(runs.v[0].spec, ",seed=5"));
+	assert_null(strstr(runs.v[0].spec, "seed=99"));
+	assert_non_null(strstr(runs.v[per_rep].spec, ",seed=6"));
+	const struct exp_run *b = NULL;
+	for (size_t i = 0; i < runs.n && !b; i++)
+		if (!strcmp(runs.v[i].workload->name, "b"))
+			b = &runs.v[i];
+	assert_non_null(b);
+	assert_null(strstr(b->spec, "seed="));
+	/* Preset values arrive. */
+	assert_true(runs.v[0].cfg.start_at == 1);
+	exp_runs_free(&runs);
+	exp_free(e);
+}
+
+struct bad_case {
+	const char *text;
+	const char *expect; /* after "FILE:" */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "[experiment]\nname = x\ncolour = blue\n",
+	  ":3: unknown key `colour' in [experiment]" },
+	{ "[experiment]\nname = x\nrepetitions = ten\n",
+	  ":3: repetitions: `ten' is not a count 1..100000" },
+	{ "[experiment]\nname = x\nthis line has no equals sign\n",
+	  ":3: syntax error" },
+	{ "[experiment]\nname = x\n[workload w\ngenerator = u\n",
+	  ":3: syntax error" },
+	{ "[experiment]\nname = x\n[gadget g]\nsize = 1\n",
+	  ":4: unknown section [gadget g]" },
+	{ "[experiment]\nname = x\n\n[algorithm p]\nalgorithm = precopy\n"
+	  "downtime-limit = 0.3, fast, 5\n",
+	  ":6: downtime-limit: bad value `fast'" },
+	{ "[experiment]\nname = x\nname = y\n", ":3: duplicate key `name'" },
+	{ "[experiment]\nname = x\nvm-memory = 8X\n",
+	  ":3: vm-memory: bad value `8X'" },
+	{ "[experiment]\nname = x\n[algorithm p]\nalgorithm = precopy\n"
+	  "dirtypercents = 50\n",
+	  ":3: [algorithm p]: intervaltime, dirtypercents" },
+	{ "[experiment]\nname = x\n[algorithm m]\nalgorithm = mplm\n"
+	  "dirtypercents = 150\n", ":5: dirtypercents: bad value `150'" },
+	{ "[experiment]\nname = x\n[workload w]\nat-end = sometimes\n",
+	  ":4: at-end: `sometimes' is not idle or loop" },
+	{ "[experiment]\nname = x\n[workload w]\nstart-at = 1\n"
+	  "[algorithm mplm]\n",
+	  ":4: workload w: give exactly one of" },
+	{ "[experiment]\nname = x\n[workload w]\ngenerator = uniform\n"
+	  "[algorithm mplm]\n[reference v]\nmplm.total = 1\n",
+	  ":7: [reference v]: no [workload v]" },
+	{ "[experiment]\nname = x\n[workload w]\ngenerator = uniform\n"
+	  "[algorithm mplm]\n[reference w]\nmplm.speed = 1\n",
+	  ":7: reference key `mplm.speed': metric must be total or downtime" },
+	{ "[experiment]\nname = bad name\n", ":2: name: `bad name' may only" },
+	{ "[experiment]\nname = x\ninclude = no-such-file.ini\n",
+	  ":3: include " },
+};
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(*bad_cases); i++) {
+		char err[1024] = "", name[32], path[PATH_MAX + 64];
+		snprintf(name, sizeof(name), "bad%zu.ini", i);
+		path_in_tmp(path, sizeof(path), name);
+		struct experiment *e = load_text(name, bad_cases[i].text, err,
+						 sizeof(err));
+		if (e)
+			fail_msg("case %zu parsed: %s", i, bad_cases[i].text);
+		/* "FILE:LINE: what" with FILE the path given. */
+		if (strncmp(err, path, strlen(path)) ||
+		    !strstr(err, bad_cases[i].expect))
+			fail_msg("case %zu: got `%s', want `%s%s...'", i, err,
+				 path, bad_cases[i].expect);
+	}
+}
+
+static void test_long_line(void **state)
+{
+	(void)state;
+	char text[600], err[1024] = "", path[PATH_MAX + 64];
+	snprintf(text, sizeof(text), "[experiment]\nname = x\ndescription = "
+		 "%0300d\nrepetitions = 2\n", 7);
+	path_in_tmp(path, sizeof(path), "long.ini");
+	struct experiment *e = load_text("long.ini", text, err, sizeof(err));
+	assert_null(e);
+	assert_non_null(strstr(err, ":3: line longer than"));
+}
+
+static void test_include_error_names_included_file(void **state)
+{
+	(void)state;
+	char inc[PATH_MAX + 64], err[1024] = "";
+	path_in_tmp(inc, sizeof(inc), "inc.ini");
+	write_file(inc, "[preset p]\ngenerator = uniform\nwobble = 3\n");
+	struct experiment *e = load_text("top.ini", "[experiment]\nname = x\n"
+					 "include = inc.ini\n", err, sizeof(err));
+	assert_null(e);
+	char want[PATH_MAX + 200];
+	snprintf(want, sizeof(want), "%s:3: unknown key `wobble'", inc);
+	if (strncmp(err, want, strlen(want)))
+		fail_msg("got `%s'", err);
+}
+
+static void test_kvm_backend_not_available(void **state)
+{
+	(void)state;
+	char err[1024] = "";
+	struct experiment *e = load_text(
+		"kvm.ini", "[experiment]\nname = k\nbackend = kvm\n"
+		"[workload w]\ngenerator = uniform,memory=16M,rate=10\n"
+		"[algorithm mplm]\n", err, sizeof(err));
+	if (!e)
+		fail_msg("%s", err);
+	struct exp_runs runs;
+	assert_int_equal(exp_expand(e, &runs, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "backend kvm: not available yet"));
+	exp_free(e);
+}
+
+/* The binary reports FILE:LINE on stderr and fails. */
+static void test_cli_reports_file_line(void **state)
+{
+	(void)state;
+	char path[PATH_MAX + 64], db[PATH_MAX + 64];
+	path_in_tmp(path, sizeof(path), "cli-bad.ini");
+	path_in_tmp(db, sizeof(db), "cli.db");
+	write_file(path, "[experiment]\nname = x\n\n[workload w]\n"
+		   "generator = uniform,memory=16M,rate=10\n"
+		   "start-at = yesterday\n");
+	const char *args[] = { "run", "--db", db, path, NULL };
+	assert_int_equal(run_exp(args), 1);
+	char *err = exp_stderr(), want[PATH_MAX + 200];
+	snprintf(want, sizeof(want), "%s:6: start-at: `yesterday' is not a "
+		 "duration", path);
+	if (!strstr(err, want))
+		fail_msg("stderr: %s", err);
+	free(err);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	helpers_init(argv[0]);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_parse_and_expand),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_include_error_names_included_file),
+		cmocka_unit_test(test_kvm_backend_not_available),
+		cmocka_unit_test(test_cli_reports_file_line),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	helpers_cleanup();
+	return rc;
+}
