@@ -4,11 +4,15 @@
  * Two disjoint sets: ND (never sent, not seen dirty since) and D (seen
  * dirty, not sent since), each with its own wrapping cursor. Pages go out
  * in batches of 100 slots: 100 - dirtypercents for ND, then dirtypercents
- * for D; a slot whose set is empty goes to the other. Every intervaltime
- * seconds the dirty log is synced into D. The live stage ends when ND is
- * empty (each page is sent as non-dirty once: the memory bound), unless
- * the operator asked to extend it; then it sends D, syncing every epoch,
- * until end-live.
+ * for D. Every intervaltime seconds the dirty log is synced into D. The
+ * live stage ends when ND is empty (each page is sent as non-dirty once:
+ * the memory bound), unless the operator asked to extend it; then it sends
+ * D, syncing every epoch, until end-live.
+ *
+ * The slot counter follows qemu-mplm's ram_find_and_save_block: it runs on
+ * across syncs; when D runs out, the counter restarts and every slot goes
+ * to ND until the next sync (its state S0_NonDirty), which is also how
+ * epoch 0 runs with firstnondirty.
  */
 #include "engine.h"
 
@@ -17,6 +21,7 @@
 struct mplm_state {
 	double t_epoch;       /* when the current epoch began */
 	unsigned slot;        /* position in the batch of 100 */
+	bool nd_only;         /* every slot to ND until the next sync */
 	bool d_first_pass;    /* relaxed: the D cursor has not wrapped yet */
 };
 
@@ -38,33 +43,50 @@ static uint64_t relaxed_pick(struct mplm_migration *m, struct mplm_state *s,
 	return pn < pd ? pn : pd;
 }
 
-/* The page for the next slot, and the set it comes from; PAGESET_NONE
- * when both sets are empty. Only the cursor of the slot's set moves. */
+static void next_slot(struct mplm_state *s)
+{
+	s->slot = (s->slot + 1) % SLOTS_PER_BATCH;
+}
+
+/* A page of D for a D slot, or PAGESET_NONE if D has none. */
+static uint64_t pick_dirty(struct mplm_migration *m, struct mplm_state *s,
+			   struct pageset **from)
+{
+	*from = &m->d;
+	if (s->d_first_pass && m->params.relaxlivemig)
+		return relaxed_pick(m, s, from);
+	return pageset_peek(&m->d);
+}
+
+/* The page for the next slot, the set it comes from, and the set whose
+ * cursor moves past it; PAGESET_NONE when there is nothing to send. */
 static uint64_t pick(struct mplm_migration *m, struct mplm_state *s,
 		     struct pageset **from, struct pageset **cursor)
 {
 	unsigned nd_slots = SLOTS_PER_BATCH - m->params.dirtypercents;
-	bool want_nd = s->slot < nd_slots ||
-		       (m->epoch == 0 && m->params.firstnondirty);
-	s->slot = (s->slot + 1) % SLOTS_PER_BATCH;
+	uint64_t page;
 
-	struct pageset *first = want_nd ? &m->nd : &m->d;
-	struct pageset *other = want_nd ? &m->d : &m->nd;
-	uint64_t page = PAGESET_NONE;
-
-	if (first == &m->d && s->d_first_pass && m->params.relaxlivemig) {
-		page = relaxed_pick(m, s, from);
+	if (!s->nd_only && s->slot >= nd_slots) {
+		page = pick_dirty(m, s, from);
 		*cursor = &m->d;
-		if (page != PAGESET_NONE)
+		if (page != PAGESET_NONE) {
+			next_slot(s);
 			return page;
+		}
+		/* D ran out: ND has the link until the next sync. */
+		s->slot = 0;
+		s->nd_only = true;
 	}
-	page = pageset_peek(first);
-	*from = *cursor = first;
-	if (page == PAGESET_NONE) {
-		page = pageset_peek(other);
-		*from = *cursor = other;
+	page = pageset_peek(&m->nd);
+	*from = *cursor = &m->nd;
+	if (page != PAGESET_NONE) {
+		if (!s->nd_only)
+			next_slot(s);
+		return page;
 	}
-	return page;
+	/* ND is empty: only an extended live stage gets here. */
+	*cursor = &m->d;
+	return pick_dirty(m, s, from);
 }
 
 static bool live_stage_done(struct mplm_migration *m)
@@ -82,7 +104,7 @@ static enum live_end new_epoch(struct mplm_migration *m, struct mplm_state *s,
 	if (engine_sync(m, SYNC_LIVE) < 0)
 		return LIVE_FAILED;
 	m->epoch++;
-	s->slot = 0;
+	s->nd_only = false;
 	if (engine_fits_downtime(m) || live_stage_done(m))
 		return LIVE_STOP_AND_COPY;
 	return LIVE_CONTINUE;
@@ -104,6 +126,7 @@ enum live_end mplm_live(struct mplm_migration *m)
 	struct mplm_state s = {
 		.t_epoch = m->be.now(m->be.ctx),
 		.slot = 0,
+		.nd_only = m->params.firstnondirty,
 		.d_first_pass = true,
 	};
 	for (;;) {

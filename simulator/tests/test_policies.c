@@ -131,12 +131,13 @@ static void test_mplm_small_dirty_set(void **state)
 /*
  * MPLM, hot pages 512-1023 (more than D can send in an epoch).
  * Epoch 0: ND 0-255. Sync 1: D = 512, ND = 256.
- * Epoch 1: slots ND50 D50 ND50 D50 ND50 D6 -> 150 ND, 106 D.
+ * Epoch 1: slots ND50 D50 ND50 D50 ND50 D6 -> 150 ND, 106 D; the batch
+ *   is at slot 56 when the epoch ends.
  * Sync 2 at 4 s: the 512 hot pages are dirty again: D = 512, ND = 106.
- * Epoch 2: ND50 D50 ND50 D50 then ND6: ND is empty after 206 pages, at
- *   4 + 206/128 = 5.609375 s; 100 sent from D.
+ * Epoch 2 goes on with the batch: D44 ND50 D50 ND50 D50, then ND6: ND is
+ *   empty after 250 pages, at 4 + 250/128 = 5.953125 s; 144 sent from D.
  * Final sync: the write at 5 s makes all 512 dirty: 512 pages = 4 s of
- *   downtime; total 9.609375 s.
+ *   downtime; total 9.953125 s.
  */
 static void test_mplm_split_50_50(void **state)
 {
@@ -150,10 +151,10 @@ static void test_mplm_split_50_50(void **state)
 	assert_record(&s.r.syncs[2], 512, 512, 106, 106, 150);
 	assert_int_equal(s.r.syncs[2].slots_nd, 150);
 	assert_int_equal(s.r.syncs[2].slots_total, 256);
-	assert_record(&s.r.syncs[3], 512, 512, 0, 100, 106);
-	assert_true(s.r.syncs[3].time == 5.609375);
+	assert_record(&s.r.syncs[3], 512, 512, 0, 144, 106);
+	assert_true(s.r.syncs[3].time == 5.953125);
 	assert_true(s.r.stats.downtime == 4.0);
-	assert_true(s.r.stats.total_time == 9.609375);
+	assert_true(s.r.stats.total_time == 9.953125);
 	scenario_end(&s);
 }
 
@@ -173,9 +174,9 @@ static void test_mplm_dirtypercents(void **state)
 
 /*
  * Extend-live from the start, end-live at 20 s, hot pages 512-1023.
- * As in the 50/50 scenario until ND empties in epoch 2 (from 4 s): with
- * extend-live the remaining 50 slots of that epoch go to D (106 ND and
- * 150 D pages in epoch 2). From then on each epoch sends 256 pages of D
+ * As in the 50/50 scenario until ND empties in epoch 2, 250 pages after
+ * 4 s: with extend-live the 6 slots left in that epoch go to D (106 ND
+ * and 150 D pages in epoch 2). From then on each epoch sends 256 pages of D
  * and the sync finds all 512 dirty again. End-live arrives at 20 s, at
  * the end of epoch [18, 20], before its sync: the final sync finds the
  * 512 hot pages, 4 s of downtime, total 24 s.
