@@ -247,12 +247,14 @@ static void draw_header(FILE *f, const struct step *st)
 		 p->downtime_limit * 1000, p->dirtypercents, r->index,
 		 st->run.nframes - 1, r->final ? " (final)" : "");
 	put_line(f, line, st->width);
-	snprintf(line, sizeof(line), "t = %.3f s, D = %s, ND = %s pages%s%s", r->time,
-		 teach_count(r->d_size).s, teach_count(r->nd_size).s,
-		 st->run.pages_per_cell > 1 ? ", 1 cell = " : "",
-		 st->run.pages_per_cell > 1 ? teach_count(st->run.pages_per_cell).s : "");
+	int n = snprintf(line, sizeof(line), "t = %.3f s, D = %s pages", r->time,
+			 teach_count(r->d_size).s);
+	if (p->algorithm == MPLM_ALG_MPLM)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ", ND = %s pages",
+			      teach_count(r->nd_size).s);
 	if (st->run.pages_per_cell > 1)
-		strncat(line, " pages", sizeof(line) - strlen(line) - 1);
+		snprintf(line + n, sizeof(line) - (size_t)n, "; 1 cell = %s pages",
+			 teach_count(st->run.pages_per_cell).s);
 	put_line(f, line, st->width);
 }
 
@@ -320,7 +322,8 @@ static void draw_screen(FILE *f, struct step *st)
 	unsigned fixed = 2 + legend_lines + 1 + news;
 	unsigned room = h > fixed + 4 ? h - fixed - 4 : 0;
 	unsigned used = 2 + draw_map(f, st, room);
-	fputs(legend, f);
+	for (char *p = legend; *p; p++) /* clear what the last frame left */
+		fputs(*p == '\n' ? "\033[K\n" : (char[2]){ *p, 0 }, f);
 	free(legend);
 	used += legend_lines;
 	draw_narration(f, st, h > used + 1 + news ? h - used - 1 - news : 0);

@@ -1,0 +1,558 @@
+/*
+ * test_teach.c - teaching mode: the narration says what the hand-worked
+ * scenarios of test_policies.c say, agrees with the run on random
+ * workloads, and the memory maps count every page once.
+ *
+ * The scenarios use test_policies.c's link: 128 pages/s (4096-byte pages,
+ * no header, 524,288 B/s), free dirty log syncs and no CPU state, so every
+ * number below can be worked out by hand; the derivations are above each
+ * test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "explain.h"
+#include "memmap.h"
+#include "teach.h"
+
+#define RATE (128.0 * 4096)
+
+/* A trace of `pages` non-zero pages in which [lo, hi] is written in every
+ * 1 s interval from 1 s to `end` s (no interval when lo > hi). */
+static char *hot_trace(unsigned pages, unsigned lo, unsigned hi, unsigned end)
+{
+	char *path = strdup("/tmp/mplm-teach-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "mplm-trace 1\npage-size 4096\npages %u\ninterval-us 1000000\n", pages);
+	for (unsigned t = 1; lo <= hi && t <= end; t++)
+		fprintf(f, "d %u %u-%u\n", t * 1000000, lo, hi);
+	fprintf(f, "e %u\n", end * 1000000);
+	fclose(f);
+	return path;
+}
+
+static void base_config(struct sim_config *c, const char *path,
+			enum mplm_algorithm alg)
+{
+	sim_config_default(c);
+	c->trace_path = path;
+	c->link_bandwidth = RATE;
+	c->header_bytes = 0;
+	c->state_bytes = 0;
+	c->sync_fixed = 0;
+	c->sync_per_page = 0;
+	c->params.algorithm = alg;
+	c->params.max_bandwidth = RATE;
+	c->params.intervaltime = 2;
+	c->params.dirtypercents = 50;
+}
+
+static void record_ok(const struct sim_config *c, uint64_t cells,
+		      struct teach_run *run)
+{
+	if (teach_record(c, cells, run) != 0)
+		fail_msg("teach_record: %s", run->res.error);
+}
+
+/* The narration of frame i, with its line breaks undone. */
+static char *text_of(const struct teach_run *run, size_t i)
+{
+	char *t = i < run->nframes ? explain_sync(run, i) : explain_outcome(run);
+	assert_non_null(t);
+	return t;
+}
+
+static void expect_in(const char *text, const char *want)
+{
+	if (!strstr(text, want))
+		fail_msg("missing \"%s\" in:\n%s", want, text);
+}
+
+static void expect_not_in(const char *text, const char *unwanted)
+{
+	if (strstr(text, unwanted))
+		fail_msg("unexpected \"%s\" in:\n%s", unwanted, text);
+}
+
+/* Frame i's narration has every one of the strings. */
+static void expect_frame(const struct teach_run *run, size_t i, ...)
+{
+	va_list ap;
+	char *t = text_of(run, i);
+	va_start(ap, i);
+	for (const char *w; (w = va_arg(ap, const char *));)
+		expect_in(t, w);
+	va_end(ap);
+	free(t);
+}
+
+/*
+ * MPLM, 1024 pages, hot pages 1000-1023 written every second (the
+ * scenario of test_mplm_small_dirty_set): epoch 0 sends 256 ND pages in
+ * 2 s; sync 1 moves the 24 hot pages from ND to D (ND 1024-256-24 = 744).
+ * Epoch 1: D's 24 pages leave 256-24 = 232 slots to ND, more than the
+ * 50 + 50 + 50 = 150 of 256 slots ND's share gives; the 24 are written
+ * again. ND: 744 -> 512 -> 280 -> 48; epoch 4 sends the 48 and ND is
+ * empty at 8 + 48/128 = 8.375 s, 0.375 s into the epoch. The downtime
+ * sends D's 24 pages: 98,304 bytes, 0.1875 s. 1,000 + 3 x 24 + 24 = 1,096
+ * pages sent in all.
+ */
+static void test_mplm_narration(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 1000, 1023, 1000);
+	struct sim_config c;
+	struct teach_run run;
+	base_config(&c, path, MPLM_ALG_MPLM);
+	record_ok(&c, 4096, &run);
+	assert_int_equal(run.nframes, 6);
+
+	expect_frame(&run, 0, "Sync 0 at 0.000 s (setup)",
+		     "MPLM puts all 1,024 pages (4.0 MiB) in ND",
+		     "Of every 100 page slots, 50 go to ND and 50 to D",
+		     "ND gets at least 50 % of the link's 128.0 pages/s = 64.0 pages/s, so it empties within about 1,024 / 64.0 = 16.000 s",
+		     "157,286 bytes (38.4 pages)", NULL);
+	expect_frame(&run, 1, "Sync 1 at 2.000 s, 2.000 s after sync 0",
+		     "Why now: epoch 0 had run for intervaltime = 2.000 s.",
+		     "it sent 256 pages from ND and 0 from D: 1,048,576 bytes, 2.000 s of link time.",
+		     "ND had 256 of the 256 slots (100.0 %): epoch 0 gives every slot to ND (firstnondirty).",
+		     "The guest dirtied 24 pages in those 2.000 s (12 pages/s): 24 had never been sent and move from ND to D.",
+		     "Now D = 24 pages and ND = 744 pages; 256 pages are at the destination and clean.",
+		     "ND still holds 744 never-sent pages and pending D + ND = 768 pages = 3.0 MiB is more than bandwidth x downtime-limit = 524,288 bytes/s x 0.300 s = 157,286 bytes (38.4 pages), so MPLM goes on with epoch 1.",
+		     "ND empties within 744 / 64.0 = 11.625 s.", NULL);
+	expect_frame(&run, 2, "it sent 232 pages from ND and 24 from D",
+		     "ND had 232 of the 256 slots (90.6 %), more than the 150 its 50-of-100 share gives, because D ran out of pages and gave its slots to ND.",
+		     "24 had been sent already and must go again.",
+		     "Now D = 24 pages and ND = 512 pages", NULL);
+	expect_frame(&run, 5, "Sync 5 at 8.375 s (final, inside the downtime)",
+		     "At 8.375 s, 0.375 s into epoch 4, the last ND page was sent. ND is now empty",
+		     "it sent 48 pages from ND and 0 from D",
+		     "the epoch used only 48 slots",
+		     "The guest dirtied no pages since sync 4.",
+		     "D 24 + ND 0 pages = 24 full x 4,096 bytes: 98,304 bytes",
+		     "Downtime: 0.188 s (measured: 0.188 s)", NULL);
+	expect_frame(&run, 6, "Completed in 8.562 s: a live stage of 8.375 s with 4 live syncs, then 0.188 s of downtime.",
+		     "1,096 pages went over the link for a 1,024-page VM (1.07 x its memory); 24 of them while paused.", NULL);
+	for (size_t i = 0; i < run.nframes; i++) {
+		char *t = text_of(&run, i);
+		expect_not_in(t, "(The run");
+		free(t);
+	}
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * Pre-copy, 256 pages, nothing written. The threshold is 38.4 pages: the
+ * first pass sends 256 - 38 = 218 pages (892,928 bytes, 1.703 s), syncs
+ * with 38 left, finds nothing dirty and stops; 38 pages = 155,648 bytes
+ * are sent in 0.297 s of downtime, under the 0.300 s limit.
+ */
+static void test_precopy_converges(void **state)
+{
+	(void)state;
+	char *path = hot_trace(256, 1, 0, 10);
+	struct sim_config c;
+	struct teach_run run;
+	base_config(&c, path, MPLM_ALG_PRECOPY);
+	record_ok(&c, 4096, &run);
+	assert_int_equal(run.nframes, 3);
+
+	expect_frame(&run, 0, "Pre-copy marks all 256 pages (1.0 MiB) to send: D = 256 pages.",
+		     "Whenever the pages still marked fall under bandwidth x downtime-limit = 524,288 bytes/s x 0.300 s = 157,286 bytes (38.4 pages), it reads the dirty log", NULL);
+	expect_frame(&run, 1, "Why now: only 38 pages = 152.0 KiB were left to send, under the 38.4 pages that fit in the downtime limit.",
+		     "Since sync 0 it sent 218 pages: 892,928 bytes, 1.703 s of link time.",
+		     "The guest dirtied no pages since sync 0.",
+		     "Pending 38 pages = 152.0 KiB is less than bandwidth x downtime-limit = 524,288 bytes/s x 0.300 s = 157,286 bytes (38.4 pages), so pre-copy stops the live stage", NULL);
+	expect_frame(&run, 2, "The guest was paused at 1.703 s, as decided at sync 1.",
+		     "38 full x 4,096 bytes: 155,648 bytes, 0.297 s at 524,288 bytes/s.",
+		     "Downtime: 0.297 s (measured: 0.297 s); the downtime-limit is 0.300 s", NULL);
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * Pre-copy, 1024 pages, hot pages 0-199 written every second until 30 s.
+ * The first pass sends 986 pages and syncs at 986/128 = 7.703 s: the 200
+ * hot pages, all sent early in the pass, must go again; D = 38 + 200.
+ * The next pass sends 986-1023 and 0-161 (200 pages, 1.562 s) and syncs
+ * with 162-199 left: the writes at 8 and 9 s dirty 0-199 again, 162 of
+ * them already sent and 38 still waiting: D = 200. From then on each pass
+ * sends 162 pages (1.266 s, one write in between) and the sync finds D at
+ * 200 again: pending does not shrink, and with 38 pages still marked at
+ * each sync there is room for no newly dirtied page under 38.4.
+ */
+static void test_precopy_not_converging(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 0, 199, 30);
+	struct sim_config c;
+	struct teach_run run;
+	base_config(&c, path, MPLM_ALG_PRECOPY);
+	record_ok(&c, 4096, &run);
+
+	expect_frame(&run, 1, "Sync 1 at 7.703 s",
+		     "Since sync 0 it sent 986 pages",
+		     "200 had been sent already and must go again.",
+		     "Pending 238 pages = 952.0 KiB is more than bandwidth x downtime-limit",
+		     "so pre-copy keeps going", NULL);
+	expect_frame(&run, 2, "Sync 2 at 9.266 s, 1.562 s after sync 1",
+		     "Since sync 1 it sent 200 pages",
+		     "162 had been sent already and must go again, 38 were already waiting in D.",
+		     "Now D, the pages marked to send, holds 200 pages",
+		     "Pending 200 pages = 800.0 KiB is more than", NULL);
+	expect_frame(&run, 3, "Sync 3 at 10.531 s, 1.266 s after sync 2",
+		     "Since sync 2 it sent 162 pages",
+		     "Pending did not shrink since sync 2 (200 -> 200 pages). To stop, it must be under 38.4 pages after a sync; with 38 still marked when pre-copy syncs, that leaves room for 0 newly dirtied pages",
+		     NULL);
+	expect_frame(&run, run.nframes, "Completed in", NULL);
+	teach_run_free(&run);
+
+	/* With a 5 s cap it gives up while the program still runs. */
+	c.params.max_total_time = 5;
+	record_ok(&c, 4096, &run);
+	expect_frame(&run, run.nframes, "Not converged: after max-time = 5.000 s the live stage was still running",
+		     "The migration gives up and the guest keeps running on the source.", NULL);
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
+/* max-iterations = 1 stops at the first live sync whatever is pending. */
+static void test_precopy_max_iterations(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 0, 199, 30);
+	struct sim_config c;
+	struct teach_run run;
+	base_config(&c, path, MPLM_ALG_PRECOPY);
+	c.params.max_iterations = 1;
+	record_ok(&c, 4096, &run);
+	assert_int_equal(run.nframes, 3);
+	expect_frame(&run, 1, "Pending 238 pages = 952.0 KiB is still more than",
+		     "but this was live sync 1 of max-iterations = 1, so pre-copy stops the live stage anyway.", NULL);
+	expect_frame(&run, 0, "It also stops after max-iterations = 1 live syncs.", NULL);
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
+static void test_stopcopy(void **state)
+{
+	(void)state;
+	char *path = hot_trace(256, 0, 9, 10);
+	struct sim_config c;
+	struct teach_run run;
+	base_config(&c, path, MPLM_ALG_STOPCOPY);
+	record_ok(&c, 4096, &run);
+	assert_int_equal(run.nframes, 2);
+	expect_frame(&run, 0, "Stop-and-copy has no live stage", NULL);
+	expect_frame(&run, 1, "Stop-and-copy paused the guest right after setup.",
+		     "D 256 + ND 0 pages = 256 full x 4,096 bytes: 1,048,576 bytes, 2.000 s",
+		     "Downtime: 2.000 s (measured: 2.000 s)", NULL);
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
+/* "Downtime: X s (measured: Y s)": the prediction from the last frame's
+ * sets must be the run's downtime. */
+static void check_downtime_prediction(const struct teach_run *run)
+{
+	char *t = text_of(run, run->nframes - 1);
+	const char *p = strstr(t, "Downtime: ");
+	double predicted, measured;
+	if (!p || sscanf(p, "Downtime: %lf s (measured: %lf s)", &predicted, &measured) != 2)
+		fail_msg("no downtime sentence in:\n%s", t);
+	assert_true(predicted - measured < 0.0015 && measured - predicted < 0.0015);
+	free(t);
+}
+
+/* Every frame: the states partition the pages, and pending = D + ND. */
+static void check_frame_counts(const struct teach_run *run)
+{
+	for (size_t i = 0; i < run->nframes; i++) {
+		const struct teach_frame *f = &run->frames[i];
+		uint64_t sum = 0, cells[TEACH_NSTATES] = { 0 };
+		for (int s = 0; s < TEACH_NSTATES; s++)
+			sum += f->count[s];
+		assert_int_equal(sum, run->pages);
+		assert_int_equal(run->pages - f->count[SIM_PAGE_CLEAN],
+				 f->rec.d_size + f->rec.nd_size);
+		if (run->pages_per_cell == 1) {
+			for (uint64_t c = 0; c < run->ncells; c++)
+				cells[f->cells[c]]++;
+			assert_memory_equal(cells, f->count, sizeof(cells));
+		}
+		assert_true(run->ncells <= run->max_cells);
+	}
+}
+
+/* Random small workloads, every algorithm, with the default costs and the
+ * simple ones: the narration never contradicts what the run did, and the
+ * downtime it predicts is the one measured. */
+static void test_narration_agrees_with_runs(void **state)
+{
+	(void)state;
+	static const char *const patterns[] = { "uniform", "sequential", "hotspot", "stencil" };
+	static const enum mplm_algorithm algs[] = { MPLM_ALG_PRECOPY, MPLM_ALG_MPLM, MPLM_ALG_STOPCOPY };
+	unsigned runs = 0;
+
+	for (unsigned seed = 1; seed <= 12; seed++) {
+		char spec[160];
+		snprintf(spec, sizeof(spec), "%s,pages=%u,wss=%uK,rate=%u,duration=%u,seed=%u",
+			 patterns[seed % 4], 128 + 64 * seed, 256 + 128 * (seed % 5),
+			 20 + 37 * seed, 5 + seed % 7, seed);
+		for (size_t a = 0; a < 3; a++) {
+			struct sim_config c;
+			struct teach_run run;
+			sim_config_default(&c);
+			c.workload_spec = spec;
+			c.params.algorithm = algs[a];
+			c.params.max_bandwidth = RATE;
+			c.params.intervaltime = 0.5 + 0.25 * (seed % 3);
+			c.params.dirtypercents = 10 * (seed % 11);
+			c.params.downtime_limit = 0.05 * seed;
+			c.params.max_total_time = 60;
+			if (seed % 2) { /* the simple costs of --simple */
+				c.header_bytes = c.state_bytes = 0;
+				c.sync_fixed = c.sync_per_page = 0;
+			}
+			record_ok(&c, seed % 3 ? 4096 : 64, &run);
+			check_frame_counts(&run);
+			for (size_t i = 0; i <= run.nframes; i++) {
+				char *t = text_of(&run, i);
+				expect_not_in(t, "(The run");
+				expect_not_in(t, "(measured)");
+				free(t);
+			}
+			if (run.res.stats.status == MPLM_STATUS_COMPLETED)
+				check_downtime_prediction(&run);
+			teach_run_free(&run);
+			runs++;
+		}
+	}
+	assert_int_equal(runs, 36);
+}
+
+/* Large VMs: cells group pages, the map keeps to its size. */
+static void test_cells_group_pages(void **state)
+{
+	(void)state;
+	struct sim_config c;
+	struct teach_run run;
+	sim_config_default(&c);
+	c.workload_spec = "uniform,pages=10000,wss=20M,rate=5000,duration=5,seed=4";
+	record_ok(&c, 1024, &run);
+	assert_int_equal(run.pages, 10000);
+	assert_int_equal(run.pages_per_cell, 10);
+	assert_int_equal(run.ncells, 1000);
+	assert_int_equal(teach_cell_first(&run, 999), 9990);
+	check_frame_counts(&run);
+	teach_run_free(&run);
+}
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	assert_string_equal(teach_count(0).s, "0");
+	assert_string_equal(teach_count(999).s, "999");
+	assert_string_equal(teach_count(1000).s, "1,000");
+	assert_string_equal(teach_count(1234567).s, "1,234,567");
+	assert_string_equal(teach_real(157286.4, 1).s, "157,286.4");
+	assert_string_equal(teach_real(-1234.5, 0).s, "-1,234");
+	assert_string_equal(teach_size(1).s, "1 byte");
+	assert_string_equal(teach_size(155648).s, "152.0 KiB");
+	assert_string_equal(teach_size(37500000).s, "35.8 MiB");
+}
+
+static void test_wrap(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	explain_wrap(f, "Heading line\none two three four five six seven eight nine ten", 20);
+	fclose(f);
+	assert_string_equal(buf, "Heading line\n  one two three four\n  five six seven\n  eight nine ten\n");
+	free(buf);
+}
+
+/* The terminal map: one character per cell, colour only when asked. */
+static void test_terminal_map(void **state)
+{
+	(void)state;
+	char *path = hot_trace(128, 100, 109, 100);
+	struct sim_config c;
+	struct teach_run run;
+	char *buf = NULL;
+	size_t len;
+	base_config(&c, path, MPLM_ALG_MPLM);
+	record_ok(&c, MEMMAP_TERM_CELLS, &run);
+
+	FILE *f = open_memstream(&buf, &len);
+	memmap_print(f, &run, 1, false);
+	fclose(f);
+	expect_in(buf, "Memory map: MPLM, sync 1 at 1.000 s (final, guest paused)\n");
+	/* Epoch 0 sends all 128 pages (ND) in 1 s: ND is empty and the
+	 * final sync at 1 s finds 100-109, written at 1 s, dirty again. */
+	expect_in(buf, "      0 ################################################################\n");
+	expect_in(buf, "     64 ####################################DDDDDDDDDD##################\n");
+	expect_in(buf, "# sent and clean: 118");
+	expect_in(buf, "D in D, dirty again: 10");
+	expect_not_in(buf, "\033[");
+	free(buf);
+
+	f = open_memstream(&buf, &len);
+	memmap_print(f, &run, 1, true);
+	fclose(f);
+	expect_in(buf, "\033[97;41mDDDDDDDDDD");
+	free(buf);
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
+/* ---------------------------------------------------------------- */
+/* Images. */
+
+static bool have_gnuplot(void)
+{
+	return system("gnuplot -e 'exit' >/dev/null 2>&1") == 0;
+}
+
+static bool is_png(const char *path)
+{
+	unsigned char sig[8];
+	FILE *f = fopen(path, "rb");
+	bool ok = f && fread(sig, 1, 8, f) == 8 && memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0;
+	if (f)
+		fclose(f);
+	return ok;
+}
+
+/* Skip a GIF's data sub-blocks. */
+static long skip_blocks(const unsigned char *g, long i, long n)
+{
+	while (i < n && g[i])
+		i += g[i] + 1;
+	return i + 1;
+}
+
+/* Frames of a GIF, walking its blocks; -1 if malformed. *loops is set
+ * when it has the NETSCAPE2.0 (animation loop) extension. */
+static int gif_frames(const char *path, bool *loops)
+{
+	static unsigned char g[8 << 20];
+	FILE *f = fopen(path, "rb");
+	long n = f ? (long)fread(g, 1, sizeof(g), f) : 0;
+	int frames = 0;
+	if (f)
+		fclose(f);
+	*loops = false;
+	if (n < 13 || memcmp(g, "GIF89a", 6) != 0)
+		return -1;
+	long i = 13;
+	if (g[10] & 0x80)
+		i += 3L << ((g[10] & 7) + 1);
+	while (i < n) {
+		if (g[i] == 0x3b)
+			return frames;
+		if (g[i] == 0x21) {
+			if (i + 14 < n && memcmp(&g[i + 3], "NETSCAPE2.0", 11) == 0)
+				*loops = true;
+			i = skip_blocks(g, i + 2, n);
+		} else if (g[i] == 0x2c) {
+			unsigned char flags = g[i + 9];
+			i += 10;
+			if (flags & 0x80)
+				i += 3L << ((flags & 7) + 1);
+			i = skip_blocks(g, i + 1, n); /* after the LZW code size */
+			frames++;
+		} else {
+			return -1;
+		}
+	}
+	return -1;
+}
+
+static void test_images(void **state)
+{
+	(void)state;
+	if (!have_gnuplot()) {
+		fprintf(stderr, "SKIP test_images: no gnuplot\n");
+		skip();
+	}
+	char *path = hot_trace(1024, 1000, 1023, 1000);
+	char dir[] = "/tmp/mplm-teach-img-XXXXXX", err[512], file[600];
+	struct sim_config c;
+	struct teach_run run;
+	bool loops;
+	assert_non_null(mkdtemp(dir));
+	base_config(&c, path, MPLM_ALG_MPLM);
+	record_ok(&c, MEMMAP_IMAGE_CELLS, &run);
+
+	snprintf(file, sizeof(file), "%s/png", dir);
+	if (memmap_write_pngs(&run, file, err, sizeof(err)) != 6)
+		fail_msg("PNGs: %s", err);
+	for (int i = 0; i < 6; i++) {
+		snprintf(file, sizeof(file), "%s/png/sync-%03d.png", dir, i);
+		assert_true(is_png(file));
+		unlink(file);
+	}
+	snprintf(file, sizeof(file), "%s/png/sync-006.png", dir);
+	assert_int_equal(access(file, F_OK), -1);
+	snprintf(file, sizeof(file), "%s/png", dir);
+	rmdir(file);
+
+	snprintf(file, sizeof(file), "%s/run.gif", dir);
+	if (memmap_write_gif(&run, file, err, sizeof(err)) != 6)
+		fail_msg("GIF: %s", err);
+	assert_int_equal(gif_frames(file, &loops), 6 + 2); /* last held */
+	assert_true(loops);
+	unlink(file);
+
+	/* Failures come back as one line. */
+	setenv("MPLM_GNUPLOT", "/nonexistent/gnuplot", 1);
+	assert_int_equal(memmap_write_gif(&run, file, err, sizeof(err)), -1);
+	expect_in(err, "cannot run /nonexistent/gnuplot");
+	unsetenv("MPLM_GNUPLOT");
+	assert_int_equal(memmap_write_gif(&run, "/nonexistent/dir/x.gif", err, sizeof(err)), -1);
+	expect_in(err, "gnuplot failed: ");
+	assert_null(strchr(err, '\n'));
+
+	rmdir(dir);
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mplm_narration),
+		cmocka_unit_test(test_precopy_converges),
+		cmocka_unit_test(test_precopy_not_converging),
+		cmocka_unit_test(test_precopy_max_iterations),
+		cmocka_unit_test(test_stopcopy),
+		cmocka_unit_test(test_narration_agrees_with_runs),
+		cmocka_unit_test(test_cells_group_pages),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_wrap),
+		cmocka_unit_test(test_terminal_map),
+		cmocka_unit_test(test_images),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

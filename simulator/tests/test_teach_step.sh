@@ -1,0 +1,137 @@
+#!/bin/sh
+# mplm-sim --step through a pseudo-terminal: tmux runs it in an 80x24
+# window, send-keys presses keys, capture-pane reads the screen. Checks
+# the layout at 80x24, going forward and back, replaying with another
+# downtime-limit, dirtypercents and algorithm, scrolling the narration,
+# and that the terminal is restored on quit and on SIGTERM.
+set -u
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "SKIP: tmux is not installed (scripts/install-deps.sh installs it)"
+	exit 77
+fi
+root=$(pwd)
+sim="$root/${MPLM_BUILD:-build}/mplm-sim"
+case ${MPLM_BUILD:-build} in /*) sim="$MPLM_BUILD/mplm-sim" ;; esac
+tmp=$(mktemp -d)
+sock="$tmp/tmux.sock"
+tm() { tmux -S "$sock" "$@"; }
+trap 'tm kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+fails=0
+
+note() {
+	echo "FAILED: $1"
+	echo "--- screen:"
+	cat "$tmp/screen"
+	echo "---"
+	fails=$((fails + 1))
+}
+
+screen() { tm capture-pane -p -t step >"$tmp/screen"; }
+
+# wait_for TEXT: the screen shows TEXT within 20 s (ASan starts slowly).
+wait_for() {
+	i=0
+	while [ $i -lt 200 ]; do
+		screen
+		grep -qF -- "$1" "$tmp/screen" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# key KEY... then wait for TEXT: press, and expect the screen to show it.
+expect_after() {
+	want=$1
+	shift
+	tm send-keys -t step "$@"
+	wait_for "$want" || note "after $*: no '$want'"
+}
+
+# line N TEXT: screen line N (1-based) starts with TEXT.
+line_is() {
+	sed -n "${1}p" "$tmp/screen" | grep -qF -- "$2" || note "line $1 is not '$2'"
+}
+
+# start ARGS...: run mplm-sim --step in a fresh 80x24 window, recording
+# the terminal's settings before and after and the exit code.
+start() {
+	cat >"$tmp/run.sh" <<EOF
+stty -g >"$tmp/stty.before"
+sh -c 'echo \$\$ >"$tmp/pid"; exec "$sim" --step "\$@"' sh "\$@"
+echo \$? >"$tmp/rc"
+stty -g >"$tmp/stty.after"
+sleep 600
+EOF
+	rm -f "$tmp/rc" "$tmp/stty.after" "$tmp/pid"
+	tm kill-server 2>/dev/null
+	tm new-session -d -s step -x 80 -y 24 sh "$tmp/run.sh" "$@"
+}
+
+# finished RC: the program exited with RC and left the terminal as found.
+finished() {
+	i=0
+	while [ ! -s "$tmp/stty.after" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ "$(cat "$tmp/rc" 2>/dev/null)" = "$1" ] || note "exit code $(cat "$tmp/rc" 2>/dev/null), wanted $1"
+	cmp -s "$tmp/stty.before" "$tmp/stty.after" || note "terminal settings not restored"
+}
+
+small="--simple --max-bandwidth 512K --intervaltime 1 --workload uniform,pages=256,wss=512K,rate=60,duration=60,seed=1"
+
+# shellcheck disable=SC2086
+start $small
+wait_for "sync 0 of 2" || note "no first screen"
+line_is 1 "MPLM | downtime-limit 300 ms | dirtypercents 50 | sync 0 of 2"
+line_is 2 "t = 0.000 s, D = 0 pages, ND = 256 pages"
+line_is 3 "      0 nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+line_is 6 "    192 ................................................................"
+line_is 9 "Sync 0 at 0.000 s (setup)"
+line_is 24 "<- -> sync"
+[ "$(wc -l <"$tmp/screen")" -eq 24 ] || note "not 24 lines"
+awk 'length > 80 { bad = 1 } END { exit bad }' "$tmp/screen" || note "a line is wider than 80"
+tm capture-pane -e -p -t step | grep -q "$(printf '\033')\[" || note "no colour on a terminal"
+
+expect_after "sync 1 of 2" Right
+line_is 9 "Sync 1 at 1.000 s, 1.000 s after sync 0"
+wait_for "Why now: epoch 0 had run for intervaltime = 1.000 s." || note "no narration of sync 1"
+expect_after "sync 2 of 2 (final)" Right
+grep -q "\[lines 1-14 of 18: up/down to scroll\]" "$tmp/screen" || note "no scroll hint on the last sync"
+expect_after "Result" NPage
+expect_after "this is the last sync" Right
+expect_after "sync 1 of 2" Left
+expect_after "sync 0 of 2" Home
+expect_after "sync 2 of 2 (final)" End
+
+# Replays: a new parameter restarts at sync 0 and says so.
+expect_after "MPLM | downtime-limit 1000 ms | dirtypercents 50 | sync 0 of" ']'
+wait_for "downtime-limit 1000 ms: replayed from sync 0" || note "no news of the replay"
+wait_for "x 1.000 s = 524,288 bytes (128.0 pages)" || note "narration not replayed with 1000 ms"
+expect_after "downtime-limit 300 ms | dirtypercents 50" '['
+expect_after "dirtypercents 60 | sync 0" '+'
+wait_for "40 go to ND and 60 to D" || note "narration not replayed with 60 %"
+expect_after "pre-copy | downtime-limit 300 ms | dirtypercents 60 | sync 0 of 4" a
+line_is 3 "      0 uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+expect_after "MPLM | downtime-limit 300 ms" a
+
+tm send-keys -t step q
+finished 0
+
+# A larger VM: 8 map rows at 24 lines, the narration scrolls.
+start --simple --max-bandwidth 512K --workload uniform,pages=4096,wss=4M,rate=60,duration=60,seed=1
+wait_for "sync 0 of" || note "no first screen (4096 pages)"
+line_is 2 "t = 0.000 s, D = 0 pages, ND = 4,096 pages; 1 cell = 8 pages"
+line_is 10 "   3584 ................................................................"
+grep -q "\[lines 1-[0-9]* of [0-9]*: up/down to scroll\]" "$tmp/screen" || note "no scroll hint"
+expect_after "[lines 2-" Down
+expect_after "[lines 1-" Up
+
+# SIGTERM from outside: the terminal is restored, the exit is the signal's.
+pid=$(cat "$tmp/pid" 2>/dev/null)
+if [ -n "$pid" ]; then
+	kill -TERM "$pid"
+	finished 143
+else
+	note "cannot find the step process"
+fi
+
+[ "$fails" -eq 0 ]
