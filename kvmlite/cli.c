@@ -61,6 +61,33 @@ double kl_parse_rate(const char *s, bool *ok)
 	return parse_suffixed(s, ok, 1000);
 }
 
+/* Bandwidths as the rest of mplm-lab writes them: network units
+ * (1Gbps = 125,000,000 B/s; 100MB/s decimal, 100MiB/s binary) or QEMU's
+ * binary sizes per second (125M = 125 MiB/s); a bare number is B/s. */
+double kl_parse_bandwidth(const char *s, bool *ok)
+{
+	char num[64];
+	size_t n = strlen(s);
+	const char *unit = s + strspn(s, "0123456789.");
+	if (n >= sizeof(num) || unit == s)
+		return *ok = false, 0;
+	static const struct { const char *u; double f; } units[] = {
+		{ "bps", 1.0 / 8 }, { "Kbps", 1e3 / 8 }, { "kbps", 1e3 / 8 },
+		{ "Mbps", 1e6 / 8 }, { "Gbps", 1e9 / 8 }, { "B/s", 1 },
+		{ "KB/s", 1e3 }, { "kB/s", 1e3 }, { "MB/s", 1e6 }, { "GB/s", 1e9 },
+		{ "KiB/s", 1024.0 }, { "MiB/s", 1048576.0 },
+		{ "GiB/s", 1073741824.0 },
+	};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(unit, units[i].u)) {
+			memcpy(num, s, (size_t)(unit - s));
+			num[unit - s] = 0;
+			double v = parse_suffixed(num, ok, 1);
+			return v * units[i].f;
+		}
+	return (double)kl_parse_size(s, ok);
+}
+
 static double parse_double(const char *s, bool *ok)
 {
 	char *end;
@@ -117,7 +144,8 @@ void kl_cli_usage(FILE *f)
 "       --record-trace FILE [--trace-interval MS]\n"
 "       --migrate-to tcp:HOST:PORT --migrate-after S\n"
 "migration: --algorithm precopy|mplm|stopcopy  --after S\n"
-"       --downtime-limit MS  --max-bandwidth B/S (125M = 1 Gbps; 0 none)\n"
+"       --downtime-limit MS  --max-bandwidth RATE (1Gbps, 100MB/s, bytes/s;\n"
+"       125M = 125 MiB/s as in QEMU; default 0 = no cap)\n"
 "       --max-iterations N  --measured-bandwidth  --max-total-time S\n"
 "       --intervaltime S  --dirtypercents N  --firstnondirty 0|1\n"
 "       --relaxlivemig 0|1  --extend-live  --extend-live-at S  --end-live-at S\n"
@@ -232,7 +260,7 @@ static int apply(struct kl_cli *c, int opt, const char *arg, struct kl_err *e)
 	case O_MIG_AFTER: case O_AFTER: c->migrate_after = parse_double(arg, &ok); break;
 	case O_ALG: ok = mplm_algorithm_parse(arg, &mp->algorithm) == 0; break;
 	case O_DOWNTIME: mp->downtime_limit = parse_double(arg, &ok) / 1000; break;
-	case O_BW: mp->max_bandwidth = kl_parse_rate(arg, &ok); break;
+	case O_BW: mp->max_bandwidth = kl_parse_bandwidth(arg, &ok); break;
 	case O_MAXITER: mp->max_iterations = (unsigned)kl_parse_size(arg, &ok); break;
 	case O_MEASURED: mp->measured_bandwidth = true; break;
 	case O_MAXTOTAL: mp->max_total_time = parse_double(arg, &ok); break;
