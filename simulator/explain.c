@@ -177,44 +177,68 @@ static void sent_text(FILE *f, const struct ctx *c, size_t i)
 		(double)r->bytes / c->rate);
 }
 
-/* How many of `slots` go to ND when every batch of 100 starts with
- * 100 - dirtypercents ND slots and both sets have pages. */
-static uint64_t nominal_nd_slots(const struct ctx *c, uint64_t slots)
+/* ND slots among `slots` slots of batches of 100 whose first
+ * 100 - dirtypercents go to ND, starting at slot `at` of a batch. */
+static uint64_t nominal_nd_slots(const struct ctx *c, unsigned at, uint64_t slots)
 {
-	uint64_t per = SLOTS_PER_BATCH - c->p->dirtypercents;
-	uint64_t rest = slots % SLOTS_PER_BATCH;
-	return slots / SLOTS_PER_BATCH * per + (rest < per ? rest : per);
+	uint64_t per = SLOTS_PER_BATCH - c->p->dirtypercents, n = 0;
+	uint64_t full = slots / SLOTS_PER_BATCH, rest = slots % SLOTS_PER_BATCH;
+	for (uint64_t k = 0; k < rest; k++)
+		n += (at + k) % SLOTS_PER_BATCH < per;
+	return full * per + n;
+}
+
+/* mplm_live.c's batch counter, replayed from the records: it runs on
+ * across syncs, restarts at 0 when D runs out (then every slot goes to ND
+ * until the next sync), and epoch 0 with firstnondirty is ND only. Sets
+ * where it stood when the epoch that frame i closes began; false when
+ * the records cannot tell (ND ran out in an extended live stage). */
+static bool batch_at(const struct ctx *c, size_t i, unsigned *at, bool *nd_only)
+{
+	unsigned pos = 0;
+	bool only = c->p->firstnondirty;
+	for (size_t j = 1; j < i; j++) {
+		const struct mplm_sync_record *r = rec(c, j);
+		uint64_t nominal = nominal_nd_slots(c, pos, r->slots_total);
+		if (only || r->slots_nd > nominal)
+			pos = 0; /* ND only, or D ran out: restarted */
+		else if (r->slots_nd == nominal)
+			pos = (unsigned)((pos + r->slots_total) % SLOTS_PER_BATCH);
+		else
+			return false;
+		only = false;
+	}
+	*at = pos;
+	*nd_only = only;
+	return true;
 }
 
 static void slots_text(FILE *f, const struct ctx *c, size_t i)
 {
 	const struct mplm_sync_record *r = rec(c, i);
+	unsigned per = SLOTS_PER_BATCH - c->p->dirtypercents, at;
+	bool nd_only;
+
 	if (c->alg != MPLM_ALG_MPLM || r->slots_total == 0)
 		return;
-	uint64_t nominal = nominal_nd_slots(c, r->slots_total);
 	fprintf(f, "ND had %s of the %s slots (%.1f %%)", C(r->slots_nd),
 		C(r->slots_total), 100.0 * (double)r->slots_nd / (double)r->slots_total);
-	if (rec(c, i - 1)->index == 0 && c->p->firstnondirty)
+	if (!batch_at(c, i, &at, &nd_only)) {
+		fprintf(f, ". ");
+		return;
+	}
+	uint64_t nominal = nominal_nd_slots(c, at, r->slots_total);
+	if (nd_only)
 		fprintf(f, ": epoch 0 gives every slot to ND (firstnondirty). ");
-	else if (c->p->relaxlivemig && r->slots_nd != nominal)
-		fprintf(f, "; in relaxed mode D's slots also send never-sent pages. ");
 	else if (r->slots_nd > nominal)
-		fprintf(f, ", more than the %s its %u-of-100 share gives, because D ran out of pages and gave its slots to ND. ",
-			C(nominal), SLOTS_PER_BATCH - c->p->dirtypercents);
+		fprintf(f, ", more than the %s the batches give: D ran out of pages, and from then on every slot went to ND until this sync. ",
+			C(nominal));
 	else if (r->slots_nd < nominal)
-		fprintf(f, ", fewer than the %s its %u-of-100 share gives, because ND ran out of pages and gave its slots to D. ",
-			C(nominal), SLOTS_PER_BATCH - c->p->dirtypercents);
-	else if (r->slots_total < SLOTS_PER_BATCH)
-		fprintf(f, ": the epoch used only %s slots, and the first %u of a batch are ND's. ",
-			C(r->slots_total), SLOTS_PER_BATCH - c->p->dirtypercents);
-	else if (r->slots_total % SLOTS_PER_BATCH == 0)
-		fprintf(f, ": %u of every 100. ", SLOTS_PER_BATCH - c->p->dirtypercents);
+		fprintf(f, ", fewer than the %s the batches give: ND ran out of pages. ",
+			C(nominal));
 	else
-		fprintf(f, ": %u of every full batch of 100, and %s of the last batch of %s. ",
-			SLOTS_PER_BATCH - c->p->dirtypercents,
-			C(nominal - r->slots_total / SLOTS_PER_BATCH *
-				    (SLOTS_PER_BATCH - c->p->dirtypercents)),
-			C(r->slots_total % SLOTS_PER_BATCH));
+		fprintf(f, ": in each batch of 100 the first %u slots are ND's, and the batches ran on from slot %u, where the previous epoch left them. ",
+			per, at);
 }
 
 /* The guest's writes that sync i reported, and where they went. */
@@ -417,7 +441,7 @@ static void setup_text(FILE *f, const struct ctx *c)
 			fprintf(f, "It also stops after max-iterations = %u live syncs. ", c->p->max_iterations);
 		break;
 	case MPLM_ALG_MPLM:
-		fprintf(f, "Every intervaltime = %.3f s MPLM reads the dirty log, starting an epoch. Of every 100 page slots, %u go to ND and %u to D; a set with nothing to send gives its slots to the other. ",
+		fprintf(f, "Every intervaltime = %.3f s MPLM reads the dirty log, starting an epoch. Pages go in batches of 100 slots: %u for ND, then %u for D, the batches running on across syncs; when D runs out, every slot goes to ND until the next sync. ",
 			c->p->intervaltime, SLOTS_PER_BATCH - c->p->dirtypercents,
 			c->p->dirtypercents);
 		if (c->p->firstnondirty)
