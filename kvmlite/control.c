@@ -115,15 +115,13 @@ static json_t *cmd_query_migrate(struct kl_control *c)
 	if (!c->src)
 		return ok_empty();
 	kl_source_stats(c->src, &st);
-	if (!c->mig_running)
-		syncs = kl_source_syncs(c->src, &n);
+	syncs = kl_source_syncs(c->src, &n); /* NULL until it has ended */
 	char *text = mplm_query_migrate_json(&st, kl_source_params(c->src), syncs, n);
 	json_t *obj = text ? json_loads(text, 0, NULL) : NULL;
 	free(text);
 	if (!obj)
 		return generic_error("out of memory");
-	if (!c->mig_running && kl_source_error(c->src)[0] &&
-	    st.status != MPLM_STATUS_COMPLETED)
+	if (syncs && kl_source_error(c->src)[0] && st.status != MPLM_STATUS_COMPLETED)
 		json_object_set_new(obj, "error-desc", json_string(kl_source_error(c->src)));
 	return json_pack("{s:o}", "return", obj);
 }

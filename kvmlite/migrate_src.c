@@ -414,20 +414,29 @@ void kl_source_set_max_bandwidth(kl_source *s, double bytes_per_s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* An end state is reported once this side is done with it too (dirty
+ * logging off, memory hash taken, records readable): until then, still
+ * active. */
 void kl_source_stats(kl_source *s, struct mplm_stats *st)
 {
 	pthread_mutex_lock(&s->lock);
-	if (s->m && !s->ran)
+	if (s->m && !s->ran) {
 		mplm_migration_stats(s->m, st);
-	else
+		if (st->status != MPLM_STATUS_SETUP)
+			st->status = MPLM_STATUS_ACTIVE;
+	} else {
 		*st = s->final;
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 
 const struct mplm_sync_record *kl_source_syncs(kl_source *s, size_t *n)
 {
 	*n = 0;
-	return s->m && s->ran ? mplm_migration_syncs(s->m, n) : NULL;
+	pthread_mutex_lock(&s->lock);
+	bool ran = s->m && s->ran;
+	pthread_mutex_unlock(&s->lock);
+	return ran ? mplm_migration_syncs(s->m, n) : NULL;
 }
 
 const char *kl_source_error(kl_source *s)
