@@ -1,0 +1,55 @@
+#!/bin/sh
+# make demo: reproduce the MPLM paper's Figure 4 and Table I on the
+# simulator, store every run in results/mplm.db, draw the figures and write
+# the tables under results/, and print the paper-vs-mplm-lab comparison.
+#
+# Environment: B (build dir, default build), JOBS (default: CPUs),
+# DEMO_RESUME=1 keeps runs already stored (default: run everything again,
+# so the numbers are this build's), DEMO_BOUNDS=0 skips the memory-bound
+# sweep.
+set -eu
+cd "$(dirname "$0")/.."
+B=${B:-build}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+DB=results/mplm.db
+EXP=$B/mplm-exp
+P=experiments/paper
+
+[ -x "$EXP" ] || make "$EXP"
+mkdir -p results
+
+rerun=--rerun
+[ "${DEMO_RESUME:-0}" = 1 ] && rerun=
+experiments="$P/paper-fig4.ini $P/paper-table1.ini $P/paper-fig4-traces.ini"
+names="paper-fig4 paper-table1 paper-fig4-traces"
+if [ "${DEMO_BOUNDS:-1}" = 1 ]; then
+	experiments="$experiments $P/bounds-sweep.ini"
+	names="$names bounds-sweep"
+fi
+
+start=$(date +%s)
+echo "== running the experiments ($JOBS workers, database $DB)"
+# shellcheck disable=SC2086
+"$EXP" run -j "$JOBS" $rerun --db "$DB" $experiments
+echo "== figures and tables"
+# shellcheck disable=SC2086
+"$EXP" plot --db "$DB" --out results $names
+# shellcheck disable=SC2086
+"$EXP" report --quiet --db "$DB" --out results $names
+
+echo
+cat results/paper-fig4/paper-vs-mplm-lab.md
+cat results/paper-table1/table1.md
+echo "== results ($(($(date +%s) - start)) s)"
+echo "database:     $DB (schema: experiments/SCHEMA.md)"
+for n in $names; do
+	echo "$n:"
+	for f in results/$n/fig4.png results/$n/bounds.png; do
+		[ -f "$f" ] && echo "  figure      $f (and .svg)"
+	done
+	ls results/$n/fig4-*.png 2>/dev/null | sed 's/^/  figure      /'
+	for f in summary paper-vs-mplm-lab table1; do
+		[ -f "results/$n/$f.md" ] && echo "  table       results/$n/$f.md (and .csv)"
+	done
+done
+exit 0
