@@ -168,6 +168,41 @@ static void test_report_tables(void **state)
 	assert_int_equal(lines, 1 + 8);
 }
 
+/* sim_run failing (a VM size that is not a whole number of pages) is
+ * stored as failed with the reason, without results; exit status 3. */
+static void test_failed_runs_are_stored_as_failed(void **state)
+{
+	(void)state;
+	char bad[PATH_MAX + 64];
+	path_in_tmp(bad, sizeof(bad), "broken.ini");
+	write_file(bad, "[experiment]\nname = broken\nrepetitions = 2\n"
+		   "vm-memory = 100000000\n\n[workload u]\n"
+		   "generator = uniform,memory=16M,rate=100,duration=5\n\n"
+		   "[algorithm mplm]\n");
+	const char *args[] = { "run", "--db", db, bad, NULL };
+	assert_int_equal(run_exp(args), 3);
+	char *o = exp_stdout();
+	bool ok = strstr(o, "2 run now (2 failed") != NULL;
+	free(o);
+	assert_true(ok);
+	assert_true(db_value(db, "SELECT count(*) FROM current WHERE experiment"
+			     " = 'broken' AND status = 'failed' AND converged = 0"
+			     " AND total_time IS NULL AND downtime IS NULL AND "
+			     "error LIKE '%%not a multiple of%%'") == 2);
+	/* Skipped like any stored run, retried on request. */
+	assert_int_equal(run_exp(args), 0);
+	const char *retry[] = { "run", "--retry-failed", "--db", db, bad, NULL };
+	assert_int_equal(run_exp(retry), 3);
+	assert_true(db_value(db, "SELECT count(*) FROM current WHERE experiment"
+			     " = 'broken'") == 2);
+	const char *rep[] = { "report", "--db", db, "--out", out, "broken", NULL };
+	assert_int_equal(run_exp(rep), 0);
+	o = exp_stdout();
+	ok = strstr(o, "| 0/0/2 |") != NULL;
+	free(o);
+	assert_true(ok);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -183,6 +218,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rerun_skips_stored_runs),
 		cmocka_unit_test(test_plot_writes_pngs),
 		cmocka_unit_test(test_report_tables),
+		cmocka_unit_test(test_failed_runs_are_stored_as_failed),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	helpers_cleanup();
