@@ -236,6 +236,9 @@ static void slots_text(FILE *f, const struct ctx *c, size_t i)
 	else if (r->slots_nd < nominal)
 		fprintf(f, ", fewer than the %s the batches give: ND ran out of pages. ",
 			C(nominal));
+	else if (at == 0)
+		fprintf(f, ": in each batch of 100 the first %u slots are ND's, and the epoch began with a fresh batch. ",
+			per);
 	else
 		fprintf(f, ": in each batch of 100 the first %u slots are ND's, and the batches ran on from slot %u, where the previous epoch left them. ",
 			per, at);
