@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef MPLM_GIT_COMMIT
 #define MPLM_GIT_COMMIT "unknown"
@@ -224,8 +225,28 @@ static int prepare(expdb *db, const char *sql, sqlite3_stmt **st, char *err,
 	return 0;
 }
 
+/* The database's directory, made if missing (results/ on a fresh tree). */
+static void make_parent_dir(const char *path)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(dir, 0777);
+		*p = '/';
+	}
+	mkdir(dir, 0777);
+}
+
 expdb *db_open(const char *path, char *err, size_t errlen)
 {
+	make_parent_dir(path);
 	expdb *db = calloc(1, sizeof(*db));
 	if (!db) {
 		snprintf(err, errlen, "out of memory");
