@@ -251,6 +251,82 @@ static size_t *select_todo(expdb *db, int64_t exp_id,
 	return todo;
 }
 
+/* Everything the scheduling loop works on. */
+struct pool {
+	expdb *db;
+	int64_t exp_id;
+	const struct experiment *e;
+	const struct exp_runs *runs;
+	struct runner_stats *st;
+	struct worker *ws;
+	struct pollfd *pfd;
+	unsigned nw;
+	size_t *todo, ntodo, next, active;
+	struct progress pg;
+	char *err;
+	size_t errlen;
+};
+
+/* Give every idle worker slot the next run. */
+static int fill_workers(struct pool *p)
+{
+	for (unsigned i = 0; i < p->nw && p->next < p->ntodo; i++) {
+		if (p->ws[i].pid)
+			continue;
+		size_t run = p->todo[p->next];
+		if (start_worker(&p->ws[i], &p->runs->v[run], run, p->ws,
+				 p->nw) < 0) {
+			snprintf(p->err, p->errlen, "cannot start a worker: %s",
+				 strerror(errno));
+			return -1;
+		}
+		p->next++;
+		p->active++;
+	}
+	return 0;
+}
+
+/* Wait (at most 250 ms, for the progress bar) and store the runs whose
+ * workers have finished. */
+static int collect_finished(struct pool *p)
+{
+	for (unsigned i = 0; i < p->nw; i++)
+		p->pfd[i] = (struct pollfd){
+			.fd = p->ws[i].pid ? p->ws[i].fd : -1, .events = POLLIN,
+		};
+	if (poll(p->pfd, p->nw, 250) < 0 && errno != EINTR) {
+		snprintf(p->err, p->errlen, "poll: %s", strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < p->nw; i++) {
+		if (!p->ws[i].pid || !p->pfd[i].revents || drain(&p->ws[i]) == 0)
+			continue;
+		int rc = finish_worker(&p->ws[i], p->db, p->exp_id, p->e,
+				       p->runs, p->st, p->err, p->errlen);
+		p->active--;
+		p->pg.done++;
+		p->pg.failed = p->st->failed;
+		progress_draw(&p->pg, true);
+		if (rc < 0)
+			return -1;
+	}
+	progress_draw(&p->pg, false);
+	return 0;
+}
+
+/* On an error, stop what is still running (its results are lost). */
+static void kill_workers(struct pool *p)
+{
+	for (unsigned i = 0; i < p->nw; i++) {
+		if (!p->ws[i].pid)
+			continue;
+		kill(p->ws[i].pid, SIGKILL);
+		close(p->ws[i].fd);
+		waitpid(p->ws[i].pid, NULL, 0);
+		free(p->ws[i].buf);
+	}
+}
+
 int runner_run(expdb *db, int64_t exp_id, const struct experiment *e,
 	       const struct exp_runs *runs, const struct runner_opts *opts,
 	       struct runner_stats *st, char *err, size_t errlen)
@@ -258,80 +334,35 @@ int runner_run(expdb *db, int64_t exp_id, const struct experiment *e,
 	double t0 = now_s();
 	memset(st, 0, sizeof(*st));
 	st->total = runs->n;
-	size_t ntodo;
-	size_t *todo = select_todo(db, exp_id, runs, opts, &ntodo,
-				   &st->stored_before);
-	if (!todo) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	unsigned nw = opts->jobs ? opts->jobs : 1;
-	struct worker *ws = calloc(nw, sizeof(*ws));
-	struct pollfd *pfd = calloc(nw, sizeof(*pfd));
-	struct progress pg = {
+	struct pool p = {
+		.db = db, .exp_id = exp_id, .e = e, .runs = runs, .st = st,
+		.nw = opts->jobs ? opts->jobs : 1, .err = err, .errlen = errlen,
+	};
+	p.todo = select_todo(db, exp_id, runs, opts, &p.ntodo,
+			     &st->stored_before);
+	p.ws = calloc(p.nw, sizeof(*p.ws));
+	p.pfd = calloc(p.nw, sizeof(*p.pfd));
+	p.pg = (struct progress){
 		.on = opts->progress < 0 ? isatty(2) : opts->progress,
-		.todo = ntodo, .t0 = t0,
+		.todo = p.ntodo, .t0 = t0,
 	};
 	int rc = 0;
-	size_t next = 0, active = 0;
-	if (!ws || !pfd) {
+	if (!p.todo || !p.ws || !p.pfd) {
 		snprintf(err, errlen, "out of memory");
 		rc = -1;
 	}
-	while (rc == 0 && (next < ntodo || active)) {
-		for (unsigned i = 0; i < nw && next < ntodo; i++) {
-			if (ws[i].pid)
-				continue;
-			if (start_worker(&ws[i], &runs->v[todo[next]],
-					 todo[next], ws, nw) < 0) {
-				snprintf(err, errlen, "cannot start a worker: %s",
-					 strerror(errno));
-				rc = -1;
-				break;
-			}
-			next++;
-			active++;
-		}
-		for (unsigned i = 0; i < nw; i++)
-			pfd[i] = (struct pollfd){ .fd = ws[i].pid ? ws[i].fd : -1,
-						  .events = POLLIN };
-		if (rc || !active)
-			break;
-		if (poll(pfd, nw, 250) < 0 && errno != EINTR) {
-			snprintf(err, errlen, "poll: %s", strerror(errno));
-			rc = -1;
-			break;
-		}
-		for (unsigned i = 0; i < nw && rc == 0; i++) {
-			if (!ws[i].pid || !pfd[i].revents)
-				continue;
-			int d = drain(&ws[i]);
-			if (d == 0)
-				continue;
-			if (finish_worker(&ws[i], db, exp_id, e, runs, st, err,
-					  errlen) < 0)
-				rc = -1;
-			active--;
-			pg.done++;
-			pg.failed = st->failed;
-			progress_draw(&pg, true);
-		}
-		progress_draw(&pg, false);
+	while (rc == 0 && (p.next < p.ntodo || p.active)) {
+		rc = fill_workers(&p);
+		if (rc == 0)
+			rc = collect_finished(&p);
 	}
-	/* On an error, reap what is still running (its results are lost). */
-	for (unsigned i = 0; ws && i < nw; i++) {
-		if (!ws[i].pid)
-			continue;
-		kill(ws[i].pid, SIGKILL);
-		close(ws[i].fd);
-		waitpid(ws[i].pid, NULL, 0);
-		free(ws[i].buf);
-	}
-	if (pg.on && ntodo)
+	if (p.ws)
+		kill_workers(&p);
+	if (p.pg.on && p.ntodo)
 		fputc('\n', stderr);
-	free(ws);
-	free(pfd);
-	free(todo);
+	free(p.ws);
+	free(p.pfd);
+	free(p.todo);
 	st->wall_seconds = now_s() - t0;
 	return rc;
 }
