@@ -1,7 +1,8 @@
 #!/bin/sh
 # docs/teaching.md, run as written: every fenced block ```sh ID is
 # extracted from the guide and run (from a scratch directory, with the
-# build on PATH and ../shared/ pointing at MPLM_SHARED); the block
+# build on PATH, ../shared/ pointing at MPLM_SHARED and scripts/ at the
+# repository's); the block
 # ```text ID-output that follows it, if any, must appear line for line in
 # what it printed ("..." skips lines); and check_ID below checks the
 # observation the exercise promises, in numbers. A block without a
@@ -141,6 +142,22 @@ check_ex5_slides() {
 	[ "$(grep -c '^Migration status: completed$' "$tmp/out/$id")" -eq 2 ] || fail "not 2 reports"
 }
 
+check_timeline() {
+	grep -q '^classroom: 2 runs: 2 run now (0 failed, 0 not converged), 0 already stored;' \
+		"$tmp/out/$id" || fail "mplm-exp did not run both"
+	head -c 8 "$tmp/work/classroom-timeline.png" | grep -q PNG || fail "no PNG"
+	db=$tmp/work/classroom.db
+	pre=$(sqlite3 "$db" "SELECT total_time >= 30 AND downtime <= 0.3 FROM runs WHERE algorithm = 'precopy'")
+	[ "$pre" = 1 ] || fail "pre-copy did not outlast the program"
+	mplm=$(sqlite3 "$db" "SELECT live_time < 1.3 AND abs(downtime - 206 / 128.0) < 1e-6 FROM runs WHERE algorithm = 'mplm'")
+	[ "$mplm" = 1 ] || fail "MPLM's live time or downtime differ from the guide"
+	d=$(sqlite3 "$db" "SELECT min(d_size) >= 200 AND max(d_size) <= 240 FROM syncs
+		JOIN runs ON runs.id = run_id WHERE algorithm = 'precopy' AND idx > 0 AND time < 30")
+	[ "$d" = 1 ] || fail "pre-copy's D is not around 220 pages"
+	x=$(sqlite3 "$db" "SELECT transferred_bytes / 1048576.0 > 15.5 FROM runs WHERE algorithm = 'precopy'")
+	[ "$x" = 1 ] || fail "pre-copy did not send 16 times the VM"
+}
+
 # Step blocks: keys pressed and screens expected.
 step_ex2_step() {
 	wait_for "pre-copy | downtime-limit 300 ms | dirtypercents 50 | sync 0 of" || fail "first screen"
@@ -220,7 +237,7 @@ blocks=$(ls "$tmp/blocks" | grep -v -- '-output$' | grep '^[a-z0-9-]*$')
 [ -n "$blocks" ] || { echo "FAILED: no blocks in $doc"; exit 1; }
 for id in $blocks; do
 	fn=$(echo "$id" | tr - _)
-	sed "s#\.\./shared/#$shared/#g" "$tmp/blocks/$id" >"$tmp/run/$id.sh"
+	sed -e "s#\.\./shared/#$shared/#g" -e "s#^scripts/#$root/scripts/#" "$tmp/blocks/$id" >"$tmp/run/$id.sh"
 	if grep -q -- '--step' "$tmp/run/$id.sh"; then
 		type "step_$fn" >/dev/null 2>&1 || { fail "no step_$fn in this test"; continue; }
 		run_step_block
