@@ -152,6 +152,7 @@ void kl_cli_usage(FILE *f)
 "       --io-timeout S  --syncs (print qemu-mplm's per-sync lines)\n"
 "incoming: --listen HOST:PORT (127.0.0.1:4444)  --listen-fd N\n"
 "       --no-prealloc (do not fault guest RAM in before the stream)\n"
+"       --no-run (verify and load the stream, then exit without running)\n"
 "       --accept-timeout S  --timeout S  --guest FILE (must match)\n"
 "bench: --bench all|dirtylog|idle|throughput|dirty  --mem SIZE\n",
 		f);
@@ -164,7 +165,7 @@ enum {
 	O_TRACE, O_TRACE_INT, O_MIG_TO, O_MIG_AFTER, O_ALG, O_AFTER, O_DOWNTIME,
 	O_BW, O_MAXITER, O_MEASURED, O_MAXTOTAL, O_INTERVAL, O_DIRTYPCT,
 	O_FIRSTND, O_RELAX, O_EXTEND, O_EXTEND_AT, O_END_AT, O_IOTIMEOUT,
-	O_SYNCS, O_NOPREALLOC, O_LISTEN, O_LISTEN_FD, O_ACCEPT_TIMEOUT, O_BENCH, O_HELP,
+	O_SYNCS, O_NOPREALLOC, O_NORUN, O_LISTEN, O_LISTEN_FD, O_ACCEPT_TIMEOUT, O_BENCH, O_HELP,
 };
 
 static const struct option options[] = {
@@ -191,7 +192,8 @@ static const struct option options[] = {
 	{ "firstnondirty", 1, 0, O_FIRSTND }, { "relaxlivemig", 1, 0, O_RELAX },
 	{ "extend-live", 0, 0, O_EXTEND }, { "extend-live-at", 1, 0, O_EXTEND_AT },
 	{ "end-live-at", 1, 0, O_END_AT }, { "io-timeout", 1, 0, O_IOTIMEOUT },
-	{ "syncs", 0, 0, O_SYNCS }, { "no-prealloc", 0, 0, O_NOPREALLOC }, { "listen", 1, 0, O_LISTEN },
+	{ "syncs", 0, 0, O_SYNCS }, { "no-prealloc", 0, 0, O_NOPREALLOC },
+	{ "no-run", 0, 0, O_NORUN }, { "listen", 1, 0, O_LISTEN },
 	{ "listen-fd", 1, 0, O_LISTEN_FD },
 	{ "accept-timeout", 1, 0, O_ACCEPT_TIMEOUT }, { "bench", 1, 0, O_BENCH },
 	{ "help", 0, 0, O_HELP }, { 0, 0, 0, 0 },
@@ -276,6 +278,7 @@ static int apply(struct kl_cli *c, int opt, const char *arg, struct kl_err *e)
 		break;
 	case O_SYNCS: c->mig.print_syncs = true; break;
 	case O_NOPREALLOC: c->cfg.prealloc = false; break;
+	case O_NORUN: c->in.exit_after_load = true; break;
 	case O_LISTEN: snprintf(c->in.listen, sizeof(c->in.listen), "%s", arg); break;
 	case O_LISTEN_FD: c->in.listen_fd = (int)kl_parse_size(arg, &ok); break;
 	case O_ACCEPT_TIMEOUT: c->in.accept_timeout = parse_double(arg, &ok); break;

@@ -27,6 +27,7 @@ struct kl_dirtylog {
 	pthread_mutex_t lock;     /* ring harvesting */
 	uint64_t *pending;        /* ring: harvested since the last sync */
 	uint64_t nwords;          /* words of a whole-VM bitmap */
+	double get_s, clear_s;    /* the last sync's ioctl times */
 };
 
 static int enable_cap(struct kl_vm *vm, uint32_t cap, uint64_t arg)
@@ -211,8 +212,10 @@ static int sync_slot(struct kl_vm *vm, const struct kl_slot *s, uint64_t *words,
 	uint64_t nw = s->npages / 64;
 	struct kvm_dirty_log get = { .slot = s->id, .dirty_bitmap = l->scratch };
 
+	double t0 = kl_now();
 	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &get) < 0)
 		return kl_fail_errno(e, "KVM_GET_DIRTY_LOG slot %u", s->id);
+	l->get_s += kl_now() - t0;
 	if (!any_set(l->scratch, nw))
 		return 0;
 	uint64_t *dst = words + s->first_page / 64;
@@ -224,8 +227,10 @@ static int sync_slot(struct kl_vm *vm, const struct kl_slot *s, uint64_t *words,
 		.slot = s->id, .first_page = 0, .num_pages = (uint32_t)s->npages,
 		.dirty_bitmap = l->scratch,
 	};
+	t0 = kl_now();
 	if (ioctl(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &clr) < 0)
 		return kl_fail_errno(e, "KVM_CLEAR_DIRTY_LOG slot %u", s->id);
+	l->clear_s += kl_now() - t0;
 	return 0;
 }
 
@@ -234,6 +239,7 @@ int kl_dirtylog_sync(struct kl_vm *vm, uint64_t *words, struct kl_err *e)
 	struct kl_dirtylog *l = vm->log;
 	if (!l->active)
 		return kl_fail(e, "dirty logging is off");
+	l->get_s = l->clear_s = 0;
 	if (!l->ring) {
 		for (unsigned i = 0; i < vm->nslots; i++)
 			if (sync_slot(vm, &vm->slots[i], words, e) < 0)
@@ -264,6 +270,12 @@ const char *kl_dirtylog_mode(struct kl_vm *vm)
 	if (vm->log->ring)
 		return "dirty-ring";
 	return vm->log->manual ? "bitmap+clear" : "bitmap";
+}
+
+void kl_dirtylog_last_times(struct kl_vm *vm, double *get_s, double *clear_s)
+{
+	*get_s = vm->log->get_s;
+	*clear_s = vm->log->clear_s;
 }
 
 bool kl_dirtylog_uses_clear(struct kl_vm *vm)

@@ -254,5 +254,8 @@ int kl_dirtylog_sync(struct kl_vm *vm, uint64_t *words, struct kl_err *e);
 int kl_dirtylog_ring_full(struct kl_vcpu *v, struct kl_err *e);
 const char *kl_dirtylog_mode(struct kl_vm *vm); /* for reports */
 bool kl_dirtylog_uses_clear(struct kl_vm *vm);
+/* Seconds the last sync spent in KVM_GET_DIRTY_LOG and in
+ * KVM_CLEAR_DIRTY_LOG (bitmap mode). */
+void kl_dirtylog_last_times(struct kl_vm *vm, double *get_s, double *clear_s);
 
 #endif

@@ -51,7 +51,10 @@ static int on_page(struct receiver *r, const struct kl_rec *rec, bool zero,
 	uint8_t *dst = kl_gpa(r->vm, page << KL_PAGE_SHIFT);
 	mplm_bitmap_set(r->arrived, page);
 	if (!zero) {
-		memcpy(dst, rec->data + 8, KL_PAGE_SIZE);
+		/* Checked while copied: a bad page is in guest memory then, but
+		 * the guest never runs from a stream that failed. */
+		if (kl_rec_copy_checked(rec, 8, dst, e) < 0)
+			return -1;
 		mplm_bitmap_set(r->written, page);
 		r->page_records++;
 		return 0;
@@ -136,7 +139,7 @@ static int receive_body(struct receiver *r, struct kl_err *e)
 {
 	struct kl_rec rec;
 	for (;;) {
-		int got = kl_in_next(&r->in, &rec, e);
+		int got = kl_in_next_lazy(&r->in, &rec, e);
 		if (got == 0)
 			return kl_fail(e, "stream truncated: the source closed the connection at byte %llu, before the end marker (%llu pages received)",
 				       (unsigned long long)r->in.offset,
@@ -289,17 +292,19 @@ static int take_connection(const struct kl_incoming_opts *o, struct kl_err *e)
 static void say_arrived(const struct kl_incoming_opts *o,
 			const struct kl_incoming_result *res)
 {
+	const char *next = o->exit_after_load ? "loaded (--no-run: not starting it)"
+					      : "starting the guest";
 	if (o->quiet)
 		return;
 	double mb = (double)res->stream_bytes / 1e6;
 	printf("kvmlite incoming: stream complete and verified: %.1f MB in %.3f s "
 	       "(%.0f MB/s), %llu pages + %llu zero pages; memory hash 0x%016llx; "
-	       "starting the guest\n",
+	       "%s\n",
 	       mb, res->receive_seconds,
 	       res->receive_seconds > 0 ? mb / res->receive_seconds : 0,
 	       (unsigned long long)res->page_records,
 	       (unsigned long long)res->zero_records,
-	       (unsigned long long)res->memhash_at_resume);
+	       (unsigned long long)res->memhash_at_resume, next);
 	fflush(stdout);
 }
 

@@ -30,5 +30,11 @@ $(B)/tests/kvmlite/%: $(B)/kvmlite/tests/%.o $(B)/kvmlite/tests/kltest.o $(KL_LI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(filter %.o %.a,$^) -lcmocka $(KL_LDLIBS) -o $@
 
-kvmlite: $(KL_BIN) $(KL_TESTS)
+# make bench: bench-kvmlite runs `kvmlite bench`'s figures.
+BENCHES += $(B)/bench/bench-kvmlite
+$(B)/bench/bench-kvmlite: $(B)/kvmlite/bench/bench_kvmlite.o $(KL_LIB) $(KL_WL_LIB) $(CORE_LIB) $(KL_BIN)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(filter %.o %.a,$^) $(KL_LDLIBS) -o $@
+
+kvmlite: $(KL_BIN) $(KL_TESTS) $(B)/bench/bench-kvmlite
 .PHONY: kvmlite

@@ -186,18 +186,15 @@ int kl_out_record(struct kl_out *o, uint32_t type, const void *head,
 			       kl_rec_name(type), plen);
 	if (make_room(o, plen + KL_REC_OVERHEAD, e) < 0)
 		return -1;
-	uint8_t *start = o->buf + o->len, *p = start;
+	uint8_t *p = o->buf + o->len;
 	uint32_t len32 = (uint32_t)plen;
 	memcpy(p, &type, 4);
 	memcpy(p + 4, &len32, 4);
+	uint32_t crc = kl_crc32c(0, p, 8);
 	p += 8;
-	if (hlen)
-		memcpy(p, head, hlen);
-	if (blen)
-		memcpy(p + hlen, body, blen);
-	p += plen;
-	uint32_t crc = kl_crc32c(0, start, 8 + plen);
-	memcpy(p, &crc, 4);
+	crc = kl_crc32c_copy(crc, p, head, hlen);
+	crc = kl_crc32c_copy(crc, p + hlen, body, blen);
+	memcpy(p + plen, &crc, 4);
 	o->len += plen + KL_REC_OVERHEAD;
 	o->records++;
 	return 0;
@@ -265,7 +262,14 @@ static int fill(struct kl_in *in, size_t n, struct kl_err *e)
 	return 1;
 }
 
-int kl_in_next(struct kl_in *in, struct kl_rec *r, struct kl_err *e)
+static int crc_mismatch(const struct kl_rec *r, uint32_t got, struct kl_err *e)
+{
+	return kl_fail(e, "CRC mismatch in %s record at byte %llu (0x%08x, computed 0x%08x)",
+		       kl_rec_name(r->type), (unsigned long long)r->offset,
+		       r->crc, got);
+}
+
+static int next(struct kl_in *in, struct kl_rec *r, bool lazy, struct kl_err *e)
 {
 	int f = fill(in, 8, e);
 	if (f <= 0)
@@ -289,14 +293,33 @@ int kl_in_next(struct kl_in *in, struct kl_rec *r, struct kl_err *e)
 	if (f < 0)
 		return -1;
 	h = in->buf + in->pos;
-	uint32_t want, got = kl_crc32c(0, h, 8 + r->len);
-	memcpy(&want, h + 8 + r->len, 4);
-	if (want != got)
-		return kl_fail(e, "CRC mismatch in %s record at byte %llu (0x%08x, computed 0x%08x)",
-			       kl_rec_name(r->type), (unsigned long long)r->offset,
-			       want, got);
+	memcpy(&r->crc, h + 8 + r->len, 4);
 	r->data = h + 8;
+	r->checked = !(lazy && r->type == KL_REC_PAGE);
+	if (r->checked) {
+		uint32_t got = kl_crc32c(0, h, 8 + r->len);
+		if (got != r->crc)
+			return crc_mismatch(r, got, e);
+	}
 	in->pos += total;
 	in->offset += total;
 	return 1;
+}
+
+int kl_in_next(struct kl_in *in, struct kl_rec *r, struct kl_err *e)
+{
+	return next(in, r, false, e);
+}
+
+int kl_in_next_lazy(struct kl_in *in, struct kl_rec *r, struct kl_err *e)
+{
+	return next(in, r, true, e);
+}
+
+int kl_rec_copy_checked(const struct kl_rec *r, size_t from, void *dst,
+			struct kl_err *e)
+{
+	uint32_t got = kl_crc32c(0, r->data - 8, 8 + from);
+	got = kl_crc32c_copy(got, dst, r->data + from, r->len - from);
+	return got == r->crc ? 0 : crc_mismatch(r, got, e);
 }

@@ -33,6 +33,8 @@ const char *kl_rec_name(uint32_t type);
 
 uint32_t kl_crc32c(uint32_t crc, const void *p, size_t n);
 uint32_t kl_crc32c_soft(uint32_t crc, const void *p, size_t n);
+/* memcpy(dst, src, n), returning the CRC of the bytes copied: one pass. */
+uint32_t kl_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t n);
 
 /* Writing. Records are built in the buffer (so a page's CRC is of the
  * copy that is sent, even while the guest keeps writing the original)
@@ -72,6 +74,8 @@ struct kl_rec {
 	uint32_t type, len;
 	const uint8_t *data; /* valid until the next kl_in_next */
 	uint64_t offset;     /* where the record starts in the stream */
+	uint32_t crc;        /* the CRC the record carries */
+	bool checked;        /* false: PAGE from kl_in_next_lazy */
 };
 
 int kl_in_init(struct kl_in *in, int fd, size_t cap, struct kl_err *e);
@@ -79,6 +83,14 @@ void kl_in_free(struct kl_in *in);
 /* 1: a verified record; 0: the peer closed the connection cleanly before
  * a record; -1: error (truncated record, bad CRC, bad length, I/O). */
 int kl_in_next(struct kl_in *in, struct kl_rec *r, struct kl_err *e);
+
+/* Same, but a PAGE record's CRC is left to kl_rec_copy_checked, which
+ * checks it while copying the page out (one pass instead of two). */
+int kl_in_next_lazy(struct kl_in *in, struct kl_rec *r, struct kl_err *e);
+/* Copy payload bytes [from, len) to dst and check the record's CRC on
+ * the way. On a mismatch dst holds garbage and -1 is returned. */
+int kl_rec_copy_checked(const struct kl_rec *r, size_t from, void *dst,
+			struct kl_err *e);
 
 bool kl_page_is_zero(const void *page);
 
