@@ -277,7 +277,13 @@ static int handle_exit(struct kl_vcpu *v)
 			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		return -1;
 	case KVM_EXIT_INTERNAL_ERROR:
-		describe_stop(v, "KVM internal error");
+		/* On kvm_pvm a CPL 0 guest is emulated instruction by
+		 * instruction, and the emulator has no SSE. */
+		describe_stop(v, run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+				 ? (v->vm->cfg.cpl == 0
+					    ? "instruction emulation failed (at CPL 0 KVM may emulate every instruction; try --cpl 3)"
+					    : "instruction emulation failed")
+				 : "KVM internal error");
 		return -1;
 	default:
 		set_error(v, "vCPU %u: unhandled exit reason %u", v->index,

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include "cli.h"
@@ -135,6 +136,27 @@ static void test_idle_guest(void **state)
 	kl_vm_destroy(vm);
 }
 
+/* The CPL 0 option (for hardware KVM; on kvm_pvm CPL 0 is emulated and
+ * only code without SSE runs, like the idle loop). */
+static void test_cpl0_idle(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct kl_config cfg;
+	struct kl_params p;
+	kltest_config(&cfg, 16 << 20, 1);
+	cfg.cpl = 0;
+	kltest_params(&p, KL_PAT_IDLE, 16, 0, 0);
+	p.duration_ms = 100;
+	struct kl_vm *vm = kltest_vm(&cfg, &p);
+	kltest_run_to_end(vm, 30);
+	assert_int_equal(kl_vm_status(vm, 0)->done, 1);
+	struct kvm_sregs s;
+	assert_int_equal(ioctl(vm->vcpus[0].fd, KVM_GET_SREGS, &s), 0);
+	assert_int_equal(s.cs.dpl, 0);
+	kl_vm_destroy(vm);
+}
+
 /* Pause and resume mid-run change nothing in the result. */
 static void test_pause_resume(void **state)
 {
@@ -211,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_console_and_progress),
 		cmocka_unit_test(test_idle_guest),
 		cmocka_unit_test(test_pause_resume),
+		cmocka_unit_test(test_cpl0_idle),
 		cmocka_unit_test(test_cli_run_verify),
 		cmocka_unit_test(test_cli_refuses_unreachable_rate),
 	};
