@@ -182,6 +182,7 @@ wait_for() {
 	while [ $i -lt 200 ]; do
 		screen
 		grep -qF -- "$1" "$tmp/screen" && return 0
+		tr '\n' ' ' <"$tmp/screen" | tr -s ' ' | grep -qF -- "$1" && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
