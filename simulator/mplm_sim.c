@@ -39,6 +39,8 @@ static const char usage_text[] =
 	"Machine and link:\n"
 	"  --memory SIZE                       VM memory, e.g. 8G (default: the trace's)\n"
 	"  --untraced zero|nonzero             pages beyond the trace (default zero)\n"
+	"  --placement bottom|top              where the trace sits in the VM (default bottom)\n"
+	"  --static SIZE                       non-zero memory next to the trace, never written\n"
 	"  --bandwidth RATE                    link speed (default 1Gbps)\n"
 	"  --header-bytes N                    per page on the wire (default 8)\n"
 	"  --state-bytes SIZE                  vCPU and device state (default 64K)\n"
@@ -72,7 +74,7 @@ static const char usage_text[] =
 enum opt {
 	OPT_ALGORITHM = 256, OPT_DOWNTIME, OPT_MAXBW, OPT_MAXITER, OPT_MEASURED,
 	OPT_INTERVAL, OPT_DIRTYPCT, OPT_FIRSTND, OPT_RELAX, OPT_EXTEND, OPT_END,
-	OPT_MEMORY, OPT_UNTRACED, OPT_BANDWIDTH, OPT_HEADER, OPT_STATE,
+	OPT_MEMORY, OPT_UNTRACED, OPT_PLACEMENT, OPT_STATIC, OPT_BANDWIDTH, OPT_HEADER, OPT_STATE,
 	OPT_SYNC_FIXED, OPT_SYNC_PAGE, OPT_WORKLOAD, OPT_START, OPT_ATEND,
 	OPT_MAXTIME, OPT_NOVERIFY, OPT_JSON, OPT_VERBOSE, OPT_EXPLAIN,
 	OPT_MEMMAP, OPT_MEMMAP_PNG, OPT_MEMMAP_GIF, OPT_STEP, OPT_COLOR,
@@ -93,6 +95,8 @@ static const struct option options[] = {
 	{ "end-live-at", required_argument, NULL, OPT_END },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "untraced", required_argument, NULL, OPT_UNTRACED },
+	{ "placement", required_argument, NULL, OPT_PLACEMENT },
+	{ "static", required_argument, NULL, OPT_STATIC },
 	{ "bandwidth", required_argument, NULL, OPT_BANDWIDTH },
 	{ "header-bytes", required_argument, NULL, OPT_HEADER },
 	{ "state-bytes", required_argument, NULL, OPT_STATE },
@@ -269,6 +273,15 @@ static int parse_option(struct cli *cli, int opt, const char *arg)
 		if (strcmp(arg, "zero") && strcmp(arg, "nonzero"))
 			return bad_value(name, arg, "expected zero or nonzero");
 		c->untraced_nonzero = strcmp(arg, "nonzero") == 0;
+		return 0;
+	case OPT_PLACEMENT:
+		if (strcmp(arg, "bottom") && strcmp(arg, "top"))
+			return bad_value(name, arg, "expected bottom or top");
+		c->placement = strcmp(arg, "top") == 0 ? SIM_PLACE_TOP : SIM_PLACE_BOTTOM;
+		return 0;
+	case OPT_STATIC:
+		if (units_parse_size(arg, &c->static_bytes) < 0)
+			return bad_value(name, arg, "expected a size such as 2G");
 		return 0;
 	case OPT_HEADER:
 		if (units_parse_uint(arg, &u) < 0 || u > 65536)

@@ -33,6 +33,8 @@ struct sim {
 	trace_source *src;
 	const mplm_bitmap *initial; /* non-zero at trace start; NULL = all */
 	uint64_t vm_pages, trace_pages;
+	uint64_t base;                /* guest page of trace page 0; 64-aligned */
+	uint64_t static_lo, static_hi; /* guest pages of static data */
 	uint32_t page_size;
 
 	double now;          /* s since the migration started */
@@ -106,9 +108,10 @@ static void apply_interval(struct sim *s, bool migrating)
 	for (uint64_t w = 0; w < nw; w++)
 		dst[w] |= iv[w];
 	if (s->version) {
+		uint32_t *version = s->version + s->base;
 		for (uint64_t w = 0; w < nw; w++)
 			for (uint64_t b = iv[w]; b; b &= b - 1)
-				s->version[w * 64 + (uint64_t)__builtin_ctzll(b)]++;
+				version[w * 64 + (uint64_t)__builtin_ctzll(b)]++;
 	}
 	mplm_bitmap_zero(s->iv);
 	if (migrating)
@@ -163,13 +166,13 @@ static void be_set_max_bandwidth(void *ctx, double bps)
 static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 {
 	struct sim *s = ctx;
-	uint64_t *d = mplm_bitmap_words(dirty);
+	uint64_t *d = mplm_bitmap_words(dirty) + s->base / 64;
 	uint64_t *log = mplm_bitmap_words(s->log);
 	uint64_t *wr = mplm_bitmap_words(s->written);
 	uint64_t *tt = mplm_bitmap_words(s->touched);
 	uint64_t nw = mplm_bitmap_nwords(s->log), n = 0;
 
-	/* The trace covers the low pages of the VM: same word layout. */
+	/* The trace starts on a word boundary of the VM: same layout. */
 	for (uint64_t w = 0; w < nw; w++) {
 		uint64_t bits = log[w];
 		if (!bits)
@@ -190,12 +193,16 @@ static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 
 static bool page_is_zero(const struct sim *s, uint64_t page)
 {
-	if (page >= s->trace_pages)
+	if (page - s->base >= s->trace_pages) {
+		if (page >= s->static_lo && page < s->static_hi)
+			return false;
 		return !s->cfg->untraced_nonzero;
-	if (!s->initial || mplm_bitmap_test(s->initial, page))
+	}
+	uint64_t tp = page - s->base;
+	if (!s->initial || mplm_bitmap_test(s->initial, tp))
 		return false;
-	return !mplm_bitmap_test(s->written, page) &&
-	       !mplm_bitmap_test(s->log, page);
+	return !mplm_bitmap_test(s->written, tp) &&
+	       !mplm_bitmap_test(s->log, tp);
 }
 
 static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
@@ -351,6 +358,8 @@ static int open_source(struct sim *s)
 	return s->src ? 0 : -1;
 }
 
+static int place_trace(struct sim *s);
+
 static int size_vm(struct sim *s)
 {
 	const struct trace_info *info = trace_source_info(s->src);
@@ -368,6 +377,31 @@ static int size_vm(struct sim *s)
 		snprintf(s->err, s->errlen,
 			 "VM memory (%" PRIu64 " pages) is smaller than the trace (%" PRIu64 " pages)",
 			 s->vm_pages, s->trace_pages);
+		return -1;
+	}
+	return place_trace(s);
+}
+
+/* Lay out the trace and the static data in the VM. */
+static int place_trace(struct sim *s)
+{
+	uint64_t spages = (s->cfg->static_bytes + s->page_size - 1) / s->page_size;
+	uint64_t free_pages = s->vm_pages - s->trace_pages;
+
+	if (s->cfg->placement == SIM_PLACE_TOP) {
+		s->base = free_pages & ~UINT64_C(63);
+		s->static_hi = s->base;
+		s->static_lo = s->base - (spages < s->base ? spages : s->base);
+	} else {
+		s->base = 0;
+		s->static_lo = s->trace_pages;
+		s->static_hi = s->trace_pages + spages;
+	}
+	if (s->static_hi - s->static_lo < spages || s->static_hi > s->vm_pages) {
+		snprintf(s->err, s->errlen,
+			 "the trace (%" PRIu64 " pages) and %" PRIu64
+			 " pages of static data do not fit a %" PRIu64 "-page VM",
+			 s->trace_pages, spages, s->vm_pages);
 		return -1;
 	}
 	return 0;

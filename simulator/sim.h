@@ -17,6 +17,13 @@
 
 enum sim_at_end { SIM_END_IDLE, SIM_END_LOOP };
 
+/* Where the trace's pages sit in a VM larger than the trace. */
+enum sim_placement {
+	SIM_PLACE_BOTTOM, /* trace page i is guest page i */
+	SIM_PLACE_TOP,    /* at the top (64-page aligned), as Linux hands a
+	                   * program started after boot its highest frames */
+};
+
 /* What a page is at a sync, for viewers (teaching mode). */
 enum sim_page_state {
 	SIM_PAGE_ZERO,       /* all zero, nothing to send but a marker */
@@ -42,6 +49,10 @@ struct sim_config {
 	const char *workload_spec; /* a generator spec (gen.h) */
 	uint64_t vm_bytes;         /* 0: the trace's size */
 	bool untraced_nonzero;     /* pages beyond the trace: static data */
+	enum sim_placement placement;
+	uint64_t static_bytes;     /* non-zero memory the guest never writes,
+	                            * next to the trace (below it at the top,
+	                            * above it at the bottom) */
 	double link_bandwidth;     /* bytes/s */
 	uint32_t header_bytes;     /* per page on the wire */
 	uint64_t state_bytes;      /* vCPU + device state */

@@ -103,6 +103,11 @@ static void test_random_traces_all_algorithms(void **state)
 			c.start_at = (double)(next_rand(&r) % 5000) / 1000;
 			c.vm_bytes = 4096ull * (pages + next_rand(&r) % 100);
 			c.untraced_nonzero = next_rand(&r) % 2;
+			c.placement = next_rand(&r) % 2 ? SIM_PLACE_TOP : SIM_PLACE_BOTTOM;
+			uint64_t spare = c.vm_bytes / 4096 - pages;
+			if (c.placement == SIM_PLACE_TOP)
+				spare &= ~UINT64_C(63);
+			c.static_bytes = 4096 * (next_rand(&r) % (spare + 1));
 			if (alg == MPLM_ALG_MPLM && next_rand(&r) % 4 == 0) {
 				c.extend_live_at = 0.5;
 				c.end_live_at = 4;

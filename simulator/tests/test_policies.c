@@ -334,6 +334,21 @@ static void test_zero_pages_and_larger_vm(void **state)
 	s.c.untraced_nonzero = true;
 	scenario_run(&s);
 	assert_int_equal(s.r.stats.normal, 11 + 64);
+
+	/* At the top of the VM (pages 64-127) with 16 pages of static data
+	 * below it (48-63): 11 + 16 non-zero pages, the invariant holds with
+	 * the trace's pages moved. */
+	s.c.untraced_nonzero = false;
+	s.c.placement = SIM_PLACE_TOP;
+	s.c.static_bytes = 16 * 4096;
+	scenario_run(&s);
+	assert_int_equal(s.r.stats.normal, 11 + 16);
+	assert_int_equal(s.r.stats.duplicate, 128 - 27);
+
+	/* Static data that does not fit is refused. */
+	s.c.static_bytes = 65 * 4096;
+	assert_int_equal(scenario_try(&s), -1);
+	assert_non_null(strstr(s.r.error, "do not fit"));
 	scenario_end(&s);
 }
 
