@@ -275,7 +275,8 @@ static void dirtied_text(FILE *f, const struct ctx *c, size_t i)
 		sep = ", ";
 	}
 	if (queued)
-		fprintf(f, "%s%s were already waiting in D", sep, C(queued));
+		fprintf(f, "%s%s %s already waiting in D", sep, C(queued),
+			queued == 1 ? "was" : "were");
 	fprintf(f, ". ");
 }
 
@@ -473,11 +474,14 @@ static void live_text(FILE *f, const struct ctx *c, size_t i)
 		uint64_t left = q->d_size - r->sent_d;
 		if (left == 0)
 			fprintf(f, "Why now: every marked page had been sent. ");
+		else if (c->measured)
+			fprintf(f, "Why now: only %s page%s = %s %s left to send, under what fits in the downtime limit at the measured rate. ",
+				C(left), left == 1 ? "" : "s", SZ((double)left * c->page),
+				left == 1 ? "was" : "were");
 		else
 			fprintf(f, "Why now: only %s page%s = %s %s left to send, under the %s pages that fit in the downtime limit. ",
 				C(left), left == 1 ? "" : "s", SZ((double)left * c->page),
-				left == 1 ? "was" : "were",
-				c->measured ? "(measured)" : R(c->threshold / c->page, 1));
+				left == 1 ? "was" : "were", R(c->threshold / c->page, 1));
 	}
 	sent_text(f, c, i);
 	slots_text(f, c, i);

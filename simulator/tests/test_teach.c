@@ -275,6 +275,31 @@ static void test_precopy_max_iterations(void **state)
 	free(path);
 }
 
+/* With the measured rate, the threshold is not in the records: the
+ * narration says which way the run went instead of a number. */
+static void test_precopy_measured_bandwidth(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 0, 199, 30);
+	struct sim_config c;
+	struct teach_run run;
+	base_config(&c, path, MPLM_ALG_PRECOPY);
+	c.params.measured_bandwidth = true;
+	record_ok(&c, 4096, &run);
+	expect_frame(&run, 0, "(bandwidth: the rate measured over the last 100 ms)", NULL);
+	expect_frame(&run, 1, "under what fits in the downtime limit at the measured rate.",
+		     "The threshold uses the rate measured over the last 100 ms, which the sync records do not keep; pre-copy went on, so pending 238 pages = 952.0 KiB was not under bandwidth x 0.300 s.",
+		     NULL);
+	for (size_t i = 0; i <= run.nframes; i++) {
+		char *t = text_of(&run, i);
+		expect_not_in(t, "(The run");
+		free(t);
+	}
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
 static void test_stopcopy(void **state)
 {
 	(void)state;
@@ -363,7 +388,7 @@ static void test_narration_agrees_with_runs(void **state)
 			for (size_t i = 0; i <= run.nframes; i++) {
 				char *t = text_of(&run, i);
 				expect_not_in(t, "(The run");
-				expect_not_in(t, "(measured)");
+				expect_not_in(t, "measured rate");
 				/* The batch replay always explains the split:
 				 * the model of mplm_live.c holds. */
 				expect_not_in(t, "fewer than the");
@@ -583,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_precopy_converges),
 		cmocka_unit_test(test_precopy_not_converging),
 		cmocka_unit_test(test_precopy_max_iterations),
+		cmocka_unit_test(test_precopy_measured_bandwidth),
 		cmocka_unit_test(test_stopcopy),
 		cmocka_unit_test(test_narration_agrees_with_runs),
 		cmocka_unit_test(test_cells_group_pages),
