@@ -36,7 +36,7 @@ static void test_crc32c_hardware_matches_table(void **state)
 					 kl_crc32c_soft(0, buf + off, len));
 	/* Around and past the interleaved blocks (3 x 1368 bytes). */
 	static const size_t lens[] = { 4096, 4103, 4104, 4105, 4112, 8208,
-				       8216, 12312, 19999 };
+				       8216, 12312, 19990 };
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
 		assert_int_equal(kl_crc32c(0x1234, buf + 3, lens[i]),
 				 kl_crc32c_soft(0x1234, buf + 3, lens[i]));
