@@ -65,8 +65,7 @@ static const char schema[] =
 	"  source TEXT NOT NULL,\n"
 	"  placement TEXT NOT NULL,\n"
 	"  static_bytes INTEGER NOT NULL,\n"
-	"  placed_trace TEXT,\n"
-	"  start_at REAL NOT NULL,\n"
+		"  start_at REAL NOT NULL,\n"
 	"  at_end TEXT NOT NULL,\n"
 	"  untraced_nonzero INTEGER NOT NULL,\n"
 	"  vm_bytes INTEGER NOT NULL,\n"
@@ -144,7 +143,7 @@ static const char insert_run_sql[] =
 	" repetition,"
 	" seed, backend, tool_version, git_commit, finished_at, workload,"
 	" workload_label, source_kind, source, placement, static_bytes,"
-	" placed_trace, start_at, at_end,"
+	" start_at, at_end,"
 	" untraced_nonzero, vm_bytes, link_bandwidth, header_bytes,"
 	" state_bytes, sync_fixed, sync_per_page, verify, algorithm,"
 	" algorithm_name, downtime_limit, max_bandwidth, max_iterations,"
@@ -160,7 +159,7 @@ static const char insert_run_sql[] =
 	" :param_key,"
 	" :repetition, :seed, :backend, :tool_version, :git_commit,"
 	" strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), :workload, :workload_label,"
-	" :source_kind, :source, :placement, :static_bytes, :placed_trace,"
+	" :source_kind, :source, :placement, :static_bytes,"
 	" :start_at, :at_end, :untraced_nonzero,"
 	" :vm_bytes, :link_bandwidth, :header_bytes, :state_bytes,"
 	" :sync_fixed, :sync_per_page, :verify, :algorithm, :algorithm_name,"
@@ -510,7 +509,6 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_t(st, ":placement", w->placement == 1 ? "top" : "bottom");
 	bind_i(st, ":static_bytes",
 	       w->static_bytes > 0 ? (int64_t)w->static_bytes : 0);
-	bind_t(st, ":placed_trace", r->placed_path);
 	bind_d(st, ":start_at", c->start_at);
 	bind_t(st, ":at_end", c->at_end == SIM_END_LOOP ? "loop" : "idle");
 	bind_i(st, ":untraced_nonzero", c->untraced_nonzero);

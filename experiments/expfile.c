@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "gen.h"
-#include "place.h"
 #include "trace.h"
 #include "units.h"
 
@@ -952,7 +951,7 @@ static char *spec_with_seed(const char *spec, uint64_t seed)
 }
 
 /* sequential and stencil draw no random numbers (gen.c): their spec is
- * left alone, so every repetition replays (and caches) the same trace. */
+ * left alone, so every repetition replays the same trace. */
 static bool spec_is_random(const char *spec)
 {
 	size_t n = strcspn(spec, ",");
@@ -1037,6 +1036,8 @@ static void base_config(const struct experiment *e,
 						: e->untraced_nonzero;
 	if (untraced >= 0)
 		c->untraced_nonzero = untraced;
+	c->placement = w->placement == 1 ? SIM_PLACE_TOP : SIM_PLACE_BOTTOM;
+	c->static_bytes = w->static_bytes > 0 ? (uint64_t)w->static_bytes : 0;
 	if (w->at_end >= 0)
 		c->at_end = (enum sim_at_end)w->at_end;
 	double start = w->start_at >= 0 ? w->start_at : c->start_at;
@@ -1178,7 +1179,6 @@ void exp_runs_free(struct exp_runs *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].spec);
 		free(r->v[i].key);
-		free(r->v[i].placed_path);
 	}
 	free(r->v);
 	memset(r, 0, sizeof(*r));
@@ -1198,30 +1198,4 @@ void exp_run_point_label(const struct exp_run *r, char *buf, size_t len)
 	default:
 		snprintf(buf, len, "%s", r->alg->name);
 	}
-}
-
-int exp_place_runs(struct exp_runs *runs, const char *cache_dir, char *err,
-		   size_t errlen)
-{
-	for (size_t i = 0; i < runs->n; i++) {
-		struct exp_run *r = &runs->v[i];
-		const struct exp_workload *w = r->workload;
-		if (w->placement != 1)
-			continue;
-		struct place_request rq = {
-			.spec = r->spec, .trace_path = w->trace_path,
-			.vm_bytes = r->cfg.vm_bytes,
-			.static_bytes = w->static_bytes > 0
-						? (uint64_t)w->static_bytes : 0,
-		};
-		char path[4096], why[512] = "";
-		if (place_trace(&rq, cache_dir, path, sizeof(path), why,
-				sizeof(why)) < 0)
-			return check_fail(err, errlen, w->where, "workload %s: "
-					  "placement = top: %s", w->name, why);
-		r->placed_path = xstrdup(path);
-		r->cfg.trace_path = r->placed_path;
-		r->cfg.workload_spec = NULL;
-	}
-	return 0;
 }

@@ -110,7 +110,6 @@ struct exp_run {
 	char point_hash[17];       /* the same without the seed: the point */
 	double nominal_start;      /* start-at before the jitter */
 	unsigned point_index;      /* the point's place in the file's order */
-	char *placed_path;         /* placement top: the cached trace */
 };
 
 struct exp_runs {
@@ -133,10 +132,5 @@ int exp_measure_workloads(struct experiment *e, char *err, size_t errlen);
 void exp_run_point_label(const struct exp_run *r, char *buf, size_t len);
 
 uint64_t exp_fnv1a(const char *s);
-
-/* Make (or find) the placed traces of runs with placement = top, in
- * cache_dir, and point their configs at them. */
-int exp_place_runs(struct exp_runs *runs, const char *cache_dir, char *err,
-		   size_t errlen);
 
 #endif

@@ -39,18 +39,16 @@ static const char usage_text[] =
 	"  --out DIR          figures and tables (default " DEFAULT_OUT ")\n"
 	"  --retry-failed     run again the runs stored as failed\n"
 	"  --rerun            forget the experiment's stored runs first\n"
-	"  --cache DIR        placed traces (default: cache/ beside the database)\n"
 	"  --repetitions N    override the files' repetitions\n"
 	"  --version          print the version\n"
 	"Experiment files: experiments/README.md. Database: experiments/SCHEMA.md.\n";
 
-enum { OPT_DB = 256, OPT_OUT, OPT_CACHE, OPT_RETRY, OPT_RERUN, OPT_REPS, OPT_PROGRESS,
+enum { OPT_DB = 256, OPT_OUT, OPT_RETRY, OPT_RERUN, OPT_REPS, OPT_PROGRESS,
        OPT_NO_PROGRESS, OPT_QUIET, OPT_VERSION, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "out", required_argument, NULL, OPT_OUT },
-	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "retry-failed", no_argument, NULL, OPT_RETRY },
 	{ "rerun", no_argument, NULL, OPT_RERUN },
 	{ "repetitions", required_argument, NULL, OPT_REPS },
@@ -66,7 +64,6 @@ static const struct option long_opts[] = {
 struct options {
 	const char *db;
 	const char *out;
-	const char *cache;
 	struct runner_opts run;
 	bool rerun;
 	bool quiet;
@@ -99,7 +96,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DB: o->db = optarg; break;
 		case OPT_OUT: o->out = optarg; break;
-		case OPT_CACHE: o->cache = optarg; break;
 		case OPT_RETRY: o->run.retry_failed = true; break;
 		case OPT_RERUN: o->rerun = true; break;
 		case OPT_PROGRESS: o->run.progress = 1; break;
@@ -171,18 +167,6 @@ static int run_one_file(expdb *db, const char *file, const struct options *o)
 	if (o->rerun && forget_runs(db, e->name) < 0) {
 		fprintf(stderr, "mplm-exp: cannot forget the runs of %s\n",
 			e->name);
-		goto out;
-	}
-	char cache[4096];
-	if (o->cache) {
-		snprintf(cache, sizeof(cache), "%s", o->cache);
-	} else {
-		const char *slash = strrchr(o->db, '/');
-		snprintf(cache, sizeof(cache), "%.*scache",
-			 slash ? (int)(slash - o->db + 1) : 0, o->db);
-	}
-	if (exp_place_runs(&runs, cache, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mplm-exp: %s\n", err);
 		goto out;
 	}
 	if (db_begin_experiment(db, e, &runs, &id, err, sizeof(err)) < 0 ||

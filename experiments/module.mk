@@ -2,7 +2,7 @@
 # figures, Markdown/CSV tables) and its tests. See experiments/README.md.
 EXP_SRC := experiments/main.c experiments/expfile.c experiments/units.c \
 	experiments/db.c experiments/runner.c experiments/agg.c \
-	experiments/report.c experiments/plot.c experiments/place.c
+	experiments/report.c experiments/plot.c
 EXP_OBJ := $(EXP_SRC:%.c=$(B)/%.o)
 EXP_LDLIBS := $(SIM_LIB) $(WL_LIB) $(CORE_LIB) -linih -lsqlite3 -lgsl \
 	-lgslcblas -ljansson -lz -lm -lpthread

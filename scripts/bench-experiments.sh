@@ -7,8 +7,7 @@ build=${1:-build}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s.%N)
-"$build/mplm-exp" run -j 2 --no-progress --db "$tmp/fig4.db" --cache results/cache \
-	experiments/paper/paper-fig4.ini >"$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+"$build/mplm-exp" run -j 2 --no-progress --db "$tmp/fig4.db" experiments/paper/paper-fig4.ini >"$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
 end=$(date +%s.%N)
 runs=$(sqlite3 "$tmp/fig4.db" "SELECT count(*) FROM runs WHERE status != 'failed'")
 awk -v s="$start" -v e="$end" -v n="$runs" 'BEGIN {

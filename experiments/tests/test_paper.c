@@ -43,13 +43,12 @@ static double mplm(const char *w, const char *col)
 static int setup(void **state)
 {
 	(void)state;
-	char ini[PATH_MAX + 64], cache[PATH_MAX + 64];
+	char ini[PATH_MAX + 64];
 	snprintf(ini, sizeof(ini), "%s/experiments/paper/paper-fig4.ini",
 		 repo_root);
 	path_in_tmp(db, sizeof(db), "paper.db");
-	path_in_tmp(cache, sizeof(cache), "cache");
 	const char *args[] = { "run", "-j", "2", "--repetitions", "2", "--db",
-			       db, "--cache", cache, ini, NULL };
+			       db, ini, NULL };
 	int rc = run_exp(args);
 	if (rc) {
 		char *e = exp_stderr();

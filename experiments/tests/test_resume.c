@@ -16,7 +16,7 @@
 
 #define TOTAL_RUNS 200
 
-static char ini[PATH_MAX + 64], db[PATH_MAX + 64], cache[PATH_MAX + 64];
+static char ini[PATH_MAX + 64], db[PATH_MAX + 64];
 
 /* 50 repetitions x (3 pre-copy limits + MPLM) = 200 short runs. */
 static const char experiment[] =
@@ -55,7 +55,7 @@ static double stored_runs(void)
 /* Start the sweep and kill it once some, but not all, runs are stored. */
 static void run_and_kill(void)
 {
-	const char *args[] = { "run", "-j", "2", "--db", db, "--cache", cache,
+	const char *args[] = { "run", "-j", "2", "--db", db,
 			       ini, NULL };
 	pid_t pid = start_exp(args);
 	double n = 0;
@@ -94,7 +94,7 @@ static void test_resume_completes_exactly_once(void **state)
 {
 	(void)state;
 	double before = stored_runs();
-	const char *args[] = { "run", "-j", "2", "--db", db, "--cache", cache,
+	const char *args[] = { "run", "-j", "2", "--db", db,
 			       ini, NULL };
 	int rc = run_exp(args);
 	char *o = exp_stdout();
@@ -129,7 +129,6 @@ int main(int argc, char **argv)
 	helpers_init(argv[0]);
 	path_in_tmp(ini, sizeof(ini), "resume.ini");
 	path_in_tmp(db, sizeof(db), "resume.db");
-	path_in_tmp(cache, sizeof(cache), "cache");
 	write_file(ini, experiment);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_killed_sweep_keeps_whole_runs),

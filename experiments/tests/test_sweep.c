@@ -14,8 +14,7 @@
 #include "helpers.h"
 #include "mplm.h"
 
-static char ini[PATH_MAX + 64], db[PATH_MAX + 64], out[PATH_MAX + 64],
-	cache[PATH_MAX + 64];
+static char ini[PATH_MAX + 64], db[PATH_MAX + 64], out[PATH_MAX + 64];
 
 /* 2 workloads x (3 pre-copy limits + MPLM) x 2 repetitions = 16 runs. */
 static void write_experiment(void)
@@ -58,7 +57,7 @@ static void write_experiment(void)
 static void test_run_stores_every_run(void **state)
 {
 	(void)state;
-	const char *args[] = { "run", "-j", "2", "--db", db, "--cache", cache,
+	const char *args[] = { "run", "-j", "2", "--db", db,
 			       "--no-progress", ini, NULL };
 	int rc = run_exp(args);
 	char *o = exp_stdout(), *e = exp_stderr();
@@ -105,7 +104,7 @@ static void test_run_stores_every_run(void **state)
 static void test_rerun_skips_stored_runs(void **state)
 {
 	(void)state;
-	const char *args[] = { "run", "--db", db, "--cache", cache, ini, NULL };
+	const char *args[] = { "run", "--db", db, ini, NULL };
 	assert_int_equal(run_exp(args), 0);
 	char *o = exp_stdout();
 	if (!strstr(o, "0 run now") || !strstr(o, "16 already stored"))
@@ -210,7 +209,6 @@ int main(int argc, char **argv)
 	path_in_tmp(ini, sizeof(ini), "small.ini");
 	path_in_tmp(db, sizeof(db), "results/mplm.db");
 	path_in_tmp(out, sizeof(out), "results");
-	path_in_tmp(cache, sizeof(cache), "cache");
 	mkdir(out, 0777);
 	write_experiment();
 	const struct CMUnitTest tests[] = {
