@@ -92,7 +92,7 @@ static void guest_params(struct kl_params *p, uint64_t pattern, uint64_t wss,
 	p->duration_ms = duration_ms;
 	p->seed = 1;
 	p->arrays = 3;
-	p->progress_every = 65536;
+	p->progress_every = rate / 10 > 1024 ? rate / 10 : 65536;
 }
 
 /* ------------------------------------------------------------------ */

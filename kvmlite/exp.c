@@ -1,0 +1,242 @@
+/*
+ * exp.c - kl_sim_run: an experiment run on a real guest (see exp.h).
+ */
+#include "exp.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int kl_find_built(const char *rel, char *out, size_t len)
+{
+	static const char *up[] = { "", "/..", "/../.." };
+	const char *env = getenv("KVMLITE_BUILD");
+	if (env) {
+		snprintf(out, len, "%s/%s", env, rel);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+		snprintf(out, len, "%s%s/%s", kl_exe_dir(), up[i], rel);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* gen.h's SPEC: PATTERN[,key=value]...; kvmlite takes the keys that mean
+ * something for a real guest. */
+struct spec {
+	uint64_t pattern, memory, wss, seed, arrays;
+	double rate, duration, hot, skew;
+};
+
+static int set_key(struct spec *s, const char *key, const char *val,
+		   char *err, size_t len)
+{
+	bool ok = true;
+	if (!strcmp(key, "memory"))
+		s->memory = kl_parse_size(val, &ok);
+	else if (!strcmp(key, "pages"))
+		s->memory = kl_parse_size(val, &ok) * KL_PAGE_SIZE;
+	else if (!strcmp(key, "wss"))
+		s->wss = kl_parse_size(val, &ok);
+	else if (!strcmp(key, "rate"))
+		s->rate = kl_parse_rate(val, &ok);
+	else if (!strcmp(key, "duration"))
+		s->duration = strtod(val, NULL);
+	else if (!strcmp(key, "seed"))
+		s->seed = strtoull(val, NULL, 0);
+	else if (!strcmp(key, "hot"))
+		s->hot = strtod(val, NULL);
+	else if (!strcmp(key, "skew"))
+		s->skew = strtod(val, NULL);
+	else if (!strcmp(key, "arrays"))
+		s->arrays = strtoull(val, NULL, 0);
+	else if (!strcmp(key, "page-size"))
+		ok = strtoull(val, NULL, 0) == KL_PAGE_SIZE;
+	else if (strcmp(key, "interval"))
+		ok = false;
+	if (!ok)
+		snprintf(err, len, "workload: %s=%s is not usable on a real guest", key, val);
+	return ok ? 0 : -1;
+}
+
+static int parse_spec(const char *text, struct spec *s, char *err, size_t len)
+{
+	char buf[512], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", text);
+	*s = (struct spec){ .hot = 0.1, .skew = 0.9, .arrays = 3, .seed = 1 };
+	char *tok = strtok_r(buf, ",", &save);
+	if (!tok || kl_pattern_parse(tok, &s->pattern) < 0 ||
+	    s->pattern == KL_PAT_LIST) {
+		snprintf(err, len, "workload %s: pattern must be sequential, uniform, hotspot, stencil or idle", text);
+		return -1;
+	}
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(tok, '=');
+		if (!eq) {
+			snprintf(err, len, "workload %s: '%s' is not key=value", text, tok);
+			return -1;
+		}
+		*eq = 0;
+		if (set_key(s, tok, eq + 1, err, len) < 0)
+			return -1;
+	}
+	if (!s->memory)
+		s->memory = s->wss;
+	if (!s->wss)
+		s->wss = s->memory;
+	if (!s->memory || s->wss > s->memory) {
+		snprintf(err, len, "workload %s: memory and wss", text);
+		return -1;
+	}
+	return 0;
+}
+
+/* The guest's working set is the simulated VM's memory; kvmlite's boot
+ * area (4 MiB) comes on top. */
+static void vm_for(const struct sim_config *cfg, const struct spec *s,
+		   struct kl_config *c, struct kl_params *p)
+{
+	uint64_t mem = cfg->vm_bytes ? cfg->vm_bytes : s->memory;
+	kl_config_default(c);
+	c->mem_bytes = (KL_DATA_GPA + mem + KL_HUGE - 1) / KL_HUGE * KL_HUGE;
+	c->quiet = true;
+	memset(p, 0, sizeof(*p));
+	p->pattern = s->pattern;
+	p->wss_pages = s->wss / KL_PAGE_SIZE;
+	p->rate = (uint64_t)llround(s->rate);
+	p->seed = s->seed;
+	p->hot_permille = (uint64_t)llround(s->hot * 1000);
+	p->skew_permille = (uint64_t)llround(s->skew * 1000);
+	p->arrays = s->arrays;
+	/* Status ten times a second, for the rate reported. */
+	p->progress_every = p->rate / 10 > 1024 ? p->rate / 10 : 1024;
+	/* Loop: the guest writes until it is migrated away. */
+	p->duration_ms = cfg->at_end == SIM_END_LOOP ? 0 : (uint64_t)llround(s->duration * 1000);
+	if (s->pattern == KL_PAT_IDLE && !p->duration_ms)
+		p->duration_ms = 3600 * 1000;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec t = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	nanosleep(&t, NULL);
+}
+
+static int fail(struct sim_result *res, const char *msg)
+{
+	snprintf(res->error, sizeof(res->error), "%s", msg);
+	return -1;
+}
+
+/* Spawn the destination, migrate, collect what the engine reported. */
+static int migrate_once(struct kl_vm *vm, const struct sim_config *cfg,
+			struct sim_result *res)
+{
+	struct kl_err e;
+	struct kl_mig_opts o;
+	char exe[4200], json[] = "/tmp/kvmlite-exp-XXXXXX";
+	if (kl_find_built("kvmlite/kvmlite", exe, sizeof(exe)) < 0 &&
+	    kl_find_built("kvmlite", exe, sizeof(exe)) < 0)
+		return fail(res, "kvmlite binary not found (set KVMLITE_BUILD)");
+	int jfd = mkstemp(json), lfd = kl_listen("127.0.0.1:0", &e);
+	if (jfd < 0 || lfd < 0)
+		return fail(res, jfd < 0 ? "mkstemp" : e.msg);
+	close(jfd);
+	const char *extra[] = { "--no-run", "--accept-timeout=60", "--io-timeout=60",
+				"--result-json", json, NULL };
+	int pid = kl_spawn_incoming(exe, &vm->cfg, lfd, extra, &e);
+	kl_mig_opts_default(&o);
+	snprintf(o.uri, sizeof(o.uri), "tcp:127.0.0.1:%d", kl_local_port(lfd));
+	close(lfd);
+	if (pid < 0) {
+		unlink(json);
+		return fail(res, e.msg);
+	}
+	o.params = cfg->params;
+	double link = cfg->link_bandwidth, cap = o.params.max_bandwidth;
+	o.params.max_bandwidth = cap > 0 && (link <= 0 || cap < link) ? cap : link;
+	o.extend_live_at = cfg->extend_live_at;
+	o.end_live_at = cfg->end_live_at;
+	kl_source *s = kl_source_new(vm, &o, &e);
+	int r = s ? kl_source_run(s) : -1;
+	if (!s) {
+		kl_wait_child(pid, 1);
+		unlink(json);
+		return fail(res, e.msg);
+	}
+	kl_source_stats(s, &res->stats);
+	size_t n;
+	const struct mplm_sync_record *syncs = kl_source_syncs(s, &n);
+	if (n && (res->syncs = malloc(n * sizeof(*syncs)))) {
+		memcpy(res->syncs, syncs, n * sizeof(*syncs));
+		res->nsyncs = n;
+	}
+	int st = kl_wait_child(pid, r == 0 ? 120 : 1);
+	if (r == 0) {
+		struct kl_result_file out;
+		if (kl_read_result_json(json, &out, &e) == 0 && st == 0 && out.ok) {
+			res->verified = cfg->verify;
+			res->mismatches = out.memhash_at_resume != kl_source_memhash_at_pause(s);
+		} else {
+			r = -1;
+			snprintf(res->error, sizeof(res->error), "destination: %.480s",
+				 out.error[0] ? out.error : "failed");
+		}
+	} else if (res->stats.status != MPLM_STATUS_NOT_CONVERGED) {
+		snprintf(res->error, sizeof(res->error), "%s", kl_source_error(s));
+	} else {
+		r = 0;
+	}
+	res->stats.error = NULL; /* points into s; the message is in res->error */
+	kl_source_free(s);
+	unlink(json);
+	return r;
+}
+
+int kl_sim_run(const struct sim_config *cfg, struct sim_result *res)
+{
+	struct spec s;
+	struct kl_config c;
+	struct kl_params p;
+	struct kl_vm *vm;
+	struct kl_err e;
+	char guest[4200];
+	double t0 = kl_now();
+
+	memset(res, 0, sizeof(*res));
+	if (!cfg->workload_spec)
+		return fail(res, "backend kvm runs generated workloads (workload = SPEC), not trace files");
+	if (parse_spec(cfg->workload_spec, &s, res->error, sizeof(res->error)) < 0)
+		return -1;
+	vm_for(cfg, &s, &c, &p);
+	if (p.rate > KL_PVM_MAX_RATE && access("/sys/module/kvm_pvm", F_OK) == 0)
+		return fail(res, "rate above the ~150,000 pages/s a guest can dirty on kvm_pvm");
+	if (kl_find_built("guests/workload.bin", guest, sizeof(guest)) < 0)
+		return fail(res, "guests/workload.bin not found (set KVMLITE_BUILD)");
+	if (kl_vm_create(&vm, &c, &e) < 0)
+		return fail(res, e.msg);
+	int r = kl_vm_load_guest_file(vm, guest, &p, &e);
+	if (r == 0)
+		r = kl_vm_start(vm, &e);
+	if (r < 0) {
+		kl_vm_destroy(vm);
+		return fail(res, e.msg);
+	}
+	sleep_s(cfg->start_at);
+	res->vm_pages = vm->pages;
+	r = migrate_once(vm, cfg, res);
+	const struct kl_status *g = kl_vm_status(vm, 0);
+	double secs = (double)(g->tsc_end - g->tsc_start - g->tsc_dropped) /
+		      ((double)vm->tsc_khz * 1000);
+	res->trace_rate = secs > 0 ? (double)kl_dev_progress(&vm->dev) / secs : 0;
+	kl_vm_destroy(vm);
+	res->wall_seconds = kl_now() - t0;
+	return r;
+}
