@@ -324,7 +324,7 @@ static void check_downtime_prediction(const struct teach_run *run)
 {
 	char *t = text_of(run, run->nframes - 1);
 	const char *p = strstr(t, "Downtime: ");
-	double predicted, measured;
+	double predicted = 0, measured = -1;
 	if (!p || sscanf(p, "Downtime: %lf s (measured: %lf s)", &predicted, &measured) != 2)
 		fail_msg("no downtime sentence in:\n%s", t);
 	assert_true(predicted - measured < 0.0015 && measured - predicted < 0.0015);
