@@ -19,8 +19,13 @@
 # bad command line).
 set -u
 me=plot-timeline
+# usage [WHAT]: one line, what is wrong (or the usage), exit 2.
 usage() {
-	echo "usage: $me [-o FILE] [--own-scales] [--keep DIR] DB RUN_ID [RUN_ID]" >&2
+	if [ $# -gt 0 ]; then
+		echo "$me: $* (see --help)" >&2
+	else
+		echo "usage: $me [-o FILE] [--own-scales] [--keep DIR] DB RUN_ID [RUN_ID]" >&2
+	fi
 	exit 2
 }
 die() {
@@ -35,7 +40,7 @@ while [ $# -gt 0 ]; do
 	--own-scales) own=1; shift ;;
 	--keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	-*) echo "$me: unknown option $1" >&2; usage ;;
+	-*) usage "unknown option $1" ;;
 	*) break ;;
 	esac
 done
@@ -43,7 +48,7 @@ done
 db=$1
 shift
 for id in "$@"; do
-	case $id in '' | *[!0-9]*) echo "$me: run id '$id' is not a number" >&2; usage ;; esac
+	case $id in '' | *[!0-9]*) usage "run id '$id' is not a number" ;; esac
 done
 command -v sqlite3 >/dev/null 2>&1 || die "sqlite3 is not installed (scripts/install-deps.sh installs it)"
 command -v gnuplot >/dev/null 2>&1 || die "gnuplot is not installed (scripts/install-deps.sh installs it)"

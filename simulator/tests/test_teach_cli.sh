@@ -4,52 +4,17 @@
 # and a non-zero exit.
 set -u
 sim="${MPLM_BUILD:-build}/mplm-sim"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-check() { # check NAME COMMAND...: succeed, or note a failure
-	name=$1
-	shift
-	if ! "$@"; then
-		echo "FAILED: $name"
-		fails=$((fails + 1))
-	fi
-}
-
-# expect_error WANT_RC WANT_TEXT ARGS...: exit code, one stderr line, no stdout
-expect_error() {
-	want_rc=$1 want=$2
-	shift 2
-	"$sim" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	rc=$?
-	[ "$rc" -eq "$want_rc" ] || { echo "exit $rc, wanted $want_rc: $*"; cat "$tmp/err"; return 1; }
-	[ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "not one line: $*"; cat "$tmp/err"; return 1; }
-	grep -qF -- "$want" "$tmp/err" || { echo "no '$want' in:"; cat "$tmp/err"; return 1; }
-	[ ! -s "$tmp/out" ] || { echo "stdout not empty: $*"; return 1; }
-}
-
-# A line of $2 comes before a line of $3 in file $1.
-before() {
-	a=$(grep -n -m1 -F -- "$2" "$1" | cut -d: -f1)
-	b=$(grep -n -m1 -F -- "$3" "$1" | cut -d: -f1)
-	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || { echo "'$2' not before '$3'"; return 1; }
-}
-
-# has TEXT FILE: TEXT in FILE with its wrapped lines joined.
-has() {
-	tr '\n' ' ' <"$2" | tr -s ' ' | grep -qF -- "$1" || { echo "no '$1'"; return 1; }
-}
+. scripts/testlib.sh
 
 small="--simple --max-bandwidth 512K --intervaltime 1 --workload uniform,pages=256,wss=512K,rate=60,duration=60,seed=1"
 
-check "bad color" expect_error 2 "--color purple: expected auto, always or never" --color purple $small
-check "json and explain" expect_error 2 "--json does not mix with --explain" --json --explain $small
-check "step and memmap" expect_error 2 "--step is interactive" --step --memmap $small
-check "step without a terminal" expect_error 1 "--step needs a terminal" --step $small
-check "gif in a missing dir" expect_error 1 "mplm-sim: --memmap-gif $tmp/no/such.gif: gnuplot failed" \
+check "bad color" expect_error 2 "--color purple: expected auto, always or never" "$sim" --color purple $small
+check "json and explain" expect_error 2 "--json does not mix with --explain" "$sim" --json --explain $small
+check "step and memmap" expect_error 2 "--step is interactive" "$sim" --step --memmap $small
+check "step without a terminal" expect_error 1 "--step needs a terminal" "$sim" --step $small
+check "gif in a missing dir" expect_error 1 "mplm-sim: --memmap-gif $tmp/no/such.gif: gnuplot failed" "$sim" \
 	--memmap-gif "$tmp/no/such.gif" $small
-MPLM_GNUPLOT=/nonexistent/gnuplot check "no gnuplot" expect_error 1 "cannot run /nonexistent/gnuplot" \
+MPLM_GNUPLOT=/nonexistent/gnuplot check "no gnuplot" expect_error 1 "cannot run /nonexistent/gnuplot" "$sim" \
 	--memmap-png "$tmp/png" $small
 
 # --explain: a paragraph per sync, then the result, then info migrate.
@@ -87,4 +52,4 @@ else
 	echo "SKIP: images: no gnuplot"
 fi
 
-[ "$fails" -eq 0 ]
+finish
