@@ -42,6 +42,7 @@ mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
 		return NULL;
 	}
 	m->st.total = pages * (uint64_t)page_size;
+	m->step_pages = ENGINE_STEP_PAGES;
 	m->st.metadata_bytes = 3 * mplm_bitmap_nwords(m->log) * sizeof(uint64_t);
 	m->published = m->st;
 	return m;
@@ -164,6 +165,18 @@ static void apply_parameter_changes(struct mplm_migration *m)
 	}
 }
 
+/* What follows from the transfer rate: the convergence threshold and how
+ * many pages make ENGINE_STEP_TIME of link time. */
+static void update_rates(struct mplm_migration *m)
+{
+	double rate = engine_bandwidth(m);
+	double pages = rate * ENGINE_STEP_TIME / m->page_size;
+	m->threshold = rate * m->params.downtime_limit;
+	m->step_pages = rate <= 0 || pages >= ENGINE_STEP_PAGES ? ENGINE_STEP_PAGES
+				: pages < 1			 ? 1
+								 : (unsigned)pages;
+}
+
 enum live_end engine_step(struct mplm_migration *m)
 {
 	if (m->be.poll)
@@ -181,7 +194,7 @@ enum live_end engine_step(struct mplm_migration *m)
 		m->win_start = now;
 		m->win_bytes = 0;
 	}
-	m->threshold = engine_bandwidth(m) * m->params.downtime_limit;
+	update_rates(m);
 	publish(m, now);
 	if (!m->stopped && m->params.max_total_time > 0 &&
 	    now - m->t_start >= m->params.max_total_time)
@@ -261,7 +274,7 @@ int mplm_migration_run(mplm_migration *m)
 	}
 	m->st.setup_time = m->be.now(m->be.ctx) - m->t_start;
 	m->st.status = MPLM_STATUS_ACTIVE;
-	m->threshold = engine_bandwidth(m) * m->params.downtime_limit;
+	update_rates(m);
 	publish(m, m->be.now(m->be.ctx));
 
 	enum live_end end = LIVE_STOP_AND_COPY;

@@ -11,8 +11,11 @@
 #include "mplm.h"
 #include "pageset.h"
 
-/* Pages sent between two housekeeping steps (poll, cancel, caps). */
+/* Housekeeping (poll, cancel, caps) runs every ENGINE_STEP_TIME seconds
+ * of link time, counted in pages at the current rate, and at least every
+ * ENGINE_STEP_PAGES pages. */
 #define ENGINE_STEP_PAGES 256
+#define ENGINE_STEP_TIME 0.01
 /* QEMU measures the transfer rate over windows of this length. */
 #define BANDWIDTH_WINDOW 0.1
 
@@ -46,6 +49,7 @@ struct mplm_migration {
 	double threshold;
 
 	unsigned since_step; /* pages since the last engine_step */
+	unsigned step_pages; /* pages between two engine_steps */
 
 	/* Counters since the last sync, for the per-sync record. */
 	struct mplm_sync_record cur;
@@ -72,11 +76,10 @@ int engine_sync(struct mplm_migration *m, enum sync_kind kind);
 /* Housekeeping between pages: poll, cancellation, parameter changes,
  * stats publication, the total-time cap. */
 enum live_end engine_step(struct mplm_migration *m);
-/* Called once per page of a live stage: runs engine_step every
- * ENGINE_STEP_PAGES calls. */
+/* Called once per page: runs engine_step every step_pages calls. */
 static inline enum live_end engine_tick(struct mplm_migration *m)
 {
-	if (++m->since_step < ENGINE_STEP_PAGES)
+	if (++m->since_step < m->step_pages)
 		return LIVE_CONTINUE;
 	m->since_step = 0;
 	return engine_step(m);
@@ -84,7 +87,7 @@ static inline enum live_end engine_tick(struct mplm_migration *m)
 /* Make the next engine_tick run engine_step (after a sync or a wait). */
 static inline void engine_step_soon(struct mplm_migration *m)
 {
-	m->since_step = ENGINE_STEP_PAGES - 1;
+	m->since_step = m->step_pages - 1;
 }
 /* The rate the convergence test uses, bytes/s. */
 double engine_bandwidth(const struct mplm_migration *m);

@@ -195,7 +195,10 @@ void mplm_migration_cancel(mplm_migration *m);      /* migrate_cancel */
 void mplm_migration_set_downtime_limit(mplm_migration *m, double seconds);
 void mplm_migration_set_max_bandwidth(mplm_migration *m, double bytes_per_s);
 
-/* A consistent snapshot (callable while running, from another thread). */
+/* A consistent snapshot (callable while running, from another thread).
+ * The status turns to completed once the destination has started; a back
+ * end's own clean-up may still be running until mplm_migration_run
+ * returns, and only then are the per-sync records safe to read. */
 void mplm_migration_stats(mplm_migration *m, struct mplm_stats *out);
 /* The engine's page sets, read-only, from the engine's own thread (in
  * on_sync or after run). MPLM: d = D, nd = ND. Pre-copy and stop-and-copy:

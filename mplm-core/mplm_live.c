@@ -6,8 +6,9 @@
  * in batches of 100 slots: 100 - dirtypercents for ND, then dirtypercents
  * for D. Every intervaltime seconds the dirty log is synced into D. The
  * live stage ends when ND is empty (each page is sent as non-dirty once:
- * the memory bound), unless the operator asked to extend it; then it sends
- * D, syncing every epoch, until end-live.
+ * the memory bound), or at a sync where everything left fits in the
+ * downtime limit, unless the operator asked to extend it; then it sends D,
+ * syncing every epoch, until end-live.
  *
  * The slot counter follows qemu-mplm's ram_find_and_save_block: it runs on
  * across syncs; when D runs out, the counter restarts and every slot goes
@@ -105,7 +106,11 @@ static enum live_end new_epoch(struct mplm_migration *m, struct mplm_state *s,
 		return LIVE_FAILED;
 	m->epoch++;
 	s->nd_only = false;
-	if (engine_fits_downtime(m) || live_stage_done(m))
+	if (live_stage_done(m))
+		return LIVE_STOP_AND_COPY;
+	/* QEMU's test, which an extended live stage skips (qemu-mplm's
+	 * migration_thread iterates while extend-live is set). */
+	if (!atomic_load(&m->extend_live) && engine_fits_downtime(m))
 		return LIVE_STOP_AND_COPY;
 	return LIVE_CONTINUE;
 }

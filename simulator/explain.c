@@ -101,14 +101,16 @@ static enum verdict decide(const struct ctx *c, size_t i)
 			return STOP_MAXITER;
 		return GO_ON;
 	}
-	if (fits)
-		return STOP_FITS;
+	/* The engine's order: end-live, ND empty, then QEMU's test, which
+	 * an extended live stage skips. */
+	bool extended = given_by(cfg->extend_live_at, r->time);
 	if (given_by(cfg->end_live_at, r->time))
 		return STOP_END_LIVE;
-	if (r->nd_size == 0)
-		return given_by(cfg->extend_live_at, r->time) ? GO_ON_EXTENDED
-							       : STOP_ND_EMPTY;
-	return GO_ON;
+	if (r->nd_size == 0 && !extended)
+		return STOP_ND_EMPTY;
+	if (extended)
+		return GO_ON_EXTENDED;
+	return fits ? STOP_FITS : GO_ON;
 }
 
 /* What the run did after live sync i: true if it went to stop-and-copy
@@ -358,11 +360,10 @@ static void verdict_text(FILE *f, const struct ctx *c, size_t i, enum verdict v)
 			c->run->cfg.end_live_at);
 		return;
 	case GO_ON_EXTENDED:
-		fprintf(f, "ND is empty, but extend-live (given at %.3f s) keeps the live stage going: MPLM sends D only and syncs every epoch until ",
-			c->run->cfg.extend_live_at);
-		pending_text(f, c, pend, false);
-		fprintf(f, " falls under the threshold of %s pages or end-live comes. ",
-			R(c->threshold / c->page, 1));
+		fprintf(f, "%s extend-live (given at %.3f s) keeps the live stage going, whatever is pending: MPLM %s and syncs every epoch until end-live comes. ",
+			r->nd_size ? "The live stage is extended:" : "ND is empty, but",
+			c->run->cfg.extend_live_at,
+			r->nd_size ? "goes on with both sets" : "sends D only");
 		return;
 	case GO_ON:
 		break;

@@ -201,24 +201,29 @@ static void test_mplm_extend_live(void **state)
 }
 
 /*
- * Extend-live still ends when the dirty set fits in the downtime limit
- * (qemu-mplm keeps QEMU's test). Hot pages 1000-1023: ND empties at
- * 8.375 s, the extended stage sends the 22 D pages left and waits; the
- * sync at 10 s finds 24 pages = 98,304 B < 524,288 B/s x 0.3 s: stop.
+ * Extend-live holds the live stage even when the dirty set would fit in
+ * the downtime limit (qemu-mplm skips QEMU's test while extending). Hot
+ * pages 1000-1023: ND empties at 8.375 s; the extended stage sends the 24
+ * dirty pages each epoch and waits. Without extend-live the sync at 10 s
+ * (24 pages = 98,304 B < 524,288 B/s x 0.3 s) would stop it; with it, it
+ * goes on until end-live at 14 s, then 24 pages of downtime.
  */
-static void test_mplm_extend_live_stops_when_d_fits(void **state)
+static void test_mplm_extend_live_skips_downtime_test(void **state)
 {
 	(void)state;
 	struct scenario s;
 	scenario_hot(&s, 1024, 1000, 1023, 1000, MPLM_ALG_MPLM);
 	s.c.extend_live_at = 0;
+	s.c.end_live_at = 14;
 	scenario_run(&s);
 	assert_int_equal(s.r.stats.status, MPLM_STATUS_COMPLETED);
-	assert_int_equal(s.r.nsyncs, 7);
+	/* Syncs at 0, 2, ..., 12 s and the final one at 14 s. */
+	assert_int_equal(s.r.nsyncs, 8);
 	assert_record(&s.r.syncs[5], 24, 24, 0, 24, 48);
-	assert_true(s.r.syncs[5].time == 10.0);
+	assert_record(&s.r.syncs[6], 24, 24, 0, 24, 0);
+	assert_true(s.r.syncs[7].final && s.r.syncs[7].time == 14.0);
 	assert_true(s.r.stats.downtime == 0.1875);
-	assert_true(s.r.stats.total_time == 10.1875);
+	assert_true(s.r.stats.total_time == 14.1875);
 	scenario_end(&s);
 }
 
@@ -403,7 +408,7 @@ int main(void)
 		cmocka_unit_test(test_mplm_split_50_50),
 		cmocka_unit_test(test_mplm_dirtypercents),
 		cmocka_unit_test(test_mplm_extend_live),
-		cmocka_unit_test(test_mplm_extend_live_stops_when_d_fits),
+		cmocka_unit_test(test_mplm_extend_live_skips_downtime_test),
 		cmocka_unit_test(test_mplm_extend_live_needs_end_live),
 		cmocka_unit_test(test_precopy_converges_only_after_trace_end),
 		cmocka_unit_test(test_precopy_max_iterations),
