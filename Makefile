@@ -40,8 +40,8 @@ all: programs
 include mplm-core/module.mk
 include workloads/module.mk
 include simulator/module.mk
-include experiments/module.mk
 include kvmlite/module.mk
+include experiments/module.mk
 
 programs: $(PROGRAMS)
 

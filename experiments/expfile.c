@@ -1135,11 +1135,14 @@ int exp_expand(const struct experiment *e, struct exp_runs *out, char *err,
 	       size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	if (e->backend == EXP_BACKEND_KVM)
-		return check_fail(err, errlen, e->file, "backend kvm: not "
-				  "available yet (kvmlite provides no back end "
-				  "to mplm-exp in this build); use backend = "
-				  "sim");
+	for (size_t wi = 0; e->backend == EXP_BACKEND_KVM && wi < e->nworkloads; wi++) {
+		const struct exp_workload *w = &e->workloads[wi];
+		if (w->trace_path)
+			return check_fail(err, errlen, w->where, "workload %s: "
+					  "backend kvm runs real guests, which "
+					  "need a generator spec, not a trace "
+					  "file", w->name);
+	}
 	size_t per_rep = 0;
 	for (unsigned rep = 0; rep < e->repetitions; rep++)
 	for (size_t wi = 0; wi < e->nworkloads; wi++)

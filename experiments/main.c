@@ -177,7 +177,7 @@ static int run_one_file(expdb *db, const char *file, const struct options *o)
 	printf("%s: %zu runs: %zu run now (%zu failed, %zu not converged), "
 	       "%zu already stored; %.1f s with -j %u\n", e->name, st.total,
 	       st.ran, st.failed, st.not_converged, st.stored_before,
-	       st.wall_seconds, o->run.jobs);
+	       st.wall_seconds, st.jobs);
 	if (runs.skipped_too_big)
 		printf("%s: %zu workload/VM-size pairs left out: the workload "
 		       "(with its static memory) is larger than the VM\n",

@@ -4,11 +4,12 @@ EXP_SRC := experiments/main.c experiments/expfile.c experiments/units.c \
 	experiments/db.c experiments/runner.c experiments/agg.c \
 	experiments/report.c experiments/plot.c
 EXP_OBJ := $(EXP_SRC:%.c=$(B)/%.o)
-EXP_LDLIBS := $(SIM_LIB) $(WL_LIB) $(CORE_LIB) -linih -lsqlite3 -lgsl \
-	-lgslcblas -ljansson -lz -lm -lpthread
+# backend = kvm runs kvmlite's guests and its `incoming` child.
+EXP_LDLIBS := $(KL_LIB) $(SIM_LIB) $(WL_LIB) $(CORE_LIB) -linih -lsqlite3 \
+	-lgsl -lgslcblas -ljansson -lz -lm -lpthread
 PROGRAMS += $(B)/mplm-exp
 
-$(B)/mplm-exp: $(EXP_OBJ) $(SIM_LIB) $(WL_LIB) $(CORE_LIB)
+$(B)/mplm-exp: $(EXP_OBJ) $(KL_LIB) $(SIM_LIB) $(WL_LIB) $(CORE_LIB) | $(KL_BIN) $(GUEST_BINS)
 	$(CC) $(LDFLAGS) $(EXP_OBJ) $(EXP_LDLIBS) -o $@
 
 # Tests: cmocka suites; those that drive mplm-exp find it next to the
@@ -17,6 +18,6 @@ EXP_TESTS := $(patsubst experiments/tests/%.c,$(B)/tests/experiments/%,$(wildcar
 TESTS += $(EXP_TESTS)
 EXP_TEST_OBJ := $(filter-out $(B)/experiments/main.o,$(EXP_OBJ))
 
-$(B)/tests/experiments/%: $(B)/experiments/tests/%.o $(EXP_TEST_OBJ) $(SIM_LIB) $(WL_LIB) $(CORE_LIB) | $(B)/mplm-exp
+$(B)/tests/experiments/%: $(B)/experiments/tests/%.o $(EXP_TEST_OBJ) $(KL_LIB) $(SIM_LIB) $(WL_LIB) $(CORE_LIB) | $(B)/mplm-exp
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(EXP_TEST_OBJ) $(EXP_LDLIBS) -lcmocka -o $@

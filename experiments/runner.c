@@ -4,6 +4,8 @@
  */
 #include "runner.h"
 
+#include "exp.h" /* kvmlite: kl_sim_run */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -67,11 +69,19 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static void worker_main(const struct exp_run *r, int fd)
+/* The back ends, one function each with sim_run's contract. */
+typedef int (*backend_run_fn)(const struct sim_config *, struct sim_result *);
+
+static backend_run_fn backend_run(const struct experiment *e)
+{
+	return e->backend == EXP_BACKEND_KVM ? kl_sim_run : sim_run;
+}
+
+static void worker_main(const struct exp_run *r, backend_run_fn run, int fd)
 {
 	struct sim_result res;
 	struct wire_header h = { .magic = WIRE_MAGIC };
-	h.rc = sim_run(&r->cfg, &res);
+	h.rc = run(&r->cfg, &res);
 	h.nsyncs = res.syncs ? res.nsyncs : 0;
 	if (res.stats.error)
 		snprintf(h.stats_error, sizeof(h.stats_error), "%s",
@@ -87,7 +97,8 @@ static void worker_main(const struct exp_run *r, int fd)
 /* The parent side. */
 
 static int start_worker(struct worker *w, const struct exp_run *r,
-			size_t run, const struct worker *all, unsigned n)
+			backend_run_fn fn, size_t run, const struct worker *all,
+			unsigned n)
 {
 	int p[2];
 	if (pipe(p) < 0)
@@ -104,7 +115,7 @@ static int start_worker(struct worker *w, const struct exp_run *r,
 		for (unsigned i = 0; i < n; i++)
 			if (all[i].pid > 0)
 				close(all[i].fd);
-		worker_main(r, p[1]);
+		worker_main(r, fn, p[1]);
 	}
 	close(p[1]);
 	/* Non-blocking: drain reads until the pipe is empty. */
@@ -274,8 +285,8 @@ static int fill_workers(struct pool *p)
 		if (p->ws[i].pid)
 			continue;
 		size_t run = p->todo[p->next];
-		if (start_worker(&p->ws[i], &p->runs->v[run], run, p->ws,
-				 p->nw) < 0) {
+		if (start_worker(&p->ws[i], &p->runs->v[run], backend_run(p->e),
+				 run, p->ws, p->nw) < 0) {
 			snprintf(p->err, p->errlen, "cannot start a worker: %s",
 				 strerror(errno));
 			return -1;
@@ -334,9 +345,13 @@ int runner_run(expdb *db, int64_t exp_id, const struct experiment *e,
 	double t0 = now_s();
 	memset(st, 0, sizeof(*st));
 	st->total = runs->n;
+	/* Real migrations on one host disturb each other: one at a time. */
+	unsigned jobs = e->backend == EXP_BACKEND_KVM || !opts->jobs ? 1
+								      : opts->jobs;
+	st->jobs = jobs;
 	struct pool p = {
 		.db = db, .exp_id = exp_id, .e = e, .runs = runs, .st = st,
-		.nw = opts->jobs ? opts->jobs : 1, .err = err, .errlen = errlen,
+		.nw = jobs, .err = err, .errlen = errlen,
 	};
 	p.todo = select_todo(db, exp_id, runs, opts, &p.ntodo,
 			     &st->stored_before);

@@ -26,6 +26,7 @@ struct runner_stats {
 	size_t ran;
 	size_t failed;
 	size_t not_converged;
+	unsigned jobs;       /* workers used (1 for backend kvm) */
 	double wall_seconds;
 };
 
