@@ -223,7 +223,9 @@ static void test_include_error_names_included_file(void **state)
 		fail_msg("got `%s'", err);
 }
 
-static void test_kvm_backend_not_available(void **state)
+/* backend = kvm expands generator workloads; a trace cannot drive a real
+ * guest and is refused at its line. */
+static void test_kvm_backend_needs_generators(void **state)
 {
 	(void)state;
 	char err[1024] = "";
@@ -234,8 +236,20 @@ static void test_kvm_backend_not_available(void **state)
 	if (!e)
 		fail_msg("%s", err);
 	struct exp_runs runs;
+	assert_int_equal(exp_expand(e, &runs, err, sizeof(err)), 0);
+	assert_int_equal(runs.n, 1);
+	exp_runs_free(&runs);
+	exp_free(e);
+
+	char text[PATH_MAX + 200];
+	snprintf(text, sizeof(text), "[experiment]\nname = k\nbackend = kvm\n"
+		 "[workload w]\ntrace = %s/traces/npb/npb-is.B.trace.gz\n"
+		 "[algorithm mplm]\n", shared_dir);
+	e = load_text("kvm.ini", text, err, sizeof(err));
+	if (!e)
+		fail_msg("%s", err);
 	assert_int_equal(exp_expand(e, &runs, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "backend kvm: not available yet"));
+	assert_non_null(strstr(err, "kvm.ini:5: workload w: backend kvm"));
 	exp_free(e);
 }
 
@@ -269,7 +283,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_include_error_names_included_file),
-		cmocka_unit_test(test_kvm_backend_not_available),
+		cmocka_unit_test(test_kvm_backend_needs_generators),
 		cmocka_unit_test(test_cli_reports_file_line),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
