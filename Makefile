@@ -26,8 +26,21 @@ CFLAGS  := $(ARCH) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) $(EXTRA_C
 LDFLAGS := $(OPT)
 CPPFLAGS := -Implm-core -Iworkloads -Isimulator -Iexperiments -Ikvmlite
 
+.DEFAULT_GOAL := all
+
+# The commit goes into one generated file, rewritten only when it changes,
+# so a new commit relinks the programs without recompiling everything.
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-CPPFLAGS += -DMPLM_GIT_COMMIT=\"$(GIT_COMMIT)\"
+VERSION_C := $(B)/gen/version.c
+
+$(VERSION_C): FORCE
+	@mkdir -p $(dir $@)
+	@echo 'const char *mplm_git_commit(void) { return "$(GIT_COMMIT)"; }' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(B)/gen/version.o: $(VERSION_C)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 # Filled in by the fragments.
 LIBS :=
@@ -81,4 +94,4 @@ demo: programs
 clean:
 	rm -rf build
 
-.PHONY: all programs test test-bins bench demo clean fuzz
+.PHONY: all programs test test-bins bench demo clean fuzz FORCE

@@ -9,10 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef MPLM_GIT_COMMIT
-#define MPLM_GIT_COMMIT "unknown"
-#endif
-
 struct expdb {
 	sqlite3 *h;
 	sqlite3_stmt *lookup, *insert_run, *insert_sync, *delete_run;
@@ -341,7 +337,7 @@ static int upsert_experiment(expdb *db, const struct experiment *e,
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)nruns);
 	sqlite3_bind_text(st, 8, e->text ? e->text : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, MPLM_VERSION, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, MPLM_GIT_COMMIT, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, mplm_git_commit(), -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -500,7 +496,7 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_i(st, ":seed", (int64_t)r->seed);
 	bind_t(st, ":backend", e->backend == EXP_BACKEND_SIM ? "sim" : "kvm");
 	bind_t(st, ":tool_version", MPLM_VERSION);
-	bind_t(st, ":git_commit", MPLM_GIT_COMMIT);
+	bind_t(st, ":git_commit", mplm_git_commit());
 	bind_t(st, ":workload", r->workload->name);
 	bind_t(st, ":workload_label", r->workload->label);
 	const struct exp_workload *w = r->workload;

@@ -3,7 +3,7 @@ CORE_SRC := $(wildcard mplm-core/*.c)
 CORE_LIB := $(B)/libmplm-core.a
 LIBS += $(CORE_LIB)
 
-$(CORE_LIB): $(CORE_SRC:%.c=$(B)/%.o)
+$(CORE_LIB): $(CORE_SRC:%.c=$(B)/%.o) $(B)/gen/version.o
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 

@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #define MPLM_VERSION "0.1.0"
+/* The git commit this build was made from ("unknown" outside git). */
+const char *mplm_git_commit(void);
 
 /* ------------------------------------------------------------------ */
 /* Bitmaps: one bit per guest page, bit i in word i/64 at bit i%64 -- the

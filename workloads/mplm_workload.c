@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("mplm-workload %s (%s)\n", MPLM_VERSION, MPLM_GIT_COMMIT);
+			printf("mplm-workload %s (%s)\n", MPLM_VERSION, mplm_git_commit());
 			return 0;
 		default:
 			fprintf(stderr, "mplm-workload: try --help\n");
