@@ -346,18 +346,27 @@ static int upsert_experiment(expdb *db, const struct experiment *e,
 	return *id < 0 ? db_error(db, err, errlen, "experiment id") : 0;
 }
 
-static int record_current_runs(expdb *db, int64_t id, const struct exp_runs *runs,
-			       char *err, size_t errlen)
+/* Forget an experiment's rows of one table (its definition is rewritten). */
+static int delete_experiment_rows(expdb *db, int64_t id, const char *table,
+				  char *err, size_t errlen)
 {
-	sqlite3_stmt *del, *ins;
-	if (prepare(db, "DELETE FROM current_runs WHERE experiment_id = ?",
-		    &del, err, errlen))
+	char sql[128];
+	sqlite3_stmt *del;
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE experiment_id = ?", table);
+	if (prepare(db, sql, &del, err, errlen))
 		return -1;
 	sqlite3_bind_int64(del, 1, id);
 	int rc = sqlite3_step(del);
 	sqlite3_finalize(del);
-	if (rc != SQLITE_DONE)
-		return db_error(db, err, errlen, "current runs");
+	return rc == SQLITE_DONE ? 0 : db_error(db, err, errlen, table);
+}
+
+static int record_current_runs(expdb *db, int64_t id, const struct exp_runs *runs,
+			       char *err, size_t errlen)
+{
+	sqlite3_stmt *ins;
+	if (delete_experiment_rows(db, id, "current_runs", err, errlen))
+		return -1;
 	if (prepare(db, "INSERT OR IGNORE INTO current_runs VALUES (?, ?, ?)",
 		    &ins, err, errlen))
 		return -1;
@@ -378,15 +387,9 @@ static int record_current_runs(expdb *db, int64_t id, const struct exp_runs *run
 static int record_references(expdb *db, int64_t id, const struct experiment *e,
 			     char *err, size_t errlen)
 {
-	sqlite3_stmt *del, *ins;
-	if (prepare(db, "DELETE FROM reference_values WHERE experiment_id = ?",
-		    &del, err, errlen))
+	sqlite3_stmt *ins;
+	if (delete_experiment_rows(db, id, "reference_values", err, errlen))
 		return -1;
-	sqlite3_bind_int64(del, 1, id);
-	int rc = sqlite3_step(del);
-	sqlite3_finalize(del);
-	if (rc != SQLITE_DONE)
-		return db_error(db, err, errlen, "reference values");
 	if (prepare(db, "INSERT INTO reference_values VALUES (?, ?, ?, ?, ?, ?, ?)",
 		    &ins, err, errlen))
 		return -1;

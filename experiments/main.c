@@ -189,16 +189,23 @@ out:
 	return rc;
 }
 
+/* The database, or NULL after saying why. */
+static expdb *open_db(const struct options *o, char *err, size_t errlen)
+{
+	expdb *db = db_open(o->db, err, errlen);
+	if (!db)
+		fprintf(stderr, "mplm-exp: %s: %s\n", o->db, err);
+	return db;
+}
+
 static int cmd_run(int argc, char **argv, const struct options *o)
 {
 	if (optind >= argc)
 		return usage_error("run: no experiment file");
 	char err[1024];
-	expdb *db = db_open(o->db, err, sizeof(err));
-	if (!db) {
-		fprintf(stderr, "mplm-exp: %s: %s\n", o->db, err);
+	expdb *db = open_db(o, err, sizeof(err));
+	if (!db)
 		return 1;
-	}
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		int r = run_one_file(db, argv[i], o);
@@ -234,11 +241,9 @@ static int cmd_check(int argc, char **argv, const struct options *o)
 static int cmd_list(const struct options *o)
 {
 	char err[1024];
-	expdb *db = db_open(o->db, err, sizeof(err));
-	if (!db) {
-		fprintf(stderr, "mplm-exp: %s: %s\n", o->db, err);
+	expdb *db = open_db(o, err, sizeof(err));
+	if (!db)
 		return 1;
-	}
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db_handle(db),
 		"SELECT e.name, e.runs_defined, "
@@ -270,11 +275,9 @@ static int cmd_output(int argc, char **argv, const struct options *o,
 	if (optind >= argc)
 		return usage_error("name at least one experiment");
 	char err[1024];
-	expdb *db = db_open(o->db, err, sizeof(err));
-	if (!db) {
-		fprintf(stderr, "mplm-exp: %s: %s\n", o->db, err);
+	expdb *db = open_db(o, err, sizeof(err));
+	if (!db)
 		return 1;
-	}
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		int r = plot ? plot_experiment(db, argv[i], o->out, err, sizeof(err))
