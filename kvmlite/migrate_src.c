@@ -12,6 +12,7 @@
 #include "migration.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +36,8 @@ struct kl_source {
 
 	double t_start;
 	bool extend_sent, end_sent;
+	bool progress;             /* a status line on stderr (a terminal) */
+	double t_progress;         /* when it was last drawn */
 	uint64_t page_records, zero_records;
 	uint64_t memhash_at_pause;
 	struct kl_err err;         /* the back end's first failure */
@@ -193,11 +196,28 @@ static void be_wait(void *ctx, double seconds)
 	nanosleep(&t, NULL);
 }
 
-/* Scheduled operator events (`kvmlite migrate --extend-live-at`). */
+/* Long migrations show how they go, twice a second, on a terminal. */
+static void draw_progress(struct kl_source *s, double t)
+{
+	struct mplm_stats st;
+	if (!s->progress || t - s->t_progress < 0.5)
+		return;
+	s->t_progress = t;
+	mplm_migration_stats(s->m, &st);
+	fprintf(stderr, "\rkvmlite: migrating %6.1f s: %8.1f MB sent at %6.1f MB/s, %8.1f MB to go, %3" PRIu64 " syncs ",
+		t, (double)st.transferred / 1e6,
+		t > 0 ? (double)st.transferred / 1e6 / t : 0,
+		(double)st.remaining / 1e6, st.dirty_sync_count);
+	fflush(stderr);
+}
+
+/* Scheduled operator events (`kvmlite migrate --extend-live-at`) and the
+ * progress line. */
 static void be_poll(void *ctx)
 {
 	struct kl_source *s = ctx;
 	double t = kl_now() - s->t_start;
+	draw_progress(s, t);
 	if (s->o.extend_live_at >= 0 && !s->extend_sent && t >= s->o.extend_live_at) {
 		mplm_migration_extend_live(s->m);
 		s->extend_sent = true;
@@ -301,6 +321,8 @@ static void finish(struct kl_source *s)
 	struct mplm_stats st;
 
 	mplm_migration_stats(s->m, &st);
+	if (s->t_progress > 0)
+		fputc('\n', stderr);
 	if (kl_dirtylog_stop(s->vm, &e) < 0)
 		fprintf(stderr, "kvmlite: %s\n", e.msg);
 	/* Completed: this VM stays paused, and its memory is what the
@@ -336,6 +358,7 @@ int kl_source_run(kl_source *s)
 	if (s->o.extend_live)
 		mplm_migration_extend_live(m);
 	s->t_start = kl_now();
+	s->progress = isatty(STDERR_FILENO);
 	mplm_migration_run(m);
 	finish(s);
 	if (s->o.print_syncs) {
