@@ -43,6 +43,22 @@ before() {
 	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || { echo "'$2' not before '$3'"; return 1; }
 }
 
+# wait_for TEXT: within 20 s (sanitizer builds start slowly), the screen
+# shows TEXT, on a line or across wrapped lines. The test defines
+# `screen`, which writes the screen's text to $tmp/screen (tmux
+# capture-pane).
+wait_for() {
+	i=0
+	while [ $i -lt 200 ]; do
+		screen
+		grep -qF -- "$1" "$tmp/screen" && return 0
+		tr '\n' ' ' <"$tmp/screen" | tr -s ' ' | grep -qF -- "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 finish() {
 	[ "$fails" -eq 0 ]
 }

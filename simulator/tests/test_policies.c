@@ -17,45 +17,23 @@
 
 #include <cmocka.h>
 
-#include "sim.h"
+#include "classroom.h"
 
-#define RATE (128.0 * 4096) /* bytes/s: 128 pages/s */
 
 /* One scenario: a trace file, a configuration, the last result. */
 struct scenario {
-	char path[32];
+	char path[CLASSROOM_PATH_LEN];
 	struct sim_config c;
 	struct sim_result r;
 };
 
-/* A trace of `pages` pages in which pages [lo, hi] are written in every
- * 1 s interval from 1 s to `end` s, and the configuration above. */
+/* The classroom trace with pages [lo, hi] hot, and its configuration. */
 static void scenario_hot(struct scenario *s, unsigned pages, unsigned lo,
 			 unsigned hi, unsigned end, enum mplm_algorithm alg)
 {
 	memset(s, 0, sizeof(*s));
-	strcpy(s->path, "/tmp/mplm-test-XXXXXX");
-	int fd = mkstemp(s->path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	fprintf(f, "mplm-trace 1\npage-size 4096\npages %u\ninterval-us 1000000\n", pages);
-	for (unsigned t = 1; t <= end; t++)
-		fprintf(f, "d %u %u-%u\n", t * 1000000, lo, hi);
-	fprintf(f, "e %u\n", end * 1000000);
-	fclose(f);
-
-	struct sim_config *c = &s->c;
-	sim_config_default(c);
-	c->trace_path = s->path;
-	c->link_bandwidth = RATE;
-	c->header_bytes = 0;
-	c->state_bytes = 0;
-	c->sync_fixed = 0;
-	c->sync_per_page = 0;
-	c->params.algorithm = alg;
-	c->params.max_bandwidth = RATE;
-	c->params.intervaltime = 2; /* 256 pages per epoch */
-	c->params.dirtypercents = 50;
+	classroom_trace(s->path, pages, lo, hi, end);
+	classroom_config(&s->c, s->path, alg);
 }
 
 /* Run; returns sim_run's code, keeping the result in s->r. */

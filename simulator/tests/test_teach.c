@@ -19,42 +19,18 @@
 
 #include <cmocka.h>
 
+#include "classroom.h"
 #include "explain.h"
 #include "memmap.h"
 #include "teach.h"
 
-#define RATE (128.0 * 4096)
-
-/* A trace of `pages` non-zero pages in which [lo, hi] is written in every
- * 1 s interval from 1 s to `end` s (no interval when lo > hi). */
+/* The classroom trace (classroom.h) in a malloc'd path, for unlink+free. */
 static char *hot_trace(unsigned pages, unsigned lo, unsigned hi, unsigned end)
 {
-	char *path = strdup("/tmp/mplm-teach-XXXXXX");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	fprintf(f, "mplm-trace 1\npage-size 4096\npages %u\ninterval-us 1000000\n", pages);
-	for (unsigned t = 1; lo <= hi && t <= end; t++)
-		fprintf(f, "d %u %u-%u\n", t * 1000000, lo, hi);
-	fprintf(f, "e %u\n", end * 1000000);
-	fclose(f);
+	char *path = malloc(CLASSROOM_PATH_LEN);
+	assert_non_null(path);
+	classroom_trace(path, pages, lo, hi, end);
 	return path;
-}
-
-static void base_config(struct sim_config *c, const char *path,
-			enum mplm_algorithm alg)
-{
-	sim_config_default(c);
-	c->trace_path = path;
-	c->link_bandwidth = RATE;
-	c->header_bytes = 0;
-	c->state_bytes = 0;
-	c->sync_fixed = 0;
-	c->sync_per_page = 0;
-	c->params.algorithm = alg;
-	c->params.max_bandwidth = RATE;
-	c->params.intervaltime = 2;
-	c->params.dirtypercents = 50;
 }
 
 static void record_ok(const struct sim_config *c, uint64_t cells,
@@ -114,7 +90,7 @@ static void test_mplm_narration(void **state)
 	char *path = hot_trace(1024, 1000, 1023, 1000);
 	struct sim_config c;
 	struct teach_run run;
-	base_config(&c, path, MPLM_ALG_MPLM);
+	classroom_config(&c, path, MPLM_ALG_MPLM);
 	record_ok(&c, 4096, &run);
 	assert_int_equal(run.nframes, 6);
 
@@ -166,7 +142,7 @@ static void test_mplm_batch_runs_on(void **state)
 	char *path = hot_trace(1024, 512, 1023, 1000);
 	struct sim_config c;
 	struct teach_run run;
-	base_config(&c, path, MPLM_ALG_MPLM);
+	classroom_config(&c, path, MPLM_ALG_MPLM);
 	record_ok(&c, 4096, &run);
 	assert_int_equal(run.nframes, 4);
 	expect_frame(&run, 2, "ND had 150 of the 256 slots (58.6 %): in each batch of 100 the first 50 slots are ND's, and the epoch began with a fresh batch.", NULL);
@@ -191,7 +167,7 @@ static void test_precopy_converges(void **state)
 	char *path = hot_trace(256, 1, 0, 10);
 	struct sim_config c;
 	struct teach_run run;
-	base_config(&c, path, MPLM_ALG_PRECOPY);
+	classroom_config(&c, path, MPLM_ALG_PRECOPY);
 	record_ok(&c, 4096, &run);
 	assert_int_equal(run.nframes, 3);
 
@@ -226,7 +202,7 @@ static void test_precopy_not_converging(void **state)
 	char *path = hot_trace(1024, 0, 199, 30);
 	struct sim_config c;
 	struct teach_run run;
-	base_config(&c, path, MPLM_ALG_PRECOPY);
+	classroom_config(&c, path, MPLM_ALG_PRECOPY);
 	record_ok(&c, 4096, &run);
 
 	expect_frame(&run, 1, "Sync 1 at 7.703 s",
@@ -263,7 +239,7 @@ static void test_precopy_max_iterations(void **state)
 	char *path = hot_trace(1024, 0, 199, 30);
 	struct sim_config c;
 	struct teach_run run;
-	base_config(&c, path, MPLM_ALG_PRECOPY);
+	classroom_config(&c, path, MPLM_ALG_PRECOPY);
 	c.params.max_iterations = 1;
 	record_ok(&c, 4096, &run);
 	assert_int_equal(run.nframes, 3);
@@ -283,7 +259,7 @@ static void test_precopy_measured_bandwidth(void **state)
 	char *path = hot_trace(1024, 0, 199, 30);
 	struct sim_config c;
 	struct teach_run run;
-	base_config(&c, path, MPLM_ALG_PRECOPY);
+	classroom_config(&c, path, MPLM_ALG_PRECOPY);
 	c.params.measured_bandwidth = true;
 	record_ok(&c, 4096, &run);
 	expect_frame(&run, 0, "(bandwidth: the rate measured over the last 100 ms)", NULL);
@@ -306,7 +282,7 @@ static void test_stopcopy(void **state)
 	char *path = hot_trace(256, 0, 9, 10);
 	struct sim_config c;
 	struct teach_run run;
-	base_config(&c, path, MPLM_ALG_STOPCOPY);
+	classroom_config(&c, path, MPLM_ALG_STOPCOPY);
 	record_ok(&c, 4096, &run);
 	assert_int_equal(run.nframes, 2);
 	expect_frame(&run, 0, "Stop-and-copy has no live stage", NULL);
@@ -372,7 +348,7 @@ static void test_narration_agrees_with_runs(void **state)
 			sim_config_default(&c);
 			c.workload_spec = spec;
 			c.params.algorithm = algs[a];
-			c.params.max_bandwidth = RATE;
+			c.params.max_bandwidth = CLASSROOM_RATE;
 			c.params.intervaltime = 0.5 + 0.25 * (seed % 3);
 			c.params.dirtypercents = 10 * (seed % 11);
 			c.params.downtime_limit = 0.05 * seed;
@@ -460,7 +436,7 @@ static void test_terminal_map(void **state)
 	struct teach_run run;
 	char *buf = NULL;
 	size_t len;
-	base_config(&c, path, MPLM_ALG_MPLM);
+	classroom_config(&c, path, MPLM_ALG_MPLM);
 	record_ok(&c, MEMMAP_TERM_CELLS, &run);
 
 	FILE *f = open_memstream(&buf, &len);
@@ -562,7 +538,7 @@ static void test_images(void **state)
 	struct teach_run run;
 	bool loops;
 	assert_non_null(mkdtemp(dir));
-	base_config(&c, path, MPLM_ALG_MPLM);
+	classroom_config(&c, path, MPLM_ALG_MPLM);
 	record_ok(&c, MEMMAP_IMAGE_CELLS, &run);
 
 	snprintf(file, sizeof(file), "%s/png", dir);

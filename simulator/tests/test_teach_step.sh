@@ -12,12 +12,12 @@ fi
 root=$(pwd)
 sim="$root/${MPLM_BUILD:-build}/mplm-sim"
 case ${MPLM_BUILD:-build} in /*) sim="$MPLM_BUILD/mplm-sim" ;; esac
-tmp=$(mktemp -d)
+# tmp, fails, wait_for; the trap below also stops the tmux servers.
+. "$root/scripts/testlib.sh"
 sock="$tmp/tmux-0.sock"
 starts=0
 tm() { tmux -S "$sock" "$@"; }
 trap 'for s in "$tmp"/tmux-*.sock; do tmux -S "$s" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
-fails=0
 
 note() {
 	echo "FAILED: $1"
@@ -28,20 +28,6 @@ note() {
 }
 
 screen() { tm capture-pane -p -t step >"$tmp/screen" 2>/dev/null; }
-
-# wait_for TEXT: the screen shows TEXT within 20 s (ASan starts slowly),
-# on a line or across the narration's wrapped lines.
-wait_for() {
-	i=0
-	while [ $i -lt 200 ]; do
-		screen
-		grep -qF -- "$1" "$tmp/screen" && return 0
-		tr '\n' ' ' <"$tmp/screen" | tr -s ' ' | grep -qF -- "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # key KEY... then wait for TEXT: press, and expect the screen to show it.
 expect_after() {

@@ -16,10 +16,10 @@ case $build in /*) ;; *) build=$root/$build ;; esac
 shared=${MPLM_SHARED:-../shared}
 case $shared in /*) ;; *) shared=$root/$shared ;; esac
 doc=$root/docs/teaching.md
-tmp=$(mktemp -d)
+# tmp, fails, wait_for; the trap below also stops the tmux servers.
+. "$root/scripts/testlib.sh"
 trap 'for s in "$tmp"/tmux-*.sock; do tmux -S "$s" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/blocks" "$tmp/run" "$tmp/out" "$tmp/work"
-fails=0
 have_tmux=1
 command -v tmux >/dev/null 2>&1 || have_tmux=0
 
@@ -33,6 +33,7 @@ fail() {
 out() { cat "$tmp/out/$id"; }
 # The output with wrapped lines joined, for sentences.
 flat() { tr '\n' ' ' <"$tmp/out/$id" | tr -s ' '; }
+# (replaces testlib's has: here the text is the block's output)
 has() { flat | grep -qF -- "$1" || fail "no '$1'"; }
 # field NAME: the number after "NAME: " in info migrate.
 field() { sed -n "s/^$1: \([0-9.]*\).*/\1/p" "$tmp/out/$id" | head -n 1; }
@@ -177,17 +178,6 @@ step_ex5_step() {
 
 screen() { tmux -S "$sock" capture-pane -p -t teach >"$tmp/screen" 2>/dev/null; }
 
-wait_for() {
-	i=0
-	while [ $i -lt 200 ]; do
-		screen
-		grep -qF -- "$1" "$tmp/screen" && return 0
-		tr '\n' ' ' <"$tmp/screen" | tr -s ' ' | grep -qF -- "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 key() {
 	tmux -S "$sock" send-keys -t teach "$1"

@@ -1,0 +1,58 @@
+/*
+ * classroom.h - the set-up of the hand-worked scenarios, shared by
+ * test_policies.c and test_teach.c (header-only: each test is a program).
+ *
+ * The classroom link carries 128 pages/s (4096-byte pages, no header,
+ * 524,288 B/s), dirty log syncs are free and there is no CPU state, so
+ * every time is a multiple of 1/128 s, exact in floating point.
+ */
+#ifndef CLASSROOM_H
+#define CLASSROOM_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+#define CLASSROOM_RATE (128.0 * 4096)
+#define CLASSROOM_PATH_LEN 32
+
+/* Write a trace of `pages` pages in which [lo, hi] is written in every 1 s
+ * interval from 1 s to `end` s (none when lo > hi) to a new temporary
+ * file, whose name goes to path (CLASSROOM_PATH_LEN bytes). */
+static inline void classroom_trace(char *path, unsigned pages, unsigned lo,
+				   unsigned hi, unsigned end)
+{
+	snprintf(path, CLASSROOM_PATH_LEN, "/tmp/mplm-test-XXXXXX");
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		perror("classroom_trace");
+		exit(1);
+	}
+	fprintf(f, "mplm-trace 1\npage-size 4096\npages %u\ninterval-us 1000000\n", pages);
+	for (unsigned t = 1; lo <= hi && t <= end; t++)
+		fprintf(f, "d %u %u-%u\n", t * 1000000, lo, hi);
+	fprintf(f, "e %u\n", end * 1000000);
+	fclose(f);
+}
+
+/* The classroom link; MPLM epochs of 2 s (256 pages), 50 % to D. */
+static inline void classroom_config(struct sim_config *c, const char *path,
+				    enum mplm_algorithm alg)
+{
+	sim_config_default(c);
+	c->trace_path = path;
+	c->link_bandwidth = CLASSROOM_RATE;
+	c->header_bytes = 0;
+	c->state_bytes = 0;
+	c->sync_fixed = 0;
+	c->sync_per_page = 0;
+	c->params.algorithm = alg;
+	c->params.max_bandwidth = CLASSROOM_RATE;
+	c->params.intervaltime = 2;
+	c->params.dirtypercents = 50;
+}
+
+#endif
