@@ -1,6 +1,6 @@
 # experiments: mplm-exp, the experiment runner (SQLite results, gnuplot
 # figures, Markdown/CSV tables) and its tests. See experiments/README.md.
-EXP_SRC := experiments/main.c experiments/expfile.c experiments/units.c \
+EXP_SRC := experiments/main.c experiments/expfile.c \
 	experiments/db.c experiments/runner.c experiments/agg.c \
 	experiments/report.c experiments/plot.c
 EXP_OBJ := $(EXP_SRC:%.c=$(B)/%.o)

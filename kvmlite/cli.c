@@ -2,6 +2,7 @@
  * cli.c - option parsing for every kvmlite subcommand.
  */
 #include "cli.h"
+#include "units.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,62 +31,26 @@ int kl_pattern_parse(const char *s, uint64_t *out)
 	return -1;
 }
 
-/* A number with an optional suffix; mult(c) gives its factor. */
-static double parse_suffixed(const char *s, bool *ok, double k)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	double f = 1;
-	switch (*end) {
-	case 'k': case 'K': f = k; end++; break;
-	case 'm': case 'M': f = k * k; end++; break;
-	case 'g': case 'G': f = k * k * k; end++; break;
-	case 't': case 'T': f = k * k * k * k; end++; break;
-	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	else if (*end == 'B')
-		end++;
-	*ok = end != s && !*end && !errno && v >= 0 && isfinite(v);
-	return v * f;
-}
-
+/* Numbers with units, as the rest of mplm-lab reads them (units.h). */
 uint64_t kl_parse_size(const char *s, bool *ok)
 {
-	return (uint64_t)parse_suffixed(s, ok, 1024);
+	uint64_t v = 0;
+	*ok = units_parse_size(s, &v) == 0;
+	return v;
 }
 
 double kl_parse_rate(const char *s, bool *ok)
 {
-	return parse_suffixed(s, ok, 1000);
+	double v = 0;
+	*ok = units_parse_count(s, &v) == 0;
+	return v;
 }
 
-/* Bandwidths as the rest of mplm-lab writes them: network units
- * (1Gbps = 125,000,000 B/s; 100MB/s decimal, 100MiB/s binary) or QEMU's
- * binary sizes per second (125M = 125 MiB/s); a bare number is B/s. */
 double kl_parse_bandwidth(const char *s, bool *ok)
 {
-	char num[64];
-	size_t n = strlen(s);
-	const char *unit = s + strspn(s, "0123456789.");
-	if (n >= sizeof(num) || unit == s)
-		return *ok = false, 0;
-	static const struct { const char *u; double f; } units[] = {
-		{ "bps", 1.0 / 8 }, { "Kbps", 1e3 / 8 }, { "kbps", 1e3 / 8 },
-		{ "Mbps", 1e6 / 8 }, { "Gbps", 1e9 / 8 }, { "B/s", 1 },
-		{ "KB/s", 1e3 }, { "kB/s", 1e3 }, { "MB/s", 1e6 }, { "GB/s", 1e9 },
-		{ "KiB/s", 1024.0 }, { "MiB/s", 1048576.0 },
-		{ "GiB/s", 1073741824.0 },
-	};
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(unit, units[i].u)) {
-			memcpy(num, s, (size_t)(unit - s));
-			num[unit - s] = 0;
-			double v = parse_suffixed(num, ok, 1);
-			return v * units[i].f;
-		}
-	return (double)kl_parse_size(s, ok);
+	double v = 0;
+	*ok = units_parse_bandwidth(s, &v) == 0;
+	return v;
 }
 
 static double parse_double(const char *s, bool *ok)

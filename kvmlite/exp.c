@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "gen.h"
 
 int kl_find_built(const char *rel, char *out, size_t len)
 {
@@ -28,71 +29,21 @@ int kl_find_built(const char *rel, char *out, size_t len)
 	return -1;
 }
 
-/* gen.h's SPEC: PATTERN[,key=value]...; kvmlite takes the keys that mean
- * something for a real guest. */
-struct spec {
-	uint64_t pattern, memory, wss, seed, arrays;
-	double rate, duration, hot, skew;
-};
-
-static int set_key(struct spec *s, const char *key, const char *val,
-		   char *err, size_t len)
+/* gen.h's SPEC, parsed by gen.h itself so a spec means the same workload
+ * on a real guest as in the simulator; the guest runs the same pattern. */
+static int parse_spec(const char *text, struct gen_spec *s, uint64_t *pattern,
+		      char *err, size_t len)
 {
-	bool ok = true;
-	if (!strcmp(key, "memory"))
-		s->memory = kl_parse_size(val, &ok);
-	else if (!strcmp(key, "pages"))
-		s->memory = kl_parse_size(val, &ok) * KL_PAGE_SIZE;
-	else if (!strcmp(key, "wss"))
-		s->wss = kl_parse_size(val, &ok);
-	else if (!strcmp(key, "rate"))
-		s->rate = kl_parse_rate(val, &ok);
-	else if (!strcmp(key, "duration"))
-		s->duration = strtod(val, NULL);
-	else if (!strcmp(key, "seed"))
-		s->seed = strtoull(val, NULL, 0);
-	else if (!strcmp(key, "hot"))
-		s->hot = strtod(val, NULL);
-	else if (!strcmp(key, "skew"))
-		s->skew = strtod(val, NULL);
-	else if (!strcmp(key, "arrays"))
-		s->arrays = strtoull(val, NULL, 0);
-	else if (!strcmp(key, "page-size"))
-		ok = strtoull(val, NULL, 0) == KL_PAGE_SIZE;
-	else if (strcmp(key, "interval"))
-		ok = false;
-	if (!ok)
-		snprintf(err, len, "workload: %s=%s is not usable on a real guest", key, val);
-	return ok ? 0 : -1;
-}
-
-static int parse_spec(const char *text, struct spec *s, char *err, size_t len)
-{
-	char buf[512], *save = NULL;
-	snprintf(buf, sizeof(buf), "%s", text);
-	*s = (struct spec){ .hot = 0.1, .skew = 0.9, .arrays = 3, .seed = 1 };
-	char *tok = strtok_r(buf, ",", &save);
-	if (!tok || kl_pattern_parse(tok, &s->pattern) < 0 ||
-	    s->pattern == KL_PAT_LIST) {
-		snprintf(err, len, "workload %s: pattern must be sequential, uniform, hotspot, stencil or idle", text);
+	if (gen_parse(text, s, err, len) < 0)
+		return -1;
+	if (s->page_size != KL_PAGE_SIZE) {
+		snprintf(err, len, "workload %s: a real guest has %u-byte pages", text,
+			 KL_PAGE_SIZE);
 		return -1;
 	}
-	while ((tok = strtok_r(NULL, ",", &save))) {
-		char *eq = strchr(tok, '=');
-		if (!eq) {
-			snprintf(err, len, "workload %s: '%s' is not key=value", text, tok);
-			return -1;
-		}
-		*eq = 0;
-		if (set_key(s, tok, eq + 1, err, len) < 0)
-			return -1;
-	}
-	if (!s->memory)
-		s->memory = s->wss;
-	if (!s->wss)
-		s->wss = s->memory;
-	if (!s->memory || s->wss > s->memory) {
-		snprintf(err, len, "workload %s: memory and wss", text);
+	if (kl_pattern_parse(s->pattern, pattern) < 0) {
+		snprintf(err, len, "workload %s: no guest program for pattern %s",
+			 text, s->pattern);
 		return -1;
 	}
 	return 0;
@@ -100,16 +51,16 @@ static int parse_spec(const char *text, struct spec *s, char *err, size_t len)
 
 /* The guest's working set is the simulated VM's memory; kvmlite's boot
  * area (4 MiB) comes on top. */
-static void vm_for(const struct sim_config *cfg, const struct spec *s,
-		   struct kl_config *c, struct kl_params *p)
+static void vm_for(const struct sim_config *cfg, const struct gen_spec *s,
+		   uint64_t pattern, struct kl_config *c, struct kl_params *p)
 {
-	uint64_t mem = cfg->vm_bytes ? cfg->vm_bytes : s->memory;
+	uint64_t mem = cfg->vm_bytes ? cfg->vm_bytes : s->pages * KL_PAGE_SIZE;
 	kl_config_default(c);
 	c->mem_bytes = (KL_DATA_GPA + mem + KL_HUGE - 1) / KL_HUGE * KL_HUGE;
 	c->quiet = true;
 	memset(p, 0, sizeof(*p));
-	p->pattern = s->pattern;
-	p->wss_pages = s->wss / KL_PAGE_SIZE;
+	p->pattern = pattern;
+	p->wss_pages = s->wss_pages;
 	p->rate = (uint64_t)llround(s->rate);
 	p->seed = s->seed;
 	p->hot_permille = (uint64_t)llround(s->hot * 1000);
@@ -119,8 +70,6 @@ static void vm_for(const struct sim_config *cfg, const struct spec *s,
 	p->progress_every = p->rate / 10 > 1024 ? p->rate / 10 : 1024;
 	/* Loop: the guest writes until it is migrated away. */
 	p->duration_ms = cfg->at_end == SIM_END_LOOP ? 0 : (uint64_t)llround(s->duration * 1000);
-	if (s->pattern == KL_PAT_IDLE && !p->duration_ms)
-		p->duration_ms = 3600 * 1000;
 }
 
 static void sleep_s(double s)
@@ -202,7 +151,8 @@ static int migrate_once(struct kl_vm *vm, const struct sim_config *cfg,
 
 int kl_sim_run(const struct sim_config *cfg, struct sim_result *res)
 {
-	struct spec s;
+	struct gen_spec s;
+	uint64_t pattern;
 	struct kl_config c;
 	struct kl_params p;
 	struct kl_vm *vm;
@@ -213,9 +163,9 @@ int kl_sim_run(const struct sim_config *cfg, struct sim_result *res)
 	memset(res, 0, sizeof(*res));
 	if (!cfg->workload_spec)
 		return fail(res, "backend kvm runs generated workloads (workload = SPEC), not trace files");
-	if (parse_spec(cfg->workload_spec, &s, res->error, sizeof(res->error)) < 0)
+	if (parse_spec(cfg->workload_spec, &s, &pattern, res->error, sizeof(res->error)) < 0)
 		return -1;
-	vm_for(cfg, &s, &c, &p);
+	vm_for(cfg, &s, pattern, &c, &p);
 	if (p.rate > KL_PVM_MAX_RATE && access("/sys/module/kvm_pvm", F_OK) == 0)
 		return fail(res, "rate above the ~150,000 pages/s a guest can dirty on kvm_pvm");
 	if (kl_find_built("guests/workload.bin", guest, sizeof(guest)) < 0)

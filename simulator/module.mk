@@ -14,8 +14,7 @@ $(TEACH_LIB): $(TEACH_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-# Unit parsing is shared with mplm-exp.
-SIM_CLI_OBJ := $(B)/simulator/mplm_sim.o $(B)/experiments/units.o $(TEACH_LIB)
+SIM_CLI_OBJ := $(B)/simulator/mplm_sim.o $(TEACH_LIB)
 
 $(SIM_LIB): $(B)/simulator/sim.o
 	@mkdir -p $(dir $@)

@@ -137,20 +137,6 @@ static int bad_value(const char *opt, const char *value, const char *want)
 	return -1;
 }
 
-/* Bandwidths: network units (1Gbps, 100MB/s) or QEMU's binary sizes
- * per second (125M = 125 MiB/s). */
-static int parse_rate(const char *s, double *out)
-{
-	uint64_t v;
-	if (units_parse_bandwidth(s, out) == 0)
-		return 0;
-	if (units_parse_size(s, &v) == 0 && v > 0) {
-		*out = (double)v;
-		return 0;
-	}
-	return -1;
-}
-
 static int parse_number(const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -221,11 +207,11 @@ static int parse_option(struct cli *cli, int opt, const char *arg)
 		p->downtime_limit = v / 1000;
 		return 0;
 	case OPT_MAXBW:
-		if (parse_rate(arg, &p->max_bandwidth) < 0)
+		if (units_parse_bandwidth(arg, &p->max_bandwidth) < 0)
 			return bad_value(name, arg, "expected a rate such as 125000000, 1Gbps or 125M");
 		return 0;
 	case OPT_BANDWIDTH:
-		if (parse_rate(arg, &c->link_bandwidth) < 0)
+		if (units_parse_bandwidth(arg, &c->link_bandwidth) < 0)
 			return bad_value(name, arg, "expected a rate such as 1Gbps");
 		return 0;
 	case OPT_MAXITER:

@@ -14,6 +14,7 @@
  * MT19937 for the hotspot's binomial split. Rewind re-seeds both.
  */
 #include "gen.h"
+#include "units.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -427,38 +428,6 @@ static bool parse_uint(const char *s, uint64_t *out)
 	return true;
 }
 
-/* Bytes: a whole number with an optional binary suffix K, M, G or T
- * (1G = 2^30), optionally followed by B or iB. */
-static bool parse_size(const char *s, uint64_t *out)
-{
-	unsigned shift = 0;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
-	case 't': case 'T': shift = 40; break;
-	}
-	if (shift) {
-		end++;
-		if (strcmp(end, "iB") == 0)
-			end += 2;
-	}
-	if (strcmp(end, "B") == 0)
-		end++;
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return false;
-	*out = (uint64_t)v << shift;
-	return true;
-}
-
 static bool parse_real(const char *s, double *out)
 {
 	char *end;
@@ -529,7 +498,7 @@ static int parse_key(const struct spec_ctx *c, struct gen_params *p, char *kv,
 
 	void *field = (char *)p + d->off;
 	bool ok = d->kind == K_REAL ? parse_real(eq + 1, field) :
-		  d->kind == K_SIZE ? parse_size(eq + 1, field) :
+		  d->kind == K_SIZE ? units_parse_size(eq + 1, field) == 0 :
 				      parse_uint(eq + 1, field);
 	if (!ok)
 		return spec_fail(c, "%s=%s: expected %s", kv, eq + 1,
@@ -637,6 +606,31 @@ static int alloc_state(struct gen *g)
 	if (pat == PAT_STENCIL &&
 	    !(g->array_off = calloc(g->p.arrays, sizeof(uint64_t))))
 		return -1;
+	return 0;
+}
+
+int gen_parse(const char *spec, struct gen_spec *out, char *err, size_t errlen)
+{
+	struct spec_ctx c = { spec, err, errlen };
+	struct gen g;
+
+	memset(&g, 0, sizeof(g));
+	default_params(&g.p);
+	if (parse_spec(&c, &g.p) < 0 || check_params(&c, &g) < 0)
+		return -1;
+	*out = (struct gen_spec){
+		.pattern = pattern_names[g.p.pattern],
+		.page_size = (uint32_t)g.p.page_size,
+		.pages = g.pages,
+		.wss_pages = g.wss,
+		.rate = g.p.rate,
+		.duration = g.p.duration,
+		.interval_ms = g.p.interval_ms,
+		.seed = g.p.seed,
+		.hot = g.p.hot,
+		.skew = g.p.skew,
+		.arrays = g.p.arrays,
+	};
 	return 0;
 }
 

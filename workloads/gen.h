@@ -23,4 +23,22 @@
 /* NULL on a bad spec, with "workload SPEC: what is wrong" in err. */
 trace_source *gen_open(const char *spec, char *err, size_t errlen);
 
+/* A spec parsed and checked, defaults filled in: what gen_open replays,
+ * for back ends that make the same workload another way (kvmlite's guest
+ * programs). */
+struct gen_spec {
+	const char *pattern;   /* "uniform", "sequential", "hotspot", "stencil" */
+	uint32_t page_size;
+	uint64_t pages;        /* memory, in pages */
+	uint64_t wss_pages;    /* the working set: pages [0, wss_pages) */
+	double rate;           /* distinct pages written per second */
+	double duration;       /* s */
+	double interval_ms;
+	uint64_t seed;
+	double hot, skew;      /* hotspot */
+	uint64_t arrays;       /* stencil */
+};
+/* 0, or -1 with "workload SPEC: what is wrong" in err. */
+int gen_parse(const char *spec, struct gen_spec *out, char *err, size_t errlen);
+
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_expfile.c - experiment files: units, parsing, the cross product,
+ * test_expfile.c - experiment files: parsing, the cross product,
  * run keys, and "FILE:LINE: what is wrong" for malformed files.
  */
 #include <setjmp.h>
@@ -11,37 +11,6 @@
 
 #include "expfile.h"
 #include "helpers.h"
-#include "units.h"
-
-static void test_units(void **state)
-{
-	(void)state;
-	uint64_t u;
-	double d;
-	bool b;
-	assert_int_equal(units_parse_size("8G", &u), 0);
-	assert_true(u == UINT64_C(8) << 30);
-	assert_int_equal(units_parse_size(" 512 MiB ", &u), 0);
-	assert_true(u == UINT64_C(512) << 20);
-	assert_int_equal(units_parse_size("1.5K", &u), 0);
-	assert_true(u == 1536);
-	assert_int_equal(units_parse_size("-1G", &u), -1);
-	assert_int_equal(units_parse_size("0.3", &u), -1);
-	assert_int_equal(units_parse_size("8Q", &u), -1);
-	assert_int_equal(units_parse_bandwidth("1Gbps", &d), 0);
-	assert_true(d == 125e6);
-	assert_int_equal(units_parse_bandwidth("100MB/s", &d), 0);
-	assert_true(d == 100e6);
-	assert_int_equal(units_parse_bandwidth("0", &d), -1);
-	assert_int_equal(units_parse_seconds("300ms", &d), 0);
-	assert_true(d > 0.2999 && d < 0.3001);
-	assert_int_equal(units_parse_seconds("2min", &d), 0);
-	assert_true(d == 120);
-	assert_int_equal(units_parse_seconds("soon", &d), -1);
-	assert_int_equal(units_parse_bool("Yes", &b), 0);
-	assert_true(b);
-	assert_int_equal(units_parse_bool("maybe", &b), -1);
-}
 
 static const char good[] =
 	"; a comment\n"
@@ -278,7 +247,6 @@ int main(int argc, char **argv)
 	(void)argc;
 	helpers_init(argv[0]);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_parse_and_expand),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_long_line),

@@ -452,6 +452,32 @@ static void write_and_read_back(void **state)
 	}
 }
 
+/* gen_parse gives the checked spec, defaults included, that gen_open
+ * replays: what kvmlite's guest programs are built from. */
+static void parse_for_other_back_ends(void **state)
+{
+	(void)state;
+	struct gen_spec g;
+	char err[256];
+	assert_int_equal(gen_parse("hotspot,memory=64M,wss=16M,rate=1500", &g, err,
+				   sizeof(err)), 0);
+	assert_string_equal(g.pattern, "hotspot");
+	assert_int_equal(g.page_size, 4096);
+	assert_int_equal(g.pages, 16384);
+	assert_int_equal(g.wss_pages, 4096);
+	assert_true(g.rate == 1500 && g.duration == 60 && g.interval_ms == 100);
+	assert_true(g.hot == 0.2 && g.skew == 0.8);
+	assert_int_equal(g.seed, 1);
+	assert_int_equal(gen_parse("stencil,pages=300,arrays=5,rate=10,seed=9", &g,
+				   err, sizeof(err)), 0);
+	assert_int_equal(g.arrays, 5);
+	assert_int_equal(g.wss_pages, 300);
+	assert_int_equal(g.seed, 9);
+	assert_int_equal(gen_parse("uniform,memory=64M,duration=abc,rate=1", &g, err,
+				   sizeof(err)), -1);
+	assert_non_null(strstr(err, "duration=abc: expected a number"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +499,7 @@ int main(void)
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(spec_errors),
 		cmocka_unit_test(write_and_read_back),
+		cmocka_unit_test(parse_for_other_back_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,10 +96,28 @@ static const struct suffix bandwidth_suffixes[] = {
 int units_parse_bandwidth(const char *s, double *out)
 {
 	double v;
-	if (parse_scaled(s, bandwidth_suffixes, false, &v) || v <= 0)
+	uint64_t bytes;
+	if (parse_scaled(s, bandwidth_suffixes, false, &v) == 0) {
+		if (v <= 0)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	/* QEMU's migrate_set_speed reads binary sizes: 125M = 125 MiB/s. */
+	if (units_parse_size(s, &bytes) < 0 || bytes == 0)
 		return -1;
-	*out = v;
+	*out = (double)bytes;
 	return 0;
+}
+
+static const struct suffix count_suffixes[] = {
+	{ "k", 1e3 }, { "K", 1e3 }, { "M", 1e6 }, { "G", 1e9 },
+	{ NULL, 0 },
+};
+
+int units_parse_count(const char *s, double *out)
+{
+	return parse_scaled(s, count_suffixes, false, out);
 }
 
 static const struct suffix time_suffixes[] = {

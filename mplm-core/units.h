@@ -1,5 +1,6 @@
 /*
- * units.h - numbers with units, as experiment files write them.
+ * units.h - numbers with units, as every mplm-lab tool reads them (command
+ * lines, workload specs, experiment files).
  *
  * Sizes are binary (8G = 8 GiB, as QEMU's -m reads it); bandwidths follow
  * network usage (1Gbps = 10^9 bits/s = 125,000,000 bytes/s); durations are
@@ -7,8 +8,8 @@
  * (surrounding blanks allowed) and returns -1 on junk, a sign where none is
  * allowed, or overflow.
  */
-#ifndef EXP_UNITS_H
-#define EXP_UNITS_H
+#ifndef MPLM_UNITS_H
+#define MPLM_UNITS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,8 +17,11 @@
 
 /* "8G", "512M", "4096", "8GiB", "1.5G": bytes. */
 int units_parse_size(const char *s, uint64_t *out);
-/* "1Gbps", "100Mbps", "125000000" (B/s), "100MB/s", "1GiB/s": bytes/s. */
+/* "1Gbps", "100Mbps", "125000000" (B/s), "100MB/s", "1GiB/s", or QEMU's
+ * binary sizes per second ("125M" = 125 MiB/s): bytes/s, > 0. */
 int units_parse_bandwidth(const char *s, double *out);
+/* A count with an optional decimal suffix: "60000", "60k", "1.5M". */
+int units_parse_count(const char *s, double *out);
 /* "0.3", "300ms", "2min", "10s": seconds (>= 0). */
 int units_parse_seconds(const char *s, double *out);
 /* A non-negative decimal integer. */
