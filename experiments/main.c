@@ -13,9 +13,6 @@
 #include "report.h"
 #include "runner.h"
 
-#ifndef MPLM_GIT_COMMIT
-#define MPLM_GIT_COMMIT "unknown"
-#endif
 
 #define DEFAULT_DB "results/mplm.db"
 #define DEFAULT_OUT "results"
@@ -70,9 +67,10 @@ struct options {
 	unsigned repetitions;
 };
 
+/* One line: what is wrong with the command line. */
 static int usage_error(const char *msg)
 {
-	fprintf(stderr, "mplm-exp: %s\n%s", msg, usage_text);
+	fprintf(stderr, "mplm-exp: %s (see mplm-exp --help)\n", msg);
 	return 2;
 }
 
@@ -108,7 +106,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->repetitions = (unsigned)v;
 			break;
 		case OPT_VERSION:
-			printf("mplm-exp %s (%s)\n", MPLM_VERSION, MPLM_GIT_COMMIT);
+			printf("mplm-exp %s (%s)\n", MPLM_VERSION, mplm_git_commit());
 			exit(0);
 		case 'h':
 		case OPT_HELP:
@@ -303,7 +301,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "--version")) {
-		printf("mplm-exp %s (%s)\n", MPLM_VERSION, MPLM_GIT_COMMIT);
+		printf("mplm-exp %s (%s)\n", MPLM_VERSION, mplm_git_commit());
 		return 0;
 	}
 	struct options o;
@@ -322,5 +320,7 @@ int main(int argc, char **argv)
 		return cmd_output(argc, argv, &o, false);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(&o);
-	return usage_error("unknown command");
+	char msg[128];
+	snprintf(msg, sizeof(msg), "unknown command '%.60s' (run, check, plot, report, list)", cmd);
+	return usage_error(msg);
 }

@@ -222,6 +222,29 @@ static void test_kvm_backend_needs_generators(void **state)
 	exp_free(e);
 }
 
+/* A bad command line: exit 2 and one line saying what is wrong. */
+static void test_cli_bad_command_line(void **state)
+{
+	(void)state;
+	const char *bad[][3] = { { "frob", NULL }, { "run", NULL },
+				 { "run", "-j", "0" } };
+	const char *want[] = { "unknown command 'frob'", "no experiment file",
+			       "-j wants a number" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *args[4] = { bad[i][0], bad[i][1], bad[i][2], NULL };
+		assert_int_equal(run_exp(args), 2);
+		char *e = exp_stderr();
+		size_t lines = 0;
+		for (const char *p = e; *p; p++)
+			lines += *p == '\n';
+		bool ok = lines == 1 && strstr(e, want[i]);
+		if (!ok)
+			printf("stderr: %s\n", e);
+		free(e);
+		assert_true(ok);
+	}
+}
+
 /* The binary reports FILE:LINE on stderr and fails. */
 static void test_cli_reports_file_line(void **state)
 {
@@ -253,6 +276,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_include_error_names_included_file),
 		cmocka_unit_test(test_kvm_backend_needs_generators),
 		cmocka_unit_test(test_cli_reports_file_line),
+		cmocka_unit_test(test_cli_bad_command_line),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	helpers_cleanup();
