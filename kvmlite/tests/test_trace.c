@@ -116,7 +116,8 @@ static void test_trace_reads_back(void **state)
 	assert_true(n >= 8 && n <= 14);
 	for (uint64_t pg = 0; pg < WSS; pg++)
 		assert_true(mplm_bitmap_test(all, (KL_DATA_GPA >> 12) + pg));
-	if (total < 19000 || total > 23000)
+	/* A descheduled vCPU falls behind its pace (never ahead of it). */
+	if (total < 15000 || total > 23000)
 		fail_msg("%llu pages over %d intervals", (unsigned long long)total, n);
 	mplm_bitmap_free(pages);
 	mplm_bitmap_free(all);
