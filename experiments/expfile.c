@@ -130,7 +130,7 @@ struct list_arg {
 	struct parse_ctx *c;
 	struct numlist *l;
 	const char *key;
-	int (*parse)(const char *s, double *out);
+	const struct mplm_setting *setting;
 };
 
 static int parse_plain(const char *s, double *out)
@@ -144,63 +144,62 @@ static int parse_plain(const char *s, double *out)
 	return 0;
 }
 
-static int parse_size_d(const char *s, double *out)
-{
-	uint64_t v;
-	if (units_parse_size(s, &v))
-		return -1;
-	*out = (double)v;
-	return 0;
-}
-
-static int parse_bandwidth_or_zero(const char *s, double *out)
-{
-	if (strcmp(s, "0") == 0 || strcmp(s, "link") == 0) {
-		*out = 0;
-		return 0;
-	}
-	return units_parse_bandwidth(s, out);
-}
-
-static int parse_percent(const char *s, double *out)
-{
-	uint64_t v;
-	if (units_parse_uint(s, &v) || v > 100)
-		return -1;
-	*out = (double)v;
-	return 0;
-}
-
-static int parse_count(const char *s, double *out)
-{
-	uint64_t v;
-	if (units_parse_uint(s, &v) || v > UINT32_MAX)
-		return -1;
-	*out = (double)v;
-	return 0;
-}
-
 static int list_item(const char *item, void *arg)
 {
 	struct list_arg *a = arg;
 	double v;
-	if (a->parse(item, &v))
-		return fail(a->c, "%s: bad value `%s'", a->key, item), -1;
+	char err[256];
+	if (mplm_setting_parse(a->setting, item, &v, err, sizeof(err)))
+		return fail(a->c, "%s", err), -1;
 	a->l->v = grow(a->l->v, a->l->n, sizeof(double));
 	a->l->v[a->l->n++] = v;
 	return 0;
 }
 
 /* Lists append: a key may be repeated or continued on indented lines. */
-static int add_list(struct parse_ctx *c, struct numlist *l, const char *key,
-		    const char *value, int (*parse)(const char *, double *))
+static int split_into(struct parse_ctx *c, struct list_arg *a,
+		      const char *value)
 {
-	struct list_arg a = { c, l, key, parse };
-	size_t before = l->n;
-	if (units_split_list(value, list_item, &a))
-		return fail(c, "%s: bad list `%s'", key, value);
-	if (l->n == before)
-		return fail(c, "%s: empty list", key);
+	size_t before = a->l->n;
+	if (units_split_list(value, list_item, a))
+		return fail(c, "%s: bad list `%s'", a->key, value);
+	if (a->l->n == before)
+		return fail(c, "%s: empty list", a->key);
+	return 1;
+}
+
+/* A list of values of a setting of the table (mplm.h): the same names,
+ * units and ranges as on every command line. */
+static int add_setting_list(struct parse_ctx *c, struct numlist *l,
+			    const char *key, const char *value)
+{
+	struct list_arg a = { c, l, key, mplm_setting_find(key) };
+	return split_into(c, &a, value);
+}
+
+/* One value of a setting of the table. */
+static int set_setting(struct parse_ctx *c, double *dst, const char *key,
+		       const char *value)
+{
+	char err[256];
+	if (*dst >= 0)
+		return fail(c, "duplicate key `%s'", key);
+	if (mplm_setting_parse(mplm_setting_find(key), value, dst, err,
+			       sizeof(err)))
+		return fail(c, "%s", err);
+	return 1;
+}
+
+/* A boolean setting of the table, kept as -1 (unset), 0 or 1. */
+static int set_setting_bool(struct parse_ctx *c, int *dst, const char *key,
+			    const char *value)
+{
+	double v = -1;
+	if (*dst >= 0)
+		return fail(c, "duplicate key `%s'", key);
+	if (set_setting(c, &v, key, value) != 1)
+		return 0;
+	*dst = v != 0;
 	return 1;
 }
 
@@ -301,11 +300,12 @@ static int experiment_key(struct parse_ctx *c, const char *key,
 				    "integer", value);
 		return 1;
 	}
+	if (!strcmp(key, "memory"))
+		return add_setting_list(c, &e->vm_memory, key, value);
 	if (!strcmp(key, "vm-memory"))
-		return add_list(c, &e->vm_memory, key, value, parse_size_d);
+		return fail(c, "vm-memory is now called memory, as on every command line");
 	if (!strcmp(key, "bandwidth"))
-		return add_list(c, &e->bandwidth, key, value,
-				units_parse_bandwidth);
+		return add_setting_list(c, &e->bandwidth, key, value);
 	if (!strcmp(key, "header-bytes"))
 		return set_number(c, &e->header_bytes, key, value);
 	if (!strcmp(key, "state-bytes")) {
@@ -322,7 +322,7 @@ static int experiment_key(struct parse_ctx *c, const char *key,
 	if (!strcmp(key, "sync-per-page"))
 		return set_seconds(c, &e->sync_per_page, key, value);
 	if (!strcmp(key, "max-total-time"))
-		return set_seconds(c, &e->max_total_time, key, value);
+		return set_setting(c, &e->max_total_time, key, value);
 	if (!strcmp(key, "untraced-nonzero"))
 		return set_bool(c, &e->untraced_nonzero, key, value);
 	if (!strcmp(key, "verify"))
@@ -389,7 +389,7 @@ static int workload_key(struct parse_ctx *c, struct exp_workload *w,
 	if (!strcmp(key, "label"))
 		return set_string(c, &w->label, key, value);
 	if (!strcmp(key, "start-at"))
-		return set_seconds(c, &w->start_at, key, value);
+		return set_setting(c, &w->start_at, key, value);
 	if (!strcmp(key, "start-jitter"))
 		return set_seconds(c, &w->start_jitter, key, value);
 	if (!strcmp(key, "untraced-nonzero"))
@@ -456,27 +456,23 @@ static int algorithm_key(struct parse_ctx *c, struct exp_algorithm *a,
 		return 1;
 	}
 	if (!strcmp(key, "downtime-limit"))
-		return add_list(c, &a->downtime_limit, key, value,
-				units_parse_seconds);
+		return add_setting_list(c, &a->downtime_limit, key, value);
 	if (!strcmp(key, "max-bandwidth"))
-		return add_list(c, &a->max_bandwidth, key, value,
-				parse_bandwidth_or_zero);
+		return add_setting_list(c, &a->max_bandwidth, key, value);
 	if (!strcmp(key, "max-iterations"))
-		return add_list(c, &a->max_iterations, key, value, parse_count);
+		return add_setting_list(c, &a->max_iterations, key, value);
 	if (!strcmp(key, "intervaltime"))
-		return add_list(c, &a->intervaltime, key, value,
-				units_parse_seconds);
+		return add_setting_list(c, &a->intervaltime, key, value);
 	if (!strcmp(key, "dirtypercents"))
-		return add_list(c, &a->dirtypercents, key, value,
-				parse_percent);
+		return add_setting_list(c, &a->dirtypercents, key, value);
 	if (!strcmp(key, "measured-bandwidth"))
-		return set_bool(c, &a->measured_bandwidth, key, value);
+		return set_setting_bool(c, &a->measured_bandwidth, key, value);
 	if (!strcmp(key, "firstnondirty"))
-		return set_bool(c, &a->firstnondirty, key, value);
+		return set_setting_bool(c, &a->firstnondirty, key, value);
 	if (!strcmp(key, "relaxlivemig"))
-		return set_bool(c, &a->relaxlivemig, key, value);
+		return set_setting_bool(c, &a->relaxlivemig, key, value);
 	if (!strcmp(key, "max-total-time"))
-		return set_seconds(c, &a->max_total_time, key, value);
+		return set_setting(c, &a->max_total_time, key, value);
 	return fail(c, "unknown key `%s' in an algorithm", key);
 }
 
@@ -506,9 +502,10 @@ static int reference_key(struct parse_ctx *c, const char *workload,
 		      (mlen == 8 && !strncmp(dot + 1, "downtime", 8))))
 			return fail(c, "reference key `%s': metric must be "
 				    "total or downtime", key);
-		if (at && units_parse_seconds(at + 1, &r.param))
-			return fail(c, "reference key `%s': bad limit after @",
-				    key);
+		char why[256];
+		if (at && mplm_setting_parse(mplm_setting_get(MPLM_SET_DOWNTIME_LIMIT),
+					     at + 1, &r.param, why, sizeof(why)))
+			return fail(c, "reference key `%s': after @, %s", key, why);
 		r.algorithm = strndup(key, (size_t)(dot - key));
 		r.metric = strndup(dot + 1, mlen);
 	}
@@ -1159,7 +1156,7 @@ int exp_expand(const struct experiment *e, struct exp_runs *out, char *err,
 		if (w->placement == 1 && !vm) {
 			exp_runs_free(out);
 			return check_fail(err, errlen, w->where, "workload %s: "
-					  "placement = top needs vm-memory",
+					  "placement = top needs memory",
 					  w->name);
 		}
 		struct exp_run base = {

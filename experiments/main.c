@@ -38,7 +38,14 @@ static const char usage_text[] =
 	"  --rerun            forget the experiment's stored runs first\n"
 	"  --repetitions N    override the files' repetitions\n"
 	"  --version          print the version\n"
-	"Experiment files: experiments/README.md. Database: experiments/SCHEMA.md.\n";
+	"\n"
+	"examples:\n"
+	"  mplm-exp run -j 2 experiments/paper/paper-fig4.ini && mplm-exp report paper-fig4\n"
+	"  mplm-exp check experiments/paper/*.ini\n"
+	"\n"
+	"Experiment files: experiments/README.md (settings have the names and units\n"
+	"of mplm-sim's options: downtime-limit = 300ms, memory = 8G). Database:\n"
+	"experiments/SCHEMA.md.\n";
 
 enum { OPT_DB = 256, OPT_OUT, OPT_RETRY, OPT_RERUN, OPT_REPS, OPT_PROGRESS,
        OPT_NO_PROGRESS, OPT_QUIET, OPT_VERSION, OPT_HELP };

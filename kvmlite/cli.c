@@ -2,6 +2,7 @@
  * cli.c - option parsing for every kvmlite subcommand.
  */
 #include "cli.h"
+#include "settings_cli.h"
 #include "units.h"
 
 #include <errno.h>
@@ -46,13 +47,6 @@ double kl_parse_rate(const char *s, bool *ok)
 	return v;
 }
 
-double kl_parse_bandwidth(const char *s, bool *ok)
-{
-	double v = 0;
-	*ok = units_parse_bandwidth(s, &v) == 0;
-	return v;
-}
-
 static double parse_double(const char *s, bool *ok)
 {
 	char *end;
@@ -61,15 +55,11 @@ static double parse_double(const char *s, bool *ok)
 	return v;
 }
 
-static bool parse_bool(const char *s, bool *ok)
+static double parse_seconds(const char *s, bool *ok)
 {
-	*ok = true;
-	if (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "on") || !strcmp(s, "yes"))
-		return true;
-	if (!strcmp(s, "0") || !strcmp(s, "false") || !strcmp(s, "off") || !strcmp(s, "no"))
-		return false;
-	*ok = false;
-	return false;
+	double v = 0;
+	*ok = units_parse_seconds(s, &v) == 0;
+	return v;
 }
 
 const char *kl_exe_dir(void)
@@ -87,8 +77,22 @@ const char *kl_exe_dir(void)
 	return dir;
 }
 
+/* The settings kvmlite takes from the table: all but the simulated
+ * link's speed (kvmlite's link is real). */
+#define KL_SKIP_SETTINGS (1u << MPLM_SET_BANDWIDTH)
+
 void kl_cli_usage(FILE *f)
 {
+	static const char *const run_defaults[MPLM_SET_COUNT] = {
+		[MPLM_SET_MEMORY] = "64 MiB",
+		[MPLM_SET_START_AT] = "1 s",
+	};
+	struct kl_mig_opts mig;
+	char help[4096];
+
+	kl_mig_opts_default(&mig);
+	settings_cli_help(help, sizeof(help), KL_SKIP_SETTINGS, &mig.params,
+			  run_defaults);
 	fputs(
 "usage: kvmlite COMMAND [options]\n"
 "\n"
@@ -99,42 +103,45 @@ void kl_cli_usage(FILE *f)
 "             destination, print `info migrate` and the guest's result\n"
 "  bench      dirty-log, migration and stream throughput figures\n"
 "\n"
-"VM:    --mem SIZE (64M)  --vcpus N (1)  --slots N (1)  --cpl 3|0\n"
+"examples:\n"
+"  kvmlite run --memory 1G --pattern uniform --wss 512M --rate 60k --duration 10 --verify\n"
+"  kvmlite migrate --memory 1G --pattern uniform --wss 512M --rate 60k --duration 20 \\\n"
+"      --start-at 3 --algorithm mplm --max-bandwidth 1Gbps\n"
+"\n"
+"VM:    --vcpus N (1)  --slots N (1)  --cpl 3|0\n"
 "       --dirty-ring[=ENTRIES]  --no-clear-log  --quiet\n"
 "guest: --guest FILE  --pattern idle|sequential|uniform|hotspot|stencil\n"
-"       --rate PAGES/S (0 = flat out)  --wss SIZE  --duration S\n"
+"       --rate PAGES/S (60k; 0 = flat out)  --wss SIZE  --duration S\n"
 "       --iterations N (per vCPU)  --seed N  --hot FRACTION  --skew FRACTION\n"
 "       --arrays N  --force-rate (no PVM ceiling)\n"
 "run:   --timeout S  --verify  --result-json FILE  --qmp unix:PATH|tcp:H:P\n"
 "       --record-trace FILE [--trace-interval MS]\n"
-"       --migrate-to tcp:HOST:PORT --migrate-after S\n"
-"migration: --algorithm precopy|mplm|stopcopy  --after S\n"
-"       --downtime-limit MS  --max-bandwidth RATE (1Gbps, 100MB/s, bytes/s;\n"
-"       125M = 125 MiB/s as in QEMU; default 0 = no cap)\n"
-"       --max-iterations N  --measured-bandwidth  --max-total-time S\n"
-"       --intervaltime S  --dirtypercents N  --firstnondirty 0|1\n"
-"       --relaxlivemig 0|1  --extend-live  --extend-live-at S  --end-live-at S\n"
-"       --io-timeout S  --syncs (print qemu-mplm's per-sync lines)\n"
+"       --migrate-to tcp:HOST:PORT (migrate at --start-at)\n"
+"migration and run settings (QEMU / qemu-mplm names; a bare number is in the\n"
+"unit shown; 300ms, 0.3s, 1Gbps, 125MB/s, 8G work everywhere):\n", f);
+	fputs(help, f);
+	fputs(
+"       --extend-live  --io-timeout S  --syncs (print qemu-mplm's per-sync lines)\n"
 "incoming: --listen HOST:PORT (127.0.0.1:4444)  --listen-fd N\n"
 "       --no-prealloc (do not fault guest RAM in before the stream)\n"
 "       --no-run (verify and load the stream, then exit without running)\n"
 "       --accept-timeout S  --timeout S  --guest FILE (must match)\n"
-"bench: --bench all|dirtylog|idle|throughput|dirty  --mem SIZE\n",
+"bench: --bench all|dirtylog|idle|throughput|dirty\n"
+"       --version, --help\n",
 		f);
 }
 
 enum {
-	O_MEM = 256, O_VCPUS, O_SLOTS, O_CPL, O_RING, O_NOCLEAR, O_QUIET,
+	O_VCPUS = 256, O_SLOTS, O_CPL, O_RING, O_NOCLEAR, O_QUIET,
 	O_GUEST, O_PATTERN, O_RATE, O_WSS, O_DURATION, O_ITER, O_SEED, O_HOT,
 	O_SKEW, O_ARRAYS, O_FORCE_RATE, O_TIMEOUT, O_VERIFY, O_RESULT, O_QMP,
-	O_TRACE, O_TRACE_INT, O_MIG_TO, O_MIG_AFTER, O_ALG, O_AFTER, O_DOWNTIME,
-	O_BW, O_MAXITER, O_MEASURED, O_MAXTOTAL, O_INTERVAL, O_DIRTYPCT,
-	O_FIRSTND, O_RELAX, O_EXTEND, O_EXTEND_AT, O_END_AT, O_IOTIMEOUT,
-	O_SYNCS, O_NOPREALLOC, O_NORUN, O_LISTEN, O_LISTEN_FD, O_ACCEPT_TIMEOUT, O_BENCH, O_HELP,
+	O_TRACE, O_TRACE_INT, O_MIG_TO, O_EXTEND, O_IOTIMEOUT,
+	O_SYNCS, O_NOPREALLOC, O_NORUN, O_LISTEN, O_LISTEN_FD, O_ACCEPT_TIMEOUT,
+	O_BENCH, O_VERSION, O_HELP,
 };
 
-static const struct option options[] = {
-	{ "mem", 1, 0, O_MEM }, { "vcpus", 1, 0, O_VCPUS },
+static const struct option kl_options[] = {
+	{ "vcpus", 1, 0, O_VCPUS },
 	{ "slots", 1, 0, O_SLOTS }, { "cpl", 1, 0, O_CPL },
 	{ "dirty-ring", 2, 0, O_RING }, { "no-clear-log", 0, 0, O_NOCLEAR },
 	{ "quiet", 0, 0, O_QUIET }, { "guest", 1, 0, O_GUEST },
@@ -146,23 +153,16 @@ static const struct option options[] = {
 	{ "timeout", 1, 0, O_TIMEOUT }, { "verify", 0, 0, O_VERIFY },
 	{ "result-json", 1, 0, O_RESULT }, { "qmp", 1, 0, O_QMP },
 	{ "record-trace", 1, 0, O_TRACE }, { "trace-interval", 1, 0, O_TRACE_INT },
-	{ "migrate-to", 1, 0, O_MIG_TO }, { "migrate-after", 1, 0, O_MIG_AFTER },
-	{ "algorithm", 1, 0, O_ALG }, { "after", 1, 0, O_AFTER },
-	{ "downtime-limit", 1, 0, O_DOWNTIME }, { "max-bandwidth", 1, 0, O_BW },
-	{ "max-iterations", 1, 0, O_MAXITER },
-	{ "measured-bandwidth", 0, 0, O_MEASURED },
-	{ "max-total-time", 1, 0, O_MAXTOTAL },
-	{ "intervaltime", 1, 0, O_INTERVAL },
-	{ "dirtypercents", 1, 0, O_DIRTYPCT },
-	{ "firstnondirty", 1, 0, O_FIRSTND }, { "relaxlivemig", 1, 0, O_RELAX },
-	{ "extend-live", 0, 0, O_EXTEND }, { "extend-live-at", 1, 0, O_EXTEND_AT },
-	{ "end-live-at", 1, 0, O_END_AT }, { "io-timeout", 1, 0, O_IOTIMEOUT },
+	{ "migrate-to", 1, 0, O_MIG_TO },
+	{ "extend-live", 0, 0, O_EXTEND }, { "io-timeout", 1, 0, O_IOTIMEOUT },
 	{ "syncs", 0, 0, O_SYNCS }, { "no-prealloc", 0, 0, O_NOPREALLOC },
 	{ "no-run", 0, 0, O_NORUN }, { "listen", 1, 0, O_LISTEN },
 	{ "listen-fd", 1, 0, O_LISTEN_FD },
 	{ "accept-timeout", 1, 0, O_ACCEPT_TIMEOUT }, { "bench", 1, 0, O_BENCH },
-	{ "help", 0, 0, O_HELP }, { 0, 0, 0, 0 },
+	{ "version", 0, 0, O_VERSION }, { "help", 0, 0, O_HELP },
 };
+
+#define N_KL_OPTIONS (sizeof(kl_options) / sizeof(*kl_options))
 
 static void defaults(struct kl_cli *c)
 {
@@ -182,14 +182,35 @@ static void defaults(struct kl_cli *c)
 	snprintf(c->guest, sizeof(c->guest), "%s/../guests/workload.bin", kl_exe_dir());
 }
 
+/* A setting of the table (settings_cli.h). */
+static int apply_setting(struct kl_cli *c, int opt, const char *arg,
+			 struct kl_err *e)
+{
+	const struct mplm_setting *set = mplm_setting_get(opt - SETTINGS_CLI_VAL);
+	char err[256];
+	double v;
+
+	if (mplm_setting_parse(set, arg, &v, err, sizeof(err)) < 0)
+		return kl_fail(e, "--%s", err);
+	if (set->migration) {
+		mplm_params_put(&c->mig.params, set->id, v);
+		return 0;
+	}
+	switch (set->id) {
+	case MPLM_SET_MEMORY: c->cfg.mem_bytes = (uint64_t)v; break;
+	case MPLM_SET_START_AT: c->migrate_after = v; break;
+	case MPLM_SET_EXTEND_LIVE_AT: c->mig.extend_live_at = v; break;
+	case MPLM_SET_END_LIVE_AT: c->mig.end_live_at = v; break;
+	default: return kl_fail(e, "%s: not a kvmlite setting", set->name);
+	}
+	return 0;
+}
+
 /* One option; 0 ok, -1 bad value. */
 static int apply(struct kl_cli *c, int opt, const char *arg, struct kl_err *e)
 {
 	bool ok = true;
-	struct mplm_params *mp = &c->mig.params;
-
 	switch (opt) {
-	case O_MEM: c->cfg.mem_bytes = kl_parse_size(arg, &ok); break;
 	case O_VCPUS: c->cfg.nvcpus = (unsigned)kl_parse_size(arg, &ok); break;
 	case O_SLOTS: c->cfg.nslots = (unsigned)kl_parse_size(arg, &ok); break;
 	case O_CPL: c->cfg.cpl = (unsigned)kl_parse_size(arg, &ok); break;
@@ -210,43 +231,32 @@ static int apply(struct kl_cli *c, int opt, const char *arg, struct kl_err *e)
 		break;
 	case O_RATE: c->params.rate = (uint64_t)kl_parse_rate(arg, &ok); break;
 	case O_WSS: c->params.wss_pages = kl_parse_size(arg, &ok) / KL_PAGE_SIZE; break;
-	case O_DURATION: c->duration = parse_double(arg, &ok); break;
+	case O_DURATION: c->duration = parse_seconds(arg, &ok); break;
 	case O_ITER: c->params.iterations = (uint64_t)kl_parse_rate(arg, &ok); break;
 	case O_SEED: c->params.seed = kl_parse_size(arg, &ok); break;
 	case O_HOT: c->params.hot_permille = (uint64_t)(parse_double(arg, &ok) * 1000 + 0.5); break;
 	case O_SKEW: c->params.skew_permille = (uint64_t)(parse_double(arg, &ok) * 1000 + 0.5); break;
 	case O_ARRAYS: c->params.arrays = kl_parse_size(arg, &ok); break;
 	case O_FORCE_RATE: c->allow_any_rate = true; break;
-	case O_TIMEOUT: c->timeout = c->in.run_timeout = parse_double(arg, &ok); break;
+	case O_TIMEOUT: c->timeout = c->in.run_timeout = parse_seconds(arg, &ok); break;
 	case O_VERIFY: c->verify = true; break;
 	case O_RESULT: c->result_json = c->in.result_json = arg; break;
 	case O_QMP: c->qmp = arg; break;
 	case O_TRACE: c->record_trace = arg; break;
-	case O_TRACE_INT: c->trace_interval = parse_double(arg, &ok) / 1000; break;
+	case O_TRACE_INT:
+		ok = units_parse_duration(arg, 1e-3, &c->trace_interval) == 0;
+		break;
 	case O_MIG_TO: c->migrate_to = arg; break;
-	case O_MIG_AFTER: case O_AFTER: c->migrate_after = parse_double(arg, &ok); break;
-	case O_ALG: ok = mplm_algorithm_parse(arg, &mp->algorithm) == 0; break;
-	case O_DOWNTIME: mp->downtime_limit = parse_double(arg, &ok) / 1000; break;
-	case O_BW: mp->max_bandwidth = kl_parse_bandwidth(arg, &ok); break;
-	case O_MAXITER: mp->max_iterations = (unsigned)kl_parse_size(arg, &ok); break;
-	case O_MEASURED: mp->measured_bandwidth = true; break;
-	case O_MAXTOTAL: mp->max_total_time = parse_double(arg, &ok); break;
-	case O_INTERVAL: mp->intervaltime = parse_double(arg, &ok); break;
-	case O_DIRTYPCT: mp->dirtypercents = (unsigned)kl_parse_size(arg, &ok); break;
-	case O_FIRSTND: mp->firstnondirty = parse_bool(arg, &ok); break;
-	case O_RELAX: mp->relaxlivemig = parse_bool(arg, &ok); break;
 	case O_EXTEND: c->mig.extend_live = true; break;
-	case O_EXTEND_AT: c->mig.extend_live_at = parse_double(arg, &ok); break;
-	case O_END_AT: c->mig.end_live_at = parse_double(arg, &ok); break;
 	case O_IOTIMEOUT:
-		c->mig.io_timeout = c->in.io_timeout = parse_double(arg, &ok);
+		c->mig.io_timeout = c->in.io_timeout = parse_seconds(arg, &ok);
 		break;
 	case O_SYNCS: c->mig.print_syncs = true; break;
 	case O_NOPREALLOC: c->cfg.prealloc = false; break;
 	case O_NORUN: c->in.exit_after_load = true; break;
 	case O_LISTEN: snprintf(c->in.listen, sizeof(c->in.listen), "%s", arg); break;
 	case O_LISTEN_FD: c->in.listen_fd = (int)kl_parse_size(arg, &ok); break;
-	case O_ACCEPT_TIMEOUT: c->in.accept_timeout = parse_double(arg, &ok); break;
+	case O_ACCEPT_TIMEOUT: c->in.accept_timeout = parse_seconds(arg, &ok); break;
 	case O_BENCH: c->bench_what = arg; break;
 	default: return kl_fail(e, "unknown option");
 	}
@@ -275,8 +285,8 @@ static int complete(struct kl_cli *c, struct kl_err *e)
 		return kl_fail(e, "--hot and --skew are fractions in 0..1");
 	if (!p->progress_every)
 		p->progress_every = p->rate ? (p->rate / 10 > 1024 ? p->rate / 10 : 1024) : 65536;
-	const char *why = mplm_params_check(&c->mig.params);
-	if (why)
+	char why[200];
+	if (mplm_params_check(&c->mig.params, why, sizeof(why)) < 0)
 		return kl_fail(e, "migration parameters: %s", why);
 	return 0;
 }
@@ -286,6 +296,9 @@ int kl_cli_parse(struct kl_cli *c, int argc, char **argv, struct kl_err *e)
 	defaults(c);
 	c->cmd = argv[0];
 	c->cfg.prealloc = !strcmp(c->cmd, "incoming");
+	struct option options[N_KL_OPTIONS + MPLM_SET_COUNT + 1] = { 0 };
+	memcpy(options, kl_options, sizeof(kl_options));
+	settings_cli_options(options + N_KL_OPTIONS, KL_SKIP_SETTINGS);
 	optind = 1;
 	opterr = 0;
 	for (;;) {
@@ -296,10 +309,17 @@ int kl_cli_parse(struct kl_cli *c, int argc, char **argv, struct kl_err *e)
 			kl_cli_usage(stdout);
 			return 1;
 		}
+		if (opt == O_VERSION) {
+			printf("kvmlite %s (%s)\n", MPLM_VERSION, mplm_git_commit());
+			return 1;
+		}
 		if (opt == '?')
 			return kl_fail(e, "unknown or incomplete option %s",
 				       argv[optind - 1]);
-		if (apply(c, opt, optarg, e) < 0) {
+		if (settings_cli_is(opt)) {
+			if (apply_setting(c, opt, optarg, e) < 0)
+				return -1;
+		} else if (apply(c, opt, optarg, e) < 0) {
 			struct kl_err what = *e;
 			return kl_fail(e, "--%s: %.400s", options[idx].name, what.msg);
 		}
@@ -342,7 +362,7 @@ int kl_cli_vm_args(const struct kl_config *cfg, char **argv, int max,
 			n++;                                            \
 		}                                                       \
 	} while (0)
-	ARG("--mem=%llu", (unsigned long long)cfg->mem_bytes);
+	ARG("--memory=%llu", (unsigned long long)cfg->mem_bytes);
 	ARG("--vcpus=%u", cfg->nvcpus);
 	ARG("--slots=%u", cfg->nslots);
 	ARG("--cpl=%u", cfg->cpl);

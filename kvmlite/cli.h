@@ -45,7 +45,6 @@ int kl_cli_vm_args(const struct kl_config *cfg, char **argv, int max,
 
 uint64_t kl_parse_size(const char *s, bool *ok);   /* 64M, 1G: binary */
 double kl_parse_rate(const char *s, bool *ok);     /* 60k: decimal */
-double kl_parse_bandwidth(const char *s, bool *ok); /* 1Gbps, 100MB/s, 125M */
 const char *kl_pattern_name(uint64_t p);
 int kl_pattern_parse(const char *s, uint64_t *out);
 

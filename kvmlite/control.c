@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -126,100 +127,178 @@ static json_t *cmd_query_migrate(struct kl_control *c)
 	return json_pack("{s:o}", "return", obj);
 }
 
-/* A number argument, if present: 0 ok / absent, -1 wrong type. */
-static int number_arg(json_t *args, const char *key, double *out, bool *given)
+/* One QMP argument through the settings table: a JSON number is in the
+ * setting's bare unit (QEMU's: downtime-limit ms, max-bandwidth bytes/s), a
+ * string may carry units ("300ms", "1Gbps"), a boolean sets on/off. */
+static int setting_arg(const struct mplm_setting *s, json_t *v, double *out,
+		       char *err, size_t len)
 {
-	json_t *v = json_object_get(args, key);
-	*given = v != NULL;
-	if (!v)
+	if (json_is_number(v))
+		return mplm_setting_from_number(s, json_number_value(v), out, err, len);
+	if (json_is_string(v))
+		return mplm_setting_parse(s, json_string_value(v), out, err, len);
+	if (json_is_boolean(v) && s->type == MPLM_TYPE_BOOL) {
+		*out = json_is_true(v);
 		return 0;
-	if (!json_is_number(v) || json_number_value(v) < 0)
+	}
+	snprintf(err, len, "%s: expected a number or a string with units", s->name);
+	return -1;
+}
+
+/* Apply every member of args that `allowed` names (a bit per setting id)
+ * to *p; an unknown or disallowed member, or a bad value, is an error
+ * naming it, and *p is then left as it was. */
+static int apply_settings(const char *cmd, json_t *args, unsigned allowed,
+			  struct mplm_params *p, char *err, size_t len)
+{
+	struct mplm_params next = *p;
+	const char *key;
+	json_t *v;
+	char why[256];
+
+	json_object_foreach(args, key, v) {
+		const struct mplm_setting *s = mplm_setting_find(key);
+		double val;
+		if (!s || !s->migration || !(allowed & (1u << s->id))) {
+			snprintf(err, len, "%s: unknown parameter '%.64s'", cmd, key);
+			return -1;
+		}
+		if (setting_arg(s, v, &val, why, sizeof(why)) < 0) {
+			snprintf(err, len, "%s: %s", cmd, why);
+			return -1;
+		}
+		mplm_params_put(&next, s->id, val);
+	}
+	if (mplm_params_check(&next, why, sizeof(why)) < 0) {
+		snprintf(err, len, "%s: %s", cmd, why);
 		return -1;
-	*out = json_number_value(v);
+	}
+	*p = next;
 	return 0;
 }
 
-static int bool_arg(json_t *args, const char *key, bool *out)
-{
-	json_t *v = json_object_get(args, key);
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v))
-		return -1;
-	*out = json_is_true(v);
-	return 0;
-}
+#define BIT(id) (1u << (id))
+/* What a running migration can change: QEMU's live parameters. */
+#define LIVE_SETTINGS (BIT(MPLM_SET_DOWNTIME_LIMIT) | BIT(MPLM_SET_MAX_BANDWIDTH))
+/* migrate-set-parameters: QEMU's, and mplm-lab's pre-copy options. */
+#define QEMU_SETTINGS (LIVE_SETTINGS | BIT(MPLM_SET_MAX_ITERATIONS) | \
+		       BIT(MPLM_SET_MEASURED_BANDWIDTH) | BIT(MPLM_SET_MAX_TOTAL_TIME))
+/* set-mplm-migration: qemu-mplm's (its `enable` is handled apart). */
+#define MPLM_SETTINGS (BIT(MPLM_SET_INTERVALTIME) | BIT(MPLM_SET_DIRTYPERCENTS) | \
+		       BIT(MPLM_SET_FIRSTNONDIRTY) | BIT(MPLM_SET_RELAXLIVEMIG))
 
-static void set_downtime(struct kl_control *c, double seconds)
+/* The parameters for the next migration change at once; a running one
+ * takes the live ones (downtime-limit, max-bandwidth) too. */
+static json_t *set_params(struct kl_control *c, const char *cmd, json_t *args,
+			  unsigned allowed)
 {
-	c->opts.params.downtime_limit = seconds;
-	if (c->src && c->mig_running)
-		kl_source_set_downtime_limit(c->src, seconds);
-}
+	struct mplm_params p = c->opts.params;
+	char err[320];
 
-static void set_bandwidth(struct kl_control *c, double bps)
-{
-	c->opts.params.max_bandwidth = bps;
-	if (c->src && c->mig_running)
-		kl_source_set_max_bandwidth(c->src, bps);
-}
-
-static json_t *cmd_set_parameters(struct kl_control *c, json_t *args)
-{
-	double dl = 0, bw = 0;
-	bool has_dl, has_bw;
-	if (number_arg(args, "downtime-limit", &dl, &has_dl) < 0 ||
-	    number_arg(args, "max-bandwidth", &bw, &has_bw) < 0)
-		return generic_error("downtime-limit (ms) and max-bandwidth (bytes/s) must be non-negative numbers");
-	if (has_dl && dl <= 0)
-		return generic_error("downtime-limit must be positive");
-	if (has_dl)
-		set_downtime(c, dl / 1000);
-	if (has_bw)
-		set_bandwidth(c, bw);
+	if (!json_is_object(args))
+		args = json_object(); /* no arguments: nothing to change */
+	else
+		json_incref(args);
+	if (c->mig_running && (allowed & ~LIVE_SETTINGS)) {
+		const char *key;
+		json_t *v;
+		json_object_foreach(args, key, v) {
+			const struct mplm_setting *s = mplm_setting_find(key);
+			if (s && !(LIVE_SETTINGS & BIT(s->id))) {
+				json_decref(args);
+				snprintf(err, sizeof(err),
+					 "%s: a migration is in progress; only downtime-limit and max-bandwidth change now, not '%.64s'",
+					 cmd, key);
+				return generic_error(err);
+			}
+		}
+	}
+	int rc = apply_settings(cmd, args, allowed, &p, err, sizeof(err));
+	json_decref(args);
+	if (rc < 0)
+		return generic_error(err);
+	c->opts.params = p;
+	if (c->src && c->mig_running) {
+		kl_source_set_downtime_limit(c->src, p.downtime_limit);
+		kl_source_set_max_bandwidth(c->src, p.max_bandwidth);
+	}
 	return ok_empty();
 }
 
+/* query-migrate-parameters: every migration setting in its bare unit. */
 static json_t *cmd_query_parameters(struct kl_control *c)
 {
 	const struct mplm_params *p = &c->opts.params;
-	return json_pack("{s:{s:f,s:f,s:s,s:b,s:b,s:f,s:b,s:I}}", "return",
-			 "downtime-limit", p->downtime_limit * 1000,
-			 "max-bandwidth", p->max_bandwidth,
-			 "algorithm", mplm_algorithm_name(p->algorithm),
-			 "enable", p->algorithm == MPLM_ALG_MPLM,
-			 "firstnondirty", p->firstnondirty,
-			 "intervaltime", p->intervaltime,
-			 "relaxlivemig", p->relaxlivemig,
-			 "dirtypercents", (json_int_t)p->dirtypercents);
+	json_t *o = json_object();
+	size_t n;
+	const struct mplm_setting *t = mplm_settings(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		double v = mplm_params_get(p, t[i].id);
+		char word[64];
+		if (!t[i].migration)
+			continue;
+		if (t[i].type == MPLM_TYPE_BOOL) {
+			json_object_set_new(o, t[i].name, json_boolean(v != 0));
+		} else if (t[i].type == MPLM_TYPE_CHOICE) {
+			mplm_setting_format(&t[i], v, word, sizeof(word));
+			json_object_set_new(o, t[i].name, json_string(word));
+		} else {
+			/* Integers where QEMU prints integers (300, not 300.0). */
+			double bare = mplm_setting_to_number(&t[i], v);
+			json_object_set_new(o, t[i].name,
+					    bare == floor(bare) && fabs(bare) < 9e15
+						    ? json_integer((json_int_t)bare)
+						    : json_real(bare));
+		}
+	}
+	json_object_set_new(o, "enable", json_boolean(p->algorithm == MPLM_ALG_MPLM));
+	return json_pack("{s:o}", "return", o);
 }
 
 /* qemu-mplm's set-mplm-migration: for the next migration. */
 static json_t *cmd_set_mplm(struct kl_control *c, json_t *args)
 {
-	struct mplm_params p = c->opts.params;
-	bool enable = p.algorithm == MPLM_ALG_MPLM, given;
-	double interval = p.intervaltime, pct = p.dirtypercents;
+	json_t *rest = json_is_object(args) ? json_deep_copy(args) : json_object();
+	json_t *en = json_object_get(rest, "enable");
 
-	if (bool_arg(args, "enable", &enable) < 0 ||
-	    bool_arg(args, "firstnondirty", &p.firstnondirty) < 0 ||
-	    bool_arg(args, "relaxlivemig", &p.relaxlivemig) < 0 ||
-	    number_arg(args, "intervaltime", &interval, &given) < 0 ||
-	    number_arg(args, "dirtypercents", &pct, &given) < 0)
-		return generic_error("set-mplm-migration: enable, firstnondirty, relaxlivemig are booleans; intervaltime (s) and dirtypercents (0..100) numbers");
-	if (enable)
-		p.algorithm = MPLM_ALG_MPLM;
-	else if (p.algorithm == MPLM_ALG_MPLM)
-		p.algorithm = MPLM_ALG_PRECOPY;
-	p.intervaltime = interval;
-	p.dirtypercents = (unsigned)pct;
-	const char *why = mplm_params_check(&p);
-	if (why)
-		return generic_error(why);
-	if (c->mig_running)
+	if (c->mig_running) {
+		json_decref(rest);
 		return generic_error("set-mplm-migration: a migration is in progress; the settings apply to the next one");
-	c->opts.params = p;
-	return ok_empty();
+	}
+	if (en && !json_is_boolean(en)) {
+		json_decref(rest);
+		return generic_error("set-mplm-migration: enable: expected true or false");
+	}
+	bool enable = en ? json_is_true(en) : c->opts.params.algorithm == MPLM_ALG_MPLM;
+	json_object_del(rest, "enable");
+	json_t *r = set_params(c, "set-mplm-migration", rest, MPLM_SETTINGS);
+	json_decref(rest);
+	if (json_object_get(r, "error"))
+		return r; /* nothing was changed */
+	if (enable)
+		c->opts.params.algorithm = MPLM_ALG_MPLM;
+	else if (c->opts.params.algorithm == MPLM_ALG_MPLM)
+		c->opts.params.algorithm = MPLM_ALG_PRECOPY;
+	return r;
+}
+
+/* QEMU's older single-value commands, through the same table:
+ * migrate_set_speed takes bytes/s, migrate_set_downtime seconds. */
+static json_t *cmd_set_one(struct kl_control *c, const char *cmd,
+			   json_t *args, enum mplm_setting_id id, double to_bare)
+{
+	json_t *v = json_object_get(args, "value");
+	json_t *one;
+	if (!json_is_number(v))
+		return generic_error(id == MPLM_SET_MAX_BANDWIDTH
+					     ? "migrate_set_speed: 'value' (bytes/s) must be a number"
+					     : "migrate_set_downtime: 'value' (seconds) must be a number");
+	one = json_pack("{s:f}", mplm_setting_get(id)->name,
+			json_number_value(v) * to_bare);
+	json_t *r = set_params(c, cmd, one, BIT(id));
+	json_decref(one);
+	return r;
 }
 
 static json_t *cmd_operator(struct kl_control *c, const char *name)
@@ -280,23 +359,13 @@ static json_t *dispatch(struct kl_control *c, const char *name, json_t *args)
 	if (!strcmp(name, "query-migrate"))
 		return cmd_query_migrate(c);
 	if (!strcmp(name, "migrate-set-parameters"))
-		return cmd_set_parameters(c, args);
+		return set_params(c, name, args, QEMU_SETTINGS);
 	if (!strcmp(name, "query-migrate-parameters"))
 		return cmd_query_parameters(c);
-	if (!strcmp(name, "migrate_set_speed")) {
-		json_t *v = json_object_get(args, "value");
-		if (!json_is_number(v))
-			return generic_error("migrate_set_speed: 'value' (bytes/s)");
-		set_bandwidth(c, json_number_value(v));
-		return ok_empty();
-	}
-	if (!strcmp(name, "migrate_set_downtime")) {
-		json_t *v = json_object_get(args, "value");
-		if (!json_is_number(v) || json_number_value(v) <= 0)
-			return generic_error("migrate_set_downtime: 'value' (seconds)");
-		set_downtime(c, json_number_value(v));
-		return ok_empty();
-	}
+	if (!strcmp(name, "migrate_set_speed"))
+		return cmd_set_one(c, name, args, MPLM_SET_MAX_BANDWIDTH, 1);
+	if (!strcmp(name, "migrate_set_downtime"))
+		return cmd_set_one(c, name, args, MPLM_SET_DOWNTIME_LIMIT, 1000);
 	if (!strcmp(name, "set-mplm-migration"))
 		return cmd_set_mplm(c, args);
 	if (!strcmp(name, "migrate_cancel") || !strcmp(name, "set-mplm-extend-live") ||

@@ -246,8 +246,8 @@ static const struct mplm_backend backend_ops = {
 kl_source *kl_source_new(struct kl_vm *vm, const struct kl_mig_opts *o,
 			 struct kl_err *e)
 {
-	const char *why = mplm_params_check(&o->params);
-	if (why) {
+	char why[200];
+	if (mplm_params_check(&o->params, why, sizeof(why)) < 0) {
 		kl_fail(e, "migration parameters: %s", why);
 		return NULL;
 	}

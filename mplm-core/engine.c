@@ -12,7 +12,7 @@ mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
 				   const struct mplm_params *params,
 				   const struct mplm_backend *backend)
 {
-	if (pages == 0 || page_size == 0 || mplm_params_check(params))
+	if (pages == 0 || page_size == 0 || mplm_params_check(params, NULL, 0))
 		return NULL;
 	if (!backend->now || !backend->sync_dirty_log || !backend->send_page ||
 	    !backend->stop_guest || !backend->send_state ||

@@ -77,8 +77,90 @@ struct mplm_params {
 void mplm_params_default(struct mplm_params *p);
 const char *mplm_algorithm_name(enum mplm_algorithm a);
 int mplm_algorithm_parse(const char *s, enum mplm_algorithm *out);
-/* NULL if the parameters are consistent, else a static message. */
-const char *mplm_params_check(const struct mplm_params *p);
+/* 0 if every parameter is in its range (the settings table's), else -1
+ * with a one-line message in err (which may be NULL). */
+int mplm_params_check(const struct mplm_params *p, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Settings: every parameter a user can set, declared once (name, unit,
+ * range, help). mplm-sim's and kvmlite's options, kvmlite's QMP commands,
+ * experiment files and the web lab all parse and check through this table,
+ * so a name means one thing with one unit everywhere. Names are QEMU's
+ * (migrate-set-parameters) and qemu-mplm's (set-mplm-migration). */
+
+enum mplm_setting_id {
+	/* fields of struct mplm_params */
+	MPLM_SET_ALGORITHM,
+	MPLM_SET_DOWNTIME_LIMIT,
+	MPLM_SET_MAX_BANDWIDTH,
+	MPLM_SET_MAX_ITERATIONS,
+	MPLM_SET_MEASURED_BANDWIDTH,
+	MPLM_SET_INTERVALTIME,
+	MPLM_SET_DIRTYPERCENTS,
+	MPLM_SET_FIRSTNONDIRTY,
+	MPLM_SET_RELAXLIVEMIG,
+	MPLM_SET_MAX_TOTAL_TIME,
+	/* the run's, kept by the back end */
+	MPLM_SET_MEMORY,         /* VM memory */
+	MPLM_SET_BANDWIDTH,      /* link speed (simulated links only) */
+	MPLM_SET_START_AT,       /* migrate this far into the guest's run */
+	MPLM_SET_EXTEND_LIVE_AT, /* set-mplm-extend-live at this time */
+	MPLM_SET_END_LIVE_AT,    /* set-mplm-end-live at this time */
+	MPLM_SET_COUNT
+};
+
+enum mplm_value_type {
+	MPLM_TYPE_CHOICE,   /* one word of `choices`; stored as its index */
+	MPLM_TYPE_BOOL,     /* on/off, true/false, yes/no, 1/0 */
+	MPLM_TYPE_COUNT,    /* a whole number */
+	MPLM_TYPE_DURATION, /* seconds; "300ms", "0.3s", "2min" */
+	MPLM_TYPE_SIZE,     /* bytes; binary: "8G", "512MiB" */
+	MPLM_TYPE_RATE,     /* bytes/s; "1Gbps", "125MB/s"; "1G" refused */
+};
+
+struct mplm_setting {
+	enum mplm_setting_id id;
+	const char *name;     /* "downtime-limit" */
+	enum mplm_value_type type;
+	const char *unit;     /* of a bare number: "ms", "s", "bytes/s", ... */
+	double scale;         /* stored value = bare number x scale */
+	double min, max;      /* allowed stored values */
+	const char *choices;  /* CHOICE: "precopy|mplm|stopcopy" */
+	const char *metavar;  /* for --help: "MS", "RATE", "on|off" */
+	const char *help;     /* one line */
+	bool migration;       /* a field of struct mplm_params */
+};
+
+/* The whole table, in help order. */
+const struct mplm_setting *mplm_settings(size_t *count);
+const struct mplm_setting *mplm_setting_find(const char *name); /* or NULL */
+const struct mplm_setting *mplm_setting_get(enum mplm_setting_id id);
+/* Text with units -> the stored value (seconds, bytes, bytes/s, a count,
+ * 0/1, a choice's index). 0, or -1 with one line in err that names the
+ * setting and says what to write. */
+int mplm_setting_parse(const struct mplm_setting *s, const char *text,
+		       double *out, char *err, size_t errlen);
+/* A bare number in the setting's unit (QMP's JSON numbers) -> the stored
+ * value, range-checked the same way. */
+int mplm_setting_from_number(const struct mplm_setting *s, double bare,
+			     double *out, char *err, size_t errlen);
+/* The stored value as a bare number in the setting's unit (QMP). */
+double mplm_setting_to_number(const struct mplm_setting *s, double value);
+/* "300 ms", "1 Gbps", "8 GiB", "on", "mplm": for help and reports. */
+void mplm_setting_format(const struct mplm_setting *s, double value,
+			 char *buf, size_t len);
+/* One help line: "  --downtime-limit MS  max tolerable downtime ... ". */
+size_t mplm_setting_help(const struct mplm_setting *s, const char *prefix,
+			 const char *default_text, char *buf, size_t len);
+
+/* The fields of struct mplm_params by setting. */
+double mplm_params_get(const struct mplm_params *p, enum mplm_setting_id id);
+void mplm_params_put(struct mplm_params *p, enum mplm_setting_id id,
+		     double value);
+/* Parse and set a migration parameter by name; -1 with err as above (also
+ * for a name that is not a migration parameter). */
+int mplm_params_set(struct mplm_params *p, const char *name,
+		    const char *text, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* The back end. Every callback returns 0 on success and -1 on failure

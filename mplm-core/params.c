@@ -49,21 +49,20 @@ int mplm_algorithm_parse(const char *s, enum mplm_algorithm *out)
 	return -1;
 }
 
-const char *mplm_params_check(const struct mplm_params *p)
+/* Every migration parameter against its range in the settings table, so
+ * the rule is the same whichever front end set it. */
+int mplm_params_check(const struct mplm_params *p, char *err, size_t errlen)
 {
-	if ((unsigned)p->algorithm > MPLM_ALG_STOPCOPY)
-		return "unknown algorithm";
-	if (!(p->downtime_limit >= 0) || p->downtime_limit > 1e6)
-		return "downtime-limit must be between 0 and 1e9 ms";
-	if (!(p->max_bandwidth >= 0))
-		return "max-bandwidth must not be negative";
-	if (!(p->intervaltime > 0) || p->intervaltime > 1e6)
-		return "intervaltime must be a positive number of seconds";
-	if (p->dirtypercents > 100)
-		return "dirtypercents must be between 0 and 100";
-	if (!(p->max_total_time >= 0))
-		return "the total-time cap must not be negative";
-	return NULL;
+	size_t n;
+	const struct mplm_setting *t = mplm_settings(&n);
+	for (size_t i = 0; i < n; i++) {
+		double v = mplm_params_get(p, t[i].id), ok;
+		if (t[i].migration &&
+		    mplm_setting_from_number(&t[i], mplm_setting_to_number(&t[i], v),
+					     &ok, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static const char *const status_names[] = {

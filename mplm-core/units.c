@@ -96,18 +96,32 @@ static const struct suffix bandwidth_suffixes[] = {
 int units_parse_bandwidth(const char *s, double *out)
 {
 	double v;
-	uint64_t bytes;
-	if (parse_scaled(s, bandwidth_suffixes, false, &v) == 0) {
-		if (v <= 0)
-			return -1;
-		*out = v;
-		return 0;
-	}
-	/* QEMU's migrate_set_speed reads binary sizes: 125M = 125 MiB/s. */
-	if (units_parse_size(s, &bytes) < 0 || bytes == 0)
+	if (parse_scaled(s, bandwidth_suffixes, false, &v) < 0 || v <= 0)
 		return -1;
-	*out = (double)bytes;
+	*out = v;
 	return 0;
+}
+
+/* Rates written like sizes (QEMU's HMP reads "125M" as 125 MiB/s, many
+ * people mean 125 Mbps) or with a bare "b": which one was meant cannot be
+ * told, so they are refused with the two spellings that can. */
+const char *units_bandwidth_hint(const char *s)
+{
+	static const char *const ambiguous[] = {
+		"K", "M", "G", "T", "k", "m", "g", "t",
+		"Kb", "Mb", "Gb", "Tb", "kb", "mb", "gb", "tb",
+		"KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", NULL,
+	};
+	char *end;
+	s = skip_blanks(s);
+	strtod(s, &end);
+	if (end == s)
+		return "expected a rate such as 1Gbps, 100Mbps, 125MB/s or 125000000 (bytes/s)";
+	end = (char *)skip_blanks(end);
+	for (size_t i = 0; ambiguous[i]; i++)
+		if (suffix_is(end, ambiguous[i], false))
+			return "ambiguous rate: write bits as Gbps/Mbps or bytes as GB/s, MB/s, GiB/s, MiB/s";
+	return "expected a rate such as 1Gbps, 100Mbps, 125MB/s or 125000000 (bytes/s)";
 }
 
 static const struct suffix count_suffixes[] = {
@@ -128,6 +142,18 @@ static const struct suffix time_suffixes[] = {
 int units_parse_seconds(const char *s, double *out)
 {
 	return parse_scaled(s, time_suffixes, false, out);
+}
+
+int units_parse_duration(const char *s, double bare_unit, double *out)
+{
+	double v;
+	if (parse_scaled(s, time_suffixes, false, &v) < 0)
+		return -1;
+	/* A number with no suffix is in the setting's own unit. */
+	char *end;
+	strtod(skip_blanks(s), &end);
+	*out = *skip_blanks(end) ? v : v * bare_unit;
+	return 0;
 }
 
 int units_parse_uint(const char *s, uint64_t *out)

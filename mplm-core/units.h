@@ -17,13 +17,19 @@
 
 /* "8G", "512M", "4096", "8GiB", "1.5G": bytes. */
 int units_parse_size(const char *s, uint64_t *out);
-/* "1Gbps", "100Mbps", "125000000" (B/s), "100MB/s", "1GiB/s", or QEMU's
- * binary sizes per second ("125M" = 125 MiB/s): bytes/s, > 0. */
+/* "1Gbps", "100Mbps", "125000000" (B/s), "100MB/s", "1GiB/s": bytes/s,
+ * > 0. Case matters (b bits, B bytes); "1G", "125M" and "1Gb" are refused
+ * as ambiguous. */
 int units_parse_bandwidth(const char *s, double *out);
+/* Why s is not a bandwidth, in words that say what to write instead. */
+const char *units_bandwidth_hint(const char *s);
 /* A count with an optional decimal suffix: "60000", "60k", "1.5M". */
 int units_parse_count(const char *s, double *out);
 /* "0.3", "300ms", "2min", "10s": seconds (>= 0). */
 int units_parse_seconds(const char *s, double *out);
+/* The same, but a bare number is in units of bare_unit seconds (0.001 for
+ * a setting counted in ms, as QEMU's downtime-limit): "300" = 0.3 s. */
+int units_parse_duration(const char *s, double bare_unit, double *out);
 /* A non-negative decimal integer. */
 int units_parse_uint(const char *s, uint64_t *out);
 /* true/false, yes/no, on/off, 1/0. */

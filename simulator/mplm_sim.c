@@ -15,33 +15,29 @@
 #include "sim.h"
 #include "step.h"
 #include "teach.h"
+#include "settings_cli.h"
 #include "units.h"
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"usage: mplm-sim [OPTIONS] TRACE\n"
 	"       mplm-sim [OPTIONS] --workload SPEC\n"
 	"\n"
 	"Simulate a live migration of a VM whose guest writes memory as TRACE says.\n"
 	"\n"
-	"Algorithm (QEMU / qemu-mplm names and units):\n"
-	"  --algorithm precopy|mplm|stopcopy   default mplm\n"
-	"  --downtime-limit MS                 pre-copy's limit, ms (default 300)\n"
-	"  --max-bandwidth RATE                bytes/s, or 1Gbps, 125M, 100MB/s (default 1Gbps)\n"
-	"  --max-iterations N                  pre-copy: stop after N dirty syncs (default none)\n"
-	"  --measured-bandwidth                threshold from the measured rate, not max-bandwidth\n"
-	"  --intervaltime S                    MPLM epoch, seconds (default 3)\n"
-	"  --dirtypercents N                   MPLM: slots of 100 for the dirty set (default 50)\n"
-	"  --firstnondirty on|off              MPLM: epoch 0 sends only non-dirty (default on)\n"
-	"  --relaxlivemig on|off               MPLM: relaxed first pass (default off)\n"
-	"  --extend-live-at S                  set-mplm-extend-live at S seconds\n"
-	"  --end-live-at S                     set-mplm-end-live at S seconds\n"
+	"Examples:\n"
+	"  mplm-sim --algorithm precopy --downtime-limit 300ms --start-at 2 workloads/traces/npb/npb-mg.B.trace.gz\n"
+	"  mplm-sim --json --workload uniform,memory=8G,wss=2G,rate=50k,duration=600,seed=1\n"
+	"\n"
+	"Migration and run (QEMU / qemu-mplm names; a bare number is in the unit\n"
+	"shown: downtime-limit 300 = 300 ms, intervaltime 3 = 3 s; suffixes such as\n"
+	"300ms, 0.3s, 1Gbps, 125MB/s, 8G work everywhere):\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Machine and link:\n"
-	"  --memory SIZE                       VM memory, e.g. 8G (default: the trace's)\n"
 	"  --untraced zero|nonzero             pages beyond the trace (default zero)\n"
 	"  --placement bottom|top              where the trace sits in the VM (default bottom)\n"
 	"  --static SIZE                       non-zero memory next to the trace, never written\n"
-	"  --bandwidth RATE                    link speed (default 1Gbps)\n"
 	"  --header-bytes N                    per page on the wire (default 8)\n"
 	"  --state-bytes SIZE                  vCPU and device state (default 64K)\n"
 	"  --sync-fixed-us US                  dirty log sync cost (default 10)\n"
@@ -49,9 +45,7 @@ static const char usage_text[] =
 	"\n"
 	"Workload and run:\n"
 	"  --workload SPEC                     generate the trace (see mplm-workload --help)\n"
-	"  --start-at S                        start migrating S seconds into the trace\n"
 	"  --at-end idle|loop                  when the trace ends (default idle)\n"
-	"  --max-time S                        give up (not converged) after S (default 3600)\n"
 	"  --no-verify                         skip the page-version check at resume\n"
 	"\n"
 	"Output:\n"
@@ -68,44 +62,43 @@ static const char usage_text[] =
 	"  --color auto|always|never           ANSI colours in maps (default auto: on a terminal)\n"
 	"  --simple                            no page header, CPU state or sync cost, so every\n"
 	"                                      time is bytes / bandwidth\n"
-	"  --help\n";
+	"  --version, --help\n";
 
-/* In the order of options[] below: parse_option names them by index. */
+static void print_usage(void)
+{
+	static const char *const run_defaults[MPLM_SET_COUNT] = {
+		[MPLM_SET_MEMORY] = "the trace's",
+		[MPLM_SET_BANDWIDTH] = "1 Gbps",
+		[MPLM_SET_START_AT] = "0 s",
+	};
+	struct sim_config c;
+	char help[4096];
+	sim_config_default(&c);
+	settings_cli_help(help, sizeof(help), 0, &c.params, run_defaults);
+	fputs(usage_head, stdout);
+	fputs(help, stdout);
+	fputs(usage_tail, stdout);
+}
+
+/* mplm-sim's own options; the settings table's come after them. */
 enum opt {
-	OPT_ALGORITHM = 256, OPT_DOWNTIME, OPT_MAXBW, OPT_MAXITER, OPT_MEASURED,
-	OPT_INTERVAL, OPT_DIRTYPCT, OPT_FIRSTND, OPT_RELAX, OPT_EXTEND, OPT_END,
-	OPT_MEMORY, OPT_UNTRACED, OPT_PLACEMENT, OPT_STATIC, OPT_BANDWIDTH, OPT_HEADER, OPT_STATE,
-	OPT_SYNC_FIXED, OPT_SYNC_PAGE, OPT_WORKLOAD, OPT_START, OPT_ATEND,
-	OPT_MAXTIME, OPT_NOVERIFY, OPT_JSON, OPT_VERBOSE, OPT_EXPLAIN,
+	OPT_UNTRACED = 256, OPT_PLACEMENT, OPT_STATIC, OPT_HEADER, OPT_STATE,
+	OPT_SYNC_FIXED, OPT_SYNC_PAGE, OPT_WORKLOAD, OPT_ATEND,
+	OPT_NOVERIFY, OPT_JSON, OPT_VERBOSE, OPT_EXPLAIN,
 	OPT_MEMMAP, OPT_MEMMAP_PNG, OPT_MEMMAP_GIF, OPT_STEP, OPT_COLOR,
-	OPT_SIMPLE, OPT_HELP,
+	OPT_SIMPLE, OPT_VERSION, OPT_HELP,
 };
 
-static const struct option options[] = {
-	{ "algorithm", required_argument, NULL, OPT_ALGORITHM },
-	{ "downtime-limit", required_argument, NULL, OPT_DOWNTIME },
-	{ "max-bandwidth", required_argument, NULL, OPT_MAXBW },
-	{ "max-iterations", required_argument, NULL, OPT_MAXITER },
-	{ "measured-bandwidth", no_argument, NULL, OPT_MEASURED },
-	{ "intervaltime", required_argument, NULL, OPT_INTERVAL },
-	{ "dirtypercents", required_argument, NULL, OPT_DIRTYPCT },
-	{ "firstnondirty", required_argument, NULL, OPT_FIRSTND },
-	{ "relaxlivemig", required_argument, NULL, OPT_RELAX },
-	{ "extend-live-at", required_argument, NULL, OPT_EXTEND },
-	{ "end-live-at", required_argument, NULL, OPT_END },
-	{ "memory", required_argument, NULL, OPT_MEMORY },
+static const struct option sim_options[] = {
 	{ "untraced", required_argument, NULL, OPT_UNTRACED },
 	{ "placement", required_argument, NULL, OPT_PLACEMENT },
 	{ "static", required_argument, NULL, OPT_STATIC },
-	{ "bandwidth", required_argument, NULL, OPT_BANDWIDTH },
 	{ "header-bytes", required_argument, NULL, OPT_HEADER },
 	{ "state-bytes", required_argument, NULL, OPT_STATE },
 	{ "sync-fixed-us", required_argument, NULL, OPT_SYNC_FIXED },
 	{ "sync-per-page-ns", required_argument, NULL, OPT_SYNC_PAGE },
 	{ "workload", required_argument, NULL, OPT_WORKLOAD },
-	{ "start-at", required_argument, NULL, OPT_START },
 	{ "at-end", required_argument, NULL, OPT_ATEND },
-	{ "max-time", required_argument, NULL, OPT_MAXTIME },
 	{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
@@ -116,9 +109,11 @@ static const struct option options[] = {
 	{ "step", no_argument, NULL, OPT_STEP },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "simple", no_argument, NULL, OPT_SIMPLE },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
 };
+
+#define N_SIM_OPTIONS (sizeof(sim_options) / sizeof(*sim_options))
 
 enum color_when { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -188,73 +183,52 @@ static int parse_teaching_option(struct cli *cli, int opt, const char *arg)
 	return -1;
 }
 
+/* A setting of the table: migration parameters go into the params, the
+ * run's settings into the simulator's configuration. */
+static int parse_setting(struct cli *cli, int opt, const char *arg)
+{
+	struct sim_config *c = &cli->cfg;
+	const struct mplm_setting *set = mplm_setting_get(opt - SETTINGS_CLI_VAL);
+	char err[256];
+	double v;
+
+	if (mplm_setting_parse(set, arg, &v, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-sim: --%s\n", err);
+		return -1;
+	}
+	if (set->migration) {
+		mplm_params_put(&c->params, set->id, v);
+		return 0;
+	}
+	switch (set->id) {
+	case MPLM_SET_MEMORY: c->vm_bytes = (uint64_t)v; break;
+	case MPLM_SET_BANDWIDTH: c->link_bandwidth = v; break;
+	case MPLM_SET_START_AT: c->start_at = v; break;
+	case MPLM_SET_EXTEND_LIVE_AT: c->extend_live_at = v; break;
+	case MPLM_SET_END_LIVE_AT: c->end_live_at = v; break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static const char *option_name(int opt)
+{
+	for (size_t i = 0; i < N_SIM_OPTIONS; i++)
+		if (sim_options[i].val == opt)
+			return sim_options[i].name;
+	return "?";
+}
+
 static int parse_option(struct cli *cli, int opt, const char *arg)
 {
 	struct sim_config *c = &cli->cfg;
-	struct mplm_params *p = &c->params;
-	const char *name = options[opt - OPT_ALGORITHM].name;
+	const char *name = option_name(opt);
 	double v;
 	uint64_t u;
 
+	if (settings_cli_is(opt))
+		return parse_setting(cli, opt, arg);
 	switch (opt) {
-	case OPT_ALGORITHM:
-		if (mplm_algorithm_parse(arg, &p->algorithm) < 0)
-			return bad_value(name, arg, "expected precopy, mplm or stopcopy");
-		return 0;
-	case OPT_DOWNTIME:
-		if (parse_number(arg, 0, 1e9, &v) < 0)
-			return bad_value(name, arg, "expected milliseconds, 0 to 1e9");
-		p->downtime_limit = v / 1000;
-		return 0;
-	case OPT_MAXBW:
-		if (units_parse_bandwidth(arg, &p->max_bandwidth) < 0)
-			return bad_value(name, arg, "expected a rate such as 125000000, 1Gbps or 125M");
-		return 0;
-	case OPT_BANDWIDTH:
-		if (units_parse_bandwidth(arg, &c->link_bandwidth) < 0)
-			return bad_value(name, arg, "expected a rate such as 1Gbps");
-		return 0;
-	case OPT_MAXITER:
-		if (units_parse_uint(arg, &u) < 0 || u > 1000000)
-			return bad_value(name, arg, "expected a count");
-		p->max_iterations = (unsigned)u;
-		return 0;
-	case OPT_MEASURED:
-		p->measured_bandwidth = true;
-		return 0;
-	case OPT_INTERVAL:
-		if (units_parse_seconds(arg, &v) < 0 || !(v > 0))
-			return bad_value(name, arg, "expected a positive number of seconds");
-		p->intervaltime = v;
-		return 0;
-	case OPT_DIRTYPCT:
-		if (units_parse_uint(arg, &u) < 0 || u > 100)
-			return bad_value(name, arg, "expected 0 to 100");
-		p->dirtypercents = (unsigned)u;
-		return 0;
-	case OPT_FIRSTND:
-		if (units_parse_bool(arg, &p->firstnondirty) < 0)
-			return bad_value(name, arg, "expected on or off");
-		return 0;
-	case OPT_RELAX:
-		if (units_parse_bool(arg, &p->relaxlivemig) < 0)
-			return bad_value(name, arg, "expected on or off");
-		return 0;
-	case OPT_EXTEND:
-	case OPT_END:
-	case OPT_START:
-	case OPT_MAXTIME:
-		if (units_parse_seconds(arg, &v) < 0)
-			return bad_value(name, arg, "expected seconds");
-		*(opt == OPT_EXTEND ? &c->extend_live_at
-		  : opt == OPT_END  ? &c->end_live_at
-		  : opt == OPT_START ? &c->start_at
-				     : &p->max_total_time) = v;
-		return 0;
-	case OPT_MEMORY:
-		if (units_parse_size(arg, &c->vm_bytes) < 0 || c->vm_bytes == 0)
-			return bad_value(name, arg, "expected a size such as 8G");
-		return 0;
 	case OPT_UNTRACED:
 		if (strcmp(arg, "zero") && strcmp(arg, "nonzero"))
 			return bad_value(name, arg, "expected zero or nonzero");
@@ -312,11 +286,19 @@ static int parse_option(struct cli *cli, int opt, const char *arg)
 
 static int parse_args(struct cli *cli, int argc, char **argv)
 {
+	struct option options[N_SIM_OPTIONS + MPLM_SET_COUNT + 1] = { 0 };
 	int opt;
+
+	memcpy(options, sim_options, sizeof(sim_options));
+	settings_cli_options(options + N_SIM_OPTIONS, 0);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {
-			fputs(usage_text, stdout);
+			print_usage();
+			exit(0);
+		}
+		if (opt == OPT_VERSION) {
+			printf("mplm-sim %s (%s)\n", MPLM_VERSION, mplm_git_commit());
 			exit(0);
 		}
 		if (opt == '?') {

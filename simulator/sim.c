@@ -473,11 +473,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 			 .errlen = sizeof(res->error) };
 	memset(res, 0, sizeof(*res));
 
-	const char *bad = mplm_params_check(&cfg->params);
-	if (bad) {
-		snprintf(res->error, sizeof(res->error), "%s", bad);
+	if (mplm_params_check(&cfg->params, res->error, sizeof(res->error)) < 0)
 		return -1;
-	}
 	if (!(cfg->link_bandwidth > 0) || !(cfg->start_at >= 0)) {
 		snprintf(res->error, sizeof(res->error),
 			 !(cfg->start_at >= 0) ? "start time must not be negative"

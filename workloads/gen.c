@@ -442,7 +442,26 @@ static bool parse_real(const char *s, double *out)
 	return true;
 }
 
-enum key_kind { K_SIZE, K_UINT, K_REAL };
+/* Each kind reads units as every other mplm-lab front end (units.h). */
+enum key_kind { K_SIZE, K_UINT, K_REAL, K_COUNT, K_SECONDS, K_MS };
+
+static bool parse_value(enum key_kind kind, const char *s, void *field)
+{
+	double *d = field;
+	switch (kind) {
+	case K_SIZE: return units_parse_size(s, field) == 0;
+	case K_UINT: return parse_uint(s, field);
+	case K_REAL: return parse_real(s, field);
+	case K_COUNT: return units_parse_count(s, d) == 0;
+	case K_SECONDS: return units_parse_seconds(s, d) == 0;
+	case K_MS:
+		if (units_parse_duration(s, 1e-3, d) < 0)
+			return false;
+		*d *= 1e3; /* kept in ms */
+		return true;
+	}
+	return false;
+}
 
 struct key_def {
 	const char *name;
@@ -457,9 +476,9 @@ static const struct key_def keys[] = {
 	KEY("memory", K_SIZE, -1, memory),
 	KEY("pages", K_UINT, -1, pages),
 	KEY("wss", K_SIZE, -1, wss),
-	KEY("rate", K_REAL, -1, rate),
-	KEY("duration", K_REAL, -1, duration),
-	KEY("interval", K_REAL, -1, interval_ms),
+	KEY("rate", K_COUNT, -1, rate),
+	KEY("duration", K_SECONDS, -1, duration),
+	KEY("interval", K_MS, -1, interval_ms),
 	KEY("seed", K_UINT, -1, seed),
 	KEY("page-size", K_SIZE, -1, page_size),
 	KEY("hot", K_REAL, PAT_HOTSPOT, hot),
@@ -476,6 +495,9 @@ static int parse_key(const struct spec_ctx *c, struct gen_params *p, char *kv,
 		[K_SIZE] = "a size in bytes (suffix K, M, G or T allowed)",
 		[K_UINT] = "a whole number",
 		[K_REAL] = "a number",
+		[K_COUNT] = "a number (suffix k or M allowed: 60k)",
+		[K_SECONDS] = "a duration (seconds, or with ms, s or min)",
+		[K_MS] = "a duration (milliseconds, or with ms or s)",
 	};
 	char *eq = strchr(kv, '=');
 	size_t k;
@@ -497,9 +519,7 @@ static int parse_key(const struct spec_ctx *c, struct gen_params *p, char *kv,
 	seen[k] = true;
 
 	void *field = (char *)p + d->off;
-	bool ok = d->kind == K_REAL ? parse_real(eq + 1, field) :
-		  d->kind == K_SIZE ? units_parse_size(eq + 1, field) == 0 :
-				      parse_uint(eq + 1, field);
+	bool ok = parse_value(d->kind, eq + 1, field);
 	if (!ok)
 		return spec_fail(c, "%s=%s: expected %s", kv, eq + 1,
 				 what[d->kind]);

@@ -40,7 +40,14 @@ static void usage(FILE *f)
 		"(default 3). SIZE is bytes with an optional K, M, G or T (1G = 2^30).\n"
 		"An argument naming an existing file is read as a trace.\n"
 		"\n"
-		"example: mplm-workload -o u.trace.gz uniform,memory=1G,rate=50000,duration=10\n");
+		"Counts take k and M (rate=50k), durations ms, s or min (duration=2min,\n"
+		"interval=20ms), as everywhere in mplm-lab.\n"
+		"\n"
+		"examples:\n"
+		"  mplm-workload -o u.trace.gz uniform,memory=1G,rate=50k,duration=10\n"
+		"  mplm-workload --stats hotspot,memory=4G,wss=3G,rate=200k,duration=60,seed=7\n"
+		"\n"
+		"  --version, --help\n");
 }
 
 /* A trace file if one of that name exists, else a generator spec. */

@@ -18,7 +18,7 @@ static const char good[] =
 	"name = t1\n"
 	"repetitions = 3\n"
 	"seed = 5\n"
-	"vm-memory = 256M, 512M\n"
+	"memory = 256M, 512M\n"
 	"bandwidth = 1Gbps\n"
 	"\n"
 	"[preset small]\n"
@@ -32,8 +32,8 @@ static const char good[] =
 	"generator = stencil,memory=64M,rate=1000,duration=5\n"
 	"\n"
 	"[algorithm precopy]\n"
-	"downtime-limit = 0.3 1\n"
-	"  5\n"
+	"downtime-limit = 300ms 1s\n"
+	"  5s\n"
 	"\n"
 	"[algorithm mplm]\n"
 	"\n"
@@ -44,7 +44,7 @@ static const char good[] =
 	"\n"
 	"[reference a]\n"
 	"mplm.total = 10\n"
-	"precopy.downtime@0.3 = ~0.3\n"
+	"precopy.downtime@0.3s = ~0.3\n"
 	"dirty-rate = 1000\n";
 
 static struct experiment *load_text(const char *name, const char *text,
@@ -68,6 +68,9 @@ static void test_parse_and_expand(void **state)
 	/* [algorithm mplm] has no keys and still counts. */
 	assert_int_equal(e->nalgorithms, 3);
 	assert_int_equal(e->algorithms[0].downtime_limit.n, 3);
+	/* Stored in seconds, whatever the unit written. */
+	assert_true(e->algorithms[0].downtime_limit.v[0] == 0.3);
+	assert_true(e->algorithms[0].downtime_limit.v[2] == 5);
 	assert_int_equal(e->nreferences, 3);
 	assert_true(e->references[1].approx);
 
@@ -120,16 +123,21 @@ static const struct bad_case bad_cases[] = {
 	{ "[experiment]\nname = x\n[gadget g]\nsize = 1\n",
 	  ":4: unknown section [gadget g]" },
 	{ "[experiment]\nname = x\n\n[algorithm p]\nalgorithm = precopy\n"
-	  "downtime-limit = 0.3, fast, 5\n",
-	  ":6: downtime-limit: bad value `fast'" },
+	  "downtime-limit = 0.3s, fast, 5s\n",
+	  ":6: downtime-limit fast: expected a duration such as 300, 300ms or 0.3s" },
 	{ "[experiment]\nname = x\nname = y\n", ":3: duplicate key `name'" },
-	{ "[experiment]\nname = x\nvm-memory = 8X\n",
-	  ":3: vm-memory: bad value `8X'" },
+	{ "[experiment]\nname = x\nmemory = 8X\n",
+	  ":3: memory 8X: expected a size such as 8G, 512M or 4096" },
+	{ "[experiment]\nname = x\nvm-memory = 8G\n",
+	  ":3: vm-memory is now called memory" },
+	{ "[experiment]\nname = x\n[algorithm p]\nalgorithm = precopy\n"
+	  "max-bandwidth = 1Gb\n",
+	  ":5: max-bandwidth 1Gb: ambiguous rate: write bits as Gbps" },
 	{ "[experiment]\nname = x\n[algorithm p]\nalgorithm = precopy\n"
 	  "dirtypercents = 50\n",
 	  ":3: [algorithm p]: intervaltime, dirtypercents" },
 	{ "[experiment]\nname = x\n[algorithm m]\nalgorithm = mplm\n"
-	  "dirtypercents = 150\n", ":5: dirtypercents: bad value `150'" },
+	  "dirtypercents = 150\n", ":5: dirtypercents 150: out of range: 0% to 100%" },
 	{ "[experiment]\nname = x\n[workload w]\nat-end = sometimes\n",
 	  ":4: at-end: `sometimes' is not idle or loop" },
 	{ "[experiment]\nname = x\n[workload w]\nstart-at = 1\n"
@@ -258,7 +266,7 @@ static void test_cli_reports_file_line(void **state)
 	const char *args[] = { "run", "--db", db, path, NULL };
 	assert_int_equal(run_exp(args), 1);
 	char *err = exp_stderr(), want[PATH_MAX + 200];
-	snprintf(want, sizeof(want), "%s:6: start-at: `yesterday' is not a "
+	snprintf(want, sizeof(want), "%s:6: start-at yesterday: expected a "
 		 "duration", path);
 	if (!strstr(err, want))
 		fail_msg("stderr: %s", err);

@@ -23,7 +23,7 @@ static const char experiment[] =
 	"[experiment]\n"
 	"name = resume\n"
 	"repetitions = 50\n"
-	"vm-memory = 256M\n"
+	"memory = 256M\n"
 	"max-total-time = 120\n"
 	"\n"
 	"[workload u]\n"
@@ -31,7 +31,7 @@ static const char experiment[] =
 	"start-at = 1\n"
 	"\n"
 	"[algorithm precopy]\n"
-	"downtime-limit = 0.05 0.3 1\n"
+	"downtime-limit = 50ms 300ms 1s\n"
 	"\n"
 	"[algorithm mplm]\n"
 	"intervaltime = 0.5\n";

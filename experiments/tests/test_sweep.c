@@ -26,7 +26,7 @@ static void write_experiment(void)
 		 "description = test sweep\n"
 		 "repetitions = 2\n"
 		 "seed = 3\n"
-		 "vm-memory = 1G\n"
+		 "memory = 1G\n"
 		 "bandwidth = 1Gbps\n"
 		 "max-total-time = 300\n"
 		 "\n"
@@ -43,13 +43,13 @@ static void write_experiment(void)
 		 "start-at = 1\n"
 		 "\n"
 		 "[algorithm precopy]\n"
-		 "downtime-limit = 0.3 1 5\n"
+		 "downtime-limit = 300ms 1s 5s\n"
 		 "\n"
 		 "[algorithm mplm]\n"
 		 "\n"
 		 "[reference uni]\n"
 		 "mplm.total = 2\n"
-		 "precopy.downtime@5 = ~1\n",
+		 "precopy.downtime@5s = ~1\n",
 		 shared_dir);
 	write_file(ini, text);
 }
@@ -175,7 +175,7 @@ static void test_failed_runs_are_stored_as_failed(void **state)
 	char bad[PATH_MAX + 64];
 	path_in_tmp(bad, sizeof(bad), "broken.ini");
 	write_file(bad, "[experiment]\nname = broken\nrepetitions = 2\n"
-		   "vm-memory = 100000000\n\n[workload u]\n"
+		   "memory = 100000000\n\n[workload u]\n"
 		   "generator = uniform,memory=16M,rate=100,duration=5\n\n"
 		   "[algorithm mplm]\n");
 	const char *args[] = { "run", "--db", db, bad, NULL };

@@ -206,10 +206,10 @@ static void test_parameters(void **state)
 		      "\"intervaltime\":0.5,\"dirtypercents\":40,\"firstnondirty\":false,"
 		      "\"relaxlivemig\":true}}");
 	q = ok(&f.c, "{\"execute\":\"query-migrate-parameters\"}", &r);
-	assert_true(json_real_value(json_object_get(q, "downtime-limit")) == 500);
-	assert_true(json_real_value(json_object_get(q, "max-bandwidth")) == 1e8);
+	assert_true(json_number_value(json_object_get(q, "downtime-limit")) == 500);
+	assert_true(json_number_value(json_object_get(q, "max-bandwidth")) == 1e8);
 	assert_string_equal(json_string_value(json_object_get(q, "algorithm")), "mplm");
-	assert_true(json_real_value(json_object_get(q, "intervaltime")) == 0.5);
+	assert_true(json_number_value(json_object_get(q, "intervaltime")) == 0.5);
 	assert_int_equal(json_integer_value(json_object_get(q, "dirtypercents")), 40);
 	assert_true(json_is_false(json_object_get(q, "firstnondirty")));
 	assert_true(json_is_true(json_object_get(q, "relaxlivemig")));
@@ -219,6 +219,29 @@ static void test_parameters(void **state)
 	json_decref(r);
 	r = cmd(&f.c, "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":\"x\"}}");
 	assert_string_equal(error_class(r), "GenericError");
+	json_decref(r);
+	/* Every command goes through the same table: -1 bytes/s, an
+	 * ambiguous rate, an unknown name and a 0.1 ms interval are refused,
+	 * and leave the parameters as they were. */
+	static const char *const refused[] = {
+		"{\"execute\":\"migrate_set_speed\",\"arguments\":{\"value\":-1}}",
+		"{\"execute\":\"migrate_set_downtime\",\"arguments\":{\"value\":-0.5}}",
+		"{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":\"1Gb\"}}",
+		"{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limt\":300}}",
+		"{\"execute\":\"set-mplm-migration\",\"arguments\":{\"intervaltime\":0.0001}}",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		r = cmd(&f.c, refused[i]);
+		assert_string_equal(error_class(r), "GenericError");
+		json_decref(r);
+	}
+	/* Units in strings, QEMU's bare units in numbers. */
+	ok_free(&f.c, "{\"execute\":\"migrate-set-parameters\",\"arguments\":"
+		      "{\"downtime-limit\":\"0.25s\",\"max-bandwidth\":\"1Gbps\"}}");
+	ok_free(&f.c, "{\"execute\":\"migrate_set_downtime\",\"arguments\":{\"value\":0.2}}");
+	q = ok(&f.c, "{\"execute\":\"query-migrate-parameters\"}", &r);
+	assert_true(json_number_value(json_object_get(q, "downtime-limit")) == 200);
+	assert_true(json_number_value(json_object_get(q, "max-bandwidth")) == 125e6);
 	json_decref(r);
 	ok_free(&f.c, "{\"execute\":\"set-mplm-migration\",\"arguments\":{\"enable\":false}}");
 	q = ok(&f.c, "{\"execute\":\"query-migrate-parameters\"}", &r);
@@ -372,7 +395,7 @@ static void test_cli_qmp_quit(void **state)
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
-		execl(kltest_kvmlite(), "kvmlite", "run", "--mem=32M", "--pattern=idle",
+		execl(kltest_kvmlite(), "kvmlite", "run", "--memory=32M", "--pattern=idle",
 		      "--duration=60", "--timeout=60", "--qmp", arg, (char *)NULL);
 		_exit(127);
 	}

@@ -200,7 +200,7 @@ static void test_cli_run_verify(void **state)
 	(void)state;
 	KLTEST_REQUIRE_KVM();
 	char out[16384];
-	int rc = run_cli("run --mem 32M --pattern stencil --rate 30000 --duration 0.5 --verify", out, sizeof(out));
+	int rc = run_cli("run --memory 32M --pattern stencil --rate 30000 --duration 0.5 --verify", out, sizeof(out));
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(out, "verify: ok"));
 }

@@ -156,7 +156,7 @@ static void test_cli_record_trace(void **state)
 	char path[64], cmd[8400], err[512];
 	snprintf(path, sizeof(path), "/tmp/kltest-cli-trace-%d", (int)getpid());
 	snprintf(cmd, sizeof(cmd),
-		 "%s run --mem 32M --pattern hotspot --rate 10000 --duration 0.5 "
+		 "%s run --memory 32M --pattern hotspot --rate 10000 --duration 0.5 "
 		 "--record-trace %s --trace-interval 50 >/dev/null 2>&1",
 		 kltest_kvmlite(), path);
 	assert_int_equal(system(cmd), 0);

@@ -161,19 +161,19 @@ static void test_params_check(void **state)
 	(void)state;
 	struct mplm_params p;
 	mplm_params_default(&p);
-	assert_null(mplm_params_check(&p));
+	assert_int_equal(mplm_params_check(&p, NULL, 0), 0);
 	assert_int_equal(p.algorithm, MPLM_ALG_MPLM);
 	assert_true(p.downtime_limit == 0.3 && p.intervaltime == 3);
 	assert_int_equal(p.dirtypercents, 50);
 	assert_true(p.firstnondirty && !p.relaxlivemig);
 	p.dirtypercents = 101;
-	assert_non_null(mplm_params_check(&p));
+	assert_int_equal(mplm_params_check(&p, NULL, 0), -1);
 	mplm_params_default(&p);
 	p.intervaltime = 0;
-	assert_non_null(mplm_params_check(&p));
+	assert_int_equal(mplm_params_check(&p, NULL, 0), -1);
 	mplm_params_default(&p);
 	p.downtime_limit = -1;
-	assert_non_null(mplm_params_check(&p));
+	assert_int_equal(mplm_params_check(&p, NULL, 0), -1);
 
 	enum mplm_algorithm a;
 	assert_int_equal(mplm_algorithm_parse("precopy", &a), 0);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <string.h>
 
 #include "units.h"
 
@@ -40,9 +41,23 @@ static void test_units(void **state)
 	assert_int_equal(units_parse_bool("Yes", &b), 0);
 	assert_true(b);
 	assert_int_equal(units_parse_bool("maybe", &b), -1);
-	/* QEMU's binary rate and decimal counts. */
-	assert_int_equal(units_parse_bandwidth("125M", &d), 0);
+	/* Rates written like sizes are ambiguous (125M: MiB/s to QEMU's HMP,
+	 * Mbps to many people) and refused with a hint; decimal counts. */
+	assert_int_equal(units_parse_bandwidth("125M", &d), -1);
+	assert_int_equal(units_parse_bandwidth("1Gb", &d), -1);
+	assert_int_equal(units_parse_bandwidth("1G", &d), -1);
+	assert_non_null(strstr(units_bandwidth_hint("1Gb"), "ambiguous"));
+	assert_non_null(strstr(units_bandwidth_hint("125M"), "ambiguous"));
+	assert_null(strstr(units_bandwidth_hint("fast"), "ambiguous"));
+	assert_int_equal(units_parse_bandwidth("125MiB/s", &d), 0);
 	assert_true(d == 125.0 * 1048576);
+	/* A bare number in the setting's unit; suffixes say otherwise. */
+	assert_int_equal(units_parse_duration("300", 1e-3, &d), 0);
+	assert_true(d > 0.2999 && d < 0.3001);
+	assert_int_equal(units_parse_duration("0.3s", 1e-3, &d), 0);
+	assert_true(d > 0.2999 && d < 0.3001);
+	assert_int_equal(units_parse_duration("500ms", 1, &d), 0);
+	assert_true(d > 0.4999 && d < 0.5001);
 	assert_int_equal(units_parse_bandwidth("fast", &d), -1);
 	assert_int_equal(units_parse_count("60k", &d), 0);
 	assert_true(d == 60000);

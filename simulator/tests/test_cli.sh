@@ -18,9 +18,9 @@ T
 printf 'mplm-trace 1\npage-size 4096\npages 16\ninterval-us 100\nd 100 3 2\n' >"$tmp/bad.trace"
 
 check "unknown option" expect_error 2 "unknown option" "$sim" --frobnicate "$tmp/ok.trace"
-check "bad downtime" expect_error 2 "--downtime-limit abc: expected milliseconds" "$sim" --downtime-limit abc "$tmp/ok.trace"
+check "bad downtime" expect_error 2 "--downtime-limit abc: expected a duration such as 300, 300ms or 0.3s" "$sim" --downtime-limit abc "$tmp/ok.trace"
 check "bad bandwidth" expect_error 2 "--max-bandwidth fast" "$sim" --max-bandwidth fast "$tmp/ok.trace"
-check "bad algorithm" expect_error 2 "expected precopy, mplm or stopcopy" "$sim" --algorithm postcopy "$tmp/ok.trace"
+check "bad algorithm" expect_error 2 "--algorithm postcopy: expected precopy|mplm|stopcopy" "$sim" --algorithm postcopy "$tmp/ok.trace"
 check "dirtypercents range" expect_error 2 "--dirtypercents 101" "$sim" --dirtypercents 101 "$tmp/ok.trace"
 check "no trace" expect_error 2 "give a TRACE file or --workload SPEC" "$sim" --algorithm mplm
 check "malformed trace" expect_error 1 "$tmp/bad.trace:5:" "$sim" "$tmp/bad.trace"
@@ -35,7 +35,7 @@ check "info migrate fields" grep -q "^normal bytes: .* kbytes$" "$tmp/out"
 check "verified" grep -q "^verified: every page matches" "$tmp/out"
 
 # JSON: query-migrate's fields and units (ms), per-sync records.
-"$sim" --json --max-bandwidth 125M --memory 2M "$tmp/ok.trace" >"$tmp/json" 2>&1
+"$sim" --json --max-bandwidth 125MiB/s --memory 2M "$tmp/ok.trace" >"$tmp/json" 2>&1
 for key in '"status": "completed"' '"total-time":' '"downtime":' '"setup-time":' \
 	'"ram":' '"transferred":' '"normal-bytes":' '"dirty-sync-count":' '"mbps":' '"syncs":'; do
 	check "json $key" grep -qF "$key" "$tmp/json"

@@ -6,7 +6,7 @@ set -u
 sim="${MPLM_BUILD:-build}/mplm-sim"
 . scripts/testlib.sh
 
-small="--simple --max-bandwidth 512K --intervaltime 1 --workload uniform,pages=256,wss=512K,rate=60,duration=60,seed=1"
+small="--simple --max-bandwidth 512KiB/s --intervaltime 1 --workload uniform,pages=256,wss=512K,rate=60,duration=60,seed=1"
 
 check "bad color" expect_error 2 "--color purple: expected auto, always or never" "$sim" --color purple $small
 check "json and explain" expect_error 2 "--json does not mix with --explain" "$sim" --json --explain $small
@@ -36,7 +36,7 @@ check "memmap legend" grep -q "^. zero page, not sent yet: 128  n ND, never sent
 check "memmap colour" grep -q "$(printf '\033')\[97;44mn" "$tmp/out"
 
 # --simple: a page is 4096 bytes on the wire, nothing else costs anything.
-"$sim" --simple --algorithm stopcopy --max-bandwidth 512K \
+"$sim" --simple --algorithm stopcopy --max-bandwidth 512KiB/s \
 	--workload uniform,pages=256,wss=1M,rate=10,duration=5,seed=1 >"$tmp/out" 2>&1
 check "simple bytes" grep -q "^transferred ram: 1024 kbytes$" "$tmp/out"
 check "simple time" grep -q "^total time: 2000 milliseconds$" "$tmp/out"

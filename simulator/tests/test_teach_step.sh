@@ -68,7 +68,7 @@ finished() {
 	cmp -s "$tmp/stty.before" "$tmp/stty.after" || note "terminal settings not restored"
 }
 
-small="--simple --max-bandwidth 512K --intervaltime 1 --workload uniform,pages=256,wss=512K,rate=60,duration=60,seed=1"
+small="--simple --max-bandwidth 512KiB/s --intervaltime 1 --workload uniform,pages=256,wss=512K,rate=60,duration=60,seed=1"
 
 # shellcheck disable=SC2086
 start $small
@@ -109,7 +109,7 @@ tm send-keys -t step q
 finished 0
 
 # A larger VM: 8 map rows at 24 lines, the narration scrolls.
-start --simple --max-bandwidth 512K --workload uniform,pages=4096,wss=4M,rate=60,duration=60,seed=1
+start --simple --max-bandwidth 512KiB/s --workload uniform,pages=4096,wss=4M,rate=60,duration=60,seed=1
 wait_for "sync 0 of" || note "no first screen (4096 pages)"
 line_is 2 "t = 0.000 s, D = 0 pages, ND = 4,096 pages; 1 cell = 8 pages"
 line_is 10 "   3584 ................................................................"

@@ -475,7 +475,7 @@ static void parse_for_other_back_ends(void **state)
 	assert_int_equal(g.seed, 9);
 	assert_int_equal(gen_parse("uniform,memory=64M,duration=abc,rate=1", &g, err,
 				   sizeof(err)), -1);
-	assert_non_null(strstr(err, "duration=abc: expected a number"));
+	assert_non_null(strstr(err, "duration=abc: expected a duration"));
 }
 
 int main(void)
