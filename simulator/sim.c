@@ -21,9 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gen.h"
 #include "trace.h"
+#include "units.h"
 
 #define NEVER_RECEIVED UINT32_MAX
 
@@ -407,6 +409,51 @@ static int place_trace(struct sim *s)
 	return 0;
 }
 
+/* Bytes of memory the machine can still give (MemAvailable), or 0 if
+ * unknown. */
+static uint64_t memory_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	unsigned long long kib = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (kib)
+		return (uint64_t)kib * 1024;
+	long pages = sysconf(_SC_AVPHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
+/* What the run will allocate: the simulator's and the trace reader's
+ * bitmaps over the trace, the engine's over the VM (D, ND, the dirty log
+ * and the pages to send), and with the check at resume two page-version
+ * arrays. Refused before allocating when the machine cannot hold it, so a
+ * six-line trace that claims 2^32 pages fails at once with the reason. */
+static int check_memory(struct sim *s)
+{
+	uint64_t bitmap_vm = (s->vm_pages + 63) / 64 * 8;
+	uint64_t bitmap_trace = (s->trace_pages + 63) / 64 * 8;
+	uint64_t versions = s->cfg->verify ? 2 * 8 * s->vm_pages : 0;
+	uint64_t need = 6 * bitmap_trace + 5 * bitmap_vm + versions;
+	uint64_t avail = memory_available();
+	char n[32], a[32], v[32];
+
+	if (!avail || need <= avail)
+		return 0;
+	units_format_size(need, n, sizeof(n));
+	units_format_size(avail, a, sizeof(a));
+	units_format_size(versions, v, sizeof(v));
+	snprintf(s->err, s->errlen,
+		 "a VM of %" PRIu64 " pages needs %s of the simulator's memory (%s of it "
+		 "page versions for the check at resume, which --no-verify drops); "
+		 "this machine has %s available",
+		 s->vm_pages, n, v, a);
+	return -1;
+}
+
 static int alloc_state(struct sim *s)
 {
 	s->iv = mplm_bitmap_new(s->trace_pages);
@@ -482,7 +529,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		return -1;
 	}
 	int rc = -1;
-	if (open_source(&s) < 0 || size_vm(&s) < 0 || alloc_state(&s) < 0)
+	if (open_source(&s) < 0 || size_vm(&s) < 0 || check_memory(&s) < 0 ||
+	    alloc_state(&s) < 0)
 		goto out;
 	s.initial = trace_source_initial(s.src);
 	if (fast_forward(&s) < 0)

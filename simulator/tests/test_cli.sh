@@ -51,4 +51,10 @@ check "verbose final" grep -q "(final)" "$tmp/out"
 "$sim" --workload uniform,memory=64M,wss=32M,rate=5000,duration=20,seed=3 --memory 128M >"$tmp/out" 2>&1
 check "workload run" grep -q "^Migration status: completed$" "$tmp/out"
 
+# Bounded inputs: a six-line trace that claims 2^36 pages is refused before
+# anything is allocated, with what it would need and what there is.
+printf 'mplm-trace 1\npage-size 4096\npages 68719476736\ninterval-us 100000\nd 100000 0-3\ne 200000\n' >"$tmp/huge.trace"
+check "2^36 pages refused" expect_error 1 "needs 1.086 TiB of the simulator's memory" "$sim" "$tmp/huge.trace"
+check "so is a 1 us interval" expect_error 2 "intervaltime 0.000001: out of range: 0.001 s" "$sim" --intervaltime 0.000001 "$tmp/huge.trace"
+
 finish
