@@ -110,26 +110,27 @@ static int bench_sync(struct bench *b, bool clear)
 	uint64_t pages[8];
 	const char *mode = clear ? "GET+CLEAR" : "GET only";
 
-	if (kl_dirtylog_start(vm, &b->e) < 0 || kl_vm_start(vm, &b->e) < 0)
+	struct kl_dirty_reader *log = kl_dirtylog_attach(vm, &b->e);
+	if (!log || kl_vm_start(vm, &b->e) < 0)
 		goto fail;
 	sleep_s(1.0); /* past the first touch of fresh memory */
-	if (kl_dirtylog_sync(vm, mplm_bitmap_words(bits), &b->e) < 0)
+	if (kl_dirtylog_read(log, mplm_bitmap_words(bits), &b->e) < 0)
 		goto fail;
 	for (int i = 0; i < 8; i++) {
 		mplm_bitmap_zero(bits);
 		sleep_s(0.5);
 		double t0 = kl_now();
-		if (kl_dirtylog_sync(vm, mplm_bitmap_words(bits), &b->e) < 0)
+		if (kl_dirtylog_read(log, mplm_bitmap_words(bits), &b->e) < 0)
 			goto fail;
 		busy[i] = (kl_now() - t0) * 1e6;
 		kl_dirtylog_last_times(vm, &get[i], &clr[i]);
 		pages[i] = mplm_bitmap_count(bits);
 	}
 	kl_vm_pause(vm);
-	kl_dirtylog_sync(vm, mplm_bitmap_words(bits), &b->e);
+	kl_dirtylog_read(log, mplm_bitmap_words(bits), &b->e);
 	for (int i = 0; i < 32; i++) {
 		double t0 = kl_now();
-		if (kl_dirtylog_sync(vm, mplm_bitmap_words(bits), &b->e) < 0)
+		if (kl_dirtylog_read(log, mplm_bitmap_words(bits), &b->e) < 0)
 			goto fail;
 		idle[i] = (kl_now() - t0) * 1e6;
 	}

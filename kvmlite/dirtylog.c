@@ -8,6 +8,12 @@
  *
  * Every slot starts on a multiple of 64 pages, so a slot's bitmap ORs
  * into the VM's word for word.
+ *
+ * KVM's log has one reader: reading clears it. So every consumer (the
+ * migration, the trace recorder) attaches a reader of its own, and each
+ * read pulls what KVM has into every reader's pending bits under one lock
+ * before handing the caller its own: two consumers see every write, and
+ * neither steals the other's.
  */
 #include "kvmlite.h"
 
@@ -18,15 +24,24 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define KL_MAX_READERS 4
+
+struct kl_dirty_reader {
+	struct kl_vm *vm;
+	uint64_t *pending;        /* written since this reader's last read */
+};
+
 struct kl_dirtylog {
 	bool manual;  /* KVM_CLEAR_DIRTY_LOG in use */
 	bool ring;
 	bool active;
 	uint32_t ring_entries;
 	uint64_t *scratch;        /* one slot's bitmap (the largest slot) */
-	pthread_mutex_t lock;     /* ring harvesting */
-	uint64_t *pending;        /* ring: harvested since the last sync */
+	pthread_mutex_t lock;     /* everything below, and KVM's log */
+	uint64_t *pending;        /* pulled from KVM, not yet handed out */
 	uint64_t nwords;          /* words of a whole-VM bitmap */
+	struct kl_dirty_reader *readers[KL_MAX_READERS];
+	unsigned nreaders;
 	double get_s, clear_s;    /* the last sync's ioctl times */
 };
 
@@ -49,8 +64,7 @@ static int init_ring(struct kl_vm *vm, struct kl_dirtylog *l, struct kl_err *e)
 		return kl_fail_errno(e, "enabling the dirty ring");
 	l->ring = true;
 	l->ring_entries = vm->cfg.ring_entries;
-	l->pending = calloc(l->nwords, sizeof(uint64_t));
-	return l->pending ? 0 : kl_fail(e, "out of memory");
+	return 0;
 }
 
 static void init_manual_protect(struct kl_vm *vm, struct kl_dirtylog *l)
@@ -75,7 +89,8 @@ int kl_dirtylog_init(struct kl_vm *vm, struct kl_err *e)
 	pthread_mutex_init(&l->lock, NULL);
 	l->nwords = (vm->pages + 63) / 64;
 	l->scratch = calloc(l->nwords, sizeof(uint64_t));
-	if (!l->scratch)
+	l->pending = calloc(l->nwords, sizeof(uint64_t));
+	if (!l->scratch || !l->pending)
 		return kl_fail(e, "out of memory");
 	if (vm->cfg.log_mode == KL_LOG_RING)
 		return init_ring(vm, l, e);
@@ -107,6 +122,11 @@ void kl_dirtylog_free(struct kl_vm *vm)
 	for (unsigned i = 0; i < vm->cfg.nvcpus; i++)
 		if (vm->vcpus[i].ring)
 			munmap(vm->vcpus[i].ring, bytes);
+	/* A consumer that never detached (a failed run) still owns memory. */
+	for (unsigned k = 0; k < l->nreaders; k++) {
+		free(l->readers[k]->pending);
+		free(l->readers[k]);
+	}
 	pthread_mutex_destroy(&l->lock);
 	free(l->scratch);
 	free(l->pending);
@@ -159,36 +179,30 @@ static int harvest_all(struct kl_vm *vm, struct kl_err *e)
 	return 0;
 }
 
-int kl_dirtylog_start(struct kl_vm *vm, struct kl_err *e)
+static int turn_on(struct kl_vm *vm, struct kl_err *e)
 {
 	struct kl_dirtylog *l = vm->log;
 	if (set_slot_logging(vm, true, e) < 0)
 		return -1;
 	l->active = true;
 	if (l->ring) {
-		pthread_mutex_lock(&l->lock);
 		int r = harvest_all(vm, e);
 		memset(l->pending, 0, l->nwords * sizeof(uint64_t));
-		pthread_mutex_unlock(&l->lock);
 		return r;
 	}
 	return 0;
 }
 
-int kl_dirtylog_stop(struct kl_vm *vm, struct kl_err *e)
+static int turn_off(struct kl_vm *vm, struct kl_err *e)
 {
 	struct kl_dirtylog *l = vm->log;
 	if (!l->active)
 		return 0;
 	l->active = false;
 	int r = set_slot_logging(vm, false, e);
-	if (l->ring) {
-		pthread_mutex_lock(&l->lock);
-		if (harvest_all(vm, e) < 0)
-			r = -1;
-		memset(l->pending, 0, l->nwords * sizeof(uint64_t));
-		pthread_mutex_unlock(&l->lock);
-	}
+	if (l->ring && harvest_all(vm, e) < 0)
+		r = -1;
+	memset(l->pending, 0, l->nwords * sizeof(uint64_t));
 	return r;
 }
 
@@ -205,8 +219,7 @@ static bool any_set(const uint64_t *w, uint64_t n)
 	return false;
 }
 
-static int sync_slot(struct kl_vm *vm, const struct kl_slot *s, uint64_t *words,
-		     struct kl_err *e)
+static int sync_slot(struct kl_vm *vm, const struct kl_slot *s, struct kl_err *e)
 {
 	struct kl_dirtylog *l = vm->log;
 	uint64_t nw = s->npages / 64;
@@ -218,7 +231,7 @@ static int sync_slot(struct kl_vm *vm, const struct kl_slot *s, uint64_t *words,
 	l->get_s += kl_now() - t0;
 	if (!any_set(l->scratch, nw))
 		return 0;
-	uint64_t *dst = words + s->first_page / 64;
+	uint64_t *dst = l->pending + s->first_page / 64;
 	for (uint64_t i = 0; i < nw; i++)
 		dst[i] |= l->scratch[i];
 	if (!l->manual)
@@ -234,25 +247,90 @@ static int sync_slot(struct kl_vm *vm, const struct kl_slot *s, uint64_t *words,
 	return 0;
 }
 
-int kl_dirtylog_sync(struct kl_vm *vm, uint64_t *words, struct kl_err *e)
+/* Everything KVM has logged into every reader's pending bits; with
+ * l->lock held. */
+static int pull(struct kl_vm *vm, struct kl_err *e)
 {
 	struct kl_dirtylog *l = vm->log;
-	if (!l->active)
-		return kl_fail(e, "dirty logging is off");
+	int r = 0;
 	l->get_s = l->clear_s = 0;
 	if (!l->ring) {
-		for (unsigned i = 0; i < vm->nslots; i++)
-			if (sync_slot(vm, &vm->slots[i], words, e) < 0)
-				return -1;
-		return 0;
+		for (unsigned i = 0; i < vm->nslots && r == 0; i++)
+			r = sync_slot(vm, &vm->slots[i], e);
+	} else {
+		r = harvest_all(vm, e);
 	}
-	pthread_mutex_lock(&l->lock);
-	int r = harvest_all(vm, e);
-	for (uint64_t i = 0; i < l->nwords; i++)
-		words[i] |= l->pending[i];
+	if (!any_set(l->pending, l->nwords))
+		return r;
+	for (unsigned k = 0; k < l->nreaders; k++) {
+		uint64_t *dst = l->readers[k]->pending;
+		for (uint64_t i = 0; i < l->nwords; i++)
+			dst[i] |= l->pending[i];
+	}
 	memset(l->pending, 0, l->nwords * sizeof(uint64_t));
-	pthread_mutex_unlock(&l->lock);
 	return r;
+}
+
+struct kl_dirty_reader *kl_dirtylog_attach(struct kl_vm *vm, struct kl_err *e)
+{
+	struct kl_dirtylog *l = vm->log;
+	struct kl_dirty_reader *r = calloc(1, sizeof(*r));
+	int rc = 0;
+
+	if (!r || !(r->pending = calloc(l->nwords, sizeof(uint64_t)))) {
+		free(r);
+		kl_fail(e, "out of memory");
+		return NULL;
+	}
+	r->vm = vm;
+	pthread_mutex_lock(&l->lock);
+	if (l->nreaders == KL_MAX_READERS)
+		rc = kl_fail(e, "more than %d readers of the dirty log", KL_MAX_READERS);
+	else if (!l->active)
+		rc = turn_on(vm, e);
+	else
+		rc = pull(vm, e); /* the others' due; this one starts now */
+	if (rc == 0)
+		l->readers[l->nreaders++] = r;
+	pthread_mutex_unlock(&l->lock);
+	if (rc < 0) {
+		free(r->pending);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int kl_dirtylog_read(struct kl_dirty_reader *r, uint64_t *words, struct kl_err *e)
+{
+	struct kl_dirtylog *l = r->vm->log;
+	pthread_mutex_lock(&l->lock);
+	int rc = pull(r->vm, e);
+	for (uint64_t i = 0; i < l->nwords; i++)
+		words[i] |= r->pending[i];
+	memset(r->pending, 0, l->nwords * sizeof(uint64_t));
+	pthread_mutex_unlock(&l->lock);
+	return rc;
+}
+
+int kl_dirtylog_detach(struct kl_dirty_reader *r, struct kl_err *e)
+{
+	if (!r)
+		return 0;
+	struct kl_dirtylog *l = r->vm->log;
+	int rc = 0;
+	pthread_mutex_lock(&l->lock);
+	for (unsigned k = 0; k < l->nreaders; k++)
+		if (l->readers[k] == r) {
+			l->readers[k] = l->readers[--l->nreaders];
+			break;
+		}
+	if (l->nreaders == 0)
+		rc = turn_off(r->vm, e);
+	pthread_mutex_unlock(&l->lock);
+	free(r->pending);
+	free(r);
+	return rc;
 }
 
 int kl_dirtylog_ring_full(struct kl_vcpu *v, struct kl_err *e)

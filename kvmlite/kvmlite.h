@@ -242,14 +242,18 @@ uint32_t kl_xsave_size(struct kl_vm *vm);
 int kl_dirtylog_init(struct kl_vm *vm, struct kl_err *e);
 int kl_dirtylog_vcpu_init(struct kl_vcpu *v, struct kl_err *e);
 void kl_dirtylog_free(struct kl_vm *vm);
-/* Turn logging on for every slot; the first sync after reports only
- * writes from here on. */
-int kl_dirtylog_start(struct kl_vm *vm, struct kl_err *e);
-int kl_dirtylog_stop(struct kl_vm *vm, struct kl_err *e);
+/* Every consumer of the log (the migration, the trace recorder) reads it
+ * through a reader of its own: reading KVM's log clears it, so one reader
+ * pulls for all. The first attach turns logging on for every slot, the
+ * last detach turns it off; a reader's first read reports only writes
+ * after its attach. */
+struct kl_dirty_reader;
+struct kl_dirty_reader *kl_dirtylog_attach(struct kl_vm *vm, struct kl_err *e);
+int kl_dirtylog_detach(struct kl_dirty_reader *r, struct kl_err *e);
+/* OR every page written since this reader's previous read into words[],
+ * and re-protect those pages. */
+int kl_dirtylog_read(struct kl_dirty_reader *r, uint64_t *words, struct kl_err *e);
 bool kl_dirtylog_active(struct kl_vm *vm);
-/* OR every page written since the previous sync into words[], and
- * re-protect those pages. */
-int kl_dirtylog_sync(struct kl_vm *vm, uint64_t *words, struct kl_err *e);
 /* From a vCPU thread on KVM_EXIT_DIRTY_RING_FULL. */
 int kl_dirtylog_ring_full(struct kl_vcpu *v, struct kl_err *e);
 const char *kl_dirtylog_mode(struct kl_vm *vm); /* for reports */

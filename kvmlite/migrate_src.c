@@ -26,6 +26,7 @@ struct kl_source {
 	struct kl_out out;
 	struct kl_in in;
 	bool have_io;
+	struct kl_dirty_reader *log; /* this migration's view of the dirty log */
 
 	pthread_mutex_t lock;      /* m, early_cancel, final stats */
 	mplm_migration *m;
@@ -83,11 +84,11 @@ static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 {
 	struct kl_source *s = ctx;
 	struct kl_err e;
-	int r;
-	if (!kl_dirtylog_active(s->vm))
-		r = kl_dirtylog_start(s->vm, &e);
+	int r = 0;
+	if (!s->log) /* sync 0: start logging; every page is queued anyway */
+		r = (s->log = kl_dirtylog_attach(s->vm, &e)) ? 0 : -1;
 	else
-		r = kl_dirtylog_sync(s->vm, mplm_bitmap_words(dirty), &e);
+		r = kl_dirtylog_read(s->log, mplm_bitmap_words(dirty), &e);
 	return r < 0 ? be_fail(s, &e) : 0;
 }
 
@@ -323,8 +324,9 @@ static void finish(struct kl_source *s)
 	mplm_migration_stats(s->m, &st);
 	if (s->t_progress > 0)
 		fputc('\n', stderr);
-	if (kl_dirtylog_stop(s->vm, &e) < 0)
+	if (kl_dirtylog_detach(s->log, &e) < 0)
 		fprintf(stderr, "kvmlite: %s\n", e.msg);
+	s->log = NULL;
 	/* Completed: this VM stays paused, and its memory is what the
 	 * destination resumed from. */
 	if (st.status == MPLM_STATUS_COMPLETED)

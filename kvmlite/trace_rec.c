@@ -20,6 +20,7 @@
 struct kl_tracer {
 	struct kl_vm *vm;
 	trace_writer *w;
+	struct kl_dirty_reader *log; /* shared with a migration, if any */
 	mplm_bitmap *bits;
 	double interval, t0;
 	uint64_t last_us;
@@ -47,7 +48,7 @@ static mplm_bitmap *nonzero_pages(struct kl_vm *vm)
 static int record_interval(struct kl_tracer *t)
 {
 	mplm_bitmap_zero(t->bits);
-	if (kl_dirtylog_sync(t->vm, mplm_bitmap_words(t->bits), &t->err) < 0)
+	if (kl_dirtylog_read(t->log, mplm_bitmap_words(t->bits), &t->err) < 0)
 		return -1;
 	uint64_t us = (uint64_t)((kl_now() - t->t0) * 1e6);
 	if (us <= t->last_us)
@@ -127,7 +128,7 @@ int kl_trace_start(struct kl_vm *vm, const char *path, double interval,
 	pthread_cond_init(&t->cond, NULL);
 	t->bits = mplm_bitmap_new(vm->pages);
 	if (!t->bits || open_writer(t, path, e) < 0 ||
-	    kl_dirtylog_start(vm, e) < 0) {
+	    !(t->log = kl_dirtylog_attach(vm, e))) {
 		if (!t->bits)
 			kl_fail(e, "out of memory");
 		kl_trace_free(t);
@@ -161,7 +162,8 @@ int kl_trace_stop(struct kl_tracer *t, struct kl_err *e)
 		r = kl_fail(e, "%s", err);
 	t->w = NULL;
 	struct kl_err ignore;
-	kl_dirtylog_stop(t->vm, &ignore);
+	kl_dirtylog_detach(t->log, &ignore);
+	t->log = NULL;
 	return r;
 }
 

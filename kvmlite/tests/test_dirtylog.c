@@ -3,7 +3,8 @@
  * wrote: a guest writes a known list of pages between two barriers (in
  * one asm block, so nothing else is written), and the VMM syncs the log
  * at each barrier. Bitmap with and without KVM_CLEAR_DIRTY_LOG, several
- * slots, dirty rings.
+ * slots, dirty rings; and two readers of the log (a migration and a trace
+ * recorder) each see every write.
  */
 #include "kltest.h"
 
@@ -12,26 +13,33 @@
 
 struct dl_case {
 	struct kl_vm *vm;
-	mplm_bitmap *got, *again;
+	struct kl_dirty_reader *first, *second;
+	mplm_bitmap *got, *again, *other;
 	int barriers;
 	char err[512];
 };
 
-/* Barrier 1: logging on. Barrier 2: read the log, then read it again
- * (which must be empty: nothing ran in between). */
+/* Barrier 1: logging on, two readers. Barrier 2: the first reads the log,
+ * then reads it again (which must be empty: nothing ran in between); then
+ * the second reads, and must see what the first saw. */
 static uint32_t on_barrier(void *ctx, struct kl_vcpu *v)
 {
 	struct dl_case *c = ctx;
 	struct kl_err e;
 	(void)v;
 	if (c->barriers++ == 0) {
-		if (kl_dirtylog_start(c->vm, &e) < 0)
-			snprintf(c->err, sizeof(c->err), "start: %.400s", e.msg);
+		if (!(c->first = kl_dirtylog_attach(c->vm, &e)) ||
+		    !(c->second = kl_dirtylog_attach(c->vm, &e)))
+			snprintf(c->err, sizeof(c->err), "attach: %.400s", e.msg);
 		return 0;
 	}
-	if (kl_dirtylog_sync(c->vm, mplm_bitmap_words(c->got), &e) < 0 ||
-	    kl_dirtylog_sync(c->vm, mplm_bitmap_words(c->again), &e) < 0)
-		snprintf(c->err, sizeof(c->err), "sync: %.400s", e.msg);
+	if (kl_dirtylog_read(c->first, mplm_bitmap_words(c->got), &e) < 0 ||
+	    kl_dirtylog_read(c->first, mplm_bitmap_words(c->again), &e) < 0 ||
+	    kl_dirtylog_read(c->second, mplm_bitmap_words(c->other), &e) < 0)
+		snprintf(c->err, sizeof(c->err), "read: %.400s", e.msg);
+	if (kl_dirtylog_detach(c->first, &e) < 0 || kl_dirtylog_detach(c->second, &e) < 0 ||
+	    kl_dirtylog_active(c->vm))
+		snprintf(c->err, sizeof(c->err), "detach: %.400s", e.msg);
 	return 0;
 }
 
@@ -46,6 +54,7 @@ static void run_list(struct kl_config *cfg, const uint64_t *pages, unsigned n)
 	c.vm = kltest_vm(cfg, &p);
 	c.got = mplm_bitmap_new(c.vm->pages);
 	c.again = mplm_bitmap_new(c.vm->pages);
+	c.other = mplm_bitmap_new(c.vm->pages);
 	c.vm->dev.barrier = on_barrier;
 	c.vm->dev.barrier_ctx = &c;
 	kltest_run_to_end(c.vm, 30);
@@ -62,9 +71,16 @@ static void run_list(struct kl_config *cfg, const uint64_t *pages, unsigned n)
 				 mplm_bitmap_test(c.got, pg));
 	assert_int_equal(mplm_bitmap_count(c.got), mplm_bitmap_count(want));
 	assert_int_equal(mplm_bitmap_count(c.again), 0);
+	/* The second reader was not robbed by the first one's reads. */
+	for (uint64_t pg = 0; pg < c.vm->pages; pg++)
+		if (mplm_bitmap_test(c.other, pg) != mplm_bitmap_test(c.got, pg))
+			fail_msg("page %llu: first reader %d, second reader %d",
+				 (unsigned long long)pg, mplm_bitmap_test(c.got, pg),
+				 mplm_bitmap_test(c.other, pg));
 	mplm_bitmap_free(want);
 	mplm_bitmap_free(c.got);
 	mplm_bitmap_free(c.again);
+	mplm_bitmap_free(c.other);
 	kl_vm_destroy(c.vm);
 }
 
@@ -142,10 +158,12 @@ static void test_dirty_ring_full(void **state)
 	cfg.ring_entries = 512;
 	kltest_params(&p, KL_PAT_SEQUENTIAL, 5000, 0, 5000);
 	struct kl_vm *vm = kltest_vm(&cfg, &p);
-	assert_int_equal(kl_dirtylog_start(vm, &e), 0);
+	struct kl_dirty_reader *log = kl_dirtylog_attach(vm, &e);
+	assert_non_null(log);
 	kltest_run_to_end(vm, 30);
 	mplm_bitmap *got = mplm_bitmap_new(vm->pages);
-	assert_int_equal(kl_dirtylog_sync(vm, mplm_bitmap_words(got), &e), 0);
+	assert_int_equal(kl_dirtylog_read(log, mplm_bitmap_words(got), &e), 0);
+	assert_int_equal(kl_dirtylog_detach(log, &e), 0);
 	/* Every page of the working set, plus the guest's stack and status
 	 * pages; nothing else. */
 	for (uint64_t pg = 0; pg < 5000; pg++)
