@@ -2,6 +2,7 @@
  * cli.c - option parsing for every kvmlite subcommand.
  */
 #include "cli.h"
+#include "gen.h"
 #include "settings_cli.h"
 #include "units.h"
 
@@ -112,7 +113,7 @@ void kl_cli_usage(FILE *f)
 "       --dirty-ring[=ENTRIES]  --no-clear-log  --quiet\n"
 "guest: --guest FILE  --pattern idle|sequential|uniform|hotspot|stencil\n"
 "       --rate PAGES/S (60k; 0 = flat out)  --wss SIZE  --duration S\n"
-"       --iterations N (per vCPU)  --seed N  --hot FRACTION  --skew FRACTION\n"
+"       --iterations N (per vCPU)  --seed N  --hot FRACTION (0.2)  --skew FRACTION (0.8)\n"
 "       --arrays N  --force-rate (no PVM ceiling)\n"
 "run:   --timeout S  --verify  --result-json FILE  --qmp unix:PATH|tcp:H:P\n"
 "       --record-trace FILE [--trace-interval MS]\n"
@@ -170,8 +171,9 @@ static void defaults(struct kl_cli *c)
 	kl_config_default(&c->cfg);
 	c->params.pattern = KL_PAT_SEQUENTIAL;
 	c->params.seed = 1;
-	c->params.hot_permille = 100;
-	c->params.skew_permille = 900;
+	/* The generators' hotspot, so one spec means one workload. */
+	c->params.hot_permille = (uint64_t)(GEN_HOT_DEFAULT * 1000 + 0.5);
+	c->params.skew_permille = (uint64_t)(GEN_SKEW_DEFAULT * 1000 + 0.5);
 	c->params.arrays = 3;
 	c->duration = -1;
 	c->trace_interval = 0.1;

@@ -611,8 +611,8 @@ static void default_params(struct gen_params *p)
 	p->duration = 60;
 	p->interval_ms = 100;
 	p->seed = 1;
-	p->hot = 0.2;
-	p->skew = 0.8;
+	p->hot = GEN_HOT_DEFAULT;
+	p->skew = GEN_SKEW_DEFAULT;
 	p->arrays = 3;
 }
 

@@ -20,6 +20,12 @@
 
 #include "trace.h"
 
+/* The hotspot pattern's defaults, for every back end that makes it (the
+ * generators here, kvmlite's guest programs): a fifth of the working set
+ * takes four fifths of the writes. */
+#define GEN_HOT_DEFAULT 0.2
+#define GEN_SKEW_DEFAULT 0.8
+
 /* NULL on a bad spec, with "workload SPEC: what is wrong" in err. */
 trace_source *gen_open(const char *spec, char *err, size_t errlen);
 

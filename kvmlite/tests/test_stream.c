@@ -267,6 +267,14 @@ static void test_units(void **state)
 	assert_int_equal(kl_pattern_parse("stencil", &pat), 0);
 	assert_int_equal(pat, KL_PAT_STENCIL);
 	assert_int_equal(kl_pattern_parse("zigzag", &pat), -1);
+
+	/* One hotspot: kvmlite's guests default to the generators' 0.2/0.8. */
+	struct kl_cli c;
+	struct kl_err e;
+	char *argv[] = { "run", "--pattern", "hotspot", NULL };
+	assert_int_equal(kl_cli_parse(&c, 3, argv, &e), 0);
+	assert_int_equal(c.params.hot_permille, 200);
+	assert_int_equal(c.params.skew_permille, 800);
 }
 
 int main(void)
