@@ -225,17 +225,6 @@ static int set_seconds(struct parse_ctx *c, double *dst, const char *key,
 	return 1;
 }
 
-static int set_number(struct parse_ctx *c, double *dst, const char *key,
-		      const char *value)
-{
-	if (*dst >= 0)
-		return fail(c, "duplicate key `%s'", key);
-	if (parse_plain(value, dst))
-		return fail(c, "%s: `%s' is not a non-negative number", key,
-			    value);
-	return 1;
-}
-
 static int set_bool(struct parse_ctx *c, int *dst, const char *key,
 		    const char *value)
 {
@@ -254,6 +243,24 @@ static int set_bool(struct parse_ctx *c, int *dst, const char *key,
 
 static int parse_file(struct parse_ctx *parent, struct experiment *e,
 		      const char *path, char **text, char *err, size_t errlen);
+
+/* `profile = FILE` (relative to this file): a machine profile, read and
+ * checked now so that `check` finds a bad one at its line. */
+static int load_profile(struct parse_ctx *c, struct experiment *e,
+			const char *value)
+{
+	double v[MPLM_SET_COUNT];
+	bool given[MPLM_SET_COUNT];
+	char err[600];
+	if (e->profile_path)
+		return fail(c, "duplicate key `profile'");
+	e->profile_path = resolve_path(c->dir, value);
+	if (sim_profile_read(e->profile_path, v, given, err, sizeof(err)) < 0)
+		return fail(c, "profile: %s", err);
+	for (int id = 0; id < MPLM_SET_COUNT; id++)
+		e->profile[id] = given[id] ? v[id] : -1;
+	return 1;
+}
 
 static int experiment_key(struct parse_ctx *c, const char *key,
 			  const char *value)
@@ -306,21 +313,11 @@ static int experiment_key(struct parse_ctx *c, const char *key,
 		return fail(c, "vm-memory is now called memory, as on every command line");
 	if (!strcmp(key, "bandwidth"))
 		return add_setting_list(c, &e->bandwidth, key, value);
-	if (!strcmp(key, "header-bytes"))
-		return set_number(c, &e->header_bytes, key, value);
-	if (!strcmp(key, "state-bytes")) {
-		uint64_t v;
-		if (e->state_bytes >= 0)
-			return fail(c, "duplicate key `%s'", key);
-		if (units_parse_size(value, &v))
-			return fail(c, "state-bytes: `%s' is not a size", value);
-		e->state_bytes = (double)v;
-		return 1;
-	}
-	if (!strcmp(key, "sync-fixed"))
-		return set_seconds(c, &e->sync_fixed, key, value);
-	if (!strcmp(key, "sync-per-page"))
-		return set_seconds(c, &e->sync_per_page, key, value);
+	const struct mplm_setting *set = mplm_setting_find(key);
+	if (set && set->machine && set->id != MPLM_SET_BANDWIDTH)
+		return set_setting(c, &e->machine[set->id], key, value);
+	if (!strcmp(key, "profile"))
+		return load_profile(c, e, value);
 	if (!strcmp(key, "max-total-time"))
 		return set_setting(c, &e->max_total_time, key, value);
 	if (!strcmp(key, "untraced-nonzero"))
@@ -790,9 +787,10 @@ static int check_experiment(struct experiment *e, char *err, size_t errlen)
 		e->vm_memory.v = grow(NULL, 0, sizeof(double));
 		e->vm_memory.n = 1;
 	}
-	if (!e->bandwidth.n) {  /* the paper's 1 Gbps */
+	if (!e->bandwidth.n) {  /* the profile's link, or the paper's 1 Gbps */
 		e->bandwidth.v = grow(NULL, 0, sizeof(double));
-		e->bandwidth.v[0] = 125e6;
+		e->bandwidth.v[0] = e->profile[MPLM_SET_BANDWIDTH] > 0
+					    ? e->profile[MPLM_SET_BANDWIDTH] : 125e6;
 		e->bandwidth.n = 1;
 	}
 	for (size_t i = 0; i < e->nworkloads; i++)
@@ -821,8 +819,9 @@ struct experiment *exp_load(const char *path, char *err, size_t errlen)
 	struct experiment *e = xcalloc(1, sizeof(*e));
 	e->file = xstrdup(path);
 	e->seed = 1;
-	e->header_bytes = e->state_bytes = -1;
-	e->sync_fixed = e->sync_per_page = e->max_total_time = -1;
+	for (int id = 0; id < MPLM_SET_COUNT; id++)
+		e->machine[id] = e->profile[id] = -1;
+	e->max_total_time = -1;
 	e->untraced_nonzero = e->verify = -1;
 
 	if (!parse_file(NULL, e, path, &e->text, err, errlen)) {
@@ -876,6 +875,7 @@ void exp_free(struct experiment *e)
 	free(e->references);
 	free(e->vm_memory.v);
 	free(e->bandwidth.v);
+	free(e->profile_path);
 	free(e->file);
 	free(e->name);
 	free(e->description);
@@ -976,15 +976,15 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 			       : xstrdup(w->trace_path);
 	char *point = xasprintf(
 		"backend=%s;workload=%s;source=%s:%s;vm=%llu;untraced=%d;"
-		"bw=%.17g;hdr=%u;state=%llu;syncf=%.17g;syncp=%.17g;"
+		"bw=%.17g;hdr=%u;zero=%u;zerocost=%.17g;state=%llu;syncf=%.17g;syncp=%.17g;"
 		"start=%.17g;jitter=%.17g;end=%s;verify=%d;alg=%s;algname=%s;"
 		"dl=%.17g;maxbw=%.17g;iters=%u;measured=%d;inv=%.17g;dp=%u;"
 		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g",
 		e->backend == EXP_BACKEND_SIM ? "sim" : "kvm", w->name,
 		w->spec ? "gen" : "trace", source,
 		(unsigned long long)c->vm_bytes, c->untraced_nonzero,
-		c->link_bandwidth, c->header_bytes,
-		(unsigned long long)c->state_bytes, c->sync_fixed,
+		c->link_bandwidth, c->header_bytes, sim_zero_page_bytes(c),
+		c->zero_page_cost, (unsigned long long)c->state_bytes, c->sync_fixed,
 		c->sync_per_page, r->nominal_start,
 		w->start_jitter > 0 ? w->start_jitter : 0,
 		c->at_end == SIM_END_LOOP ? "loop" : "idle", c->verify,
@@ -1019,14 +1019,14 @@ static void base_config(const struct experiment *e,
 	}
 	c->vm_bytes = vm_bytes;
 	c->link_bandwidth = bandwidth;
-	if (e->header_bytes >= 0)
-		c->header_bytes = (uint32_t)e->header_bytes;
-	if (e->state_bytes >= 0)
-		c->state_bytes = (uint64_t)e->state_bytes;
-	if (e->sync_fixed >= 0)
-		c->sync_fixed = e->sync_fixed;
-	if (e->sync_per_page >= 0)
-		c->sync_per_page = e->sync_per_page;
+	for (int id = 0; id < MPLM_SET_COUNT; id++) {
+		if (id == MPLM_SET_BANDWIDTH) /* a list of its own */
+			continue;
+		if (e->machine[id] >= 0)
+			sim_config_set(c, (enum mplm_setting_id)id, e->machine[id]);
+		else if (e->profile[id] >= 0)
+			sim_config_set(c, (enum mplm_setting_id)id, e->profile[id]);
+	}
 	if (e->verify >= 0)
 		c->verify = e->verify;
 	int untraced = w->untraced_nonzero >= 0 ? w->untraced_nonzero

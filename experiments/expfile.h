@@ -78,8 +78,12 @@ struct experiment {
 	uint64_t seed;
 	struct numlist vm_memory;  /* bytes */
 	struct numlist bandwidth;  /* bytes/s */
-	/* Simulator settings; negative = sim_config_default's value. */
-	double header_bytes, state_bytes, sync_fixed, sync_per_page;
+	/* The machine's costs (settings with `machine` set in mplm-core's
+	 * table), by setting id: given in the file, or by its `profile =`;
+	 * negative = sim_config_default's value. The file's win. */
+	double machine[MPLM_SET_COUNT];
+	double profile[MPLM_SET_COUNT];
+	char *profile_path;
 	double max_total_time;
 	int untraced_nonzero, verify;
 

@@ -26,13 +26,7 @@
 
 #include "guests/wl.h"
 
-struct bench {
-	const char *exe;
-	uint64_t mem;
-	struct kl_err e;
-};
-
-static void sleep_s(double s)
+void bench_sleep(double s)
 {
 	struct timespec t = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
 	nanosleep(&t, NULL);
@@ -56,13 +50,13 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+double bench_median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(double), cmp_double);
 	return v[n / 2];
 }
 
-static struct kl_vm *make_vm(struct bench *b, uint64_t mem, bool clear,
+struct kl_vm *bench_vm(struct bench *b, uint64_t mem, bool clear,
 			     const struct kl_params *p)
 {
 	struct kl_config cfg;
@@ -82,7 +76,7 @@ static struct kl_vm *make_vm(struct bench *b, uint64_t mem, bool clear,
 	return vm;
 }
 
-static void guest_params(struct kl_params *p, uint64_t pattern, uint64_t wss,
+void bench_guest(struct kl_params *p, uint64_t pattern, uint64_t wss,
 			 uint64_t rate, uint64_t duration_ms)
 {
 	memset(p, 0, sizeof(*p));
@@ -101,8 +95,8 @@ static int bench_sync(struct bench *b, bool clear)
 {
 	struct kl_params p;
 	uint64_t wss = (b->mem - KL_DATA_GPA) / KL_PAGE_SIZE;
-	guest_params(&p, KL_PAT_SEQUENTIAL, wss, 0, 600000);
-	struct kl_vm *vm = make_vm(b, b->mem, clear, &p);
+	bench_guest(&p, KL_PAT_SEQUENTIAL, wss, 0, 600000);
+	struct kl_vm *vm = bench_vm(b, b->mem, clear, &p);
 	if (!vm)
 		return -1;
 	mplm_bitmap *bits = mplm_bitmap_new(vm->pages);
@@ -113,12 +107,12 @@ static int bench_sync(struct bench *b, bool clear)
 	struct kl_dirty_reader *log = kl_dirtylog_attach(vm, &b->e);
 	if (!log || kl_vm_start(vm, &b->e) < 0)
 		goto fail;
-	sleep_s(1.0); /* past the first touch of fresh memory */
+	bench_sleep(1.0); /* past the first touch of fresh memory */
 	if (kl_dirtylog_read(log, mplm_bitmap_words(bits), &b->e) < 0)
 		goto fail;
 	for (int i = 0; i < 8; i++) {
 		mplm_bitmap_zero(bits);
-		sleep_s(0.5);
+		bench_sleep(0.5);
 		double t0 = kl_now();
 		if (kl_dirtylog_read(log, mplm_bitmap_words(bits), &b->e) < 0)
 			goto fail;
@@ -140,16 +134,16 @@ static int bench_sync(struct bench *b, bool clear)
 	double mean_pages = (double)total / 8;
 	char what[128];
 	snprintf(what, sizeof(what), "sync 1 GiB, nothing dirty, %s", mode);
-	row(what, median(idle, 32), "us");
+	row(what, bench_median(idle, 32), "us");
 	snprintf(what, sizeof(what), "sync 1 GiB, ~%.0f dirty pages, %s", mean_pages, mode);
-	row(what, median(busy, 8), "us");
+	row(what, bench_median(busy, 8), "us");
 	if (clear) {
 		for (int i = 0; i < 8; i++) {
 			get[i] *= 1e6;
 			clr[i] *= 1e6;
 		}
-		row("    of which KVM_GET_DIRTY_LOG", median(get, 8), "us");
-		row("    of which KVM_CLEAR_DIRTY_LOG", median(clr, 8), "us");
+		row("    of which KVM_GET_DIRTY_LOG", bench_median(get, 8), "us");
+		row("    of which KVM_CLEAR_DIRTY_LOG", bench_median(clr, 8), "us");
 	}
 	mplm_bitmap_free(bits);
 	kl_vm_destroy(vm);
@@ -176,7 +170,7 @@ static int spawn_destination(struct bench *b, struct kl_vm *vm, char *uri,
 	return pid;
 }
 
-static int migrate(struct bench *b, struct kl_vm *vm, const struct mplm_params *p,
+int bench_migrate(struct bench *b, struct kl_vm *vm, const struct mplm_params *p,
 		   struct mplm_stats *st, uint64_t *stream_bytes)
 {
 	struct kl_mig_opts o;
@@ -209,15 +203,15 @@ static int bench_idle(struct bench *b)
 	struct kl_params p;
 	struct mplm_params mp;
 	struct mplm_stats st;
-	guest_params(&p, KL_PAT_IDLE, 16, 0, 600000);
-	struct kl_vm *vm = make_vm(b, b->mem, true, &p);
+	bench_guest(&p, KL_PAT_IDLE, 16, 0, 600000);
+	struct kl_vm *vm = bench_vm(b, b->mem, true, &p);
 	if (!vm || kl_vm_start(vm, &b->e) < 0)
 		return -1;
-	sleep_s(0.2);
+	bench_sleep(0.2);
 	mplm_params_default(&mp);
 	mp.algorithm = MPLM_ALG_PRECOPY;
 	mp.max_bandwidth = 0;
-	int r = migrate(b, vm, &mp, &st, NULL);
+	int r = bench_migrate(b, vm, &mp, &st, NULL);
 	if (r == 0) {
 		row("idle 1 GiB guest, pre-copy, no cap: total time", st.total_time * 1e3, "ms");
 		row("idle 1 GiB guest, pre-copy, no cap: downtime", st.downtime * 1e3, "ms");
@@ -230,7 +224,7 @@ static int bench_idle(struct bench *b)
 /* ------------------------------------------------------------------ */
 
 /* Every page of guest RAM above the boot area non-zero and distinct. */
-static void fill_memory(struct kl_vm *vm)
+void bench_fill(struct kl_vm *vm)
 {
 	for (uint64_t pg = KL_DATA_GPA >> KL_PAGE_SHIFT; pg < vm->pages; pg++) {
 		uint64_t *w = kl_gpa(vm, pg << KL_PAGE_SHIFT);
@@ -319,25 +313,36 @@ struct tput {
 	double stream, mem, buf; /* MB/s */
 };
 
-static int throughput_once(struct bench *b, struct tput *t)
+struct kl_vm *bench_full_stopcopy(struct bench *b, struct mplm_stats *st,
+				  uint64_t *bytes, int *rc)
 {
 	struct kl_params p;
 	struct mplm_params mp;
-	struct mplm_stats st;
-	uint64_t bytes = 0;
-	guest_params(&p, KL_PAT_IDLE, 16, 0, 600000);
-	struct kl_vm *vm = make_vm(b, b->mem, true, &p);
+	bench_guest(&p, KL_PAT_IDLE, 16, 0, 600000);
+	struct kl_vm *vm = bench_vm(b, b->mem, true, &p);
+	*rc = -1;
 	if (!vm)
-		return -1;
-	fill_memory(vm);
-	int r = kl_vm_start(vm, &b->e);
-	if (r == 0) {
-		sleep_s(0.2);
+		return NULL;
+	bench_fill(vm);
+	*rc = kl_vm_start(vm, &b->e);
+	if (*rc == 0) {
+		bench_sleep(0.2);
 		mplm_params_default(&mp);
 		mp.algorithm = MPLM_ALG_STOPCOPY;
 		mp.max_bandwidth = 0;
-		r = migrate(b, vm, &mp, &st, &bytes);
+		*rc = bench_migrate(b, vm, &mp, st, bytes);
 	}
+	return vm;
+}
+
+static int throughput_once(struct bench *b, struct tput *t)
+{
+	struct mplm_stats st;
+	uint64_t bytes = 0;
+	int r;
+	struct kl_vm *vm = bench_full_stopcopy(b, &st, &bytes, &r);
+	if (!vm)
+		return -1;
 	double t_mem = r < 0 ? -1 : plain_tcp(b, bytes, vm->mem, vm->cfg.mem_bytes,
 					      vm->cfg.mem_bytes);
 	double t_buf = t_mem < 0 ? -1 : plain_tcp(b, bytes, NULL, 0, 0);
@@ -393,15 +398,15 @@ static int bench_dirty_one(struct bench *b, enum mplm_algorithm alg,
 	struct mplm_stats st;
 	/* 512 MiB dirtied at 60,000 pages/s for 40 s (it must outlast a
 	 * pre-copy that cannot converge while it runs). */
-	guest_params(&p, KL_PAT_UNIFORM, 512 * 256, 60000, 40000);
-	struct kl_vm *vm = make_vm(b, 1ull << 30, true, &p);
+	bench_guest(&p, KL_PAT_UNIFORM, 512 * 256, 60000, 40000);
+	struct kl_vm *vm = bench_vm(b, 1ull << 30, true, &p);
 	if (!vm || kl_vm_start(vm, &b->e) < 0)
 		return -1;
-	sleep_s(3);
+	bench_sleep(3);
 	mplm_params_default(&mp); /* 1 Gbps, 300 ms, MPLM: 3 s, 50 %, firstnondirty */
 	mp.algorithm = alg;
 	mp.max_total_time = 120;
-	int r = migrate(b, vm, &mp, &st, NULL);
+	int r = bench_migrate(b, vm, &mp, &st, NULL);
 	if (r == 0) {
 		dirty_rows(name, &st);
 		/* What the guest really did, from its status page. */

@@ -103,6 +103,8 @@ void kl_cli_usage(FILE *f)
 "  migrate    run a guest, migrate it mid-run to a forked local\n"
 "             destination, print `info migrate` and the guest's result\n"
 "  bench      dirty-log, migration and stream throughput figures\n"
+"  calibrate  measure this host's costs into a machine profile for\n"
+"             mplm-sim --profile (--output FILE; --memory: the guest's size)\n"
 "\n"
 "examples:\n"
 "  kvmlite run --memory 1G --pattern uniform --wss 512M --rate 60k --duration 10 --verify\n"
@@ -138,7 +140,7 @@ enum {
 	O_SKEW, O_ARRAYS, O_FORCE_RATE, O_TIMEOUT, O_VERIFY, O_RESULT, O_QMP,
 	O_TRACE, O_TRACE_INT, O_MIG_TO, O_EXTEND, O_IOTIMEOUT,
 	O_SYNCS, O_NOPREALLOC, O_NORUN, O_LISTEN, O_LISTEN_FD, O_ACCEPT_TIMEOUT,
-	O_BENCH, O_VERSION, O_HELP,
+	O_BENCH, O_OUTPUT, O_VERSION, O_HELP,
 };
 
 static const struct option kl_options[] = {
@@ -160,6 +162,7 @@ static const struct option kl_options[] = {
 	{ "no-run", 0, 0, O_NORUN }, { "listen", 1, 0, O_LISTEN },
 	{ "listen-fd", 1, 0, O_LISTEN_FD },
 	{ "accept-timeout", 1, 0, O_ACCEPT_TIMEOUT }, { "bench", 1, 0, O_BENCH },
+	{ "output", 1, 0, O_OUTPUT },
 	{ "version", 0, 0, O_VERSION }, { "help", 0, 0, O_HELP },
 };
 
@@ -260,6 +263,7 @@ static int apply(struct kl_cli *c, int opt, const char *arg, struct kl_err *e)
 	case O_LISTEN_FD: c->in.listen_fd = (int)kl_parse_size(arg, &ok); break;
 	case O_ACCEPT_TIMEOUT: c->in.accept_timeout = parse_seconds(arg, &ok); break;
 	case O_BENCH: c->bench_what = arg; break;
+	case O_OUTPUT: c->profile_out = arg; break;
 	default: return kl_fail(e, "unknown option");
 	}
 	return ok ? 0 : kl_fail(e, "bad value '%s'", arg ? arg : "");

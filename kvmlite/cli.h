@@ -13,6 +13,7 @@ struct kl_cli {
 	struct kl_params params;     /* the guest's parameter page */
 	char guest[4096];            /* flat binary; default next to kvmlite */
 	bool pattern_given;
+	const char *profile_out;     /* calibrate --output */
 	double duration;             /* s */
 	bool allow_any_rate;         /* --force-rate: skip the PVM ceiling */
 	/* run */

@@ -16,6 +16,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "control.h"
+#include "calibrate.h"
 #include "trace_rec.h"
 
 static int die(const char *what, const struct kl_err *e)
@@ -303,7 +304,9 @@ int main(int argc, char **argv)
 		return cmd_migrate(&c);
 	if (!strcmp(c.cmd, "bench"))
 		return kl_bench(&c);
-	fprintf(stderr, "kvmlite: unknown command '%s' (run, incoming, migrate, bench)\n",
+	if (!strcmp(c.cmd, "calibrate"))
+		return kl_calibrate(&c);
+	fprintf(stderr, "kvmlite: unknown command '%s' (run, incoming, migrate, bench, calibrate)\n",
 		c.cmd);
 	return 2;
 }

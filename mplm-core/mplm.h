@@ -106,6 +106,14 @@ enum mplm_setting_id {
 	MPLM_SET_START_AT,       /* migrate this far into the guest's run */
 	MPLM_SET_EXTEND_LIVE_AT, /* set-mplm-extend-live at this time */
 	MPLM_SET_END_LIVE_AT,    /* set-mplm-end-live at this time */
+	/* the machine's costs (a simulated back end's; kvmlite calibrate
+	 * measures them into a profile) */
+	MPLM_SET_HEADER_BYTES,   /* wire bytes per page beyond the page */
+	MPLM_SET_ZERO_PAGE_BYTES,/* wire bytes of a zero page */
+	MPLM_SET_ZERO_PAGE_COST, /* source CPU time per zero page */
+	MPLM_SET_STATE_BYTES,    /* vCPU and device state */
+	MPLM_SET_SYNC_FIXED,     /* dirty log sync: fixed cost */
+	MPLM_SET_SYNC_PER_PAGE,  /* ... and per dirty page reported */
 	MPLM_SET_COUNT
 };
 
@@ -129,6 +137,7 @@ struct mplm_setting {
 	const char *metavar;  /* for --help: "MS", "RATE", "on|off" */
 	const char *help;     /* one line */
 	bool migration;       /* a field of struct mplm_params */
+	bool machine;         /* a cost of the machine: may be in a profile */
 };
 
 /* The whole table, in help order. */
@@ -152,6 +161,14 @@ void mplm_setting_format(const struct mplm_setting *s, double value,
 /* One help line: "  --downtime-limit MS  max tolerable downtime ... ". */
 size_t mplm_setting_help(const struct mplm_setting *s, const char *prefix,
 			 const char *default_text, char *buf, size_t len);
+
+/* A machine profile: lines `name = value` of machine settings (above;
+ * the names and units of every front end), `#` comments. Each value given
+ * goes into values[id] and sets given[id]. 0, or -1 with "line N: ..." in
+ * err. kvmlite calibrate writes profiles; mplm-sim --profile and
+ * experiment files' `profile =` read them. */
+int mplm_profile_parse(const char *text, double values[MPLM_SET_COUNT],
+		       bool given[MPLM_SET_COUNT], char *err, size_t errlen);
 
 /* The fields of struct mplm_params by setting. */
 double mplm_params_get(const struct mplm_params *p, enum mplm_setting_id id);

@@ -20,48 +20,66 @@
 static const struct mplm_setting table[MPLM_SET_COUNT] = {
 	{ MPLM_SET_ALGORITHM, "algorithm", MPLM_TYPE_CHOICE, "", 1, 0, 2,
 	  "precopy|mplm|stopcopy", "precopy|mplm|stopcopy",
-	  "QEMU 2.9 pre-copy, MPLM, or non-live stop-and-copy", true },
+	  "QEMU 2.9 pre-copy, MPLM, or non-live stop-and-copy", true, false },
 	{ MPLM_SET_DOWNTIME_LIMIT, "downtime-limit", MPLM_TYPE_DURATION, "ms",
 	  1e-3, 0, 2000, NULL, "MS",
-	  "pre-copy's maximum tolerable downtime (QEMU's limit: 2000 s)", true },
+	  "pre-copy's maximum tolerable downtime (QEMU's limit: 2000 s)", true, false },
 	{ MPLM_SET_MAX_BANDWIDTH, "max-bandwidth", MPLM_TYPE_RATE, "bytes/s", 1,
 	  0, TB_PER_S, NULL, "RATE",
-	  "cap on the migration's rate: 1Gbps, 125MB/s, bytes/s; 0 = none", true },
+	  "cap on the migration's rate: 1Gbps, 125MB/s, bytes/s; 0 = none", true, false },
 	{ MPLM_SET_MAX_ITERATIONS, "max-iterations", MPLM_TYPE_COUNT, "", 1, 0,
 	  1e6, NULL, "N",
-	  "pre-copy: stop-and-copy after N dirty syncs; 0 = no limit", true },
+	  "pre-copy: stop-and-copy after N dirty syncs; 0 = no limit", true, false },
 	{ MPLM_SET_MEASURED_BANDWIDTH, "measured-bandwidth", MPLM_TYPE_BOOL, "",
 	  1, 0, 1, NULL, "on|off",
-	  "threshold from the rate measured over 100 ms, not max-bandwidth", true },
+	  "threshold from the rate measured over 100 ms, not max-bandwidth", true, false },
 	{ MPLM_SET_INTERVALTIME, "intervaltime", MPLM_TYPE_DURATION, "s", 1,
 	  1e-3, 1e6, NULL, "S", "MPLM: epoch length, time between dirty syncs",
-	  true },
+	  true, false },
 	{ MPLM_SET_DIRTYPERCENTS, "dirtypercents", MPLM_TYPE_COUNT, "%", 1, 0,
 	  100, NULL, "N", "MPLM: of every 100 page slots, those for the dirty set",
-	  true },
+	  true, false },
 	{ MPLM_SET_FIRSTNONDIRTY, "firstnondirty", MPLM_TYPE_BOOL, "", 1, 0, 1,
-	  NULL, "on|off", "MPLM: epoch 0 sends non-dirty pages only", true },
+	  NULL, "on|off", "MPLM: epoch 0 sends non-dirty pages only", true, false },
 	{ MPLM_SET_RELAXLIVEMIG, "relaxlivemig", MPLM_TYPE_BOOL, "", 1, 0, 1,
 	  NULL, "on|off", "MPLM: the dirty cursor's first pass may send unsent pages",
-	  true },
+	  true, false },
 	{ MPLM_SET_MAX_TOTAL_TIME, "max-total-time", MPLM_TYPE_DURATION, "s", 1,
 	  0, LONG_TIME, NULL, "S",
-	  "give up (status not-converged) after this long; 0 = never", true },
+	  "give up (status not-converged) after this long; 0 = never", true, false },
 	{ MPLM_SET_MEMORY, "memory", MPLM_TYPE_SIZE, "bytes", 1, 4096,
 	  17592186044416.0 /* 16 TiB */, NULL, "SIZE", "guest memory: 8G, 512M",
-	  false },
+	  false, false },
 	{ MPLM_SET_BANDWIDTH, "bandwidth", MPLM_TYPE_RATE, "bytes/s", 1, 1,
 	  TB_PER_S, NULL, "RATE", "the simulated link's speed: 1Gbps, 10Gbps",
-	  false },
+	  false, true },
 	{ MPLM_SET_START_AT, "start-at", MPLM_TYPE_DURATION, "s", 1, 0,
 	  LONG_TIME, NULL, "S", "start migrating this far into the guest's run",
-	  false },
+	  false, false },
 	{ MPLM_SET_EXTEND_LIVE_AT, "extend-live-at", MPLM_TYPE_DURATION, "s", 1,
 	  0, LONG_TIME, NULL, "S",
-	  "MPLM: set-mplm-extend-live this long after the start", false },
+	  "MPLM: set-mplm-extend-live this long after the start", false, false },
 	{ MPLM_SET_END_LIVE_AT, "end-live-at", MPLM_TYPE_DURATION, "s", 1, 0,
 	  LONG_TIME, NULL, "S", "MPLM: set-mplm-end-live this long after the start",
-	  false },
+	  false, false },
+	{ MPLM_SET_HEADER_BYTES, "header-bytes", MPLM_TYPE_SIZE, "bytes", 1, 0,
+	  65536, NULL, "N", "wire bytes per page on top of the page (QEMU: 8)",
+	  false, true },
+	{ MPLM_SET_ZERO_PAGE_BYTES, "zero-page-bytes", MPLM_TYPE_SIZE, "bytes",
+	  1, 0, 65536, NULL, "N", "wire bytes of a zero page (QEMU: 9)", false,
+	  true },
+	{ MPLM_SET_ZERO_PAGE_COST, "zero-page-cost", MPLM_TYPE_DURATION, "us",
+	  1e-6, 0, 1e-3, NULL, "US", "source CPU time to find and send a zero page",
+	  false, true },
+	{ MPLM_SET_STATE_BYTES, "state-bytes", MPLM_TYPE_SIZE, "bytes", 1, 0,
+	  1073741824.0, NULL, "SIZE", "vCPU and device state sent in the downtime",
+	  false, true },
+	{ MPLM_SET_SYNC_FIXED, "sync-fixed", MPLM_TYPE_DURATION, "us", 1e-6, 0,
+	  1, NULL, "US", "dirty log sync: fixed cost (the guest is paused)", false,
+	  true },
+	{ MPLM_SET_SYNC_PER_PAGE, "sync-per-page", MPLM_TYPE_DURATION, "ns",
+	  1e-9, 0, 1e-3, NULL, "NS", "dirty log sync: cost per dirty page reported",
+	  false, true },
 };
 
 const struct mplm_setting *mplm_settings(size_t *count)
@@ -308,5 +326,52 @@ int mplm_params_set(struct mplm_params *p, const char *name,
 	if (mplm_setting_parse(s, text, &v, err, errlen) < 0)
 		return -1;
 	mplm_params_put(p, s->id, v);
+	return 0;
+}
+
+int mplm_profile_parse(const char *text, double values[MPLM_SET_COUNT],
+		       bool given[MPLM_SET_COUNT], char *err, size_t errlen)
+{
+	char line[512], why[256];
+	int n = 0;
+
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+		n++;
+		if (len >= sizeof(line) || memchr(text, '\0', len)) {
+			snprintf(err, errlen, "line %d: too long", n);
+			return -1;
+		}
+		memcpy(line, text, len);
+		line[len] = '\0';
+		text += len + (text[len] == '\n');
+
+		char *p = line + strspn(line, " \t\r");
+		if (!*p || *p == '#')
+			continue;
+		char *eq = strchr(p, '=');
+		if (!eq) {
+			snprintf(err, errlen, "line %d: expected name = value", n);
+			return -1;
+		}
+		char *end = eq;
+		while (end > p && strchr(" \t", end[-1]))
+			end--;
+		*end = '\0';
+		const struct mplm_setting *s = mplm_setting_find(p);
+		if (!s || !s->machine) {
+			snprintf(err, errlen, "line %d: %.64s is not a machine setting "
+				 "(header-bytes, zero-page-bytes, zero-page-cost, state-bytes, "
+				 "sync-fixed, sync-per-page, bandwidth)", n, p);
+			return -1;
+		}
+		char *v = eq + 1 + strspn(eq + 1, " \t");
+		v[strcspn(v, "\r")] = '\0';
+		if (mplm_setting_parse(s, v, &values[s->id], why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "line %d: %s", n, why);
+			return -1;
+		}
+		given[s->id] = true;
+	}
 	return 0;
 }

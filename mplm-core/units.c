@@ -135,7 +135,8 @@ int units_parse_count(const char *s, double *out)
 }
 
 static const struct suffix time_suffixes[] = {
-	{ "s", 1 }, { "ms", 1e-3 }, { "us", 1e-6 }, { "min", 60 }, { "h", 3600 },
+	{ "s", 1 }, { "ms", 1e-3 }, { "us", 1e-6 }, { "ns", 1e-9 }, { "min", 60 },
+	{ "h", 3600 },
 	{ NULL, 0 },
 };
 

@@ -60,7 +60,7 @@ static void ctx_init(struct ctx *c, const struct teach_run *run)
 	c->page = run->page_size ? run->page_size : 4096;
 	c->rate = teach_link_rate(cfg);
 	c->full_cost = c->page + cfg->header_bytes;
-	c->zero_cost = cfg->header_bytes + 1.0;
+	c->zero_cost = sim_zero_page_bytes(cfg);
 	c->pps = c->rate / c->full_cost;
 	c->measured = c->p->measured_bandwidth || c->p->max_bandwidth <= 0;
 	c->bw = c->p->max_bandwidth;

@@ -34,14 +34,12 @@ static const char usage_head[] =
 
 static const char usage_tail[] =
 	"\n"
-	"Machine and link:\n"
+	"Machine:\n"
+	"  --profile FILE                      a machine profile (kvmlite calibrate writes\n"
+	"                                      one): machine settings; options after it win\n"
 	"  --untraced zero|nonzero             pages beyond the trace (default zero)\n"
 	"  --placement bottom|top              where the trace sits in the VM (default bottom)\n"
 	"  --static SIZE                       non-zero memory next to the trace, never written\n"
-	"  --header-bytes N                    per page on the wire (default 8)\n"
-	"  --state-bytes SIZE                  vCPU and device state (default 64K)\n"
-	"  --sync-fixed-us US                  dirty log sync cost (default 10)\n"
-	"  --sync-per-page-ns NS               ... plus per dirty page (default 36)\n"
 	"\n"
 	"Workload and run:\n"
 	"  --workload SPEC                     generate the trace (see mplm-workload --help)\n"
@@ -70,6 +68,12 @@ static void print_usage(void)
 		[MPLM_SET_MEMORY] = "the trace's",
 		[MPLM_SET_BANDWIDTH] = "1 Gbps",
 		[MPLM_SET_START_AT] = "0 s",
+		[MPLM_SET_HEADER_BYTES] = "8",
+		[MPLM_SET_ZERO_PAGE_BYTES] = "header-bytes + 1",
+		[MPLM_SET_ZERO_PAGE_COST] = "0 us",
+		[MPLM_SET_STATE_BYTES] = "64 KiB",
+		[MPLM_SET_SYNC_FIXED] = "10 us",
+		[MPLM_SET_SYNC_PER_PAGE] = "36 ns",
 	};
 	struct sim_config c;
 	char help[4096];
@@ -82,8 +86,7 @@ static void print_usage(void)
 
 /* mplm-sim's own options; the settings table's come after them. */
 enum opt {
-	OPT_UNTRACED = 256, OPT_PLACEMENT, OPT_STATIC, OPT_HEADER, OPT_STATE,
-	OPT_SYNC_FIXED, OPT_SYNC_PAGE, OPT_WORKLOAD, OPT_ATEND,
+	OPT_UNTRACED = 256, OPT_PLACEMENT, OPT_STATIC, OPT_PROFILE, OPT_WORKLOAD, OPT_ATEND,
 	OPT_NOVERIFY, OPT_JSON, OPT_VERBOSE, OPT_EXPLAIN,
 	OPT_MEMMAP, OPT_MEMMAP_PNG, OPT_MEMMAP_GIF, OPT_STEP, OPT_COLOR,
 	OPT_SIMPLE, OPT_VERSION, OPT_HELP,
@@ -93,10 +96,7 @@ static const struct option sim_options[] = {
 	{ "untraced", required_argument, NULL, OPT_UNTRACED },
 	{ "placement", required_argument, NULL, OPT_PLACEMENT },
 	{ "static", required_argument, NULL, OPT_STATIC },
-	{ "header-bytes", required_argument, NULL, OPT_HEADER },
-	{ "state-bytes", required_argument, NULL, OPT_STATE },
-	{ "sync-fixed-us", required_argument, NULL, OPT_SYNC_FIXED },
-	{ "sync-per-page-ns", required_argument, NULL, OPT_SYNC_PAGE },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "workload", required_argument, NULL, OPT_WORKLOAD },
 	{ "at-end", required_argument, NULL, OPT_ATEND },
 	{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
@@ -130,16 +130,6 @@ static int bad_value(const char *opt, const char *value, const char *want)
 {
 	fprintf(stderr, "mplm-sim: --%s %s: %s\n", opt, value, want);
 	return -1;
-}
-
-static int parse_number(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || !(v >= lo && v <= hi))
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int parse_teaching_option(struct cli *cli, int opt, const char *arg)
@@ -196,18 +186,7 @@ static int parse_setting(struct cli *cli, int opt, const char *arg)
 		fprintf(stderr, "mplm-sim: --%s\n", err);
 		return -1;
 	}
-	if (set->migration) {
-		mplm_params_put(&c->params, set->id, v);
-		return 0;
-	}
-	switch (set->id) {
-	case MPLM_SET_MEMORY: c->vm_bytes = (uint64_t)v; break;
-	case MPLM_SET_BANDWIDTH: c->link_bandwidth = v; break;
-	case MPLM_SET_START_AT: c->start_at = v; break;
-	case MPLM_SET_EXTEND_LIVE_AT: c->extend_live_at = v; break;
-	case MPLM_SET_END_LIVE_AT: c->end_live_at = v; break;
-	default: return -1;
-	}
+	sim_config_set(c, set->id, v);
 	return 0;
 }
 
@@ -223,8 +202,6 @@ static int parse_option(struct cli *cli, int opt, const char *arg)
 {
 	struct sim_config *c = &cli->cfg;
 	const char *name = option_name(opt);
-	double v;
-	uint64_t u;
 
 	if (settings_cli_is(opt))
 		return parse_setting(cli, opt, arg);
@@ -243,24 +220,14 @@ static int parse_option(struct cli *cli, int opt, const char *arg)
 		if (units_parse_size(arg, &c->static_bytes) < 0)
 			return bad_value(name, arg, "expected a size such as 2G");
 		return 0;
-	case OPT_HEADER:
-		if (units_parse_uint(arg, &u) < 0 || u > 65536)
-			return bad_value(name, arg, "expected bytes, 0 to 65536");
-		c->header_bytes = (uint32_t)u;
+	case OPT_PROFILE: {
+		char err[600];
+		if (sim_config_load_profile(c, arg, NULL, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mplm-sim: --profile %s\n", err);
+			return -1;
+		}
 		return 0;
-	case OPT_STATE:
-		if (units_parse_size(arg, &c->state_bytes) < 0)
-			return bad_value(name, arg, "expected a size");
-		return 0;
-	case OPT_SYNC_FIXED:
-	case OPT_SYNC_PAGE:
-		if (parse_number(arg, 0, 1e9, &v) < 0)
-			return bad_value(name, arg, "expected a non-negative number");
-		if (opt == OPT_SYNC_FIXED)
-			c->sync_fixed = v * 1e-6;
-		else
-			c->sync_per_page = v * 1e-9;
-		return 0;
+	}
 	case OPT_WORKLOAD:
 		c->workload_spec = arg;
 		return 0;

@@ -38,6 +38,7 @@ struct sim {
 	uint64_t base;                /* guest page of trace page 0; 64-aligned */
 	uint64_t static_lo, static_hi; /* guest pages of static data */
 	uint32_t page_size;
+	uint32_t zero_bytes;          /* a zero page on the wire */
 
 	double now;          /* s since the migration started */
 	double guest;        /* s of trace time */
@@ -211,7 +212,7 @@ static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
 {
 	struct sim *s = ctx;
 	bool zero = page_is_zero(s, page);
-	uint32_t bytes = s->cfg->header_bytes + (zero ? 1 : s->page_size);
+	uint32_t bytes = zero ? s->zero_bytes : s->cfg->header_bytes + s->page_size;
 
 	if (s->dest_version)
 		s->dest_version[page] = s->version[page];
@@ -219,7 +220,7 @@ static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
 		mplm_bitmap_set(s->sent, page);
 	out->wire_bytes = bytes;
 	out->zero = zero;
-	return advance(s, bytes * s->sec_per_byte);
+	return advance(s, bytes * s->sec_per_byte + (zero ? s->cfg->zero_page_cost : 0));
 }
 
 static int be_stop_guest(void *ctx)
@@ -326,12 +327,80 @@ void sim_config_default(struct sim_config *c)
 	 * machines.md): 10 us + ~36 ns per dirty page. */
 	c->sync_fixed = 10e-6;
 	c->sync_per_page = 36e-9;
+	c->zero_page_bytes = -1; /* QEMU: the 8-byte header and one byte */
 	c->at_end = SIM_END_IDLE;
 	c->extend_live_at = -1;
 	c->end_live_at = -1;
 	c->verify = true;
 	mplm_params_default(&c->params);
 	c->params.max_total_time = 3600;
+}
+
+uint32_t sim_zero_page_bytes(const struct sim_config *c)
+{
+	return c->zero_page_bytes >= 0 ? (uint32_t)c->zero_page_bytes
+				       : c->header_bytes + 1;
+}
+
+void sim_config_set(struct sim_config *c, enum mplm_setting_id id, double v)
+{
+	switch (id) {
+	case MPLM_SET_MEMORY: c->vm_bytes = (uint64_t)v; break;
+	case MPLM_SET_BANDWIDTH: c->link_bandwidth = v; break;
+	case MPLM_SET_START_AT: c->start_at = v; break;
+	case MPLM_SET_EXTEND_LIVE_AT: c->extend_live_at = v; break;
+	case MPLM_SET_END_LIVE_AT: c->end_live_at = v; break;
+	case MPLM_SET_HEADER_BYTES: c->header_bytes = (uint32_t)v; break;
+	case MPLM_SET_ZERO_PAGE_BYTES: c->zero_page_bytes = (int64_t)v; break;
+	case MPLM_SET_ZERO_PAGE_COST: c->zero_page_cost = v; break;
+	case MPLM_SET_STATE_BYTES: c->state_bytes = (uint64_t)v; break;
+	case MPLM_SET_SYNC_FIXED: c->sync_fixed = v; break;
+	case MPLM_SET_SYNC_PER_PAGE: c->sync_per_page = v; break;
+	default: mplm_params_put(&c->params, id, v); break;
+	}
+}
+
+int sim_profile_read(const char *path, double v[MPLM_SET_COUNT],
+		     bool given[MPLM_SET_COUNT], char *err, size_t errlen)
+{
+	char text[16384], why[400];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open", path);
+		return -1;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	bool whole = feof(f) && !ferror(f);
+	fclose(f);
+	text[n] = '\0';
+	if (!whole) {
+		snprintf(err, errlen, "%s: not a profile (larger than %zu bytes)", path,
+			 sizeof(text) - 1);
+		return -1;
+	}
+	for (int id = 0; id < MPLM_SET_COUNT; id++)
+		given[id] = false;
+	if (mplm_profile_parse(text, v, given, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return -1;
+	}
+	return 0;
+}
+
+int sim_config_load_profile(struct sim_config *c, const char *path,
+			    const bool keep[MPLM_SET_COUNT], char *err,
+			    size_t errlen)
+{
+	double v[MPLM_SET_COUNT];
+	bool given[MPLM_SET_COUNT];
+	if (sim_profile_read(path, v, given, err, errlen) < 0)
+		return -1;
+	for (int id = 0; id < MPLM_SET_COUNT; id++)
+		if (given[id] && !(keep && keep[id]))
+			sim_config_set(c, (enum mplm_setting_id)id, v[id]);
+	return 0;
 }
 
 static void sim_destroy(struct sim *s)
@@ -367,6 +436,7 @@ static int size_vm(struct sim *s)
 	const struct trace_info *info = trace_source_info(s->src);
 	const struct sim_config *c = s->cfg;
 	s->page_size = info->page_size;
+	s->zero_bytes = sim_zero_page_bytes(c);
 	s->trace_pages = info->pages;
 	s->vm_pages = c->vm_bytes ? c->vm_bytes / info->page_size : info->pages;
 	if (c->vm_bytes % info->page_size) {

@@ -55,6 +55,9 @@ struct sim_config {
 	                            * above it at the bottom) */
 	double link_bandwidth;     /* bytes/s */
 	uint32_t header_bytes;     /* per page on the wire */
+	int64_t zero_page_bytes;   /* a zero page on the wire; < 0: QEMU's,
+	                            * header_bytes + 1 */
+	double zero_page_cost;     /* s of source CPU per zero page */
 	uint64_t state_bytes;      /* vCPU + device state */
 	double sync_fixed;         /* s per dirty log sync */
 	double sync_per_page;      /* s per dirty page reported */
@@ -71,6 +74,21 @@ struct sim_config {
 };
 
 void sim_config_default(struct sim_config *c);
+/* Wire bytes of a zero page under c. */
+uint32_t sim_zero_page_bytes(const struct sim_config *c);
+/* A setting of mplm-core's table that is not a migration parameter (the
+ * run's: memory, bandwidth, start-at, ...; the machine's costs), parsed
+ * already, into the configuration: the one place that maps them. */
+void sim_config_set(struct sim_config *c, enum mplm_setting_id id, double v);
+/* Read a machine profile (kvmlite calibrate writes them): the values it
+ * gives, by setting id. 0, or -1 with "FILE: line N: ..." in err. */
+int sim_profile_read(const char *path, double v[MPLM_SET_COUNT],
+		     bool given[MPLM_SET_COUNT], char *err, size_t errlen);
+/* The same, into c, except the settings marked in `keep` (given
+ * explicitly). */
+int sim_config_load_profile(struct sim_config *c, const char *path,
+			    const bool keep[MPLM_SET_COUNT], char *err,
+			    size_t errlen);
 
 struct sim_result {
 	struct mplm_stats stats;

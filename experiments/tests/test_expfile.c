@@ -56,6 +56,33 @@ static struct experiment *load_text(const char *name, const char *text,
 	return exp_load(path, err, errlen);
 }
 
+/* profile = FILE: the machine settings of a kvmlite calibrate profile
+ * (relative to the experiment file); the file's own keys win, and the
+ * profile's link is the default bandwidth. */
+static void test_profile(void **state)
+{
+	(void)state;
+	char err[1024] = "", prof[PATH_MAX + 64];
+	path_in_tmp(prof, sizeof(prof), "host.prof");
+	write_file(prof, "sync-fixed = 26 us\nheader-bytes = 20\n"
+			 "zero-page-cost = 0.25us\nbandwidth = 600MB/s\n");
+	struct experiment *e = load_text("prof.ini",
+		"[experiment]\nname = p\nprofile = host.prof\nheader-bytes = 8\n"
+		"[workload u]\ngenerator = uniform,memory=16M,rate=1k,duration=5\n"
+		"[algorithm mplm]\n", err, sizeof(err));
+	if (!e)
+		fail_msg("%s", err);
+	struct exp_runs runs;
+	assert_int_equal(exp_expand(e, &runs, err, sizeof(err)), 0);
+	const struct sim_config *c = &runs.v[0].cfg;
+	assert_true(c->sync_fixed > 25.9e-6 && c->sync_fixed < 26.1e-6);
+	assert_true(c->zero_page_cost > 0.249e-6 && c->zero_page_cost < 0.251e-6);
+	assert_int_equal(c->header_bytes, 8);
+	assert_true(c->link_bandwidth == 600e6);
+	exp_runs_free(&runs);
+	exp_free(e);
+}
+
 static void test_parse_and_expand(void **state)
 {
 	(void)state;
@@ -128,6 +155,10 @@ static const struct bad_case bad_cases[] = {
 	{ "[experiment]\nname = x\nname = y\n", ":3: duplicate key `name'" },
 	{ "[experiment]\nname = x\nmemory = 8X\n",
 	  ":3: memory 8X: expected a size such as 8G, 512M or 4096" },
+	{ "[experiment]\nname = x\nprofile = no-such.prof\n",
+	  ":3: profile: " },
+	{ "[experiment]\nname = x\nsync-fixed = soon\n",
+	  ":3: sync-fixed soon: expected a duration" },
 	{ "[experiment]\nname = x\nvm-memory = 8G\n",
 	  ":3: vm-memory is now called memory" },
 	{ "[experiment]\nname = x\n[algorithm p]\nalgorithm = precopy\n"
@@ -279,6 +310,7 @@ int main(int argc, char **argv)
 	helpers_init(argv[0]);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_expand),
+		cmocka_unit_test(test_profile),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_include_error_names_included_file),

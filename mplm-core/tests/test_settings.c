@@ -142,6 +142,38 @@ static void test_table_is_whole(void **state)
 	assert_non_null(strstr(help, "(default 1 Gbps)"));
 }
 
+static void test_profile(void **state)
+{
+	(void)state;
+	double v[MPLM_SET_COUNT];
+	bool given[MPLM_SET_COUNT] = { false };
+	char err[256];
+	const char *good =
+		"# a machine profile\n"
+		"sync-fixed = 26.4 us\n"
+		"sync-per-page=43ns\r\n"
+		"\n"
+		"header-bytes = 20\n"
+		"zero-page-cost = 0.23 us\n"
+		"bandwidth = 614MB/s\n";
+	assert_int_equal(mplm_profile_parse(good, v, given, err, sizeof(err)), 0);
+	assert_true(given[MPLM_SET_SYNC_FIXED] && given[MPLM_SET_SYNC_PER_PAGE]);
+	assert_true(v[MPLM_SET_SYNC_FIXED] > 26.39e-6 && v[MPLM_SET_SYNC_FIXED] < 26.41e-6);
+	assert_true(v[MPLM_SET_SYNC_PER_PAGE] > 42.9e-9 && v[MPLM_SET_SYNC_PER_PAGE] < 43.1e-9);
+	assert_true(v[MPLM_SET_HEADER_BYTES] == 20);
+	assert_true(v[MPLM_SET_BANDWIDTH] == 614e6);
+	assert_false(given[MPLM_SET_STATE_BYTES]);
+
+	/* A migration parameter is not the machine's; errors say the line. */
+	assert_int_equal(mplm_profile_parse("header-bytes = 8\ndowntime-limit = 300\n",
+					    v, given, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 2: downtime-limit is not a machine setting"));
+	assert_int_equal(mplm_profile_parse("sync-fixed = soon\n", v, given, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 1: sync-fixed soon: expected a duration"));
+	assert_int_equal(mplm_profile_parse("sync-fixed 10\n", v, given, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 1: expected name = value"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_numbers_from_qmp),
 		cmocka_unit_test(test_params_by_name),
 		cmocka_unit_test(test_table_is_whole),
+		cmocka_unit_test(test_profile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

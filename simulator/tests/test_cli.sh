@@ -51,6 +51,32 @@ check "verbose final" grep -q "(final)" "$tmp/out"
 "$sim" --workload uniform,memory=64M,wss=32M,rate=5000,duration=20,seed=3 --memory 128M >"$tmp/out" 2>&1
 check "workload run" grep -q "^Migration status: completed$" "$tmp/out"
 
+# A machine profile is the machine settings, read through the same table:
+# the run equals one with the same values given as options, options after
+# --profile win, and a bad line is one error naming the file and line.
+cat >"$tmp/prof" <<EOF
+# from kvmlite calibrate
+sync-fixed = 26 us
+sync-per-page = 43 ns
+header-bytes = 20
+zero-page-bytes = 20
+zero-page-cost = 0.25 us
+state-bytes = 5500
+bandwidth = 600MB/s
+EOF
+wl="--json --workload uniform,pages=4096,wss=8M,rate=3k,duration=20,seed=2 --max-bandwidth 0"
+"$sim" --profile "$tmp/prof" $wl >"$tmp/p1" 2>&1
+"$sim" --sync-fixed 26us --sync-per-page 43 --header-bytes 20 --zero-page-bytes 20 \
+	--zero-page-cost 0.25 --state-bytes 5500 --bandwidth 600MB/s $wl >"$tmp/p2" 2>&1
+check "profile = options" cmp -s "$tmp/p1" "$tmp/p2"
+"$sim" --profile "$tmp/prof" --bandwidth 1Gbps $wl >"$tmp/p3" 2>&1
+check "options after the profile win" sh -c "! cmp -s '$tmp/p1' '$tmp/p3'"
+"$sim" --zero-page-cost 0 $wl >"$tmp/z0" 2>&1
+"$sim" --zero-page-cost 5us $wl >"$tmp/z5" 2>&1
+check "zero pages cost CPU" sh -c "! cmp -s '$tmp/z0' '$tmp/z5'"
+printf 'header-bytes = 20\ndowntime-limit = 300\n' >"$tmp/badprof"
+check "bad profile line" expect_error 2 "badprof: line 2: downtime-limit is not a machine setting" "$sim" --profile "$tmp/badprof" $wl
+
 # Bounded inputs: a six-line trace that claims 2^36 pages is refused before
 # anything is allocated, with what it would need and what there is.
 printf 'mplm-trace 1\npage-size 4096\npages 68719476736\ninterval-us 100000\nd 100000 0-3\ne 200000\n' >"$tmp/huge.trace"
