@@ -37,7 +37,7 @@ static void write_experiment(void)
 		 "start-jitter = 1\n"
 		 "\n"
 		 "[workload mg]\n"
-		 "trace = %s/traces/npb/npb-mg.B.trace.gz\n"
+		 "trace = %s/npb-mg.B.trace.gz\n"
 		 "placement = top\n"
 		 "static = 16M\n"
 		 "start-at = 1\n"
@@ -50,7 +50,7 @@ static void write_experiment(void)
 		 "[reference uni]\n"
 		 "mplm.total = 2\n"
 		 "precopy.downtime@5s = ~1\n",
-		 shared_dir);
+		 npb_dir);
 	write_file(ini, text);
 }
 
@@ -202,6 +202,39 @@ static void test_failed_runs_are_stored_as_failed(void **state)
 	assert_true(ok);
 }
 
+/* A trace that goes bad after the point where its migrations end: `check`
+ * says where (one line, exit 1), and `run` stores the run as failed with
+ * that reason, never as a result. */
+static void test_late_trace_error(void **state)
+{
+	(void)state;
+	char late[PATH_MAX + 64], want[PATH_MAX + 64], late_db[PATH_MAX + 64];
+	path_in_tmp(late_db, sizeof(late_db), "late.db");
+	write_trace_with_tail("late.trace", "d 300000 1\n");
+	path_in_tmp(late, sizeof(late), "late.ini");
+	write_file(late, "[experiment]\nname = late\n\n[workload t]\n"
+		   "trace = late.trace\n\n[algorithm mplm]\n");
+	path_in_tmp(want, sizeof(want), "late.trace:55: d time 300000 does not increase");
+
+	const char *check[] = { "check", late, NULL };
+	assert_int_equal(run_exp(check), 1);
+	char *e = exp_stderr();
+	bool ok = strstr(e, want) && strstr(e, "late.ini:") &&
+		  strchr(e, '\n') == e + strlen(e) - 1;
+	if (!ok)
+		print_error("check: %s\n", e);
+	free(e);
+	assert_true(ok);
+
+	const char *args[] = { "run", "--db", late_db, late, NULL };
+	assert_int_equal(run_exp(args), 3);
+	assert_true(db_value(late_db, "SELECT count(*) FROM current WHERE status ="
+			     " 'failed' AND total_time IS NULL AND error LIKE"
+			     " '%%:55: d time 300000 does not increase%%'") == 1);
+	assert_true(db_value(late_db, "SELECT count(*) FROM runs WHERE status"
+			     " <> 'failed'") == 0);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -213,6 +246,7 @@ int main(int argc, char **argv)
 	write_experiment();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_stores_every_run),
+		cmocka_unit_test(test_late_trace_error),
 		cmocka_unit_test(test_rerun_skips_stored_runs),
 		cmocka_unit_test(test_plot_writes_pngs),
 		cmocka_unit_test(test_report_tables),
