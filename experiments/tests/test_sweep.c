@@ -165,6 +165,40 @@ static void test_report_tables(void **state)
 		lines += *c == '\n';
 	free(csv);
 	assert_int_equal(lines, 1 + 8);
+	/* The machine's figures are apart from the summary. */
+	snprintf(p, sizeof(p), "%s/small/summary.md", out);
+	char *md = read_file(p);
+	snprintf(p, sizeof(p), "%s/small/machine.md", out);
+	char *machine = read_file(p);
+	ok = md && machine && !strstr(md, "RSS") && !strstr(md, "wall") &&
+	     strstr(machine, "| peak RSS (MiB) |") &&
+	     strstr(machine, "| uniform 64 MiB | precopy | downtime-limit 5 s | 2 | ");
+	if (!ok)
+		print_error("summary.md: %s\nmachine.md: %s\n", md, machine);
+	free(md);
+	free(machine);
+	assert_true(ok);
+}
+
+/* The experiment run again from scratch gives the same tables and
+ * figures, byte for byte; only machine.md and machine.csv may differ. */
+static void test_rerun_gives_the_same_files(void **state)
+{
+	(void)state;
+	char again[PATH_MAX + 64], cmd[4 * PATH_MAX];
+	path_in_tmp(again, sizeof(again), "results-again");
+	mkdir(again, 0777);
+	const char *run[] = { "run", "--rerun", "-j", "2", "--db", db, ini, NULL };
+	const char *plot[] = { "plot", "--db", db, "--out", again, "small", NULL };
+	const char *report[] = { "report", "--quiet", "--db", db, "--out", again,
+				 "small", NULL };
+	assert_int_equal(run_exp(run), 0);
+	assert_int_equal(run_exp(plot), 0);
+	assert_int_equal(run_exp(report), 0);
+	snprintf(cmd, sizeof(cmd), "test -s '%s/small/machine.md' && "
+		 "diff -r -x 'machine.*' '%s/small' '%s/small' >&2", again, out,
+		 again);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* sim_run failing (a VM size that is not a whole number of pages) is
@@ -250,6 +284,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rerun_skips_stored_runs),
 		cmocka_unit_test(test_plot_writes_pngs),
 		cmocka_unit_test(test_report_tables),
+		cmocka_unit_test(test_rerun_gives_the_same_files),
 		cmocka_unit_test(test_failed_runs_are_stored_as_failed),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
