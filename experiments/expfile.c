@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "mplm-config.h" /* MPLM_HAVE_KVMLITE */
 #include "trace.h"
 #include "units.h"
 
@@ -285,8 +286,11 @@ static int experiment_key(struct parse_ctx *c, const char *key,
 	if (!strcmp(key, "backend")) {
 		if (!strcmp(value, "sim"))
 			e->backend = EXP_BACKEND_SIM;
-		else if (!strcmp(value, "kvm"))
+		else if (!strcmp(value, "kvm") && MPLM_HAVE_KVMLITE)
 			e->backend = EXP_BACKEND_KVM;
+		else if (!strcmp(value, "kvm"))
+			return fail(c, "backend kvm: this mplm-exp was built without "
+				    "kvmlite (it needs linux/kvm.h on x86_64)");
 		else
 			return fail(c, "backend: `%s' is not sim or kvm", value);
 		return 1;

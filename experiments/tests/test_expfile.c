@@ -11,6 +11,7 @@
 
 #include "expfile.h"
 #include "helpers.h"
+#include "mplm-config.h" /* MPLM_HAVE_KVMLITE */
 
 static const char good[] =
 	"; a comment\n"
@@ -237,6 +238,14 @@ static void test_kvm_backend_needs_generators(void **state)
 {
 	(void)state;
 	char err[1024] = "";
+#if !MPLM_HAVE_KVMLITE
+	/* Built without kvmlite: backend = kvm is refused at its line. */
+	assert_null(load_text("kvm.ini", "[experiment]\nname = k\nbackend = kvm\n",
+			      err, sizeof(err)));
+	assert_non_null(strstr(err, "kvm.ini:3: backend kvm: this mplm-exp was "
+			       "built without kvmlite"));
+	return;
+#endif
 	struct experiment *e = load_text(
 		"kvm.ini", "[experiment]\nname = k\nbackend = kvm\n"
 		"[workload w]\ngenerator = uniform,memory=16M,rate=10\n"
