@@ -19,8 +19,8 @@ MAN_DESC_mplm-exp      := run live-migration experiments, store and report them
 MAN_DESC_kvmlite       := a minimal KVM VMM that migrates its guests live
 MAN_PAGES := $(patsubst %,$(B)/man/%.1,$(notdir $(PROGRAMS)))
 
-# From each program's --help. --version-string until every program has
-# --version; usage errors may go to stderr, so keep it.
+# From each program's --help. The version from MPLM_VERSION, since
+# `kvmlite --version` needs a command; usage errors may go to stderr.
 define man_page
 $(B)/man/$(notdir $(1)).1: $(1)
 	@mkdir -p $$(dir $$@)
