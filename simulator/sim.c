@@ -323,7 +323,8 @@ void sim_config_default(struct sim_config *c)
 	c->header_bytes = 8;        /* QEMU: be64 address | flags */
 	c->state_bytes = 64 * 1024; /* vCPU registers, devices: tiny */
 	/* KVM_GET_DIRTY_LOG on a 1 GiB slot: ~10 us with nothing dirty,
-	 * 4.3-5.1 ms with 131,072 dirty pages (docs/kvm-on-these-machines.md): 10 us + ~36 ns per dirty page. */
+	 * 4.3-5.1 ms with 131,072 dirty pages (docs/kvm-on-these-machines.md):
+	 * 10 us + ~36 ns per dirty page. */
 	c->sync_fixed = 10e-6;
 	c->sync_per_page = 36e-9;
 	c->zero_page_bytes = -1; /* QEMU: the 8-byte header and one byte */
