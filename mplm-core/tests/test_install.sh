@@ -66,4 +66,13 @@ check "DESTDIR: .pc prefix" grep -qx 'prefix=/opt/mplm-lab' "$d/opt/mplm-lab/lib
 check "DESTDIR: no staging path in .pc" sh -c "! grep -q '$d' '$d/opt/mplm-lab/lib/pkgconfig/mplm-core.pc'"
 check "DESTDIR: relative links" test "$(readlink "$d/opt/mplm-lab/bin/mplm-exp")" = ../libexec/mplm-lab/mplm-exp
 
+# Without kvmlite's prerequisites (KVMLITE=0 is what make decides when
+# linux/kvm.h is missing or the host is not x86_64): a note, no kvmlite
+# target, and the C code told through mplm-config.h. Dry run only.
+make -n KVMLITE=0 programs >"$tmp/nokvm" 2>&1
+check "no kvmlite: the note" grep -q '^kvmlite skipped: it needs linux/kvm.h' "$tmp/nokvm"
+check "no kvmlite: nothing of it built" sh -c "! grep -q 'libkvmlite\|kvmlite/kvmlite\|guests/' '$tmp/nokvm'"
+check "no kvmlite: the header says so" grep -q "MPLM_HAVE_KVMLITE 0" "$tmp/nokvm"
+check "no kvmlite: mplm-exp still built" grep -q -- '-o build/mplm-exp' "$tmp/nokvm"
+
 finish
