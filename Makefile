@@ -10,6 +10,8 @@
 #   make bench    the benchmarks of every issue, figures printed side by side
 #   make demo     the main job: reproduce the paper on the simulator
 #   make fuzz     libFuzzer targets (clang)
+#   make install  programs, libmplm-core, header, mplm-core.pc, man pages
+#                 (PREFIX=/usr/local, DESTDIR; see install.mk)
 
 CC      ?= cc
 SAN     ?= 0
@@ -27,6 +29,23 @@ LDFLAGS := $(OPT)
 CPPFLAGS := -Implm-core -Iworkloads -Isimulator -Iexperiments -Ikvmlite
 
 .DEFAULT_GOAL := all
+
+# kvmlite needs linux/kvm.h and an x86_64 host. Without them everything
+# else builds, and mplm-exp refuses backend = kvm. `make KVMLITE=0` skips
+# it anyway.
+ifndef KVMLITE
+KVMLITE := $(shell [ "$$(uname -m)" = x86_64 ] && \
+	$(CC) -E -include linux/kvm.h -x c /dev/null >/dev/null 2>&1 && echo 1 || echo 0)
+endif
+# The choice reaches the C code through a header rewritten only when it
+# changes, so that switching KVMLITE recompiles what reads it.
+CONFIG_H := $(B)/gen/mplm-config.h
+CPPFLAGS += -I$(B)/gen
+
+$(CONFIG_H): FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define MPLM_HAVE_KVMLITE $(KVMLITE)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # The commit goes into one generated file, rewritten only when it changes,
 # so a new commit relinks the programs without recompiling everything.
@@ -48,15 +67,21 @@ PROGRAMS :=
 TESTS :=
 BENCHES :=
 
-all: programs
+all: programs libs
 
 include mplm-core/module.mk
 include workloads/module.mk
 include simulator/module.mk
+ifeq ($(KVMLITE),1)
 include kvmlite/module.mk
+else
+$(info kvmlite skipped: it needs linux/kvm.h on x86_64; the simulator and mplm-exp (backend = sim) are built)
+endif
 include experiments/module.mk
+include install.mk
 
 programs: $(PROGRAMS)
+libs: $(LIBS)
 
 # `make V=1` shows the compiler command lines.
 ifeq ($(V),1)
@@ -83,6 +108,8 @@ endif
 test:
 	./scripts/install-deps.sh
 	+$(MAKE) SAN=1 test-bins
+# mplm-core/tests/test_install.sh installs the optimised build.
+	+$(MAKE) programs libs
 	./scripts/run-tests.sh build/san
 
 bench: programs $(BENCHES)
@@ -94,4 +121,4 @@ demo: programs
 clean:
 	rm -rf build
 
-.PHONY: all programs test test-bins bench demo clean fuzz FORCE
+.PHONY: all programs libs test test-bins bench demo clean fuzz FORCE

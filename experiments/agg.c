@@ -18,7 +18,7 @@ static const char query[] =
 	" dirty_rate,"
 	" (SELECT sum(s.dirtied) / sum(s.interval) FROM syncs s"
 	"   WHERE s.run_id = r.id AND s.idx > 0 AND s.final = 0),"
-	" metadata_bytes, peak_rss_bytes, syncs, point_index"
+	" metadata_bytes, syncs, peak_rss_bytes, wall_seconds, point_index"
 	" FROM current r WHERE experiment = ? ORDER BY point_hash, id";
 #define COL_METRIC0 11
 #define COL_ORDER (COL_METRIC0 + AGG_NMETRICS)

@@ -16,11 +16,15 @@ struct agg_stat {
 	double mean, sd, min, max;
 };
 
+/* What the migration did comes first; from AGG_MACHINE0 on, what the
+ * machine that ran it measured (wall time, peak RSS), which changes from
+ * run to run and so stays out of the committed summaries. */
 enum agg_metric {
 	AGG_TOTAL, AGG_DOWNTIME, AGG_LIVE, AGG_SETUP, AGG_TRANSFERRED,
 	AGG_SENT_RATIO, AGG_TOUCHED, AGG_TRACE_RATE, AGG_SYNC_RATE,
-	AGG_METADATA, AGG_PEAK_RSS, AGG_SYNCS, AGG_NMETRICS
+	AGG_METADATA, AGG_SYNCS, AGG_PEAK_RSS, AGG_WALL, AGG_NMETRICS
 };
+#define AGG_MACHINE0 AGG_PEAK_RSS
 
 struct agg_point {
 	char *workload, *label, *algorithm, *alg_name;

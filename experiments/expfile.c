@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "mplm-config.h" /* MPLM_HAVE_KVMLITE */
 #include "trace.h"
 #include "units.h"
 
@@ -285,8 +286,11 @@ static int experiment_key(struct parse_ctx *c, const char *key,
 	if (!strcmp(key, "backend")) {
 		if (!strcmp(value, "sim"))
 			e->backend = EXP_BACKEND_SIM;
-		else if (!strcmp(value, "kvm"))
+		else if (!strcmp(value, "kvm") && MPLM_HAVE_KVMLITE)
 			e->backend = EXP_BACKEND_KVM;
+		else if (!strcmp(value, "kvm"))
+			return fail(c, "backend kvm: this mplm-exp was built without "
+				    "kvmlite (it needs linux/kvm.h on x86_64)");
 		else
 			return fail(c, "backend: `%s' is not sim or kvm", value);
 		return 1;
@@ -905,7 +909,10 @@ static uint64_t splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static int measure_one(struct exp_workload *w, char *err, size_t errlen)
+/* Open the workload to learn its size; with whole_trace, also read a
+ * trace file to its end (generators are valid once their spec parsed). */
+static int measure_one(struct exp_workload *w, bool whole_trace, char *err,
+		       size_t errlen)
 {
 	char why[512] = "";
 	trace_source *s = w->spec ? gen_open(w->spec, why, sizeof(why))
@@ -915,16 +922,31 @@ static int measure_one(struct exp_workload *w, char *err, size_t errlen)
 				  w->name, why);
 	const struct trace_info *info = trace_source_info(s);
 	w->bytes = info->pages * info->page_size;
+	int rc = 0;
+	if (whole_trace && w->trace_path && trace_source_read_to_end(s) < 0)
+		rc = check_fail(err, errlen, w->where, "workload %s: %s",
+				w->name, trace_source_error(s));
 	trace_source_close(s);
+	return rc;
+}
+
+static int measure_all(struct experiment *e, bool whole_traces, char *err,
+		       size_t errlen)
+{
+	for (size_t i = 0; i < e->nworkloads; i++)
+		if (measure_one(&e->workloads[i], whole_traces, err, errlen))
+			return -1;
 	return 0;
 }
 
 int exp_measure_workloads(struct experiment *e, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < e->nworkloads; i++)
-		if (measure_one(&e->workloads[i], err, errlen))
-			return -1;
-	return 0;
+	return measure_all(e, false, err, errlen);
+}
+
+int exp_check_traces(struct experiment *e, char *err, size_t errlen)
+{
+	return measure_all(e, true, err, errlen);
 }
 
 /* The spec with its seed replaced: same spec, same intervals. */

@@ -131,6 +131,9 @@ void exp_runs_free(struct exp_runs *r);
 /* Open every workload once to learn its memory size (for the filter that
  * skips workloads bigger than the VM). */
 int exp_measure_workloads(struct experiment *e, char *err, size_t errlen);
+/* Read every trace the experiment names to its end, so that a bad line
+ * anywhere in it is reported before anything runs (mplm-exp check). */
+int exp_check_traces(struct experiment *e, char *err, size_t errlen);
 
 /* The algorithm's short tag for tables: "precopy dl=0.3", "mplm dp=50 inv=3". */
 void exp_run_point_label(const struct exp_run *r, char *buf, size_t len);

@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"\n"
 	"run     run every point of the experiment files' cross product that the\n"
 	"        database does not hold yet, -j N at a time (default: CPUs)\n"
-	"check   parse the files and print how many runs they make\n"
+	"check   parse the files, read every trace they name to its end, and\n"
+	"        print how many runs they make\n"
 	"plot    gnuplot figures (PNG and SVG) into OUT/EXPERIMENT/\n"
 	"report  Markdown and CSV tables into OUT/EXPERIMENT/, Markdown on stdout\n"
 	"list    the experiments in the database and their runs\n"
@@ -232,6 +233,14 @@ static int cmd_check(int argc, char **argv, const struct options *o)
 						       &runs);
 		if (!e) {
 			rc = 1;
+			continue;
+		}
+		char err[1024];
+		if (exp_check_traces(e, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mplm-exp: %s\n", err);
+			rc = 1;
+			exp_runs_free(&runs);
+			exp_free(e);
 			continue;
 		}
 		printf("%s: experiment %s: %zu workloads, %zu algorithms, "

@@ -15,6 +15,13 @@ $(B)/mplm-exp: $(EXP_OBJ) $(KL_LIB) $(SIM_LIB) $(WL_LIB) $(CORE_LIB) | $(KL_BIN)
 # Tests: cmocka suites; those that drive mplm-exp find it next to the
 # build's tests directory ($(B)/mplm-exp), so they depend on it.
 EXP_TESTS := $(patsubst experiments/tests/%.c,$(B)/tests/experiments/%,$(wildcard experiments/tests/test_*.c))
+# mplm-config.h says whether backend = kvm is there.
+$(EXP_OBJ) $(patsubst experiments/%.c,$(B)/experiments/%.o,$(wildcard experiments/tests/*.c)): $(CONFIG_H)
+
+# Without kvmlite there is no real guest to test backend = kvm on.
+ifneq ($(KVMLITE),1)
+EXP_TESTS := $(filter-out %/test_kvm,$(EXP_TESTS))
+endif
 TESTS += $(EXP_TESTS)
 EXP_TEST_OBJ := $(filter-out $(B)/experiments/main.o,$(EXP_OBJ))
 

@@ -2,7 +2,9 @@
  * report.c - Markdown and CSV tables from the results database: a summary
  * of every point, the paper-vs-mplm-lab comparison of every number an
  * experiment's [reference] sections state, and the paper's Table I (MPLM
- * downtime against dirty page rate, with Pearson's r from GSL).
+ * downtime against dirty page rate, with Pearson's r from GSL); apart
+ * from them, the figures of the machine that ran the runs (wall time,
+ * peak RSS), which change on every run.
  */
 #include "report.h"
 
@@ -178,12 +180,12 @@ static void write_summary_md(FILE *f, const struct agg *a)
 	fprintf(f, "| workload | algorithm | parameters | VM | link | runs "
 		"(ok/not conv./failed) | total time (s) | downtime (s) | "
 		"live time (s) | sent (GiB) | sent / VM | touched (GiB) | "
-		"dirty rate (pages/s) | metadata (KiB) | peak RSS (MiB) |\n");
-	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+		"dirty rate (pages/s) | metadata (KiB) |\n");
+	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < a->n; i++) {
 		const struct agg_point *p = &a->v[i];
 		char params[96], vm[32], bw[32], t[48], d[48], l[48], s[48],
-			r[48], tc[48], dr[48], md[48], rss[48];
+			r[48], tc[48], dr[48], md[48];
 		point_params(p, params, sizeof(params));
 		units_format_size((uint64_t)p->vm_bytes, vm, sizeof(vm));
 		units_format_bandwidth(p->bandwidth, bw, sizeof(bw));
@@ -195,29 +197,50 @@ static void write_summary_md(FILE *f, const struct agg *a)
 		fmt_ms(&p->m[AGG_TOUCHED], tc, sizeof(tc), 1.0 / (1 << 30));
 		fmt_num(p->m[AGG_SYNC_RATE].mean, "%.0f", dr, sizeof(dr));
 		fmt_num(p->m[AGG_METADATA].mean / 1024, "%.0f", md, sizeof(md));
-		fmt_num(p->m[AGG_PEAK_RSS].max / (1 << 20), "%.1f", rss,
-			sizeof(rss));
 		fprintf(f, "| %s | %s | %s | %s | %s | %zu/%zu/%zu | %s | %s | "
-			"%s | %s | %s | %s | %s | %s | %s |\n", p->label,
+			"%s | %s | %s | %s | %s | %s |\n", p->label,
 			p->alg_name, params, vm, bw, p->completed,
-			p->not_converged, p->failed, t, d, l, s, r, tc, dr, md,
-			rss);
+			p->not_converged, p->failed, t, d, l, s, r, tc, dr, md);
 	}
 	fputc('\n', f);
 }
 
-static void write_summary_csv(FILE *f, const struct agg *a)
+/* The machine's own figures, apart: they differ on every run, and the
+ * summaries must stay the same when nothing changed. */
+static void write_machine_md(FILE *f, const struct agg *a)
+{
+	fprintf(f, "## %s: this machine\n\n", a->name);
+	fprintf(f, "Wall time of each run (fork to reap, mean ± standard "
+		"deviation) and the largest peak RSS of its worker process. "
+		"They depend on the machine and its load: not in git.\n\n");
+	fprintf(f, "| workload | algorithm | parameters | runs | wall time (s) "
+		"| peak RSS (MiB) |\n|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < a->n; i++) {
+		const struct agg_point *p = &a->v[i];
+		char params[96], w[48], rss[48];
+		point_params(p, params, sizeof(params));
+		fmt_ms(&p->m[AGG_WALL], w, sizeof(w), 1);
+		fmt_num(p->m[AGG_PEAK_RSS].max / (1 << 20), "%.1f", rss,
+			sizeof(rss));
+		fprintf(f, "| %s | %s | %s | %zu | %s | %s |\n", p->label,
+			p->alg_name, params, p->runs, w, rss);
+	}
+	fputc('\n', f);
+}
+
+/* One line per point with the statistics of metrics [k0, k1). */
+static void write_points_csv(FILE *f, const struct agg *a, int k0, int k1)
 {
 	static const char *const names[AGG_NMETRICS] = {
 		"total_time", "downtime", "live_time", "setup_time",
 		"transferred_bytes", "sent_ratio", "touched_bytes",
 		"trace_dirty_rate", "sync_dirty_rate", "metadata_bytes",
-		"peak_rss_bytes", "syncs",
+		"syncs", "peak_rss_bytes", "wall_seconds",
 	};
 	fprintf(f, "workload,algorithm_name,algorithm,downtime_limit,"
 		"dirtypercents,intervaltime,vm_bytes,link_bandwidth,runs,"
 		"completed,not_converged,failed");
-	for (int k = 0; k < AGG_NMETRICS; k++)
+	for (int k = k0; k < k1; k++)
 		fprintf(f, ",%s_mean,%s_sd,%s_min,%s_max", names[k], names[k],
 			names[k], names[k]);
 	fputc('\n', f);
@@ -228,7 +251,7 @@ static void write_summary_csv(FILE *f, const struct agg *a)
 			p->downtime_limit, p->dirtypercents, p->intervaltime,
 			(long long)p->vm_bytes, p->bandwidth, p->runs,
 			p->completed, p->not_converged, p->failed);
-		for (int k = 0; k < AGG_NMETRICS; k++) {
+		for (int k = k0; k < k1; k++) {
 			const struct agg_stat *s = &p->m[k];
 			if (s->n)
 				fprintf(f, ",%.6g,%.6g,%.6g,%.6g", s->mean,
@@ -481,8 +504,16 @@ int report_experiment(expdb *db, const char *experiment, const char *outdir,
 	if (close_out(f, "summary.md", err, errlen) ||
 	    !(f = open_out(dir, "summary.csv", err, errlen)))
 		goto out;
-	write_summary_csv(f, &a);
-	if (close_out(f, "summary.csv", err, errlen))
+	write_points_csv(f, &a, 0, AGG_MACHINE0);
+	if (close_out(f, "summary.csv", err, errlen) ||
+	    !(f = open_out(dir, "machine.md", err, errlen)))
+		goto out;
+	write_machine_md(f, &a);
+	if (close_out(f, "machine.md", err, errlen) ||
+	    !(f = open_out(dir, "machine.csv", err, errlen)))
+		goto out;
+	write_points_csv(f, &a, AGG_MACHINE0, AGG_NMETRICS);
+	if (close_out(f, "machine.csv", err, errlen))
 		goto out;
 	if (rs.n) {
 		FILE *md = open_out(dir, "paper-vs-mplm-lab.md", err, errlen);

@@ -13,3 +13,28 @@ TESTS += $(CORE_TESTS)
 $(B)/tests/core/%: $(B)/mplm-core/tests/%.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -lcmocka -ljansson -lm -lpthread -o $@
+
+# The public interface, installed by `make install` into
+# $(INCLUDEDIR)/mplm-core/: add a header here to install it too.
+MPLM_CORE_HEADERS := mplm-core/mplm.h
+
+# The shared library, from position-independent objects of the same
+# sources; its soname carries the major number of MPLM_VERSION (mplm.h).
+CORE_VERSION := $(shell sed -n 's/^\#define MPLM_VERSION "\(.*\)"/\1/p' mplm-core/mplm.h)
+CORE_SONAME := libmplm-core.so.$(firstword $(subst ., ,$(CORE_VERSION)))
+CORE_SO := $(B)/libmplm-core.so.$(CORE_VERSION)
+CORE_SO_LDLIBS := -ljansson -lm -lpthread
+CORE_PIC_OBJ := $(CORE_SRC:%.c=$(B)/pic/%.o) $(B)/pic/gen/version.o
+LIBS += $(CORE_SO)
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC -fPIC $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(B)/pic/gen/version.o: $(VERSION_C)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -Wno-missing-prototypes -c $< -o $@
+
+$(CORE_SO): $(CORE_PIC_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(CORE_SONAME) $^ $(CORE_SO_LDLIBS) -o $@

@@ -6,7 +6,9 @@
 # Environment: B (build dir, default build), JOBS (default: CPUs),
 # DEMO_RESUME=1 keeps runs already stored (default: run everything again,
 # so the numbers are this build's), DEMO_BOUNDS=0 skips the memory-bound
-# sweep.
+# sweep, DEMO_EXPECT_UNCHANGED=1 fails if a committed file under results/
+# changed (the run's own wall times and peak RSS go to the git-ignored
+# results/*/machine.*, so nothing else may move when nothing changed).
 set -eu
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -48,8 +50,23 @@ for n in $names; do
 		[ -f "$f" ] && echo "  figure      $f (and .svg)"
 	done
 	ls results/$n/fig4-*.png 2>/dev/null | sed 's/^/  figure      /'
-	for f in summary paper-vs-mplm-lab table1; do
+	for f in summary paper-vs-mplm-lab table1 machine; do
 		[ -f "results/$n/$f.md" ] && echo "  table       results/$n/$f.md (and .csv)"
 	done
 done
+
+# Against the committed results: what moved, if anything.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	changed=$(git status --porcelain -- results/)
+	if [ -z "$changed" ]; then
+		echo "results/:    the same as committed"
+	else
+		echo "results/:    differs from the commit:"
+		echo "$changed" | sed 's/^/  /'
+		if [ "${DEMO_EXPECT_UNCHANGED:-0}" = 1 ]; then
+			echo "demo: results/ changed, and DEMO_EXPECT_UNCHANGED=1" >&2
+			exit 1
+		fi
+	fi
+fi
 exit 0

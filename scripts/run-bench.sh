@@ -7,7 +7,7 @@ set -u
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
-export MPLM_BUILD="$build" MPLM_SHARED="${MPLM_SHARED:-$root/../shared}"
+export MPLM_BUILD="$build"
 echo "mplm-lab benchmarks ($(uname -m), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null))"
 status=0
 for b in $(find "$build/bench" -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort); do

@@ -8,7 +8,7 @@ set -u
 build=${1:-build/san}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
-export MPLM_BUILD="$build" MPLM_SHARED="${MPLM_SHARED:-$root/../shared}"
+export MPLM_BUILD="$build"
 # Leak checks stay on; the suites are short-lived processes.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

@@ -323,8 +323,8 @@ void sim_config_default(struct sim_config *c)
 	c->header_bytes = 8;        /* QEMU: be64 address | flags */
 	c->state_bytes = 64 * 1024; /* vCPU registers, devices: tiny */
 	/* KVM_GET_DIRTY_LOG on a 1 GiB slot: ~10 us with nothing dirty,
-	 * 4.3-5.1 ms with 131,072 dirty pages (shared/docs/kvm-on-these-
-	 * machines.md): 10 us + ~36 ns per dirty page. */
+	 * 4.3-5.1 ms with 131,072 dirty pages (docs/kvm-on-these-machines.md):
+	 * 10 us + ~36 ns per dirty page. */
 	c->sync_fixed = 10e-6;
 	c->sync_per_page = 36e-9;
 	c->zero_page_bytes = -1; /* QEMU: the 8-byte header and one byte */
@@ -576,6 +576,20 @@ static void collect(struct sim *s, struct sim_result *res)
 	res->trace_rate = ran > 0 ? (double)s->pages_written_migrating / ran : 0;
 }
 
+/* A trace is valid only as a whole: the part after the point where the
+ * migration ended is read and checked too (a stream, so not read twice).
+ * Generated workloads are valid by construction and may be long. */
+static int check_rest_of_trace(struct sim *s)
+{
+	if (!s->cfg->trace_path || s->src_done)
+		return 0;
+	if (trace_source_read_to_end(s->src) < 0) {
+		snprintf(s->err, s->errlen, "%s", trace_source_error(s->src));
+		return -1;
+	}
+	return 0;
+}
+
 static double wall_clock(void)
 {
 	struct timespec ts;
@@ -627,7 +641,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		goto out;
 	}
 	int mrc = mplm_migration_run(s.m);
-	if (s.err[0]) /* a trace error surfaced inside the run */
+	if (s.err[0] || check_rest_of_trace(&s) < 0) /* a bad trace: no result */
 		goto out;
 	collect(&s, res);
 	if (mrc < 0) {

@@ -76,6 +76,22 @@ int trace_source_next(trace_source *s, mplm_bitmap *pages, uint64_t *t_end_us,
 	return r;
 }
 
+int trace_source_read_to_end(trace_source *s)
+{
+	mplm_bitmap *pages = mplm_bitmap_new(s->info.pages);
+	if (!pages) {
+		snprintf(s->err, sizeof(s->err),
+			 "out of memory for a %" PRIu64 "-page bitmap", s->info.pages);
+		s->failed = true;
+		return -1;
+	}
+	int r;
+	while ((r = trace_source_next(s, pages, NULL, NULL)) > 0)
+		mplm_bitmap_zero(pages);
+	mplm_bitmap_free(pages);
+	return r;
+}
+
 int trace_source_rewind(trace_source *s)
 {
 	if (s->ops->rewind(s->impl, s->err, sizeof(s->err)) < 0) {

@@ -1,5 +1,5 @@
 /*
- * trace.h - dirty-page traces (format 1, see ../shared/docs/trace-format.md).
+ * trace.h - dirty-page traces (format 1, see docs/trace-format.md).
  *
  * A trace_source is a stream of intervals, read from a file (plain or
  * gzip) or made on the fly by a workload generator (gen.h). Sources never
@@ -43,6 +43,10 @@ const mplm_bitmap *trace_source_initial(const trace_source *s);
  * on error (see trace_source_error). */
 int trace_source_next(trace_source *s, mplm_bitmap *pages,
 		      uint64_t *t_end_us, uint64_t *count);
+/* Read and check every interval left, up to the end of the workload: a
+ * trace is valid only as a whole, even where a run stopped reading it.
+ * 0 at the end, -1 on error (see trace_source_error). */
+int trace_source_read_to_end(trace_source *s);
 /* Go back to the first interval (for traces replayed in a loop). */
 int trace_source_rewind(trace_source *s);
 /* The last error, "FILE:LINE: what is wrong"; "" if none. */

@@ -1,5 +1,5 @@
 /*
- * trace_reader.c - reads format-1 traces (../shared/docs/trace-format.md).
+ * trace_reader.c - reads format-1 traces (docs/trace-format.md).
  *
  * The file (plain or gzip: zlib tells them apart by content) is streamed
  * through one large buffer and tokenized in place, a character at a time

@@ -22,7 +22,7 @@
 
 static char exp_bin[PATH_MAX + 32];   /* $(B)/mplm-exp */
 static char repo_root[PATH_MAX];
-static char shared_dir[PATH_MAX + 32];
+static char npb_dir[PATH_MAX + 32];   /* the repository's NPB traces */
 static char tmp_dir[1024];
 
 /* The test binary is $(B)/tests/experiments/NAME: mplm-exp is two levels
@@ -46,11 +46,7 @@ static __attribute__((unused)) void helpers_init(const char *argv0)
 		d = dirname(d);
 	}
 	snprintf(repo_root, sizeof(repo_root), "%s", d);
-	const char *sh = getenv("MPLM_SHARED");
-	if (sh)
-		snprintf(shared_dir, sizeof(shared_dir), "%s", sh);
-	else
-		snprintf(shared_dir, sizeof(shared_dir), "%s/../shared", repo_root);
+	snprintf(npb_dir, sizeof(npb_dir), "%s/workloads/traces/npb", repo_root);
 	const char *t = getenv("TMPDIR");
 	snprintf(tmp_dir, sizeof(tmp_dir), "%s/mplm-exp-test-XXXXXX", t ? t : "/tmp");
 	if (!mkdtemp(tmp_dir)) {
@@ -105,6 +101,22 @@ static __attribute__((unused)) char *read_file(const char *path)
 	else
 		buf[len] = '\0';
 	return buf;
+}
+
+/* Write tmp/NAME: a 16-page trace, good for 5 s (lines 1-54), whose line
+ * 55 is `tail` ("" for none): a migration of 16 pages ends long before. */
+static __attribute__((unused)) void write_trace_with_tail(const char *name,
+							  const char *tail)
+{
+	char path[PATH_MAX + 64], text[2048];
+	int n = snprintf(text, sizeof(text),
+			 "mplm-trace 1\npage-size 4096\npages 16\ninterval-us 100000\n");
+	for (unsigned i = 1; i <= 50; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "d %u %u\n",
+			      i * 100000, i % 16);
+	snprintf(text + n, sizeof(text) - (size_t)n, "%s", tail);
+	path_in_tmp(path, sizeof(path), name);
+	write_file(path, text);
 }
 
 /* Start mplm-exp with the arguments (NULL-terminated); stdout and stderr

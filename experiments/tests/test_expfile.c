@@ -11,6 +11,7 @@
 
 #include "expfile.h"
 #include "helpers.h"
+#include "mplm-config.h" /* MPLM_HAVE_KVMLITE */
 
 static const char good[] =
 	"; a comment\n"
@@ -237,6 +238,14 @@ static void test_kvm_backend_needs_generators(void **state)
 {
 	(void)state;
 	char err[1024] = "";
+#if !MPLM_HAVE_KVMLITE
+	/* Built without kvmlite: backend = kvm is refused at its line. */
+	assert_null(load_text("kvm.ini", "[experiment]\nname = k\nbackend = kvm\n",
+			      err, sizeof(err)));
+	assert_non_null(strstr(err, "kvm.ini:3: backend kvm: this mplm-exp was "
+			       "built without kvmlite"));
+	return;
+#endif
 	struct experiment *e = load_text(
 		"kvm.ini", "[experiment]\nname = k\nbackend = kvm\n"
 		"[workload w]\ngenerator = uniform,memory=16M,rate=10\n"
@@ -251,13 +260,38 @@ static void test_kvm_backend_needs_generators(void **state)
 
 	char text[PATH_MAX + 200];
 	snprintf(text, sizeof(text), "[experiment]\nname = k\nbackend = kvm\n"
-		 "[workload w]\ntrace = %s/traces/npb/npb-is.B.trace.gz\n"
-		 "[algorithm mplm]\n", shared_dir);
+		 "[workload w]\ntrace = %s/npb-is.B.trace.gz\n"
+		 "[algorithm mplm]\n", npb_dir);
 	e = load_text("kvm.ini", text, err, sizeof(err));
 	if (!e)
 		fail_msg("%s", err);
 	assert_int_equal(exp_expand(e, &runs, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "kvm.ini:5: workload w: backend kvm"));
+	exp_free(e);
+}
+
+/* exp_check_traces reads every trace to its end: a bad line past what
+ * any run would reach is reported, "EXPFILE:LINE: workload NAME:
+ * TRACE:LINE: what"; a good trace passes. */
+static void test_check_traces_reads_to_the_end(void **state)
+{
+	(void)state;
+	char err[1024] = "", want[PATH_MAX + 64];
+	write_trace_with_tail("whole-good.trace", "e 6000000\n");
+	write_trace_with_tail("whole-bad.trace", "p 3\n");
+	struct experiment *e = load_text(
+		"whole.ini", "[experiment]\nname = whole\n"
+		"[workload good]\ntrace = whole-good.trace\n"
+		"[workload bad]\ntrace = whole-bad.trace\n"
+		"[algorithm mplm]\n", err, sizeof(err));
+	if (!e)
+		fail_msg("%s", err);
+	/* Measuring reads headers only and does not see it. */
+	assert_int_equal(exp_measure_workloads(e, err, sizeof(err)), 0);
+	assert_int_equal(exp_check_traces(e, err, sizeof(err)), -1);
+	path_in_tmp(want, sizeof(want), "whole-bad.trace:55: p line after a d line");
+	if (!strstr(err, "whole.ini:6: workload bad: ") || !strstr(err, want))
+		fail_msg("got '%s'", err);
 	exp_free(e);
 }
 
@@ -315,6 +349,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_include_error_names_included_file),
 		cmocka_unit_test(test_kvm_backend_needs_generators),
+		cmocka_unit_test(test_check_traces_reads_to_the_end),
 		cmocka_unit_test(test_cli_reports_file_line),
 		cmocka_unit_test(test_cli_bad_command_line),
 	};

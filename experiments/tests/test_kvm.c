@@ -98,10 +98,10 @@ static void test_trace_workload_rejected(void **state)
 		 "memory = 1G\n"
 		 "\n"
 		 "[workload t]\n"
-		 "trace = %s/traces/npb/npb-mg.B.trace.gz\n"
+		 "trace = %s/npb-mg.B.trace.gz\n"
 		 "\n"
 		 "[algorithm mplm]\n",
-		 shared_dir);
+		 npb_dir);
 	write_file(ini, text);
 	const char *args[] = { "run", "--db", db, ini, NULL };
 	assert_int_not_equal(run_exp(args), 0);

@@ -37,7 +37,7 @@ static void write_experiment(void)
 		 "start-jitter = 1\n"
 		 "\n"
 		 "[workload mg]\n"
-		 "trace = %s/traces/npb/npb-mg.B.trace.gz\n"
+		 "trace = %s/npb-mg.B.trace.gz\n"
 		 "placement = top\n"
 		 "static = 16M\n"
 		 "start-at = 1\n"
@@ -50,7 +50,7 @@ static void write_experiment(void)
 		 "[reference uni]\n"
 		 "mplm.total = 2\n"
 		 "precopy.downtime@5s = ~1\n",
-		 shared_dir);
+		 npb_dir);
 	write_file(ini, text);
 }
 
@@ -165,6 +165,40 @@ static void test_report_tables(void **state)
 		lines += *c == '\n';
 	free(csv);
 	assert_int_equal(lines, 1 + 8);
+	/* The machine's figures are apart from the summary. */
+	snprintf(p, sizeof(p), "%s/small/summary.md", out);
+	char *md = read_file(p);
+	snprintf(p, sizeof(p), "%s/small/machine.md", out);
+	char *machine = read_file(p);
+	ok = md && machine && !strstr(md, "RSS") && !strstr(md, "wall") &&
+	     strstr(machine, "| peak RSS (MiB) |") &&
+	     strstr(machine, "| uniform 64 MiB | precopy | downtime-limit 5 s | 2 | ");
+	if (!ok)
+		print_error("summary.md: %s\nmachine.md: %s\n", md, machine);
+	free(md);
+	free(machine);
+	assert_true(ok);
+}
+
+/* The experiment run again from scratch gives the same tables and
+ * figures, byte for byte; only machine.md and machine.csv may differ. */
+static void test_rerun_gives_the_same_files(void **state)
+{
+	(void)state;
+	char again[PATH_MAX + 64], cmd[4 * PATH_MAX];
+	path_in_tmp(again, sizeof(again), "results-again");
+	mkdir(again, 0777);
+	const char *run[] = { "run", "--rerun", "-j", "2", "--db", db, ini, NULL };
+	const char *plot[] = { "plot", "--db", db, "--out", again, "small", NULL };
+	const char *report[] = { "report", "--quiet", "--db", db, "--out", again,
+				 "small", NULL };
+	assert_int_equal(run_exp(run), 0);
+	assert_int_equal(run_exp(plot), 0);
+	assert_int_equal(run_exp(report), 0);
+	snprintf(cmd, sizeof(cmd), "test -s '%s/small/machine.md' && "
+		 "diff -r -x 'machine.*' '%s/small' '%s/small' >&2", again, out,
+		 again);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* sim_run failing (a VM size that is not a whole number of pages) is
@@ -202,6 +236,39 @@ static void test_failed_runs_are_stored_as_failed(void **state)
 	assert_true(ok);
 }
 
+/* A trace that goes bad after the point where its migrations end: `check`
+ * says where (one line, exit 1), and `run` stores the run as failed with
+ * that reason, never as a result. */
+static void test_late_trace_error(void **state)
+{
+	(void)state;
+	char late[PATH_MAX + 64], want[PATH_MAX + 64], late_db[PATH_MAX + 64];
+	path_in_tmp(late_db, sizeof(late_db), "late.db");
+	write_trace_with_tail("late.trace", "d 300000 1\n");
+	path_in_tmp(late, sizeof(late), "late.ini");
+	write_file(late, "[experiment]\nname = late\n\n[workload t]\n"
+		   "trace = late.trace\n\n[algorithm mplm]\n");
+	path_in_tmp(want, sizeof(want), "late.trace:55: d time 300000 does not increase");
+
+	const char *check[] = { "check", late, NULL };
+	assert_int_equal(run_exp(check), 1);
+	char *e = exp_stderr();
+	bool ok = strstr(e, want) && strstr(e, "late.ini:") &&
+		  strchr(e, '\n') == e + strlen(e) - 1;
+	if (!ok)
+		print_error("check: %s\n", e);
+	free(e);
+	assert_true(ok);
+
+	const char *args[] = { "run", "--db", late_db, late, NULL };
+	assert_int_equal(run_exp(args), 3);
+	assert_true(db_value(late_db, "SELECT count(*) FROM current WHERE status ="
+			     " 'failed' AND total_time IS NULL AND error LIKE"
+			     " '%%:55: d time 300000 does not increase%%'") == 1);
+	assert_true(db_value(late_db, "SELECT count(*) FROM runs WHERE status"
+			     " <> 'failed'") == 0);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -213,9 +280,11 @@ int main(int argc, char **argv)
 	write_experiment();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_stores_every_run),
+		cmocka_unit_test(test_late_trace_error),
 		cmocka_unit_test(test_rerun_skips_stored_runs),
 		cmocka_unit_test(test_plot_writes_pngs),
 		cmocka_unit_test(test_report_tables),
+		cmocka_unit_test(test_rerun_gives_the_same_files),
 		cmocka_unit_test(test_failed_runs_are_stored_as_failed),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

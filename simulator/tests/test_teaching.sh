@@ -1,8 +1,8 @@
 #!/bin/sh
 # docs/teaching.md, run as written: every fenced block ```sh ID is
 # extracted from the guide and run (from a scratch directory, with the
-# build on PATH, ../shared/ pointing at MPLM_SHARED and scripts/ at the
-# repository's); the block
+# build on PATH, and workloads/ and scripts/ pointing at the repository's);
+# the block
 # ```text ID-output that follows it, if any, must appear line for line in
 # what it printed ("..." skips lines); and check_ID below checks the
 # observation the exercise promises, in numbers. A block without a
@@ -13,8 +13,6 @@ set -u
 root=$(pwd)
 build=${MPLM_BUILD:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
-shared=${MPLM_SHARED:-../shared}
-case $shared in /*) ;; *) shared=$root/$shared ;; esac
 doc=$root/docs/teaching.md
 # tmp, fails, wait_for; the trap below also stops the tmux servers.
 . "$root/scripts/testlib.sh"
@@ -228,7 +226,7 @@ blocks=$(ls "$tmp/blocks" | grep -v -- '-output$' | grep '^[a-z0-9-]*$')
 [ -n "$blocks" ] || { echo "FAILED: no blocks in $doc"; exit 1; }
 for id in $blocks; do
 	fn=$(echo "$id" | tr - _)
-	sed -e "s#\.\./shared/#$shared/#g" -e "s#^scripts/#$root/scripts/#" "$tmp/blocks/$id" >"$tmp/run/$id.sh"
+	sed -e "s#\(^\|[ ']\)workloads/#\1$root/workloads/#g" -e "s#^scripts/#$root/scripts/#" "$tmp/blocks/$id" >"$tmp/run/$id.sh"
 	if grep -q -- '--step' "$tmp/run/$id.sh"; then
 		type "step_$fn" >/dev/null 2>&1 || { fail "no step_$fn in this test"; continue; }
 		run_step_block

@@ -74,14 +74,13 @@ static void row(const char *what, double value, const char *unit,
 int main(void)
 {
 	static const char *const npb[] = { "mg", "is", "sp", "bt" };
-	const char *shared = getenv("MPLM_SHARED");
 	char path[1024];
 	uint64_t k;
 
 	printf("workloads (best of %d runs)\n", REPEATS);
 	for (int i = 0; i < 4; i++) {
-		snprintf(path, sizeof(path), "%s/traces/npb/npb-%s.B.trace.gz",
-			 shared && *shared ? shared : "../shared", npb[i]);
+		snprintf(path, sizeof(path), "workloads/traces/npb/npb-%s.B.trace.gz",
+			 npb[i]);
 		double t = best_of(path, NULL, &k);
 		if (i == 3) {
 			row("read NPB BT trace (1,202 intervals, gzip)", t, "s", 0.5);

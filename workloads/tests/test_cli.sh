@@ -4,7 +4,7 @@
 # Runs from the repository root; MPLM_BUILD names the build directory.
 set -u
 bin=${MPLM_BUILD:-build}/mplm-workload
-shared=${MPLM_SHARED:-../shared}
+npb=workloads/traces/npb
 [ -x "$bin" ] || { echo "no $bin (build it first)"; exit 77; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -45,14 +45,12 @@ check "stats: intervals" grep -qx 'intervals: 30' "$tmp/s1"
 check "stats: rate" grep -qx 'mean-dirty-per-s: 20000' "$tmp/s1"
 check "stats: same numbers from the file" cmp -s "$tmp/s1" "$tmp/s2"
 
-if [ -f "$shared/traces/npb/npb-bt.B.trace.gz" ]; then
-	check "stats of NPB BT" sh -c "'$bin' --stats '$shared/traces/npb/npb-bt.B.trace.gz' >'$tmp/bt'"
-	check "BT intervals" grep -qx 'intervals: 1202' "$tmp/bt"
-	check "BT distinct pages" grep -q '^distinct-written: 44478 ' "$tmp/bt"
-	check "BT peak" grep -qx 'peak-dirty-per-s: 345446' "$tmp/bt"
-	check "copy a trace" "$bin" -o "$tmp/mg.trace" "$shared/traces/npb/npb-mg.B.trace.gz"
-	check "copy keeps the numbers" sh -c "'$bin' --stats '$tmp/mg.trace' | grep -qx 'intervals: 73'"
-fi
+check "stats of NPB BT" sh -c "'$bin' --stats '$npb/npb-bt.B.trace.gz' >'$tmp/bt'"
+check "BT intervals" grep -qx 'intervals: 1202' "$tmp/bt"
+check "BT distinct pages" grep -q '^distinct-written: 44478 ' "$tmp/bt"
+check "BT peak" grep -qx 'peak-dirty-per-s: 345446' "$tmp/bt"
+check "copy a trace" "$bin" -o "$tmp/mg.trace" "$npb/npb-mg.B.trace.gz"
+check "copy keeps the numbers" sh -c "'$bin' --stats '$tmp/mg.trace' | grep -qx 'intervals: 73'"
 
 check "help" sh -c "'$bin' --help | grep -q '^usage: mplm-workload'"
 fails_with "bad spec" 1 '^mplm-workload: workload uniform,memory=1G: rate' "$bin" uniform,memory=1G

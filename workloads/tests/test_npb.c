@@ -1,10 +1,9 @@
 /*
- * test_npb.c - the real NPB traces in $MPLM_SHARED/traces/npb parse to the
+ * test_npb.c - the real NPB traces in workloads/traces/npb parse to the
  * figures of their README, and rewind replays them identically.
  */
 #include "wl_test.h"
 
-#include <sys/stat.h>
 
 struct npb {
 	const char *file;
@@ -22,13 +21,8 @@ static const struct npb traces[] = {
 static void check_trace(const struct npb *want)
 {
 	char path[1024], err[1024];
-	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/traces/npb/%s", shared_dir(), want->file);
-	if (stat(path, &st) != 0) {
-		printf("SKIP %s: not found (set MPLM_SHARED)\n", path);
-		skip();
-	}
+	snprintf(path, sizeof(path), NPB_TRACE_DIR "/%s", want->file);
 	trace_source *s = trace_open(path, err, sizeof(err));
 	if (!s)
 		fail_msg("%s", err);

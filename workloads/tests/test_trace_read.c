@@ -73,6 +73,36 @@ static void spec_example(void **state)
 
 /* Bits already set in the caller's bitmap stay set; count is the
  * interval's own. */
+/* read_to_end checks what is left after the intervals already read: a
+ * good rest ends with 0 (and the end stays the end), a bad line far on is
+ * found with its line number. */
+static void read_to_end_checks_the_rest(void **state)
+{
+	char *path;
+	mplm_bitmap *b = mplm_bitmap_new(16);
+	uint64_t t, n;
+	(void)state;
+
+	trace_source *s = open_text(example, &path);
+	assert_int_equal(trace_source_next(s, b, &t, &n), 1);
+	assert_int_equal(trace_source_read_to_end(s), 0);
+	assert_int_equal(trace_source_next(s, b, &t, &n), 0);
+	assert_int_equal(t, 350000);
+	trace_source_close(s);
+	drop_tmp(path);
+
+	s = open_text("mplm-trace 1\npage-size 4096\npages 16\ninterval-us 100\n"
+		      "d 100 1\nd 200 2\nd 300 3\np 4\n", &path);
+	assert_int_equal(trace_source_next(s, b, &t, &n), 1);
+	assert_int_equal(trace_source_read_to_end(s), -1);
+	char want[256];
+	snprintf(want, sizeof(want), "%s:8: p line after a d line", path);
+	assert_string_equal(trace_source_error(s), want);
+	trace_source_close(s);
+	drop_tmp(path);
+	mplm_bitmap_free(b);
+}
+
 static void next_ors_into_bitmap(void **state)
 {
 	char *path;
@@ -392,6 +422,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(spec_example),
+		cmocka_unit_test(read_to_end_checks_the_rest),
 		cmocka_unit_test(next_ors_into_bitmap),
 		cmocka_unit_test(p_none_means_all_nonzero),
 		cmocka_unit_test(p_empty_means_all_zero),

@@ -10,7 +10,6 @@
 
 #include "wl_test.h"
 
-#include <sys/stat.h>
 
 static void npb_counts(void **state)
 {
@@ -22,15 +21,10 @@ static void npb_counts(void **state)
 		{ "npb-bt.B.trace.gz", 1202, 13133050, 120137692 },
 	};
 	char path[1024];
-	struct stat st;
 	(void)state;
 
 	for (size_t i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/traces/npb/%s", shared_dir(), traces[i].file);
-		if (stat(path, &st) != 0) {
-			printf("SKIP %s: not found (set MPLM_SHARED)\n", path);
-			skip();
-		}
+		snprintf(path, sizeof(path), NPB_TRACE_DIR "/%s", traces[i].file);
 		struct read_result res;
 		read_path(path, &res);
 		assert_int_equal(res.status, 0);

@@ -155,11 +155,7 @@ static inline void read_path(const char *path, struct read_result *res)
 	trace_source_close(s);
 }
 
-/* MPLM_SHARED, default ../shared (tests run from the repository root). */
-static inline const char *shared_dir(void)
-{
-	const char *d = getenv("MPLM_SHARED");
-	return d && *d ? d : "../shared";
-}
+/* The NPB traces shipped with the repository (tests run from its root). */
+#define NPB_TRACE_DIR "workloads/traces/npb"
 
 #endif
