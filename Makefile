@@ -9,6 +9,7 @@
 #   make test     build with ASan+UBSan and run every test
 #   make bench    the benchmarks of every issue, figures printed side by side
 #   make demo     the main job: reproduce the paper on the simulator
+#   make figures  the teaching guide's slides into docs/figures/
 #   make fuzz     libFuzzer targets (clang)
 
 CC      ?= cc
@@ -24,7 +25,7 @@ endif
 ARCH    := $(if $(filter x86_64,$(shell uname -m)),-mpopcnt)
 CFLAGS  := $(ARCH) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT)
-CPPFLAGS := -Implm-core -Iworkloads -Isimulator -Iexperiments -Ikvmlite
+CPPFLAGS := -Implm-core -Iworkloads -Isimulator -Iexperiments -Ikvmlite -Iweb
 
 .DEFAULT_GOAL := all
 
@@ -55,6 +56,7 @@ include workloads/module.mk
 include simulator/module.mk
 include kvmlite/module.mk
 include experiments/module.mk
+include web/module.mk
 
 programs: $(PROGRAMS)
 
@@ -91,7 +93,11 @@ bench: programs $(BENCHES)
 demo: programs
 	./scripts/demo.sh
 
+# The slides' pictures of docs/teaching.md, drawn again into docs/figures/.
+figures: programs
+	./scripts/figures.sh $(B) docs/figures
+
 clean:
 	rm -rf build
 
-.PHONY: all programs test test-bins bench demo clean fuzz FORCE
+.PHONY: all programs test test-bins bench demo figures clean fuzz FORCE
