@@ -15,7 +15,7 @@ mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sim="$build/mplm-sim"
-classroom="--simple --max-bandwidth 512K"
+classroom="--simple --max-bandwidth 512KiB/s"
 uniform="uniform,pages=256,wss=1M,duration=30,seed=1"
 hotspot="hotspot,pages=256,wss=1M,rate=400,hot=0.5,skew=0.99,duration=60,seed=1"
 
@@ -34,7 +34,7 @@ echo "figures into $out:"
 # shellcheck disable=SC2086
 gif ex1-precopy-10 --algorithm precopy $classroom --workload "$uniform,rate=10"
 # shellcheck disable=SC2086
-gif ex1-precopy-300 --algorithm precopy --max-time 10 $classroom --workload "$uniform,rate=300"
+gif ex1-precopy-300 --algorithm precopy --max-total-time 10 $classroom --workload "$uniform,rate=300"
 # shellcheck disable=SC2086
 gif ex1-mplm-300 --intervaltime 1 $classroom --workload "$uniform,rate=300"
 # shellcheck disable=SC2086

@@ -38,7 +38,7 @@ void web_request_init(struct web_request *rq)
 	rq->cfg.sync_fixed = 0;
 	rq->cfg.sync_per_page = 0;
 	snprintf(rq->pattern, sizeof(rq->pattern), "uniform");
-	snprintf(rq->memory, sizeof(rq->memory), "1M");
+	snprintf(rq->memory, sizeof(rq->memory), "1M"); /* 256 pages */
 	snprintf(rq->rate, sizeof(rq->rate), "60");
 	snprintf(rq->duration, sizeof(rq->duration), "60");
 	snprintf(rq->seed, sizeof(rq->seed), "1");
@@ -54,122 +54,19 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* ---------------------------------------------------------------- */
-/* The parameters: a parser each. They return 0 or -1 with what was
- * expected in *want. */
+/* The parameters. Every setting of mplm-core's table (mplm.h) is parsed
+ * and range-checked there, under its own name; the page's own parameters
+ * are the workload generator's keys and the textbook costs. */
 
 typedef int (*param_fn)(struct web_request *rq, const char *v, const char **want);
-
-static int set_algorithm(struct web_request *rq, const char *v, const char **want)
-{
-	*want = "expected precopy, mplm or stopcopy";
-	return mplm_algorithm_parse(v, &rq->cfg.params.algorithm);
-}
-
-/* QEMU's unit: a bare number is milliseconds; "0.3s" and "300ms" work. */
-static int set_downtime(struct web_request *rq, const char *v, const char **want)
-{
-	char *end;
-	double ms = strtod(v, &end);
-	*want = "expected milliseconds (300), or 300ms or 0.3s";
-	if (end == v)
-		return -1;
-	if (*end) {
-		double s;
-		if (units_parse_seconds(v, &s) < 0)
-			return -1;
-		ms = s * 1000;
-	}
-	if (!(ms >= 0 && ms <= 1e9))
-		return -1;
-	rq->cfg.params.downtime_limit = ms / 1000;
-	return 0;
-}
-
-static int set_max_bandwidth(struct web_request *rq, const char *v, const char **want)
-{
-	*want = "expected a rate such as 512K, 1Gbps or 100MB/s";
-	return units_parse_bandwidth(v, &rq->cfg.params.max_bandwidth);
-}
-
-static int set_bandwidth(struct web_request *rq, const char *v, const char **want)
-{
-	*want = "expected a rate such as 1Gbps or 100MB/s";
-	return units_parse_bandwidth(v, &rq->cfg.link_bandwidth);
-}
-
-static int set_max_iterations(struct web_request *rq, const char *v, const char **want)
-{
-	uint64_t u;
-	*want = "expected a count, 0 (no limit) to 1000000";
-	if (units_parse_uint(v, &u) < 0 || u > 1000000)
-		return -1;
-	rq->cfg.params.max_iterations = (unsigned)u;
-	return 0;
-}
-
-static int set_intervaltime(struct web_request *rq, const char *v, const char **want)
-{
-	*want = "expected a positive number of seconds";
-	return units_parse_seconds(v, &rq->cfg.params.intervaltime) < 0 ||
-			       !(rq->cfg.params.intervaltime > 0)
-		       ? -1
-		       : 0;
-}
-
-static int set_dirtypercents(struct web_request *rq, const char *v, const char **want)
-{
-	uint64_t u;
-	*want = "expected 0 to 100";
-	if (units_parse_uint(v, &u) < 0 || u > 100)
-		return -1;
-	rq->cfg.params.dirtypercents = (unsigned)u;
-	return 0;
-}
-
-static int set_bool(bool *out, const char *v, const char **want)
-{
-	*want = "expected on or off";
-	return units_parse_bool(v, out);
-}
-
-static int set_measured(struct web_request *rq, const char *v, const char **want)
-{
-	return set_bool(&rq->cfg.params.measured_bandwidth, v, want);
-}
-
-static int set_firstnondirty(struct web_request *rq, const char *v, const char **want)
-{
-	return set_bool(&rq->cfg.params.firstnondirty, v, want);
-}
-
-static int set_relaxlivemig(struct web_request *rq, const char *v, const char **want)
-{
-	return set_bool(&rq->cfg.params.relaxlivemig, v, want);
-}
-
-static int set_seconds(double *out, const char *v, const char **want)
-{
-	*want = "expected seconds (10, 1.5s, 300ms)";
-	return units_parse_seconds(v, out);
-}
-
-static int set_start_at(struct web_request *rq, const char *v, const char **want)
-{
-	return set_seconds(&rq->cfg.start_at, v, want);
-}
-
-static int set_max_total_time(struct web_request *rq, const char *v, const char **want)
-{
-	rq->max_time_given = true;
-	return set_seconds(&rq->cfg.params.max_total_time, v, want);
-}
 
 /* --simple's textbook costs (the default here), or mplm-sim's usual ones. */
 static int set_simple(struct web_request *rq, const char *v, const char **want)
 {
 	bool simple;
 	struct sim_config d;
-	if (set_bool(&simple, v, want) < 0)
+	*want = "expected on or off";
+	if (units_parse_bool(v, &simple) < 0)
 		return -1;
 	sim_config_default(&d);
 	rq->cfg.header_bytes = simple ? 0 : d.header_bytes;
@@ -209,7 +106,6 @@ static int set_spec_field(char *field, size_t size, const char *v, const char **
 	{                                                                         \
 		return set_spec_field(rq->field, sizeof(rq->field), v, want);     \
 	}
-SPEC_SETTER(set_memory, memory)
 SPEC_SETTER(set_wss, wss)
 SPEC_SETTER(set_rate, rate)
 SPEC_SETTER(set_duration, duration)
@@ -223,24 +119,10 @@ struct param {
 	param_fn set;
 };
 
-/* QEMU's and qemu-mplm's names, as mplm-sim spells its options; the
- * workload's keys as gen.h spells them. */
-static const struct param params[] = {
-	{ "algorithm", set_algorithm },
-	{ "downtime-limit", set_downtime },
-	{ "max-bandwidth", set_max_bandwidth },
-	{ "max-iterations", set_max_iterations },
-	{ "measured-bandwidth", set_measured },
-	{ "intervaltime", set_intervaltime },
-	{ "dirtypercents", set_dirtypercents },
-	{ "firstnondirty", set_firstnondirty },
-	{ "relaxlivemig", set_relaxlivemig },
-	{ "bandwidth", set_bandwidth },
-	{ "start-at", set_start_at },
-	{ "max-total-time", set_max_total_time },
+/* The workload's keys as gen.h spells them. */
+static const struct param own_params[] = {
 	{ "simple", set_simple },
 	{ "pattern", set_pattern },
-	{ "memory", set_memory },
 	{ "wss", set_wss },
 	{ "rate", set_rate },
 	{ "duration", set_duration },
@@ -249,29 +131,67 @@ static const struct param params[] = {
 	{ "skew", set_skew },
 	{ "arrays", set_arrays },
 };
-#define NPARAMS (sizeof(params) / sizeof(params[0]))
+#define NOWN (sizeof(own_params) / sizeof(own_params[0]))
 
 const char *const *web_param_names(void)
 {
-	static const char *names[NPARAMS + 1];
-	for (size_t i = 0; i < NPARAMS; i++)
-		names[i] = params[i].name;
+	static const char *names[MPLM_SET_COUNT + NOWN + 1];
+	size_t n, k = 0;
+	const struct mplm_setting *set = mplm_settings(&n);
+	for (size_t i = 0; i < n && k < MPLM_SET_COUNT; i++)
+		names[k++] = set[i].name;
+	for (size_t i = 0; i < NOWN; i++)
+		names[k++] = own_params[i].name;
+	names[k] = NULL;
 	return names;
+}
+
+/* Each parameter once: bit id for a setting, 32 + i for our own. */
+static int once(struct web_request *rq, unsigned bit, const char *name,
+		char *err, size_t errlen)
+{
+	if (rq->seen & (1ull << bit))
+		return fail(err, errlen, "%s: given twice", name);
+	rq->seen |= 1ull << bit;
+	return 0;
+}
+
+/* A setting of the table. The VM's memory is the generator's. */
+static int set_setting(struct web_request *rq, const struct mplm_setting *set,
+		       const char *value, char *err, size_t errlen)
+{
+	double v;
+	if (once(rq, set->id, set->name, err, errlen) < 0 ||
+	    mplm_setting_parse(set, value, &v, err, errlen) < 0)
+		return -1;
+	if (set->id == MPLM_SET_MEMORY) {
+		/* As written ("4M") when the spec can carry it, for people. */
+		const char *want;
+		if (set_spec_field(rq->memory, sizeof(rq->memory), value, &want) < 0)
+			snprintf(rq->memory, sizeof(rq->memory), "%.0f", v);
+		return 0;
+	}
+	if (set->id == MPLM_SET_MAX_TOTAL_TIME)
+		rq->max_time_given = true;
+	sim_config_set(&rq->cfg, set->id, v);
+	return 0;
 }
 
 int web_request_set(struct web_request *rq, const char *name,
 		    const char *value, char *err, size_t errlen)
 {
 	const char *want = "";
+	const struct mplm_setting *set = mplm_setting_find(name);
 	if (!value)
 		value = "";
-	for (size_t i = 0; i < NPARAMS; i++) {
-		if (strcmp(name, params[i].name) != 0)
+	if (set)
+		return set_setting(rq, set, value, err, errlen);
+	for (size_t i = 0; i < NOWN; i++) {
+		if (strcmp(name, own_params[i].name) != 0)
 			continue;
-		if (rq->seen & (1ull << i))
-			return fail(err, errlen, "%s: given twice", name);
-		rq->seen |= 1ull << i;
-		if (params[i].set(rq, value, &want) < 0)
+		if (once(rq, 32 + (unsigned)i, name, err, errlen) < 0)
+			return -1;
+		if (own_params[i].set(rq, value, &want) < 0)
 			return fail(err, errlen, "%s=%.60s: %s", name, value, want);
 		return 0;
 	}
@@ -293,8 +213,8 @@ static int check_limits(struct web_request *rq, const struct gen_spec *g,
 {
 	struct mplm_params *p = &rq->cfg.params;
 	if (g->pages > lim->max_pages)
-		return fail(err, errlen, "memory=%s: %llu pages, above this server's limit of %llu",
-			    rq->memory, (unsigned long long)g->pages,
+		return fail(err, errlen, "memory: %llu pages, above this server's limit of %llu",
+			    (unsigned long long)g->pages,
 			    (unsigned long long)lim->max_pages);
 	if (!rq->max_time_given)
 		p->max_total_time = lim->max_time;
@@ -333,10 +253,7 @@ int web_request_finish(struct web_request *rq, const struct web_limits *lim,
 		return fail(err, errlen, "%s", why);
 	if (check_limits(rq, &g, lim, err, errlen) < 0)
 		return -1;
-	const char *bad = mplm_params_check(&rq->cfg.params);
-	if (bad)
-		return fail(err, errlen, "%s", bad);
-	return 0;
+	return mplm_params_check(&rq->cfg.params, err, errlen);
 }
 
 /* ---------------------------------------------------------------- */

@@ -3,10 +3,10 @@
  * parameters checked one by one, then a teaching-mode run (teach.h) of
  * the simulator turned into one JSON document for the page.
  *
- * Every parameter goes through the same parsers as mplm-sim's options
- * (units.h, the workload spec parser, mplm_params_check), and a request
- * is refused, with one line naming the parameter, when it would make the
- * server simulate more than web_limits allows.
+ * Every setting goes through mplm-core's settings table, as mplm-sim's
+ * options do, the workload's keys through the generator's spec parser;
+ * a request is refused, with one line naming the parameter, when it would
+ * make the server simulate more than web_limits allows.
  */
 #ifndef MPLM_WEB_API_H
 #define MPLM_WEB_API_H
@@ -38,10 +38,10 @@ struct web_request {
 	unsigned long long seen; /* a bit per parameter, to refuse repeats */
 };
 
-/* Defaults: the classroom VM of docs/teaching.md (256 pages over 512K/s,
+/* Defaults: the classroom VM of docs/teaching.md (256 pages over 512KiB/s,
  * --simple costs), MPLM with intervaltime 1. */
 void web_request_init(struct web_request *rq);
-/* One query parameter. 0, or -1 with "NAME=VALUE: what is wrong" in err. */
+/* One query parameter. 0, or -1 with one line naming it in err. */
 int web_request_set(struct web_request *rq, const char *name,
 		    const char *value, char *err, size_t errlen);
 /* After the last parameter: the workload spec and the limits. */

@@ -23,7 +23,7 @@ static const char usage_text[] =
 	"  --threads N          runs at once (default 4)\n"
 	"  --max-clients N      connections at once (default 200)\n"
 	"  --max-pages N        largest VM a request may simulate, pages (default 65536)\n"
-	"  --max-time S         longest simulated migration per request (default 600 s)\n"
+	"  --max-total-time S   longest simulated migration per request (default 600 s)\n"
 	"  --help\n";
 
 enum { OPT_LISTEN = 256, OPT_PORT, OPT_THREADS, OPT_CLIENTS, OPT_PAGES, OPT_TIME, OPT_HELP };
@@ -34,7 +34,7 @@ static const struct option options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "max-clients", required_argument, NULL, OPT_CLIENTS },
 	{ "max-pages", required_argument, NULL, OPT_PAGES },
-	{ "max-time", required_argument, NULL, OPT_TIME },
+	{ "max-total-time", required_argument, NULL, OPT_TIME },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };

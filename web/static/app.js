@@ -149,7 +149,6 @@ function cliLine(data) {
   for (const [k, v] of p) {
     if (['pattern', 'memory', 'wss', 'rate', 'duration', 'seed', 'hot', 'skew'].includes(k)) continue;
     if (k === 'simple') { if (v === 'on') cmd += ' --simple'; continue; }
-    if (k === 'max-total-time') { cmd += ' --max-time ' + v; continue; }
     cmd += ' --' + k + ' ' + v;
   }
   if (!p.has('simple')) cmd += ' --simple';

@@ -20,9 +20,9 @@ out="$(dirname "$web")"
 start_server
 
 # The settings, once for the page and once for mplm-sim.
-query="pattern=uniform&memory=1M&rate=40&duration=30&seed=1&max-bandwidth=512K&downtime-limit=300&intervaltime=1&dirtypercents=50"
+query="pattern=uniform&memory=1M&rate=40&duration=30&seed=1&max-bandwidth=512KiB/s&downtime-limit=300&intervaltime=1&dirtypercents=50"
 spec="uniform,memory=1M,rate=40,duration=30,seed=1"
-simargs="--simple --max-bandwidth 512K --downtime-limit 300 --intervaltime 1 --dirtypercents 50 --max-time 600"
+simargs="--simple --max-bandwidth 512KiB/s --downtime-limit 300 --intervaltime 1 --dirtypercents 50 --max-total-time 600"
 
 # browse WHAT ARGS...: headless Chromium with its own profile; the page's
 # timers run on virtual time, so playing every sync takes no real time.

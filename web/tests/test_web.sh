@@ -44,10 +44,12 @@ check "PUT refused" status /api/run 405 -X PUT
 check "a run" status "/api/run?algorithm=precopy&rate=10&duration=30" 200
 check "a run's downtime" grep -q '"downtime":297' "$tmp/body"
 check "bad value" status "/api/run?dirtypercents=150" 400
-check "bad value: one line naming it" grep -qx '{"error":"dirtypercents=150: expected 0 to 100"}' "$tmp/body"
+check "bad value: one line naming it" grep -qx '{"error":"dirtypercents 150: out of range: 0% to 100%"}' "$tmp/body"
 check "unknown parameter" status "/api/run?colour=red" 400
 check "above the memory cap" status "/api/run?memory=4G" 400
-check "above the memory cap: said" grep -q "memory=4G: 1048576 pages, above this server's limit" "$tmp/body"
+check "above the memory cap: said" grep -q "memory: 1048576 pages, above this server's limit" "$tmp/body"
+check "an ambiguous rate" status "/api/run?max-bandwidth=1G" 400
+check "an ambiguous rate: said" grep -q "max-bandwidth 1G: ambiguous rate" "$tmp/body"
 check "the limits" status /api/params 200
 check "the limits: said" grep -q '"max-pages":65536' "$tmp/body"
 
