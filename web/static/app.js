@@ -117,6 +117,7 @@ async function start(mode) {
 function showRuns(results) {
   const box = document.getElementById('runs');
   box.textContent = '';
+  box.className = results.length === 1 ? 'single' : 'compare';
   runs = results.map((data, k) => {
     const el = document.getElementById('run-template').content.firstElementChild.cloneNode(true);
     el.id = 'run-' + k;
