@@ -3,7 +3,8 @@
 # runs pre-copy and MPLM side by side on the classroom VM, plays both
 # migrations to their end (virtual time), and the `info migrate` blocks in
 # the DOM must show the numbers `mplm-sim --json` gives for the same
-# settings. A screenshot of the end state is saved as
+# settings, and a permalink with a bad value shows the server's one error
+# line. A screenshot of the end state is saved as
 # $MPLM_BUILD/web-compare.png (and one mid-way, web-sync1.png) to look at.
 set -u
 root=$(pwd)
@@ -67,6 +68,11 @@ check "MPLM's info migrate equals mplm-sim --json" agree 1 mplm
 check "the narration is shown" grep -q '<h4>Result</h4>' "$tmp/dom.html"
 check "the timeline is drawn" grep -q 'class="series-nd"' "$tmp/dom.html"
 check "the permalink keeps the configuration" grep -q "id=\"permalink\" href=\"?[^\"]*rate=40[^\"]*compare=1" "$tmp/dom.html"
+
+# A permalink with a bad value: the page shows the server's one line.
+browse --virtual-time-budget=10000 --dump-dom "$base/?dirtypercents=150&run=1" >"$tmp/bad.html"
+check "bad input: the error shown" grep -q '<p id="error" role="alert">dirtypercents 150: out of range: 0% to 100%</p>' "$tmp/bad.html"
+check "bad input: no run shown" grep -q '<body data-state="error"' "$tmp/bad.html"
 
 # Screenshots for people: the end of both runs, and the page a moment in.
 browse --virtual-time-budget=60000 --screenshot="$out/web-compare.png" "$base/?$query&compare=1" >/dev/null
