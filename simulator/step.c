@@ -209,9 +209,7 @@ static void drop_runs(struct step *st)
 	if (!st->have_run)
 		return;
 	teach_run_free(&st->run);
-	if (st->mplm.frames || st->mplm.res.syncs)
-		teach_run_free(&st->mplm);
-	memset(&st->mplm, 0, sizeof(st->mplm));
+	teach_run_free(&st->mplm); /* zeroed when not side by side: a no-op */
 	st->have_run = false;
 }
 
