@@ -147,6 +147,7 @@ const char *const *web_param_names(void)
 }
 
 /* Each parameter once: bit id for a setting, 32 + i for our own. */
+_Static_assert(MPLM_SET_COUNT <= 32, "settings' bits overlap the page's own in web_request.seen");
 static int once(struct web_request *rq, unsigned bit, const char *name,
 		char *err, size_t errlen)
 {
