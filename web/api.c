@@ -367,11 +367,12 @@ char *web_run_json(const struct web_request *rq, const struct web_limits *lim,
 	struct teach_run run;
 	char *text = NULL;
 
-	if (teach_record(&rq->cfg, MEMMAP_IMAGE_CELLS, &run) < 0) {
-		fail(err, errlen, "%s", run.res.error[0] ? run.res.error : "the run failed");
-	} else if (run.nframes > lim->max_syncs) {
-		fail(err, errlen, "the run made %zu dirty log syncs, above this server's limit of %zu (raise intervaltime or lower max-total-time)",
-		     run.nframes, lim->max_syncs);
+	if (teach_record_max(&rq->cfg, MEMMAP_IMAGE_CELLS, lim->max_syncs, &run) < 0) {
+		if (run.too_many)
+			fail(err, errlen, "the run makes more than %zu dirty log syncs, this server's limit (raise intervaltime or lower max-total-time)",
+			     lim->max_syncs);
+		else
+			fail(err, errlen, "%s", run.res.error[0] ? run.res.error : "the run failed");
 	} else if (run.res.verified && run.res.mismatches) {
 		fail(err, errlen, "invariant broken: %llu pages differ at resume",
 		     (unsigned long long)run.res.mismatches);

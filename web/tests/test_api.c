@@ -174,7 +174,22 @@ static void test_too_many_syncs(void **state)
 	assert_int_equal(web_request_set(&rq, "rate", "300", err, sizeof(err)), 0);
 	assert_int_equal(web_request_finish(&rq, &lim, err, sizeof(err)), 0);
 	assert_null(web_run_json(&rq, &lim, err, sizeof(err)));
-	assert_non_null(strstr(err, "dirty log syncs, above this server's limit of 5"));
+	assert_non_null(strstr(err, "more than 5 dirty log syncs, this server's limit"));
+}
+
+/* MPLM syncing every millisecond for the 128 s its 64 MiB take at
+ * 512 KiB/s would keep 128,000 maps: the run is stopped at the cap. */
+static void test_sync_cap_stops_the_run(void **state)
+{
+	(void)state;
+	struct web_request rq;
+	struct web_limits lim;
+	char err[256];
+	const char *const kv[] = { "memory", "64M", "intervaltime", "0.001", "rate", "10", NULL };
+	web_limits_default(&lim);
+	assert_int_equal(build(&rq, kv, err, sizeof(err)), 0);
+	assert_null(web_run_json(&rq, &lim, err, sizeof(err)));
+	assert_non_null(strstr(err, "more than 1000 dirty log syncs"));
 }
 
 static void test_only_own_files(void **state)
@@ -201,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_run_agrees_with_sim),
 		cmocka_unit_test(test_too_many_syncs),
+		cmocka_unit_test(test_sync_cap_stops_the_run),
 		cmocka_unit_test(test_only_own_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
