@@ -9,6 +9,7 @@
 #   make test     build with ASan+UBSan and run every test
 #   make bench    the benchmarks of every issue, figures printed side by side
 #   make demo     the main job: reproduce the paper on the simulator
+#   make figures  the teaching guide's slides into docs/figures/
 #   make fuzz     libFuzzer targets (clang)
 #   make install  programs, libmplm-core, header, mplm-core.pc, man pages
 #                 (PREFIX=/usr/local, DESTDIR; see install.mk)
@@ -26,7 +27,7 @@ endif
 ARCH    := $(if $(filter x86_64,$(shell uname -m)),-mpopcnt)
 CFLAGS  := $(ARCH) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT)
-CPPFLAGS := -Implm-core -Iworkloads -Isimulator -Iexperiments -Ikvmlite
+CPPFLAGS := -Implm-core -Iworkloads -Isimulator -Iexperiments -Ikvmlite -Iweb
 
 .DEFAULT_GOAL := all
 
@@ -78,6 +79,7 @@ else
 $(info kvmlite skipped: it needs linux/kvm.h on x86_64; the simulator and mplm-exp (backend = sim) are built)
 endif
 include experiments/module.mk
+include web/module.mk
 include install.mk
 
 programs: $(PROGRAMS)
@@ -118,7 +120,11 @@ bench: programs $(BENCHES)
 demo: programs
 	./scripts/demo.sh
 
+# The slides' pictures of docs/teaching.md, drawn again into docs/figures/.
+figures: programs
+	./scripts/figures.sh $(B) docs/figures
+
 clean:
 	rm -rf build
 
-.PHONY: all programs libs test test-bins bench demo clean fuzz FORCE
+.PHONY: all programs libs test test-bins bench demo figures clean fuzz FORCE

@@ -5,7 +5,8 @@ set -eu
 
 PKGS="build-essential pkg-config linux-libc-dev zlib1g-dev libgsl-dev
 libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev libinih-dev
-gnuplot-nox tmux clang libclang-rt-14-dev help2man"
+gnuplot-nox tmux clang libclang-rt-14-dev help2man libmicrohttpd-dev
+chromium curl"
 
 missing=""
 for p in $PKGS; do

@@ -256,7 +256,7 @@ static void dirtied_text(FILE *f, const struct ctx *c, size_t i)
 		fprintf(f, "The guest dirtied no pages since sync %u. ", q->index);
 		return;
 	}
-	fprintf(f, "The guest dirtied %s page%s in those %.3f s (%s pages/s)",
+	fprintf(f, "The guest dirtied %s distinct page%s in those %.3f s (%s pages/s)",
 		C(w), w == 1 ? "" : "s", r->interval,
 		R(r->interval > 0 ? (double)w / r->interval : 0, 0));
 	/* The sets are disjoint and a send removes a page from its set, so

@@ -22,7 +22,9 @@
 extern char **environ;
 
 /* Colour-blind-safe (Okabe-Ito) for images; the nearest ANSI colours in
- * the terminal. The characters stay distinct without colour. */
+ * the terminal, where "dirty again" is xterm-256 colour 166 (#d75f00), the
+ * images' orange, so that the guide, the page and the terminal all call
+ * it orange. The characters stay distinct without colour. */
 static const char *const image_color[TEACH_NSTATES] = {
 	[SIM_PAGE_ZERO] = "#BBBBBB", [SIM_PAGE_ND] = "#56B4E9",
 	[SIM_PAGE_UNSENT] = "#F0E442", [SIM_PAGE_DIRTY] = "#D55E00",
@@ -30,7 +32,7 @@ static const char *const image_color[TEACH_NSTATES] = {
 };
 static const char *const ansi_color[TEACH_NSTATES] = {
 	[SIM_PAGE_ZERO] = "\033[90m", [SIM_PAGE_ND] = "\033[97;44m",
-	[SIM_PAGE_UNSENT] = "\033[30;43m", [SIM_PAGE_DIRTY] = "\033[97;41m",
+	[SIM_PAGE_UNSENT] = "\033[30;43m", [SIM_PAGE_DIRTY] = "\033[97;48;5;166m",
 	[SIM_PAGE_CLEAN] = "\033[30;42m",
 };
 #define ANSI_RESET "\033[0m"

@@ -321,7 +321,7 @@ static void print_report(const struct cli *cli, const struct sim_result *r)
 	printf("algorithm: %s\n", mplm_algorithm_name(cli->cfg.params.algorithm));
 	printf("live time: %.3f s, downtime: %.3f s, total: %.3f s\n",
 	       r->stats.live_time, r->stats.downtime, r->stats.total_time);
-	printf("guest dirty rate while migrating: %.0f pages/s, pages touched: %" PRIu64 "\n",
+	printf("guest write rate while migrating: %.0f pages/s, pages touched: %" PRIu64 "\n",
 	       r->trace_rate, r->touched_pages);
 	if (r->verified)
 		printf("verified: %s\n", r->mismatches ? "MISMATCH" : "every page matches the source at pause");

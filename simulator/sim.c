@@ -288,6 +288,11 @@ enum sim_page_state sim_page_state(const struct sim_snapshot *snap,
 	return SIM_PAGE_CLEAN;
 }
 
+void sim_cancel(const struct sim_snapshot *snap)
+{
+	mplm_migration_cancel(snap->sim->m);
+}
+
 const char *sim_page_state_name(enum sim_page_state st)
 {
 	static const char *const names[] = {

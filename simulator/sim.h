@@ -43,6 +43,9 @@ struct sim_snapshot {
 enum sim_page_state sim_page_state(const struct sim_snapshot *snap,
 				   uint64_t page);
 const char *sim_page_state_name(enum sim_page_state s);
+/* From an observer: stop the migration (migrate_cancel); sim_run then
+ * returns -1. For viewers that have seen enough (a web request's cap). */
+void sim_cancel(const struct sim_snapshot *snap);
 
 struct sim_config {
 	const char *trace_path;    /* a trace file, or */

@@ -10,6 +10,7 @@
 #include "step.h"
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "explain.h"
+#include "gen.h"
 #include "memmap.h"
 #include "teach.h"
 
@@ -155,8 +157,12 @@ static int read_key(void)
 
 struct step {
 	struct sim_config cfg;
-	struct teach_run run;
+	char spec[512];           /* the workload spec, with the rate as set */
+	double rate;              /* its rate, pages/s */
+	struct teach_run run;     /* the run shown; pre-copy's side by side */
+	struct teach_run mplm;    /* side by side: MPLM's run */
 	bool have_run;
+	bool split;               /* pre-copy and MPLM side by side */
 	bool color;
 	size_t frame;
 	unsigned scroll;          /* first line of the narration shown */
@@ -172,29 +178,76 @@ static unsigned map_cols(unsigned width)
 	return cols;
 }
 
-/* Record a run for the current parameters; keep the old one on failure. */
-static int record(struct step *st, char *err, size_t errlen)
+/* Cells per map row: one map across the screen, or two side by side. */
+static unsigned shown_cols(const struct step *st)
+{
+	return map_cols(st->split ? st->width / 2 : st->width);
+}
+
+static int record_one(const struct step *st, enum mplm_algorithm alg,
+		      struct teach_run *run, char *err, size_t errlen)
 {
 	unsigned rows = st->height / 3;
-	struct teach_run run;
+	struct sim_config cfg = st->cfg;
 
 	if (rows < 2)
 		rows = 2;
 	if (rows > 16)
 		rows = 16;
-	if (teach_record(&st->cfg, (uint64_t)map_cols(st->width) * rows, &run) < 0 ||
-	    run.nframes == 0) {
-		snprintf(err, errlen, "%s", run.res.error[0] ? run.res.error : "no syncs recorded");
+	cfg.params.algorithm = alg;
+	if (teach_record(&cfg, (uint64_t)shown_cols(st) * rows, run) < 0 ||
+	    run->nframes == 0) {
+		snprintf(err, errlen, "%s", run->res.error[0] ? run->res.error : "no syncs recorded");
+		teach_run_free(run);
+		return -1;
+	}
+	return 0;
+}
+
+static void drop_runs(struct step *st)
+{
+	if (!st->have_run)
+		return;
+	teach_run_free(&st->run);
+	teach_run_free(&st->mplm); /* zeroed when not side by side: a no-op */
+	st->have_run = false;
+}
+
+/* Record the run(s) for the current parameters; keep the old ones on
+ * failure. */
+static int record(struct step *st, char *err, size_t errlen)
+{
+	struct teach_run run, mplm = { 0 };
+
+	if (record_one(st, st->split ? MPLM_ALG_PRECOPY : st->cfg.params.algorithm,
+		       &run, err, errlen) < 0)
+		return -1;
+	if (st->split && record_one(st, MPLM_ALG_MPLM, &mplm, err, errlen) < 0) {
 		teach_run_free(&run);
 		return -1;
 	}
-	if (st->have_run)
-		teach_run_free(&st->run);
+	drop_runs(st);
 	st->run = run;
+	st->mplm = mplm;
 	st->have_run = true;
 	st->frame = 0;
 	st->scroll = 0;
 	return 0;
+}
+
+/* The last frame of the longer run: side by side, both step together. */
+static size_t last_frame(const struct step *st)
+{
+	size_t last = st->run.nframes - 1;
+	if (st->split && st->mplm.nframes - 1 > last)
+		last = st->mplm.nframes - 1;
+	return last;
+}
+
+/* A run's own frame for the step shown: its last once it has ended. */
+static size_t frame_of(const struct teach_run *run, size_t frame)
+{
+	return frame < run->nframes ? frame : run->nframes - 1;
 }
 
 /* A line of plain text, cut to the screen's width. */
@@ -207,9 +260,12 @@ static void put_line(FILE *f, const char *s, unsigned width)
 	fputs("\033[K\n", f);
 }
 
-/* The narration, wrapped (malloc'd), and how many lines it has. */
-static char *narration(const struct step *st, unsigned width, unsigned *nlines)
+/* A run's narration at a step, wrapped (malloc'd), and how many lines it
+ * has. */
+static char *narration(const struct teach_run *run, size_t step,
+		       unsigned width, unsigned *nlines)
 {
+	size_t frame = frame_of(run, step);
 	char *buf = NULL;
 	size_t len;
 	FILE *f = open_memstream(&buf, &len);
@@ -217,12 +273,12 @@ static char *narration(const struct step *st, unsigned width, unsigned *nlines)
 	*nlines = 0;
 	if (!f)
 		return NULL;
-	char *t = explain_sync(&st->run, st->frame);
+	char *t = explain_sync(run, frame);
 	if (t)
 		explain_wrap(f, t, width);
 	free(t);
-	if (st->frame + 1 == st->run.nframes) {
-		t = explain_outcome(&st->run);
+	if (frame + 1 == run->nframes) {
+		t = explain_outcome(run);
 		if (t) {
 			fputc('\n', f);
 			explain_wrap(f, t, width);
@@ -235,23 +291,49 @@ static char *narration(const struct step *st, unsigned width, unsigned *nlines)
 	return buf;
 }
 
-static void draw_header(FILE *f, const struct step *st)
+static const char *alg_label(enum mplm_algorithm a)
+{
+	return a == MPLM_ALG_MPLM ? "MPLM" : a == MPLM_ALG_PRECOPY ? "pre-copy" : "stop-and-copy";
+}
+
+/* The parameters that matter to what is shown, and nothing else:
+ * dirtypercents and intervaltime are MPLM's alone. */
+static void draw_params(FILE *f, const struct step *st)
 {
 	const struct mplm_params *p = &st->cfg.params;
-	const struct mplm_sync_record *r = &st->run.frames[st->frame].rec;
+	bool mplm = st->split || p->algorithm == MPLM_ALG_MPLM;
 	char line[256];
+	int n = snprintf(line, sizeof(line), "%s", st->split ? "pre-copy vs MPLM" : alg_label(p->algorithm));
 
-	snprintf(line, sizeof(line), "%s | downtime-limit %.0f ms | dirtypercents %u | sync %u of %zu%s",
-		 p->algorithm == MPLM_ALG_MPLM ? "MPLM"
-		 : p->algorithm == MPLM_ALG_PRECOPY ? "pre-copy" : "stop-and-copy",
-		 p->downtime_limit * 1000, p->dirtypercents, r->index,
-		 st->run.nframes - 1, r->final ? " (final)" : "");
+	if (st->split || p->algorithm != MPLM_ALG_STOPCOPY)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " | downtime-limit %.0f ms",
+			      p->downtime_limit * 1000);
+	if (mplm)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " | intervaltime %g s | dirtypercents %u",
+			      p->intervaltime, p->dirtypercents);
+	if (st->cfg.workload_spec && !st->split)
+		snprintf(line + n, sizeof(line) - (size_t)n, " | rate %s/s",
+			 teach_real(st->rate, st->rate < 10 ? 1 : 0).s);
 	put_line(f, line, st->width);
-	int n = snprintf(line, sizeof(line), "t = %.3f s, D = %s pages", r->time,
+}
+
+/* "sync 1 of 4 | t = 1.000 s | D = 36, ND = 108 pages" for one run. */
+static int sync_line(char *line, size_t len, const struct teach_run *run, size_t step)
+{
+	const struct mplm_sync_record *r = &run->frames[frame_of(run, step)].rec;
+	int n = snprintf(line, len, "sync %u of %zu%s | t = %.3f s | D = %s", r->index,
+			 run->nframes - 1, r->final ? " (final)" : "", r->time,
 			 teach_count(r->d_size).s);
-	if (p->algorithm == MPLM_ALG_MPLM)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, ", ND = %s pages",
-			      teach_count(r->nd_size).s);
+	if (run->cfg.params.algorithm == MPLM_ALG_MPLM)
+		n += snprintf(line + n, len - (size_t)n, ", ND = %s", teach_count(r->nd_size).s);
+	return n + snprintf(line + n, len - (size_t)n, " pages");
+}
+
+static void draw_header(FILE *f, const struct step *st)
+{
+	char line[256];
+	draw_params(f, st);
+	int n = sync_line(line, sizeof(line), &st->run, st->frame);
 	if (st->run.pages_per_cell > 1)
 		snprintf(line + n, sizeof(line) - (size_t)n, "; 1 cell = %s pages",
 			 teach_count(st->run.pages_per_cell).s);
@@ -260,24 +342,29 @@ static void draw_header(FILE *f, const struct step *st)
 
 static unsigned draw_map(FILE *f, const struct step *st, unsigned max_rows)
 {
-	unsigned cols = map_cols(st->width);
+	unsigned cols = shown_cols(st);
 	uint64_t rows = memmap_rows(&st->run, cols);
 	unsigned shown = rows < max_rows ? (unsigned)rows : max_rows;
 	for (unsigned r = 0; r < shown; r++) {
-		memmap_print_row(f, &st->run, st->frame, r, cols, st->color);
+		memmap_print_row(f, &st->run, frame_of(&st->run, st->frame), r, cols, st->color);
+		if (st->split) {
+			fputs("  ", f);
+			memmap_print_row(f, &st->mplm, frame_of(&st->mplm, st->frame), r, cols,
+					 st->color);
+		}
 		fputs("\033[K\n", f);
 	}
 	return shown;
 }
 
 static const char keys_help[] =
-	"<- -> sync  Home End  up dn text  [ ] limit  - + dirty%  a alg  q quit";
+	"<- -> sync  [] limit  -+ dirty%  wW rate  iI interval  a alg  s split  q quit";
 
 /* The narration of the current sync, scrolled to fit `avail` lines. */
 static void draw_narration(FILE *f, struct step *st, unsigned avail)
 {
 	unsigned w = st->width, text_lines;
-	char *text = narration(st, w - 1, &text_lines);
+	char *text = narration(&st->run, st->frame, w - 1, &text_lines);
 
 	if (avail < 2)
 		avail = 2;
@@ -301,22 +388,90 @@ static void draw_narration(FILE *f, struct step *st, unsigned avail)
 	free(text);
 }
 
+/* Side by side: each run's narration, the first `avail` lines of it,
+ * under its name. */
+static void draw_split_narration(FILE *f, const struct step *st, unsigned avail)
+{
+	const struct teach_run *runs[2] = { &st->run, &st->mplm };
+	for (int k = 0; k < 2; k++) {
+		unsigned n;
+		char *text = narration(runs[k], st->frame, st->width - 11, &n), *p = text;
+		for (unsigned i = 0; p && *p && i < (avail > 1 ? avail : 1); i++) {
+			char line[512];
+			snprintf(line, sizeof(line), "%-9s %.*s", i ? "" : alg_label(runs[k]->cfg.params.algorithm),
+				 (int)strcspn(p, "\n"), p);
+			put_line(f, line, st->width);
+			p += strcspn(p, "\n") + 1;
+		}
+		free(text);
+	}
+}
+
+/* The legend(s) with their counts, as text (malloc'd); side by side, one
+ * per run under its name. */
+static char *legends(const struct step *st, unsigned *nlines)
+{
+	char *buf = NULL, *one = NULL;
+	size_t len, olen;
+	FILE *f = open_memstream(&buf, &len);
+
+	*nlines = 0;
+	if (!f)
+		return NULL;
+	if (!st->split) {
+		memmap_print_legend(f, &st->run, st->frame, st->color, st->width - 1);
+	} else {
+		const struct teach_run *runs[2] = { &st->run, &st->mplm };
+		for (int k = 0; k < 2; k++) {
+			FILE *o = open_memstream(&one, &olen);
+			if (!o)
+				break;
+			memmap_print_legend(o, runs[k], frame_of(runs[k], st->frame), st->color,
+					    st->width - 11);
+			fclose(o);
+			for (char *p = one, first = 1; *p; first = 0) {
+				size_t n = strcspn(p, "\n");
+				fprintf(f, "%-9s %.*s\n", first ? alg_label(runs[k]->cfg.params.algorithm) : "",
+					(int)n, p);
+				p += n + (p[n] != 0);
+			}
+			free(one);
+			one = NULL;
+		}
+	}
+	fclose(f);
+	for (char *p = buf; p && *p; p++)
+		*nlines += *p == '\n';
+	return buf;
+}
+
+/* Side by side, the second header line: where each run is. */
+static void draw_split_header(FILE *f, const struct step *st)
+{
+	char left[128], line[256];
+	const struct mplm_sync_record *a = &st->run.frames[frame_of(&st->run, st->frame)].rec;
+	const struct mplm_sync_record *b = &st->mplm.frames[frame_of(&st->mplm, st->frame)].rec;
+
+	draw_params(f, st);
+	snprintf(left, sizeof(left), "pre-copy: sync %u of %zu, t = %.3f s", a->index,
+		 st->run.nframes - 1, a->time);
+	snprintf(line, sizeof(line), "%-*s  MPLM: sync %u of %zu, t = %.3f s",
+		 (int)(8 + shown_cols(st)), left, b->index, st->mplm.nframes - 1, b->time);
+	put_line(f, line, st->width);
+}
+
 /* Header, map, legend, narration, news and keys, top to bottom. */
 static void draw_screen(FILE *f, struct step *st)
 {
-	unsigned w = st->width, h = st->height, legend_lines = 0;
-	char *legend = NULL;
-	size_t llen;
-	FILE *lf = open_memstream(&legend, &llen);
+	unsigned w = st->width, h = st->height, legend_lines;
+	char *legend = legends(st, &legend_lines);
 
-	if (!lf)
+	if (!legend)
 		return;
-	memmap_print_legend(lf, &st->run, st->frame, st->color, w - 1);
-	fclose(lf);
-	for (char *p = legend; *p; p++)
-		legend_lines += *p == '\n';
-
-	draw_header(f, st);
+	if (st->split)
+		draw_split_header(f, st);
+	else
+		draw_header(f, st);
 	/* The narration keeps at least 4 lines; the map gets the rest. */
 	unsigned news = st->msg[0] ? 1 : 0;
 	unsigned fixed = 2 + legend_lines + 1 + news;
@@ -326,7 +481,11 @@ static void draw_screen(FILE *f, struct step *st)
 		fputs(*p == '\n' ? "\033[K\n" : (char[2]){ *p, 0 }, f);
 	free(legend);
 	used += legend_lines;
-	draw_narration(f, st, h > used + 1 + news ? h - used - 1 - news : 0);
+	unsigned avail = h > used + 1 + news ? h - used - 1 - news : 0;
+	if (st->split)
+		draw_split_narration(f, st, avail / 2);
+	else
+		draw_narration(f, st, avail);
 	fputs("\033[J", f);
 	if (news) {
 		fprintf(f, "\033[%u;1H", h - 1);
@@ -360,28 +519,111 @@ static void draw(struct step *st)
 	free(screen);
 }
 
-/* downtime-limit steps, ms: QEMU's default and the paper's values. */
+/* The next value of a list of steps above (dir > 0) or below cur; -1 if
+ * there is none. */
+static double next_step(const double *steps, size_t n, double cur, int dir)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t i = dir > 0 ? k : n - 1 - k;
+		if ((dir > 0 && steps[i] > cur * (1 + 1e-9)) ||
+		    (dir < 0 && steps[i] < cur * (1 - 1e-9)))
+			return steps[i];
+	}
+	return -1;
+}
+
+/* downtime-limit steps, ms: those of docs/teaching.md's Exercise 2, QEMU's
+ * default and the paper's values. */
 static const double limits_ms[] = {
-	10, 30, 100, 300, 1000, 3000, 5000, 10000, 30000, 60000, 120000,
+	10, 30, 100, 300, 500, 1000, 2000, 3000, 5000, 10000, 30000, 60000, 120000,
 };
-#define NLIMITS (sizeof(limits_ms) / sizeof(limits_ms[0]))
+/* intervaltime steps, s (qemu-mplm's default is 3). */
+static const double intervals_s[] = { 0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 30, 60 };
+#define NSTEPS(a) (sizeof(a) / sizeof((a)[0]))
 
 static bool step_limit(struct step *st, int dir)
 {
 	double cur = st->cfg.params.downtime_limit * 1000;
-	for (size_t k = 0; k < NLIMITS; k++) {
-		size_t i = dir > 0 ? k : NLIMITS - 1 - k;
-		if ((dir > 0 && limits_ms[i] > cur + 1e-9) ||
-		    (dir < 0 && limits_ms[i] < cur - 1e-9)) {
-			st->cfg.params.downtime_limit = limits_ms[i] / 1000;
-			snprintf(st->msg, sizeof(st->msg), "downtime-limit %.0f ms: replayed from sync 0",
-				 limits_ms[i]);
-			return true;
-		}
+	double ms = next_step(limits_ms, NSTEPS(limits_ms), cur, dir);
+	if (ms < 0) {
+		snprintf(st->msg, sizeof(st->msg), "downtime-limit stays at %.0f ms (%s of the steps)",
+			 cur, dir > 0 ? "the largest" : "the smallest");
+		return false;
 	}
-	snprintf(st->msg, sizeof(st->msg), "downtime-limit stays at %.0f ms (%s of the steps)",
-		 cur, dir > 0 ? "the largest" : "the smallest");
-	return false;
+	st->cfg.params.downtime_limit = ms / 1000;
+	snprintf(st->msg, sizeof(st->msg), "downtime-limit %.0f ms: replayed from sync 0", ms);
+	return true;
+}
+
+static bool step_interval(struct step *st, int dir)
+{
+	double *it = &st->cfg.params.intervaltime;
+	double v = next_step(intervals_s, NSTEPS(intervals_s), *it, dir);
+	if (v < 0) {
+		snprintf(st->msg, sizeof(st->msg), "intervaltime stays at %g s (%s of the steps)",
+			 *it, dir > 0 ? "the largest" : "the smallest");
+		return false;
+	}
+	*it = v;
+	snprintf(st->msg, sizeof(st->msg), "intervaltime %g s: replayed from sync 0%s", v,
+		 st->split || st->cfg.params.algorithm == MPLM_ALG_MPLM ? "" : " (it matters to MPLM only)");
+	return true;
+}
+
+/* The write rate moves by 10 pages/s below 200, by 50 below 1,000, then
+ * by half the leading power of ten: fine where the classroom VM's link
+ * (128 pages/s) is, coarse for NPB-sized rates. */
+static double rate_step(double rate)
+{
+	return rate < 200 ? 10 : rate < 1000 ? 50 : pow(10, floor(log10(rate))) / 2;
+}
+
+/* spec with its rate= key replaced by rate (appended if missing); left
+ * as it was if the result would not fit. */
+static void spec_set_rate(char *spec, size_t size, double rate)
+{
+	char out[512] = "";
+	size_t n = 0;
+	for (const char *p = spec; *p;) {
+		size_t len = strcspn(p, ",");
+		if (strncmp(p, "rate=", 5) != 0)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%.*s", n ? "," : "", (int)len, p);
+		p += len + (p[len] == ',');
+		if (n >= sizeof(out))
+			return;
+	}
+	char res[sizeof(out) + 32];
+	int len = snprintf(res, sizeof(res), "%s,rate=%g", out, rate);
+	if (len > 0 && (size_t)len < size)
+		memcpy(spec, res, (size_t)len + 1);
+}
+
+static bool step_rate(struct step *st, int dir)
+{
+	if (!st->cfg.workload_spec) {
+		snprintf(st->msg, sizeof(st->msg), "the write rate is the trace's: w and W need --workload");
+		return false;
+	}
+	if (dir < 0 && st->rate <= 0) {
+		snprintf(st->msg, sizeof(st->msg), "the write rate stays at 0 pages/s");
+		return false;
+	}
+	double step = rate_step(dir > 0 ? st->rate : st->rate * (1 - 1e-9));
+	double rate = dir > 0 ? (floor(st->rate / step + 1e-9) + 1) * step
+			      : (ceil(st->rate / step - 1e-9) - 1) * step;
+	st->rate = rate > 0 ? rate : 0;
+	spec_set_rate(st->spec, sizeof(st->spec), st->rate);
+	snprintf(st->msg, sizeof(st->msg), "write rate %s pages/s: replayed from sync 0",
+		 teach_real(st->rate, 0).s);
+	return true;
+}
+
+static bool step_split(struct step *st)
+{
+	st->split = !st->split;
+	snprintf(st->msg, sizeof(st->msg), "%s: replayed from sync 0",
+		 st->split ? "pre-copy and MPLM side by side" : "one run");
+	return true;
 }
 
 static bool step_dirtypercents(struct step *st, int dir)
@@ -393,13 +635,17 @@ static bool step_dirtypercents(struct step *st, int dir)
 	}
 	*dp = dir > 0 ? (*dp + 10 > 100 ? 100 : *dp + 10) : (*dp < 10 ? 0 : *dp - 10);
 	snprintf(st->msg, sizeof(st->msg), "dirtypercents %u: replayed from sync 0%s", *dp,
-		 st->cfg.params.algorithm == MPLM_ALG_MPLM ? "" : " (it matters to MPLM only)");
+		 st->split || st->cfg.params.algorithm == MPLM_ALG_MPLM ? "" : " (it matters to MPLM only)");
 	return true;
 }
 
 static bool step_algorithm(struct step *st)
 {
 	enum mplm_algorithm *a = &st->cfg.params.algorithm;
+	if (st->split) {
+		snprintf(st->msg, sizeof(st->msg), "side by side shows both: s for one run, then a");
+		return false;
+	}
 	*a = *a == MPLM_ALG_MPLM ? MPLM_ALG_PRECOPY : MPLM_ALG_MPLM;
 	snprintf(st->msg, sizeof(st->msg), "algorithm %s: replayed from sync 0",
 		 mplm_algorithm_name(*a));
@@ -409,7 +655,7 @@ static bool step_algorithm(struct step *st)
 /* One key: false to quit. */
 static bool handle_key(struct step *st, int key)
 {
-	size_t last = st->run.nframes - 1;
+	size_t last = last_frame(st);
 	bool replay = false;
 
 	st->msg[0] = 0;
@@ -460,6 +706,15 @@ static bool handle_key(struct step *st, int key)
 	case 'a': case 'A':
 		replay = step_algorithm(st);
 		break;
+	case 'w': case 'W':
+		replay = step_rate(st, key == 'W' ? +1 : -1);
+		break;
+	case 'i': case 'I':
+		replay = step_interval(st, key == 'I' ? +1 : -1);
+		break;
+	case 's': case 'S':
+		replay = step_split(st);
+		break;
 	case 26: /* Ctrl-Z */
 		snprintf(st->msg, sizeof(st->msg), "suspending is off in step mode; q quits");
 		break;
@@ -483,6 +738,14 @@ int step_main(const struct sim_config *cfg, bool color, char *err,
 		snprintf(err, errlen, "--step needs a terminal on stdin and stdout");
 		return -1;
 	}
+	if (cfg->workload_spec) {
+		struct gen_spec g;
+		if (gen_parse(cfg->workload_spec, &g, err, errlen) < 0)
+			return -1;
+		snprintf(st.spec, sizeof(st.spec), "%s", cfg->workload_spec);
+		st.cfg.workload_spec = st.spec;
+		st.rate = g.rate;
+	}
 	term_size(&st.width, &st.height);
 	if (st.width < 40 || st.height < 12) {
 		snprintf(err, errlen, "--step needs a terminal of at least 40x12 (this one is %ux%u)",
@@ -492,7 +755,7 @@ int step_main(const struct sim_config *cfg, bool color, char *err,
 	if (record(&st, err, errlen) < 0)
 		return -1;
 	if (term_enter(err, errlen) < 0) {
-		teach_run_free(&st.run);
+		drop_runs(&st);
 		return -1;
 	}
 	draw(&st);
@@ -507,6 +770,6 @@ int step_main(const struct sim_config *cfg, bool color, char *err,
 		draw(&st);
 	}
 	term_restore();
-	teach_run_free(&st.run);
+	drop_runs(&st);
 	return 0;
 }

@@ -62,6 +62,12 @@ static void record_sync(void *arg, const struct sim_snapshot *snap)
 	struct teach_run *run = arg;
 	if (!run->pages)
 		size_cells(run, snap->vm_pages);
+	if (run->max_frames && run->nframes == run->max_frames) {
+		if (!run->too_many)
+			sim_cancel(snap);
+		run->too_many = 1;
+		return;
+	}
 	struct teach_frame *f = run->oom ? NULL : new_frame(run);
 	if (!f) {
 		run->oom = 1;
@@ -82,16 +88,27 @@ static void record_sync(void *arg, const struct sim_snapshot *snap)
 int teach_record(const struct sim_config *cfg, uint64_t max_cells,
 		 struct teach_run *run)
 {
+	return teach_record_max(cfg, max_cells, 0, run);
+}
+
+int teach_record_max(const struct sim_config *cfg, uint64_t max_cells,
+		     size_t max_frames, struct teach_run *run)
+{
 	memset(run, 0, sizeof(*run));
 	run->cfg = *cfg;
 	run->max_cells = max_cells ? max_cells : 1;
+	run->max_frames = max_frames;
 
 	run->cfg.observer = record_sync;
 	run->cfg.observer_arg = run;
 	run->rc = sim_run(&run->cfg, &run->res);
 	if (run->res.vm_pages)
 		run->page_size = (uint32_t)(run->res.stats.total / run->res.vm_pages);
-	if (run->oom && run->rc == 0) {
+	if (run->too_many) {
+		snprintf(run->res.error, sizeof(run->res.error),
+			 "more than %zu dirty log syncs", run->max_frames);
+		run->rc = -1;
+	} else if (run->oom && run->rc == 0) {
 		snprintf(run->res.error, sizeof(run->res.error),
 			 "out of memory for the memory maps of %zu syncs",
 			 run->nframes);

@@ -38,6 +38,8 @@ struct teach_run {
 	struct teach_frame *frames;
 	size_t nframes, cap;
 	int oom;                 /* a frame could not be stored */
+	size_t max_frames;       /* 0: no limit */
+	int too_many;            /* stopped at max_frames */
 };
 
 /* Run the simulation described by cfg, keeping a frame per sync with at
@@ -46,6 +48,11 @@ struct teach_run {
  * Free with teach_run_free whatever it returns. */
 int teach_record(const struct sim_config *cfg, uint64_t max_cells,
 		 struct teach_run *run);
+/* The same, but the run is cancelled at its (max_frames + 1)th sync, and
+ * teach_record_max returns -1 with "more than N dirty log syncs": what a
+ * server keeps per request stays bounded. */
+int teach_record_max(const struct sim_config *cfg, uint64_t max_cells,
+		     size_t max_frames, struct teach_run *run);
 void teach_run_free(struct teach_run *run);
 
 /* The first page and one past the last page that cell i covers. */

@@ -103,7 +103,7 @@ static void test_mplm_narration(void **state)
 		     "Why now: epoch 0 had run for intervaltime = 2.000 s.",
 		     "it sent 256 pages from ND and 0 from D: 1,048,576 bytes, 2.000 s of link time.",
 		     "ND had 256 of the 256 slots (100.0 %): epoch 0 gives every slot to ND (firstnondirty).",
-		     "The guest dirtied 24 pages in those 2.000 s (12 pages/s): 24 had never been sent and move from ND to D.",
+		     "The guest dirtied 24 distinct pages in those 2.000 s (12 pages/s): 24 had never been sent and move from ND to D.",
 		     "Now D = 24 pages and ND = 744 pages; 256 pages are at the destination and clean.",
 		     "ND still holds 744 never-sent pages and pending D + ND = 768 pages = 3.0 MiB is more than bandwidth x downtime-limit = 524,288 bytes/s x 0.300 s = 157,286 bytes (38.4 pages), so MPLM goes on with epoch 1.",
 		     "ND empties within 744 / 64.0 = 11.625 s.", NULL);
@@ -455,7 +455,7 @@ static void test_terminal_map(void **state)
 	f = open_memstream(&buf, &len);
 	memmap_print(f, &run, 1, true);
 	fclose(f);
-	expect_in(buf, "\033[97;41mDDDDDDDDDD");
+	expect_in(buf, "\033[97;48;5;166mDDDDDDDDDD");
 	free(buf);
 	teach_run_free(&run);
 	unlink(path);

@@ -73,8 +73,8 @@ small="--simple --max-bandwidth 512KiB/s --intervaltime 1 --workload uniform,pag
 # shellcheck disable=SC2086
 start $small
 wait_for "sync 0 of 2" || note "no first screen"
-line_is 1 "MPLM | downtime-limit 300 ms | dirtypercents 50 | sync 0 of 2"
-line_is 2 "t = 0.000 s, D = 0 pages, ND = 256 pages"
+line_is 1 "MPLM | downtime-limit 300 ms | intervaltime 1 s | dirtypercents 50 | rate 60/s"
+line_is 2 "sync 0 of 2 | t = 0.000 s | D = 0, ND = 256 pages"
 line_is 3 "      0 nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
 line_is 6 "    192 ................................................................"
 line_is 9 "Sync 0 at 0.000 s (setup)"
@@ -94,16 +94,45 @@ expect_after "sync 1 of 2" Left
 expect_after "sync 0 of 2" Home
 expect_after "sync 2 of 2 (final)" End
 
-# Replays: a new parameter restarts at sync 0 and says so.
-expect_after "MPLM | downtime-limit 1000 ms | dirtypercents 50 | sync 0 of" ']'
-wait_for "downtime-limit 1000 ms: replayed from sync 0" || note "no news of the replay"
+# Replays: a new parameter restarts at sync 0 and says so. The limit's
+# steps include every limit of docs/teaching.md's Exercise 2.
+expect_after "MPLM | downtime-limit 500 ms | intervaltime 1 s" ']'
+wait_for "downtime-limit 500 ms: replayed from sync 0" || note "no news of the replay"
+expect_after "MPLM | downtime-limit 1000 ms |" ']'
 wait_for "x 1.000 s = 524,288 bytes (128.0 pages)" || note "narration not replayed with 1000 ms"
-expect_after "downtime-limit 300 ms | dirtypercents 50" '['
-expect_after "dirtypercents 60 | sync 0" '+'
+expect_after "MPLM | downtime-limit 2000 ms |" ']'
+expect_after "MPLM | downtime-limit 1000 ms |" '['
+expect_after "MPLM | downtime-limit 500 ms |" '['
+expect_after "MPLM | downtime-limit 300 ms |" '['
+expect_after "dirtypercents 60 | rate 60/s" '+'
 wait_for "Pages go in batches of 100 slots: 40 for ND, then 60 for D" || note "narration not replayed with 60 %"
-expect_after "pre-copy | downtime-limit 300 ms | dirtypercents 60 | sync 0 of 4" a
+# Pre-copy's header shows pre-copy's parameters only.
+expect_after "pre-copy | downtime-limit 300 ms | rate 60/s" a
+line_is 2 "sync 0 of 4 | t = 0.000 s | D = 256 pages"
 line_is 3 "      0 uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+grep -q "dirtypercents\|intervaltime" "$tmp/screen" && note "pre-copy shows MPLM's parameters"
+# The write rate (Exercise 1): w and W, replayed with the new rate.
+expect_after "pre-copy | downtime-limit 300 ms | rate 70/s" W
+wait_for "write rate 70 pages/s: replayed from sync 0" || note "no news of the rate"
+expect_after "pre-copy | downtime-limit 300 ms | rate 50/s" w w
+expect_after "rate 60/s" W
 expect_after "MPLM | downtime-limit 300 ms" a
+# intervaltime: i and I.
+expect_after "intervaltime 2 s | dirtypercents 60" I
+wait_for "Every intervaltime = 2.000 s MPLM reads the dirty log" || note "narration not replayed with 2 s"
+expect_after "intervaltime 1 s | dirtypercents 60" i
+# Side by side: both maps on each row, both runs named, a steps them
+# not; s goes back to one run.
+expect_after "pre-copy vs MPLM | downtime-limit 300 ms | intervaltime 1 s | dirtypercents 60" s
+line_is 2 "pre-copy: sync 0 of 4, t = 0.000 s"
+grep -q "MPLM: sync 0 of 2, t = 0.000 s" "$tmp/screen" || note "no MPLM sync line side by side"
+line_is 3 "      0 uuuuuuuuuuuuuuuu        0 nnnnnnnnnnnnnnnn"
+awk 'length > 80 { bad = 1 } END { exit bad }' "$tmp/screen" || note "a line is wider than 80 side by side"
+expect_after "pre-copy: sync 1 of 4, t = 1.000 s  MPLM: sync 1 of 2" Right
+expect_after "pre-copy: sync 4 of 4" End
+grep -q "MPLM: sync 2 of 2" "$tmp/screen" || note "MPLM does not stay at its last sync"
+expect_after "side by side shows both" a
+expect_after "MPLM | downtime-limit 300 ms | intervaltime 1 s | dirtypercents 60" s
 
 tm send-keys -t step q
 finished 0
@@ -111,7 +140,7 @@ finished 0
 # A larger VM: 8 map rows at 24 lines, the narration scrolls.
 start --simple --max-bandwidth 512KiB/s --workload uniform,pages=4096,wss=4M,rate=60,duration=60,seed=1
 wait_for "sync 0 of" || note "no first screen (4096 pages)"
-line_is 2 "t = 0.000 s, D = 0 pages, ND = 4,096 pages; 1 cell = 8 pages"
+line_is 2 "sync 0 of 4 | t = 0.000 s | D = 0, ND = 4,096 pages; 1 cell = 8 pages"
 line_is 10 "   3584 ................................................................"
 grep -q "\[lines 1-[0-9]* of [0-9]*: up/down to scroll\]" "$tmp/screen" || note "no scroll hint"
 expect_after "[lines 2-" Down

@@ -17,25 +17,7 @@ done
 . "$root/scripts/testlib.sh"
 cd "$tmp" || exit 1
 
-cat >classroom.ini <<'EOF'
-[experiment]
-name = classroom
-figure = none
-bandwidth = 524288
-header-bytes = 0
-state-bytes = 0
-sync-fixed = 0
-sync-per-page = 0
-
-[workload uniform300]
-label = 256 pages, 300 pages/s
-generator = uniform,pages=256,wss=1M,rate=300,duration=30,seed=1
-
-[algorithm precopy]
-
-[algorithm mplm]
-intervaltime = 1
-EOF
+cp "$root/experiments/classroom/classroom.ini" .
 "$build/mplm-exp" run -j 1 --no-progress --db classroom.db classroom.ini >exp.out 2>&1 ||
 	{ echo "FAILED: mplm-exp run"; cat exp.out; exit 1; }
 q() { sqlite3 -readonly classroom.db "$1"; }

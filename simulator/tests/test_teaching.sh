@@ -88,6 +88,7 @@ check_ex3_bound() {
 	has "it empties within about 256 / 64.0 = 4.000 s"
 	has "ND is now empty"
 	ok "$(timings | cut -d' ' -f1) <= 4.0" "live stage over the bound"
+	rates_explained
 }
 
 check_ex3_dirtypercents() {
@@ -98,6 +99,14 @@ check_ex3_dirtypercents() {
 		NR == 6 && $1 < 60 { bad = 1 }
 		END { exit bad }' || fail "a live time over its bound, a downtime off 1 s, or dp 100 bounded"
 	monotonic 1 up
+}
+
+# The two rates of the same run, and the guide's glossary for them.
+rates_explained() {
+	has "The guest dirtied 128 distinct pages in those 1.000 s (128 pages/s)"
+	grep -q "^guest write rate while migrating: 393 pages/s" "$tmp/out/$id" || fail "no write rate of 393"
+	grep -q '^| write rate | ' "$doc" || fail "the glossary lacks write rate"
+	grep -q '^| dirty rate | \*distinct\* pages' "$doc" || fail "the glossary lacks dirty rate"
 }
 
 check_ex3_slides() {
@@ -117,9 +126,9 @@ check_ex4_rates() {
 check_ex4_npb() {
 	[ "$(timings | wc -l)" -eq 3 ] || fail "not 3 benchmarks"
 	monotonic 2 up
-	sed -n 's/.*dirty rate while migrating: \([0-9]*\) pages.*/\1/p' "$tmp/out/$id" |
+	sed -n 's/.*write rate while migrating: \([0-9]*\) pages.*/\1/p' "$tmp/out/$id" |
 		awk 'NR > 1 && $1 <= prev { bad = 1 } { prev = $1 } END { exit bad || NR != 3 }' ||
-		fail "dirty rates not in the order BT < SP < MG"
+		fail "write rates not in the order BT < SP < MG"
 }
 
 check_ex5_precopy() {
@@ -158,18 +167,41 @@ check_timeline() {
 }
 
 # Step blocks: keys pressed and screens expected.
+
+# Exercise 1's search: at 140 and 150 pages/s pre-copy still converges
+# while the program runs (before 30 s), at 160 it does not.
+step_ex1_step() {
+	wait_for "pre-copy | downtime-limit 300 ms | rate 140/s" || fail "first screen"
+	key End "(final) | t = 8.492 s"
+	key W "rate 150/s"
+	key End "(final) | t = 21.695 s"
+	key W "rate 160/s"
+	key End "(final) | t = 30.281 s"
+}
+
+# Exercise 2: the limits of its table, one key each; pre-copy's header
+# has no MPLM parameter.
 step_ex2_step() {
-	wait_for "pre-copy | downtime-limit 300 ms | dirtypercents 50 | sync 0 of" || fail "first screen"
+	wait_for "pre-copy | downtime-limit 300 ms | rate 100/s" || fail "first screen"
+	head -n 1 "$tmp/screen" | grep -q "dirtypercents\|intervaltime" && fail "MPLM's parameters shown for pre-copy"
+	key ']' "pre-copy | downtime-limit 500 ms"
 	key ']' "pre-copy | downtime-limit 1000 ms"
+	key ']' "pre-copy | downtime-limit 2000 ms"
 	key End "(final)"
 	key Left "sync "
+	key '[' "pre-copy | downtime-limit 1000 ms"
+	key '[' "pre-copy | downtime-limit 500 ms"
+	key '[' "pre-copy | downtime-limit 300 ms"
+	key '[' "pre-copy | downtime-limit 100 ms"
 }
 
 step_ex5_step() {
-	wait_for "MPLM | downtime-limit 300 ms | dirtypercents 50 | sync 0 of 2" || fail "first screen"
+	wait_for "MPLM | downtime-limit 300 ms | intervaltime 3 s | dirtypercents 50" || fail "first screen"
+	wait_for "sync 0 of 2 | t = 0.000 s" || fail "no sync line"
 	wait_for "; 1 cell = " || fail "no cell size"
 	key Right "Why now: epoch 0 had run for intervaltime = 3.000 s."
 	key a "pre-copy | downtime-limit 300 ms"
+	key s "pre-copy vs MPLM | downtime-limit 300 ms | intervaltime 3 s"
 }
 
 # ------------------------------------------------------------- running
@@ -239,6 +271,29 @@ for id in $blocks; do
 	verify_excerpt
 	"check_$fn"
 done
+# The colours the guide names are the pictures' colours: "dirty again"
+# is orange in the images (#D55E00), on the page and in the terminal
+# (xterm colour 166); nothing is called red.
+if grep -qiw red "$doc"; then
+	echo "FAILED: docs/teaching.md calls something red: $(grep -niw red "$doc" | head -n 3)"
+	fails=$((fails + 1))
+fi
+grep -q '^| `D` orange | in D again' "$doc" || { echo "FAILED: the guide does not call D cells orange"; fails=$((fails + 1)); }
+grep -q '\[SIM_PAGE_DIRTY\] = "#D55E00"' "$root/simulator/memmap.c" &&
+	grep -q -- '--dirty: #D55E00' "$root/web/static/app.css" &&
+	grep -q '\[SIM_PAGE_DIRTY\] = "\\033\[97;48;5;166m"' "$root/simulator/memmap.c" ||
+	{ echo "FAILED: the images, the page or the terminal no longer draw D cells orange"; fails=$((fails + 1)); }
+
+# Every exercise asks questions, and the answer key answers each one.
+answers=$root/docs/teaching-answers.md
+for ex in $(sed -n 's/^## Exercise \([0-9]*\):.*/\1/p' "$doc"); do
+	asked=$(sed -n "/^## Exercise $ex:/,/^## /p" "$doc" | grep -c '^[0-9]\. ')
+	answered=$(sed -n "/^## Exercise $ex:/,/^## /p" "$answers" | grep -c '^[0-9]\. ')
+	[ "$asked" -gt 0 ] || { echo "FAILED: Exercise $ex asks no question"; fails=$((fails + 1)); }
+	[ "$answered" -eq "$asked" ] ||
+		{ echo "FAILED: Exercise $ex asks $asked questions, teaching-answers.md answers $answered"; fails=$((fails + 1)); }
+done
+
 # Checks whose block is gone from the guide.
 for fn in $(sed -n 's/^\(check\|step\)_\([a-z0-9_]*\)() {$/\2/p' "$0"); do
 	id=$(echo "$fn" | tr _ -)
