@@ -17,6 +17,7 @@ MAN_DESC_mplm-sim      := replay a dirty-page trace through a simulated live mig
 MAN_DESC_mplm-workload := generate dirty-page traces and print their statistics
 MAN_DESC_mplm-exp      := run live-migration experiments, store and report them
 MAN_DESC_kvmlite       := a minimal KVM VMM that migrates its guests live
+MAN_DESC_mplm-lab-web  := the mplm-lab teaching lab in a browser
 MAN_PAGES := $(patsubst %,$(B)/man/%.1,$(notdir $(PROGRAMS)))
 
 # From each program's --help. The version from MPLM_VERSION, since
@@ -45,7 +46,7 @@ install: programs $(CORE_LIB) $(CORE_SO) $(B)/mplm-core.pc $(MAN_PAGES)
 	$(INSTALL) -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(LIBDIR)/pkgconfig' \
 		'$(DESTDIR)$(INCLUDEDIR)/mplm-core' '$(DESTDIR)$(MANDIR)/man1' \
 		'$(DESTDIR)$(PKGLIBEXECDIR)'
-	$(INSTALL) -m 755 $(B)/mplm-sim $(B)/mplm-workload '$(DESTDIR)$(BINDIR)'
+	$(INSTALL) -m 755 $(B)/mplm-sim $(B)/mplm-workload $(B)/mplm-lab-web '$(DESTDIR)$(BINDIR)'
 	$(INSTALL) -m 755 $(B)/mplm-exp '$(DESTDIR)$(PKGLIBEXECDIR)'
 	$(call link_to_libexec,mplm-exp)
 ifeq ($(KVMLITE),1)

@@ -29,7 +29,9 @@ $(B)/tests/web/%: $(B)/web/tests/%.o $(WEB_OBJ) $(TEACH_LIB) $(SIM_LIB) $(WL_LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $< $(WEB_OBJ) $(WEB_LDLIBS) -lcmocka -o $@
 
-# The load client: the shell tests and make bench drive it.
-PROGRAMS += $(B)/web-load
+# The load client: the shell tests and make bench drive it (built with
+# them; not a program that is installed).
+TESTS += $(B)/web-load
+BENCHES += $(B)/web-load
 $(B)/web-load: $(B)/web/bench/web_load.o
 	$(CC) $(LDFLAGS) $< -lpthread -o $@

@@ -17,6 +17,10 @@ static const char usage_text[] =
 	"\n"
 	"Serve the mplm-lab teaching page and its JSON API (see web/README.md).\n"
 	"\n"
+	"examples:\n"
+	"  mplm-lab-web                      then open http://127.0.0.1:8080/\n"
+	"  mplm-lab-web --listen 0.0.0.0 --port 8000   for a classroom's network\n"
+	"\n"
 	"  --listen ADDR        IPv4 address to bind (default 127.0.0.1: this machine only;\n"
 	"                       0.0.0.0 opens it to the classroom's network)\n"
 	"  --port N             TCP port (default 8080; 0 picks a free one)\n"
@@ -24,9 +28,10 @@ static const char usage_text[] =
 	"  --max-clients N      connections at once (default 200)\n"
 	"  --max-pages N        largest VM a request may simulate, pages (default 65536)\n"
 	"  --max-total-time S   longest simulated migration per request (default 600 s)\n"
-	"  --help\n";
+	"  --version, --help\n";
 
-enum { OPT_LISTEN = 256, OPT_PORT, OPT_THREADS, OPT_CLIENTS, OPT_PAGES, OPT_TIME, OPT_HELP };
+enum { OPT_LISTEN = 256, OPT_PORT, OPT_THREADS, OPT_CLIENTS, OPT_PAGES, OPT_TIME,
+       OPT_VERSION, OPT_HELP };
 
 static const struct option options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -35,6 +40,7 @@ static const struct option options[] = {
 	{ "max-clients", required_argument, NULL, OPT_CLIENTS },
 	{ "max-pages", required_argument, NULL, OPT_PAGES },
 	{ "max-total-time", required_argument, NULL, OPT_TIME },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -94,6 +100,10 @@ static int parse_args(struct web_server_options *o, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {
 			fputs(usage_text, stdout);
+			exit(0);
+		}
+		if (opt == OPT_VERSION) {
+			printf("mplm-lab-web %s (%s)\n", MPLM_VERSION, mplm_git_commit());
 			exit(0);
 		}
 		if (opt == '?') {

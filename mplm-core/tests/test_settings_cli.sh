@@ -53,4 +53,5 @@ check "mplm-exp refuses 1Gb at its line" expect_error 1 "bad.ini:11: max-bandwid
 # Workload specs: counts take k, durations units.
 check "mplm-workload rate=1k" sh -c "'$wl' --stats uniform,pages=256,rate=1k,duration=2 >/dev/null"
 check "mplm-workload --version" sh -c "'$wl' --version | grep -q mplm-workload"
+check "mplm-lab-web --version" sh -c "'$b/mplm-lab-web' --version | grep -q '^mplm-lab-web '"
 finish
