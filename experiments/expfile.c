@@ -439,6 +439,8 @@ static struct exp_algorithm *get_algorithm(struct parse_ctx *c,
 	struct exp_algorithm *a = &e->algorithms[e->nalgorithms++];
 	a->name = xstrdup(name);
 	a->measured_bandwidth = a->firstnondirty = a->relaxlivemig = -1;
+	a->auto_converge = -1;
+	a->cpu_throttle_initial = a->cpu_throttle_increment = -1;
 	a->max_total_time = -1;
 	a->where = where(c);
 	/* The section name is the algorithm unless `algorithm =` says. */
@@ -472,6 +474,12 @@ static int algorithm_key(struct parse_ctx *c, struct exp_algorithm *a,
 		return set_setting_bool(c, &a->firstnondirty, key, value);
 	if (!strcmp(key, "relaxlivemig"))
 		return set_setting_bool(c, &a->relaxlivemig, key, value);
+	if (!strcmp(key, "auto-converge"))
+		return set_setting_bool(c, &a->auto_converge, key, value);
+	if (!strcmp(key, "cpu-throttle-initial"))
+		return set_setting(c, &a->cpu_throttle_initial, key, value);
+	if (!strcmp(key, "cpu-throttle-increment"))
+		return set_setting(c, &a->cpu_throttle_increment, key, value);
 	if (!strcmp(key, "max-total-time"))
 		return set_setting(c, &a->max_total_time, key, value);
 	return fail(c, "unknown key `%s' in an algorithm", key);
@@ -1001,7 +1009,7 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		"bw=%.17g;hdr=%u;zero=%u;zerocost=%.17g;state=%llu;syncf=%.17g;syncp=%.17g;"
 		"start=%.17g;jitter=%.17g;end=%s;verify=%d;alg=%s;algname=%s;"
 		"dl=%.17g;maxbw=%.17g;iters=%u;measured=%d;inv=%.17g;dp=%u;"
-		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g",
+		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g;ac=%d/%u/%u",
 		e->backend == EXP_BACKEND_SIM ? "sim" : "kvm", w->name,
 		w->spec ? "gen" : "trace", source,
 		(unsigned long long)c->vm_bytes, c->untraced_nonzero,
@@ -1015,7 +1023,8 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		p->measured_bandwidth, p->intervaltime, p->dirtypercents,
 		p->firstnondirty, p->relaxlivemig, p->max_total_time,
 		w->placement == 1 ? "top" : "bottom",
-		w->static_bytes > 0 ? w->static_bytes : 0);
+		w->static_bytes > 0 ? w->static_bytes : 0, p->auto_converge,
+		p->cpu_throttle_initial, p->cpu_throttle_increment);
 	r->key = xasprintf("%s;seed=%llu", point, (unsigned long long)r->seed);
 	snprintf(r->point_hash, sizeof(r->point_hash), "%016llx",
 		 (unsigned long long)exp_fnv1a(point));
@@ -1104,6 +1113,12 @@ static void apply_algorithm(const struct experiment *e,
 		p->firstnondirty = a->firstnondirty;
 	if (a->relaxlivemig >= 0)
 		p->relaxlivemig = a->relaxlivemig;
+	if (a->auto_converge >= 0)
+		p->auto_converge = a->auto_converge;
+	if (a->cpu_throttle_initial >= 0)
+		p->cpu_throttle_initial = (unsigned)a->cpu_throttle_initial;
+	if (a->cpu_throttle_increment >= 0)
+		p->cpu_throttle_increment = (unsigned)a->cpu_throttle_increment;
 	if (a->max_total_time >= 0)
 		p->max_total_time = a->max_total_time;
 	else if (e->max_total_time >= 0)

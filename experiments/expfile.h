@@ -53,6 +53,8 @@ struct exp_algorithm {
 	struct numlist intervaltime;    /* s */
 	struct numlist dirtypercents;
 	int measured_bandwidth, firstnondirty, relaxlivemig; /* -1 unset */
+	int auto_converge;              /* -1 unset */
+	double cpu_throttle_initial, cpu_throttle_increment; /* < 0 unset */
 	double max_total_time;          /* < 0: the experiment's */
 	char *where;
 };

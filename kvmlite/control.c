@@ -182,7 +182,9 @@ static int apply_settings(const char *cmd, json_t *args, unsigned allowed,
 #define LIVE_SETTINGS (BIT(MPLM_SET_DOWNTIME_LIMIT) | BIT(MPLM_SET_MAX_BANDWIDTH))
 /* migrate-set-parameters: QEMU's, and mplm-lab's pre-copy options. */
 #define QEMU_SETTINGS (LIVE_SETTINGS | BIT(MPLM_SET_MAX_ITERATIONS) | \
-		       BIT(MPLM_SET_MEASURED_BANDWIDTH) | BIT(MPLM_SET_MAX_TOTAL_TIME))
+		       BIT(MPLM_SET_MEASURED_BANDWIDTH) | BIT(MPLM_SET_MAX_TOTAL_TIME) | \
+		       BIT(MPLM_SET_CPU_THROTTLE_INITIAL) | \
+		       BIT(MPLM_SET_CPU_THROTTLE_INCREMENT))
 /* set-mplm-migration: qemu-mplm's (its `enable` is handled apart). */
 #define MPLM_SETTINGS (BIT(MPLM_SET_INTERVALTIME) | BIT(MPLM_SET_DIRTYPERCENTS) | \
 		       BIT(MPLM_SET_FIRSTNONDIRTY) | BIT(MPLM_SET_RELAXLIVEMIG))
@@ -283,6 +285,43 @@ static json_t *cmd_set_mplm(struct kl_control *c, json_t *args)
 	return r;
 }
 
+/* QEMU's migrate-set-capabilities: a list of {capability, state}. Of
+ * QEMU 2.9's capabilities kvmlite has auto-converge; others are refused
+ * by name. */
+static json_t *cmd_set_capabilities(struct kl_control *c, json_t *args)
+{
+	json_t *list = json_object_get(args, "capabilities"), *item;
+	struct mplm_params p = c->opts.params;
+	size_t i;
+	char err[200];
+
+	if (c->mig_running)
+		return generic_error("migrate-set-capabilities: a migration is in progress");
+	if (!json_is_array(list))
+		return generic_error("migrate-set-capabilities: 'capabilities' must be a list of {capability, state}");
+	json_array_foreach(list, i, item) {
+		const char *name = json_string_value(json_object_get(item, "capability"));
+		json_t *state = json_object_get(item, "state");
+		if (!name || !json_is_boolean(state))
+			return generic_error("migrate-set-capabilities: each item needs 'capability' (a name) and 'state' (true or false)");
+		if (strcmp(name, "auto-converge")) {
+			snprintf(err, sizeof(err),
+				 "migrate-set-capabilities: capability '%.64s' is not supported (kvmlite has auto-converge)",
+				 name);
+			return generic_error(err);
+		}
+		p.auto_converge = json_is_true(state);
+	}
+	c->opts.params = p;
+	return ok_empty();
+}
+
+static json_t *cmd_query_capabilities(struct kl_control *c)
+{
+	return json_pack("{s:[{s:s,s:b}]}", "return", "capability", "auto-converge",
+			 "state", c->opts.params.auto_converge);
+}
+
 /* QEMU's older single-value commands, through the same table:
  * migrate_set_speed takes bytes/s, migrate_set_downtime seconds. */
 static json_t *cmd_set_one(struct kl_control *c, const char *cmd,
@@ -360,6 +399,10 @@ static json_t *dispatch(struct kl_control *c, const char *name, json_t *args)
 		return cmd_query_migrate(c);
 	if (!strcmp(name, "migrate-set-parameters"))
 		return set_params(c, name, args, QEMU_SETTINGS);
+	if (!strcmp(name, "migrate-set-capabilities"))
+		return cmd_set_capabilities(c, args);
+	if (!strcmp(name, "query-migrate-capabilities"))
+		return cmd_query_capabilities(c);
 	if (!strcmp(name, "query-migrate-parameters"))
 		return cmd_query_parameters(c);
 	if (!strcmp(name, "migrate_set_speed"))

@@ -136,6 +136,10 @@ struct kl_vcpu {
 	bool has_thread;
 	enum kl_vcpu_state state; /* under vm->lock */
 	bool start_parked;       /* thread parks before its first KVM_RUN */
+	/* Auto-converge's throttle: sleep this long at the next exit (under
+	 * vm->lock); the seconds slept so far (throttle.c). */
+	uint64_t throttle_ns;
+	double throttled;
 	/* Dirty ring (KL_LOG_RING). */
 	struct kvm_dirty_gfn *ring;
 	uint32_t ring_next;
@@ -143,6 +147,7 @@ struct kl_vcpu {
 };
 
 struct kl_dirtylog;
+struct kl_throttle;
 
 struct kl_vm {
 	struct kl_config cfg;
@@ -157,6 +162,7 @@ struct kl_vm {
 	struct kl_vcpu vcpus[KL_MAX_VCPUS];
 	struct kl_devices dev;
 	struct kl_dirtylog *log;
+	struct kl_throttle *throttle; /* NULL until auto-converge throttles */
 	uint32_t guest_crc;  /* CRC-32C of the guest image, 0 = not known */
 	uint64_t guest_len;
 
@@ -196,6 +202,14 @@ uint32_t kl_host_tsc_khz(int kvm_fd, int vcpu_fd);
 /* Run control (vcpu.c). */
 int kl_vm_start(struct kl_vm *vm, struct kl_err *e); /* start all vCPUs */
 void kl_vm_pause(struct kl_vm *vm);   /* returns once every vCPU is parked */
+/* Auto-converge's CPU throttle (throttle.c): vCPUs run 100 - pct percent
+ * of the time, QEMU's way; 0 stops it. */
+void kl_vm_set_throttle(struct kl_vm *vm, unsigned pct);
+void kl_vm_throttle_free(struct kl_vm *vm);
+/* Seconds a vCPU slept throttled, on average over the vCPUs. */
+double kl_vm_throttled_seconds(struct kl_vm *vm);
+/* From a vCPU thread between two KVM_RUNs. */
+void kl_vcpu_sleep_if_throttled(struct kl_vcpu *v);
 void kl_vm_resume(struct kl_vm *vm);
 /* Wait until every vCPU is done or failed, at most timeout s (<= 0: no
  * limit). Returns 1 when all ended, 0 on timeout. */

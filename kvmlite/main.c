@@ -48,13 +48,16 @@ static void say_booting(struct kl_vm *vm, const struct kl_cli *c)
 }
 
 /* Print QEMU's `info migrate` (and the per-sync lines if asked). */
-static void report_migration(kl_source *s)
+static void report_migration(kl_source *s, struct kl_vm *vm)
 {
 	struct mplm_stats st;
 	char buf[4096];
 	kl_source_stats(s, &st);
 	mplm_format_info_migrate(&st, buf, sizeof(buf));
 	fputs(buf, stdout);
+	if (kl_source_params(s)->auto_converge)
+		printf("guest work lost to auto-converge's throttle: %.3f s\n",
+		       kl_vm_throttled_seconds(vm));
 	if (kl_source_error(s)[0] && st.status != MPLM_STATUS_COMPLETED)
 		printf("kvmlite: migration did not complete: %s\n", kl_source_error(s));
 	fflush(stdout);
@@ -80,7 +83,7 @@ static int migrate_now(struct kl_vm *vm, struct kl_cli *c)
 	if (!s)
 		return die("run", &e);
 	int r = kl_source_run(s);
-	report_migration(s);
+	report_migration(s, vm);
 	kl_source_free(s);
 	return r;
 }
@@ -254,7 +257,7 @@ static int cmd_migrate(struct kl_cli *c)
 	if (!s)
 		goto out;
 	int r = kl_source_run(s);
-	report_migration(s);
+	report_migration(s, vm);
 	uint64_t at_pause = kl_source_memhash_at_pause(s);
 	kl_source_free(s);
 	if (r == 0) {

@@ -80,6 +80,11 @@ static void be_set_max_bandwidth(void *ctx, double bytes_per_s)
 	kl_out_set_rate(&s->out, bytes_per_s);
 }
 
+static void be_set_throttle(void *ctx, unsigned pct)
+{
+	kl_vm_set_throttle(((struct kl_source *)ctx)->vm, pct);
+}
+
 static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 {
 	struct kl_source *s = ctx;
@@ -232,6 +237,7 @@ static void be_poll(void *ctx)
 static const struct mplm_backend backend_ops = {
 	.now = be_now,
 	.set_max_bandwidth = be_set_max_bandwidth,
+	.set_throttle = be_set_throttle,
 	.sync_dirty_log = be_sync_dirty_log,
 	.send_page = be_send_page,
 	.stop_guest = be_stop_guest,

@@ -351,6 +351,7 @@ static void *vcpu_thread(void *arg)
 			end_thread(v, KL_VCPU_PARKED);
 			return NULL;
 		}
+		kl_vcpu_sleep_if_throttled(v);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

@@ -169,6 +169,7 @@ void kl_vm_destroy(struct kl_vm *vm)
 {
 	if (!vm)
 		return;
+	kl_vm_throttle_free(vm);
 	pthread_mutex_lock(&vm->lock);
 	vm->quit = true;
 	pthread_mutex_unlock(&vm->lock);

@@ -16,7 +16,8 @@ mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
 		return NULL;
 	if (!backend->now || !backend->sync_dirty_log || !backend->send_page ||
 	    !backend->stop_guest || !backend->send_state ||
-	    !backend->start_destination)
+	    !backend->start_destination ||
+	    (params->auto_converge && !backend->set_throttle))
 		return NULL;
 
 	mplm_migration *m = calloc(1, sizeof(*m));
@@ -27,6 +28,10 @@ mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
 	m->params = *params;
 	m->be = *backend;
 	m->new_downtime_limit = m->new_max_bandwidth = -1;
+	autoconverge_init(&m->ac, params->cpu_throttle_initial,
+			  params->cpu_throttle_increment);
+	autoconverge_init(&m->ac, params->cpu_throttle_initial,
+			  params->cpu_throttle_increment);
 	atomic_init(&m->extend_live, false);
 	atomic_init(&m->end_live, false);
 	atomic_init(&m->cancel, false);
@@ -119,10 +124,18 @@ int engine_sync(struct mplm_migration *m, enum sync_kind kind)
 
 	/* Sync 0 only starts dirty logging: every page is already queued,
 	 * and what the log says about the time before it does not matter. */
+	uint64_t marked = m->d.count + m->nd.count;
 	if (kind != SYNC_SETUP) {
 		m->cur.dirtied = mplm_bitmap_count(m->log);
 		pageset_merge_moving(&m->d, &m->nd, m->log);
 	}
+	/* QEMU's rule counts the pages the sync newly marked to send. */
+	if (m->params.auto_converge && kind != SYNC_FINAL &&
+	    autoconverge_on_sync(&m->ac, now, m->d.count + m->nd.count - marked,
+				 m->st.transferred, m->page_size))
+		m->be.set_throttle(m->be.ctx, m->ac.pct);
+	m->cur.throttle = m->ac.pct;
+	m->st.cpu_throttle_percentage = m->ac.pct;
 	m->cur.index = (unsigned)m->nsyncs;
 	m->cur.time = now - m->t_start;
 	m->cur.interval = now - m->t_last_sync;
@@ -247,6 +260,13 @@ static int stop_and_copy(struct mplm_migration *m)
 
 static void finish(struct mplm_migration *m, enum mplm_status status)
 {
+	/* QEMU's cpu_throttle_stop when the migration is over, whatever
+	 * its end: a guest left on the source runs at full speed again. */
+	if (m->ac.pct) {
+		m->be.set_throttle(m->be.ctx, 0);
+		m->ac.pct = 0;
+		m->st.cpu_throttle_percentage = 0; /* as QEMU reports it then */
+	}
 	double now = m->be.now(m->be.ctx);
 	if (status != MPLM_STATUS_COMPLETED) {
 		m->st.total_time = now - m->t_start;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "autoconverge.h"
 #include "mplm.h"
 #include "pageset.h"
 
@@ -50,6 +51,8 @@ struct mplm_migration {
 
 	unsigned since_step; /* pages since the last engine_step */
 	unsigned step_pages; /* pages between two engine_steps */
+
+	struct autoconverge ac; /* with params.auto_converge */
 
 	/* Counters since the last sync, for the per-sync record. */
 	struct mplm_sync_record cur;

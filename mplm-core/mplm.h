@@ -69,6 +69,11 @@ struct mplm_params {
 	bool firstnondirty;      /* epoch 0 sends only non-dirty pages */
 	bool relaxlivemig;       /* D slots may send never-sent pages until the
 	                          * D cursor's first pass is done */
+	/* QEMU's auto-converge capability: throttle the guest's CPU when it
+	 * dirties faster than the wire drains (migration_bitmap_sync). */
+	bool auto_converge;
+	unsigned cpu_throttle_initial;   /* percent, QEMU: 20 */
+	unsigned cpu_throttle_increment; /* percent, QEMU: 10 */
 	double max_total_time;   /* seconds; 0 = no cap. Past it the run ends
 	                          * as not converged. */
 };
@@ -100,6 +105,9 @@ enum mplm_setting_id {
 	MPLM_SET_FIRSTNONDIRTY,
 	MPLM_SET_RELAXLIVEMIG,
 	MPLM_SET_MAX_TOTAL_TIME,
+	MPLM_SET_AUTO_CONVERGE,
+	MPLM_SET_CPU_THROTTLE_INITIAL,
+	MPLM_SET_CPU_THROTTLE_INCREMENT,
 	/* the run's, kept by the back end */
 	MPLM_SET_MEMORY,         /* VM memory */
 	MPLM_SET_BANDWIDTH,      /* link speed (simulated links only) */
@@ -221,6 +229,10 @@ struct mplm_backend {
 	 * hundred pages and at every sync), for scheduled operator events
 	 * and cancellation checks. */
 	void (*poll)(void *ctx);
+	/* Optional (may be NULL; required with auto-converge): run the guest's
+	 * vCPUs only (100 - pct) % of the time, QEMU's cpu_throttle_set; 0
+	 * stops throttling. */
+	void (*set_throttle)(void *ctx, unsigned pct);
 	/* Optional (may be NULL): a dirty log sync was just recorded; the
 	 * sets can be read with mplm_migration_sets (for viewers). */
 	void (*on_sync)(void *ctx, const struct mplm_sync_record *rec);
@@ -254,6 +266,7 @@ struct mplm_sync_record {
 	uint64_t slots_nd;      /* batch slots that went to ND since then */
 	uint64_t slots_total;   /* batch slots used since then */
 	uint64_t bytes;         /* wire bytes since the previous sync */
+	unsigned throttle;      /* auto-converge's CPU throttle after it, % */
 	bool final;             /* the sync inside the downtime */
 };
 
@@ -276,6 +289,7 @@ struct mplm_stats {
 	uint64_t state_bytes;  /* vCPU/device state on the wire */
 	uint64_t downtime_pages; /* pages sent while paused */
 	uint64_t metadata_bytes; /* the engine's own memory (bitmaps) */
+	unsigned cpu_throttle_percentage; /* auto-converge's, now (QEMU's) */
 	const char *error;     /* why, when status is FAILED */
 };
 

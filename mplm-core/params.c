@@ -15,6 +15,8 @@ void mplm_params_default(struct mplm_params *p)
 	p->dirtypercents = 50;
 	p->firstnondirty = true;
 	p->relaxlivemig = false;
+	p->cpu_throttle_initial = 20;  /* QEMU 2.9 */
+	p->cpu_throttle_increment = 10;
 }
 
 static const char *const algorithm_names[] = {

@@ -55,6 +55,9 @@ size_t mplm_format_info_migrate(const struct mplm_stats *st, char *buf,
 	tb_printf(&t, "normal: %" PRIu64 " pages\n", st->normal);
 	tb_printf(&t, "normal bytes: %" PRIu64 " kbytes\n", st->normal_bytes >> 10);
 	tb_printf(&t, "dirty sync count: %" PRIu64 "\n", st->dirty_sync_count);
+	/* QEMU prints it while auto-converge throttles. */
+	if (st->cpu_throttle_percentage)
+		tb_printf(&t, "cpu throttle percentage: %u\n", st->cpu_throttle_percentage);
 	return t.need;
 }
 
@@ -68,16 +71,19 @@ size_t mplm_format_sync_record(const struct mplm_sync_record *r,
 	tb_printf(&t,
 		  "sync %u%s: t=%.3fs interval=%.3fs total=%" PRIu64
 		  " dirtied=%" PRIu64 " D=%" PRIu64 " ND=%" PRIu64
-		  " sent-D=%" PRIu64 " sent-ND=%" PRIu64 " ND-slots=%.1f%%\n",
+		  " sent-D=%" PRIu64 " sent-ND=%" PRIu64 " ND-slots=%.1f%%",
 		  r->index, r->final ? " (final)" : "", r->time, r->interval,
 		  pages, r->dirtied, r->d_size, r->nd_size, r->sent_d,
 		  r->sent_nd, nd_share);
+	if (r->throttle) /* auto-converge's, in force after this sync */
+		tb_printf(&t, " throttle=%u%%", r->throttle);
+	tb_printf(&t, "\n");
 	return t.need;
 }
 
 static json_t *sync_record_json(const struct mplm_sync_record *r)
 {
-	return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+	return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I}",
 			 "index", (json_int_t)r->index, "time", r->time,
 			 "interval", r->interval, "dirtied", (json_int_t)r->dirtied,
 			 "d-size", (json_int_t)r->d_size,
@@ -86,7 +92,8 @@ static json_t *sync_record_json(const struct mplm_sync_record *r)
 			 "sent-nd", (json_int_t)r->sent_nd,
 			 "slots-nd", (json_int_t)r->slots_nd,
 			 "slots-total", (json_int_t)r->slots_total,
-			 "bytes", (json_int_t)r->bytes, "final", r->final);
+			 "bytes", (json_int_t)r->bytes, "final", r->final,
+			 "throttle", (json_int_t)r->throttle);
 }
 
 char *mplm_query_migrate_json(const struct mplm_stats *st,
@@ -114,10 +121,17 @@ char *mplm_query_migrate_json(const struct mplm_stats *st,
 		json_object_set_new(o, "downtime", json_integer((json_int_t)ms(st->downtime)));
 	if (st->status == MPLM_STATUS_FAILED && st->error)
 		json_object_set_new(o, "error-desc", json_string(st->error));
+	if (st->cpu_throttle_percentage)
+		json_object_set_new(o, "cpu-throttle-percentage",
+				    json_integer(st->cpu_throttle_percentage));
 
 	json_t *list = json_array();
-	for (size_t i = 0; i < nsyncs; i++)
+	unsigned throttle_max = 0;
+	for (size_t i = 0; i < nsyncs; i++) {
 		json_array_append_new(list, sync_record_json(&syncs[i]));
+		if (syncs[i].throttle > throttle_max)
+			throttle_max = syncs[i].throttle;
+	}
 	json_t *mplm = json_pack(
 		"{s:s, s:f, s:f, s:I, s:b, s:b, s:f, s:f, s:f, s:I, s:o}",
 		"algorithm", mplm_algorithm_name(params->algorithm),
@@ -129,6 +143,8 @@ char *mplm_query_migrate_json(const struct mplm_stats *st,
 		"intervaltime", params->intervaltime,
 		"live-time", st->live_time, "downtime-exact", st->downtime,
 		"state-bytes", (json_int_t)st->state_bytes, "syncs", list);
+	json_object_set_new(mplm, "auto-converge", json_boolean(params->auto_converge));
+	json_object_set_new(mplm, "cpu-throttle-max", json_integer(throttle_max));
 	json_object_set_new(o, "mplm", mplm);
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);

@@ -47,6 +47,15 @@ static const struct mplm_setting table[MPLM_SET_COUNT] = {
 	{ MPLM_SET_MAX_TOTAL_TIME, "max-total-time", MPLM_TYPE_DURATION, "s", 1,
 	  0, LONG_TIME, NULL, "S",
 	  "give up (status not-converged) after this long; 0 = never", true, false },
+	{ MPLM_SET_AUTO_CONVERGE, "auto-converge", MPLM_TYPE_BOOL, "", 1, 0, 1,
+	  NULL, "on|off", "QEMU's capability: throttle a guest that dirties too fast",
+	  true, false },
+	{ MPLM_SET_CPU_THROTTLE_INITIAL, "cpu-throttle-initial", MPLM_TYPE_COUNT,
+	  "%", 1, 1, 99, NULL, "N", "auto-converge: the first throttle", true,
+	  false },
+	{ MPLM_SET_CPU_THROTTLE_INCREMENT, "cpu-throttle-increment",
+	  MPLM_TYPE_COUNT, "%", 1, 1, 99, NULL, "N",
+	  "auto-converge: added at each later throttle", true, false },
 	{ MPLM_SET_MEMORY, "memory", MPLM_TYPE_SIZE, "bytes", 1, 4096,
 	  17592186044416.0 /* 16 TiB */, NULL, "SIZE", "guest memory: 8G, 512M",
 	  false, false },
@@ -291,6 +300,9 @@ double mplm_params_get(const struct mplm_params *p, enum mplm_setting_id id)
 	case MPLM_SET_FIRSTNONDIRTY: return p->firstnondirty;
 	case MPLM_SET_RELAXLIVEMIG: return p->relaxlivemig;
 	case MPLM_SET_MAX_TOTAL_TIME: return p->max_total_time;
+	case MPLM_SET_AUTO_CONVERGE: return p->auto_converge;
+	case MPLM_SET_CPU_THROTTLE_INITIAL: return p->cpu_throttle_initial;
+	case MPLM_SET_CPU_THROTTLE_INCREMENT: return p->cpu_throttle_increment;
 	default: return NAN;
 	}
 }
@@ -309,6 +321,9 @@ void mplm_params_put(struct mplm_params *p, enum mplm_setting_id id,
 	case MPLM_SET_FIRSTNONDIRTY: p->firstnondirty = v != 0; break;
 	case MPLM_SET_RELAXLIVEMIG: p->relaxlivemig = v != 0; break;
 	case MPLM_SET_MAX_TOTAL_TIME: p->max_total_time = v; break;
+	case MPLM_SET_AUTO_CONVERGE: p->auto_converge = v != 0; break;
+	case MPLM_SET_CPU_THROTTLE_INITIAL: p->cpu_throttle_initial = (unsigned)v; break;
+	case MPLM_SET_CPU_THROTTLE_INCREMENT: p->cpu_throttle_increment = (unsigned)v; break;
 	default: break;
 	}
 }

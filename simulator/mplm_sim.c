@@ -323,6 +323,13 @@ static void print_report(const struct cli *cli, const struct sim_result *r)
 	       r->stats.live_time, r->stats.downtime, r->stats.total_time);
 	printf("guest write rate while migrating: %.0f pages/s, pages touched: %" PRIu64 "\n",
 	       r->trace_rate, r->touched_pages);
+	if (cli->cfg.params.auto_converge) {
+		unsigned top = 0;
+		for (size_t i = 0; i < r->nsyncs; i++)
+			top = r->syncs[i].throttle > top ? r->syncs[i].throttle : top;
+		printf("auto-converge: throttle reached %u %%, guest work lost to it: %.3f s\n",
+		       top, r->guest_lost);
+	}
 	if (r->verified)
 		printf("verified: %s\n", r->mismatches ? "MISMATCH" : "every page matches the source at pause");
 }

@@ -43,6 +43,7 @@ struct sim {
 	double now;          /* s since the migration started */
 	double guest;        /* s of trace time */
 	double sec_per_byte; /* on the wire, at the effective rate */
+	double guest_speed;  /* 1, or 1 - throttle / 100 (auto-converge) */
 	bool paused;
 
 	/* The next interval, read ahead: lands when guest >= next_at. */
@@ -144,7 +145,10 @@ static int advance(struct sim *s, double dt)
 	s->now += dt;
 	if (s->paused)
 		return 0;
-	double until = s->guest + dt;
+	/* A throttled guest runs (100 - pct) % of the time: its trace time
+	 * moves that much slower, and the rest is work it lost. */
+	s->res->guest_lost += dt * (1 - s->guest_speed);
+	double until = s->guest + dt * s->guest_speed;
 	if (until < s->next_at) {
 		s->guest = until;
 		return 0;
@@ -164,6 +168,11 @@ static void be_set_max_bandwidth(void *ctx, double bps)
 	if (bps > 0 && bps < rate)
 		rate = bps;
 	s->sec_per_byte = 1.0 / rate;
+}
+
+static void be_set_throttle(void *ctx, unsigned pct)
+{
+	((struct sim *)ctx)->guest_speed = 1 - pct / 100.0;
 }
 
 static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
@@ -606,7 +615,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 {
 	double t0 = wall_clock();
 	struct sim s = { .cfg = cfg, .res = res, .err = res->error,
-			 .errlen = sizeof(res->error) };
+			 .errlen = sizeof(res->error), .guest_speed = 1 };
 	memset(res, 0, sizeof(*res));
 
 	if (mplm_params_check(&cfg->params, res->error, sizeof(res->error)) < 0)
@@ -629,6 +638,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		.ctx = &s,
 		.now = be_now,
 		.set_max_bandwidth = be_set_max_bandwidth,
+		.set_throttle = be_set_throttle,
 		.sync_dirty_log = be_sync_dirty_log,
 		.send_page = be_send_page,
 		.stop_guest = be_stop_guest,

@@ -100,6 +100,8 @@ struct sim_result {
 	uint64_t vm_pages;
 	uint64_t touched_pages;   /* distinct pages written during migration */
 	double trace_rate;        /* mean pages/s written while migrating */
+	double guest_lost;        /* s of trace time the guest did not run
+	                           * while migrating: throttled (auto-converge) */
 	bool verified;            /* the invariant was checked ... */
 	uint64_t mismatches;      /* ... and this many pages differed */
 	uint64_t first_mismatch;

@@ -147,6 +147,94 @@ MIG_TEST(test_precopy_dirty_ring, .alg = MPLM_ALG_PRECOPY, .ring = true)
 MIG_TEST(test_precopy_bandwidth_cap, .alg = MPLM_ALG_PRECOPY,
 	 .max_bandwidth = 200e6)
 
+/* Auto-converge on a guest that dirties faster than a 13 MB/s link
+ * drains (and a 1 ms limit, so pre-copy cannot converge): each pass
+ * closes one of QEMU's >1 s periods, the fourth sync throttles the vCPU
+ * to 20 %, max-iterations then forces the
+ * downtime, and the guest finishes on the destination exactly as a replay
+ * of its writes says. */
+static void test_precopy_auto_converge(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct kl_config cfg;
+	struct kl_params p;
+	struct kl_mig_opts o;
+	struct kltest_dst d;
+	struct kl_result_file r;
+	struct kl_err e;
+	size_t n;
+
+	kltest_config(&cfg, 128 << 20, 1);
+	kltest_params(&p, KL_PAT_UNIFORM, 4096, 20000, 300000);
+	struct kl_vm *vm = kltest_vm(&cfg, &p);
+	kltest_dst_start(&d, &cfg, NULL);
+	assert_int_equal(kl_vm_start(vm, &e), 0);
+	kltest_sleep(1.0); /* the guest has written its 16 MiB */
+	kltest_mig_opts(&o, MPLM_ALG_PRECOPY, d.uri);
+	o.params.max_bandwidth = 13e6; /* a pass: ~1.3 s */
+	o.params.auto_converge = true;
+	o.params.downtime_limit = 0.001; /* never converges by itself */
+	o.params.max_iterations = 7;
+	kl_source *s = kl_source_new(vm, &o, &e);
+	assert_non_null(s);
+	if (kl_source_run(s) != 0)
+		fail_msg("migration failed: %s", kl_source_error(s));
+	const struct mplm_sync_record *syncs = kl_source_syncs(s, &n);
+	unsigned top = 0;
+	for (size_t i = 0; i < n; i++)
+		top = syncs[i].throttle > top ? syncs[i].throttle : top;
+	if (top < 20)
+		fail_msg("never throttled over %zu syncs", n);
+	assert_true(kl_vm_throttled_seconds(vm) > 0);
+	kl_source_free(s);
+
+	int status = kltest_dst_finish(&d, 120, &r);
+	if (status != 0 || !r.ok || !r.vcpu[0].done) {
+		char *out = kltest_dst_output(&d);
+		fail_msg("destination exit %d: %s\n%s", status, r.error, out);
+	}
+	uint64_t c, v, h;
+	kltest_replay(kl_gpa(vm, KL_PARAMS_GPA), 0, r.vcpu[0].writes, &c, &v, &h);
+	assert_int_equal(r.vcpu[0].checksum, c);
+	assert_int_equal(r.vcpu[0].memhash, h);
+	kltest_dst_cleanup(&d);
+	kl_vm_destroy(vm);
+}
+
+/* The throttle slows a vCPU without changing what it computes, and a
+ * pause asked for during a 99 % throttle does not wait out the sleep. */
+static void test_throttle_and_pause(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct kl_config cfg;
+	struct kl_params p;
+	struct kl_err e;
+
+	kltest_config(&cfg, 64 << 20, 1);
+	kltest_params(&p, KL_PAT_SEQUENTIAL, 4096, 0, 300000);
+	struct kl_vm *vm = kltest_vm(&cfg, &p);
+	assert_int_equal(kl_vm_start(vm, &e), 0);
+	kl_vm_set_throttle(vm, 50);
+	kltest_sleep(1.0);
+	double slept = kl_vm_throttled_seconds(vm);
+	if (!(slept > 0.2 && slept < 0.9))
+		fail_msg("slept %.3f s of 1 s at a 50 %% throttle", slept);
+	kl_vm_set_throttle(vm, 99);
+	kltest_sleep(0.1);
+	double t0 = kl_now();
+	kl_vm_pause(vm);
+	double waited = kl_now() - t0;
+	if (waited > 0.5)
+		fail_msg("a pause waited %.3f s for a throttled vCPU", waited);
+	kl_vm_set_throttle(vm, 0);
+	kl_vm_resume(vm);
+	kltest_run_to_end(vm, 60);
+	kltest_assert_guest_matches_replay(vm);
+	kl_vm_destroy(vm);
+}
+
 int main(void)
 {
 	kltest_init(900);
@@ -161,6 +249,8 @@ int main(void)
 		cmocka_unit_test(test_precopy_three_slots),
 		cmocka_unit_test(test_precopy_dirty_ring),
 		cmocka_unit_test(test_precopy_bandwidth_cap),
+		cmocka_unit_test(test_precopy_auto_converge),
+		cmocka_unit_test(test_throttle_and_pause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
