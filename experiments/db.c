@@ -8,11 +8,86 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <unistd.h>
 
 struct expdb {
 	sqlite3 *h;
 	sqlite3_stmt *lookup, *insert_run, *insert_sync, *delete_run;
 };
+
+/* The runs table's columns, shared by the schema and the upgrade from
+ * version 1 (which rebuilds the table: SQLite cannot drop NOT NULL). */
+#define RUNS_COLUMNS \
+	"(\n" \
+	"  id INTEGER PRIMARY KEY,\n" \
+	"  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,\n" \
+	"  param_hash TEXT NOT NULL,\n" \
+	"  point_hash TEXT NOT NULL,\n" \
+	"  point_index INTEGER NOT NULL,\n" \
+	"  param_key TEXT NOT NULL,\n" \
+	"  repetition INTEGER NOT NULL,\n" \
+	"  seed INTEGER NOT NULL,\n" \
+	"  backend TEXT NOT NULL,\n" \
+	"  tool_version TEXT NOT NULL,\n" \
+	"  git_commit TEXT NOT NULL,\n" \
+	"  finished_at TEXT NOT NULL,\n" \
+	"  workload TEXT NOT NULL,\n" \
+	"  workload_label TEXT NOT NULL,\n" \
+	"  source_kind TEXT NOT NULL,\n" \
+	"  source TEXT NOT NULL,\n" \
+	"  placement TEXT NOT NULL,\n" \
+	"  static_bytes INTEGER NOT NULL,\n" \
+	"  start_at REAL NOT NULL,\n" \
+	"  at_end TEXT NOT NULL,\n" \
+	"  untraced_nonzero INTEGER NOT NULL,\n" \
+	"  vm_bytes INTEGER NOT NULL,\n" \
+	"  link_bandwidth REAL NOT NULL,\n" \
+	"  header_bytes INTEGER,\n" \
+	"  state_bytes INTEGER,\n" \
+	"  sync_fixed REAL,\n" \
+	"  sync_per_page REAL,\n" \
+	"  verify INTEGER NOT NULL,\n" \
+	"  algorithm TEXT NOT NULL,\n" \
+	"  algorithm_name TEXT NOT NULL,\n" \
+	"  downtime_limit REAL,\n" \
+	"  max_bandwidth REAL NOT NULL,\n" \
+	"  max_iterations INTEGER,\n" \
+	"  measured_bandwidth INTEGER,\n" \
+	"  intervaltime REAL,\n" \
+	"  dirtypercents INTEGER,\n" \
+	"  firstnondirty INTEGER,\n" \
+	"  relaxlivemig INTEGER,\n" \
+	"  max_total_time REAL NOT NULL,\n" \
+	"  status TEXT NOT NULL,\n" \
+	"  error TEXT,\n" \
+	"  converged INTEGER NOT NULL,\n" \
+	"  total_time REAL,\n" \
+	"  downtime REAL,\n" \
+	"  live_time REAL,\n" \
+	"  setup_time REAL,\n" \
+	"  transferred_bytes INTEGER,\n" \
+	"  normal_pages INTEGER,\n" \
+	"  zero_pages INTEGER,\n" \
+	"  normal_bytes INTEGER,\n" \
+	"  pages_sent INTEGER,\n" \
+	"  downtime_pages INTEGER,\n" \
+	"  state_bytes_sent INTEGER,\n" \
+	"  remaining_bytes INTEGER,\n" \
+	"  syncs INTEGER,\n" \
+	"  mbps REAL,\n" \
+	"  vm_pages INTEGER,\n" \
+	"  touched_pages INTEGER,\n" \
+	"  touched_bytes INTEGER,\n" \
+	"  sent_ratio REAL,\n" \
+	"  metadata_bytes INTEGER,\n" \
+	"  peak_rss_bytes INTEGER,\n" \
+	"  dirty_rate REAL,\n" \
+	"  verified INTEGER,\n" \
+	"  mismatches INTEGER,\n" \
+	"  sim_seconds REAL,\n" \
+	"  wall_seconds REAL,\n" \
+	"  UNIQUE (experiment_id, param_hash, repetition))"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS experiments (\n"
@@ -42,75 +117,7 @@ static const char schema[] =
 	"  param REAL,\n"
 	"  value REAL NOT NULL,\n"
 	"  approx INTEGER NOT NULL);\n"
-	"CREATE TABLE IF NOT EXISTS runs (\n"
-	"  id INTEGER PRIMARY KEY,\n"
-	"  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,\n"
-	"  param_hash TEXT NOT NULL,\n"
-	"  point_hash TEXT NOT NULL,\n"
-	"  point_index INTEGER NOT NULL,\n"
-	"  param_key TEXT NOT NULL,\n"
-	"  repetition INTEGER NOT NULL,\n"
-	"  seed INTEGER NOT NULL,\n"
-	"  backend TEXT NOT NULL,\n"
-	"  tool_version TEXT NOT NULL,\n"
-	"  git_commit TEXT NOT NULL,\n"
-	"  finished_at TEXT NOT NULL,\n"
-	"  workload TEXT NOT NULL,\n"
-	"  workload_label TEXT NOT NULL,\n"
-	"  source_kind TEXT NOT NULL,\n"
-	"  source TEXT NOT NULL,\n"
-	"  placement TEXT NOT NULL,\n"
-	"  static_bytes INTEGER NOT NULL,\n"
-		"  start_at REAL NOT NULL,\n"
-	"  at_end TEXT NOT NULL,\n"
-	"  untraced_nonzero INTEGER NOT NULL,\n"
-	"  vm_bytes INTEGER NOT NULL,\n"
-	"  link_bandwidth REAL NOT NULL,\n"
-	"  header_bytes INTEGER NOT NULL,\n"
-	"  state_bytes INTEGER NOT NULL,\n"
-	"  sync_fixed REAL NOT NULL,\n"
-	"  sync_per_page REAL NOT NULL,\n"
-	"  verify INTEGER NOT NULL,\n"
-	"  algorithm TEXT NOT NULL,\n"
-	"  algorithm_name TEXT NOT NULL,\n"
-	"  downtime_limit REAL NOT NULL,\n"
-	"  max_bandwidth REAL NOT NULL,\n"
-	"  max_iterations INTEGER NOT NULL,\n"
-	"  measured_bandwidth INTEGER NOT NULL,\n"
-	"  intervaltime REAL NOT NULL,\n"
-	"  dirtypercents INTEGER NOT NULL,\n"
-	"  firstnondirty INTEGER NOT NULL,\n"
-	"  relaxlivemig INTEGER NOT NULL,\n"
-	"  max_total_time REAL NOT NULL,\n"
-	"  status TEXT NOT NULL,\n"
-	"  error TEXT,\n"
-	"  converged INTEGER NOT NULL,\n"
-	"  total_time REAL,\n"
-	"  downtime REAL,\n"
-	"  live_time REAL,\n"
-	"  setup_time REAL,\n"
-	"  transferred_bytes INTEGER,\n"
-	"  normal_pages INTEGER,\n"
-	"  zero_pages INTEGER,\n"
-	"  normal_bytes INTEGER,\n"
-	"  pages_sent INTEGER,\n"
-	"  downtime_pages INTEGER,\n"
-	"  state_bytes_sent INTEGER,\n"
-	"  remaining_bytes INTEGER,\n"
-	"  syncs INTEGER,\n"
-	"  mbps REAL,\n"
-	"  vm_pages INTEGER,\n"
-	"  touched_pages INTEGER,\n"
-	"  touched_bytes INTEGER,\n"
-	"  sent_ratio REAL,\n"
-	"  metadata_bytes INTEGER,\n"
-	"  peak_rss_bytes INTEGER,\n"
-	"  dirty_rate REAL,\n"
-	"  verified INTEGER,\n"
-	"  mismatches INTEGER,\n"
-	"  sim_seconds REAL,\n"
-	"  wall_seconds REAL,\n"
-	"  UNIQUE (experiment_id, param_hash, repetition));\n"
+	"CREATE TABLE IF NOT EXISTS runs " RUNS_COLUMNS ";\n"
 	"CREATE INDEX IF NOT EXISTS runs_point ON runs (experiment_id, point_hash);\n"
 	"CREATE TABLE IF NOT EXISTS syncs (\n"
 	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
@@ -191,25 +198,100 @@ static int exec(expdb *db, const char *sql, char *err, size_t errlen)
 	return -1;
 }
 
-static int check_version(expdb *db, char *err, size_t errlen)
+static int read_version(expdb *db)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL))
-		return db_error(db, err, errlen, "user_version");
+		return -1;
 	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 	sqlite3_finalize(st);
-	if (v == 0) {
-		char sql[64];
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-			 EXP_DB_SCHEMA_VERSION);
-		return exec(db, sql, err, errlen);
-	}
-	if (v != EXP_DB_SCHEMA_VERSION) {
-		snprintf(err, errlen, "results database: schema version %d, "
-			 "this mplm-exp knows %d", v, EXP_DB_SCHEMA_VERSION);
+	return v;
+}
+
+static int wrong_version(int v, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "results database: schema version %d, this "
+		 "mplm-exp knows %d", v, EXP_DB_SCHEMA_VERSION);
+	return -1;
+}
+
+/* Settings that apply to some runs only are stored as NULL elsewhere, so
+ * that a query never averages or groups by a default nobody used (a
+ * pre-copy row's dirtypercents). The one rule, used when storing a run and
+ * when upgrading a version-1 database. */
+#define ALG(a) (1u << (a))
+#define ALL_ALGS (ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) | ALG(MPLM_ALG_STOPCOPY))
+static const struct {
+	const char *column;
+	unsigned algorithms;   /* the algorithms it applies to */
+	bool sim_only;         /* a modelled cost; real on backend kvm */
+} applicable[] = {
+	{ "downtime_limit", ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM), false },
+	{ "max_iterations", ALG(MPLM_ALG_PRECOPY), false },
+	{ "measured_bandwidth", ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM), false },
+	{ "intervaltime", ALG(MPLM_ALG_MPLM), false },
+	{ "dirtypercents", ALG(MPLM_ALG_MPLM), false },
+	{ "firstnondirty", ALG(MPLM_ALG_MPLM), false },
+	{ "relaxlivemig", ALG(MPLM_ALG_MPLM), false },
+	{ "header_bytes", ALL_ALGS, true },
+	{ "state_bytes", ALL_ALGS, true },
+	{ "sync_fixed", ALL_ALGS, true },
+	{ "sync_per_page", ALL_ALGS, true },
+};
+
+static bool setting_applies(size_t i, enum mplm_algorithm alg, bool sim)
+{
+	return (applicable[i].algorithms & ALG(alg)) &&
+	       (sim || !applicable[i].sim_only);
+}
+
+/* Version 1 stored every setting in every row: rebuild runs without the
+ * NOT NULLs, then clear what does not apply. Foreign keys are off (db_open
+ * turns them on afterwards), so dropping the old table keeps the syncs. */
+static int upgrade_from_1(expdb *db, char *err, size_t errlen)
+{
+	if (exec(db, "DROP VIEW IF EXISTS current;"
+		 " CREATE TABLE runs_v2 " RUNS_COLUMNS ";"
+		 " INSERT INTO runs_v2 SELECT * FROM runs;"
+		 " DROP TABLE runs;"
+		 " ALTER TABLE runs_v2 RENAME TO runs;", err, errlen))
 		return -1;
-	}
+	static const enum mplm_algorithm algs[] = {
+		MPLM_ALG_PRECOPY, MPLM_ALG_MPLM, MPLM_ALG_STOPCOPY };
+	for (size_t i = 0; i < sizeof(applicable) / sizeof(applicable[0]); i++)
+		for (size_t a = 0; a < 3; a++)
+			for (int sim = 0; sim < 2; sim++) {
+				if (setting_applies(i, algs[a], sim))
+					continue;
+				char sql[256];
+				snprintf(sql, sizeof(sql), "UPDATE runs SET %s = "
+					 "NULL WHERE algorithm = '%s' AND "
+					 "(backend = 'sim') = %d",
+					 applicable[i].column,
+					 mplm_algorithm_name(algs[a]), sim);
+				if (exec(db, sql, err, errlen))
+					return -1;
+			}
 	return 0;
+}
+
+/* Inside the opening transaction: a new database gets the schema, an old
+ * one is upgraded, another version is refused. */
+static int check_version(expdb *db, char *err, size_t errlen)
+{
+	int v = read_version(db);
+	if (v < 0)
+		return db_error(db, err, errlen, "user_version");
+	if (v != 0 && v != 1 && v != EXP_DB_SCHEMA_VERSION)
+		return wrong_version(v, err, errlen);
+	if (v == 1 && upgrade_from_1(db, err, errlen))
+		return -1;
+	if (exec(db, schema, err, errlen))
+		return -1;
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		 EXP_DB_SCHEMA_VERSION);
+	return v == EXP_DB_SCHEMA_VERSION ? 0 : exec(db, sql, err, errlen);
 }
 
 static int prepare(expdb *db, const char *sql, sqlite3_stmt **st, char *err,
@@ -239,29 +321,47 @@ static void make_parent_dir(const char *path)
 	mkdir(dir, 0777);
 }
 
-expdb *db_open(const char *path, char *err, size_t errlen)
+/* A busy database is waited for, not reported: several runners share one
+ * (a run's transaction is short, but a loaded machine can stall one). */
+#define BUSY_TIMEOUT_MS 60000
+
+static expdb *open_handle(const char *path, int flags, char *err,
+			  size_t errlen)
 {
-	make_parent_dir(path);
 	expdb *db = calloc(1, sizeof(*db));
 	if (!db) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_open(path, &db->h) != SQLITE_OK) {
-		db_error(db, err, errlen, path);
+	if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_URI, NULL) !=
+	    SQLITE_OK) {
+		db_error(db, err, errlen, "open");
 		db_close(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db->h, 10000);
-	/* WAL + NORMAL: a committed run survives the process being killed. */
-	if (exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-		 " PRAGMA foreign_keys = ON;", err, errlen) ||
+	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	return db;
+}
+
+expdb *db_open(const char *path, char *err, size_t errlen)
+{
+	if (strncmp(path, "file:", 5))
+		make_parent_dir(path);
+	expdb *db = open_handle(path, SQLITE_OPEN_READWRITE |
+				SQLITE_OPEN_CREATE, err, errlen);
+	if (!db)
+		return NULL;
+	/* WAL + NORMAL: a committed run survives the process being killed.
+	 * Foreign keys go on after the schema check (an upgrade rebuilds
+	 * runs under the syncs' feet). */
+	if (exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+		 err, errlen) ||
 	    exec(db, "BEGIN IMMEDIATE", err, errlen)) {
 		db_close(db);
 		return NULL;
 	}
-	if (exec(db, schema, err, errlen) || check_version(db, err, errlen) ||
-	    exec(db, "COMMIT", err, errlen)) {
+	if (check_version(db, err, errlen) ||
+	    exec(db, "COMMIT; PRAGMA foreign_keys = ON;", err, errlen)) {
 		db_close(db);
 		return NULL;
 	}
@@ -277,6 +377,56 @@ expdb *db_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return db;
+}
+
+/* "file:PATH?immutable=1": for a database in a folder nobody can write,
+ * where SQLite cannot create the WAL index a reader needs. */
+static void immutable_uri(const char *path, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "file:");
+	for (; *path && n + 4 < len; path++)
+		n += strchr("?#%", *path)
+			     ? (size_t)snprintf(buf + n, len - n, "%%%02X",
+						(unsigned char)*path)
+			     : (size_t)snprintf(buf + n, len - n, "%c", *path);
+	snprintf(buf + n, len - n, "?immutable=1");
+}
+
+expdb *db_open_read(const char *path, char *err, size_t errlen)
+{
+	bool is_uri = !strncmp(path, "file:", 5);
+	if (!is_uri && access(path, F_OK) != 0) {
+		snprintf(err, errlen, "results database: %s", strerror(errno));
+		return NULL;
+	}
+	expdb *db = open_handle(path, SQLITE_OPEN_READONLY, err, errlen);
+	int v = db ? read_version(db) : -1;
+	if (db && v < 0 && !is_uri) {
+		char uri[4200];
+		immutable_uri(path, uri, sizeof(uri));
+		db_close(db);
+		db = open_handle(uri, SQLITE_OPEN_READONLY, err, errlen);
+		v = db ? read_version(db) : -1;
+	}
+	if (!db)
+		return NULL;
+	if (v < 0) {
+		db_error(db, err, errlen, "reading");
+		db_close(db);
+		return NULL;
+	}
+	if (v == EXP_DB_SCHEMA_VERSION)
+		return db;
+	db_close(db);
+	/* An older database is upgraded when it may be written. */
+	if (v == 1 && !is_uri && access(path, W_OK) == 0)
+		return db_open(path, err, errlen);
+	if (v == 0)
+		snprintf(err, errlen, "results database: empty (no mplm-exp "
+			 "schema)");
+	else
+		wrong_version(v, err, errlen);
+	return NULL;
 }
 
 void db_close(expdb *db)
@@ -529,6 +679,13 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_i(st, ":firstnondirty", p->firstnondirty);
 	bind_i(st, ":relaxlivemig", p->relaxlivemig);
 	bind_d(st, ":max_total_time", p->max_total_time);
+	for (size_t i = 0; i < sizeof(applicable) / sizeof(applicable[0]); i++)
+		if (!setting_applies(i, p->algorithm,
+				     e->backend == EXP_BACKEND_SIM)) {
+			char name[64];
+			snprintf(name, sizeof(name), ":%s", applicable[i].column);
+			sqlite3_bind_null(st, sqlite3_bind_parameter_index(st, name));
+		}
 }
 
 /* A run that reached an end state (completed or not converged). */

@@ -15,7 +15,7 @@
 #include "expfile.h"
 #include "sim.h"
 
-#define EXP_DB_SCHEMA_VERSION 1
+#define EXP_DB_SCHEMA_VERSION 2
 
 /* What a worker brings back for one run. */
 struct run_outcome {
@@ -28,7 +28,12 @@ struct run_outcome {
 
 typedef struct expdb expdb;
 
+/* For run: read-write, created if missing, a version-1 database upgraded.
+ * path may be a SQLite URI ("file:x.db?..."). */
 expdb *db_open(const char *path, char *err, size_t errlen);
+/* For list, report, plot, export: read-only (works on a file or folder
+ * nobody may write, or "file:x.db?mode=ro"); only db_handle may be used. */
+expdb *db_open_read(const char *path, char *err, size_t errlen);
 void db_close(expdb *db);
 sqlite3 *db_handle(expdb *db);
 

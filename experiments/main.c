@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "expfile.h"
+#include "export.h"
 #include "report.h"
 #include "runner.h"
 
@@ -23,6 +24,7 @@ static const char usage_text[] =
 	"       mplm-exp check EXPFILE...\n"
 	"       mplm-exp plot [--db FILE] [--out DIR] EXPERIMENT...\n"
 	"       mplm-exp report [--db FILE] [--out DIR] [--quiet] EXPERIMENT...\n"
+	"       mplm-exp export [--db FILE] [--format csv|json] [--syncs] EXPERIMENT\n"
 	"       mplm-exp list [--db FILE]\n"
 	"\n"
 	"run     run every point of the experiment files' cross product that the\n"
@@ -31,6 +33,7 @@ static const char usage_text[] =
 	"        print how many runs they make\n"
 	"plot    gnuplot figures (PNG and SVG) into OUT/EXPERIMENT/\n"
 	"report  Markdown and CSV tables into OUT/EXPERIMENT/, Markdown on stdout\n"
+	"export  the stored runs (or with --syncs their per-sync records) on stdout\n"
 	"list    the experiments in the database and their runs\n"
 	"\n"
 	"  --db FILE          results database (default " DEFAULT_DB ")\n"
@@ -38,6 +41,8 @@ static const char usage_text[] =
 	"  --retry-failed     run again the runs stored as failed\n"
 	"  --rerun            forget the experiment's stored runs first\n"
 	"  --repetitions N    override the files' repetitions\n"
+	"  --format csv|json  export's format (default csv)\n"
+	"  --syncs            export the per-sync records too\n"
 	"  --version          print the version\n"
 	"\n"
 	"examples:\n"
@@ -49,7 +54,8 @@ static const char usage_text[] =
 	"experiments/SCHEMA.md.\n";
 
 enum { OPT_DB = 256, OPT_OUT, OPT_RETRY, OPT_RERUN, OPT_REPS, OPT_PROGRESS,
-       OPT_NO_PROGRESS, OPT_QUIET, OPT_VERSION, OPT_HELP };
+       OPT_NO_PROGRESS, OPT_QUIET, OPT_VERSION, OPT_HELP, OPT_FORMAT,
+       OPT_SYNCS };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
@@ -60,6 +66,8 @@ static const struct option long_opts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "syncs", no_argument, NULL, OPT_SYNCS },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -73,6 +81,8 @@ struct options {
 	bool rerun;
 	bool quiet;
 	unsigned repetitions;
+	enum export_format format;
+	bool syncs;
 };
 
 /* One line: what is wrong with the command line. */
@@ -107,6 +117,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_PROGRESS: o->run.progress = 1; break;
 		case OPT_NO_PROGRESS: o->run.progress = 0; break;
 		case OPT_QUIET: o->quiet = true; break;
+		case OPT_SYNCS: o->syncs = true; break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "csv"))
+				o->format = EXPORT_CSV;
+			else if (!strcmp(optarg, "json"))
+				o->format = EXPORT_JSON;
+			else
+				return usage_error("--format wants csv or json");
+			break;
 		case OPT_REPS:
 			v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 100000)
@@ -195,10 +214,13 @@ out:
 	return rc;
 }
 
-/* The database, or NULL after saying why. */
-static expdb *open_db(const struct options *o, char *err, size_t errlen)
+/* The database (read-only unless the command stores runs), or NULL after
+ * saying why. */
+static expdb *open_db(const struct options *o, bool write, char *err,
+		      size_t errlen)
 {
-	expdb *db = db_open(o->db, err, errlen);
+	expdb *db = write ? db_open(o->db, err, errlen)
+			  : db_open_read(o->db, err, errlen);
 	if (!db)
 		fprintf(stderr, "mplm-exp: %s: %s\n", o->db, err);
 	return db;
@@ -209,7 +231,7 @@ static int cmd_run(int argc, char **argv, const struct options *o)
 	if (optind >= argc)
 		return usage_error("run: no experiment file");
 	char err[1024];
-	expdb *db = open_db(o, err, sizeof(err));
+	expdb *db = open_db(o, true, err, sizeof(err));
 	if (!db)
 		return 1;
 	int rc = 0;
@@ -255,7 +277,7 @@ static int cmd_check(int argc, char **argv, const struct options *o)
 static int cmd_list(const struct options *o)
 {
 	char err[1024];
-	expdb *db = open_db(o, err, sizeof(err));
+	expdb *db = open_db(o, false, err, sizeof(err));
 	if (!db)
 		return 1;
 	sqlite3_stmt *st;
@@ -289,7 +311,7 @@ static int cmd_output(int argc, char **argv, const struct options *o,
 	if (optind >= argc)
 		return usage_error("name at least one experiment");
 	char err[1024];
-	expdb *db = open_db(o, err, sizeof(err));
+	expdb *db = open_db(o, false, err, sizeof(err));
 	if (!db)
 		return 1;
 	int rc = 0;
@@ -305,6 +327,22 @@ static int cmd_output(int argc, char **argv, const struct options *o,
 	}
 	db_close(db);
 	return rc;
+}
+
+static int cmd_export(int argc, char **argv, const struct options *o)
+{
+	if (optind + 1 != argc)
+		return usage_error("export: name one experiment");
+	char err[1024];
+	expdb *db = open_db(o, false, err, sizeof(err));
+	if (!db)
+		return 1;
+	int rc = export_experiment(db, argv[optind], o->format, o->syncs,
+				   stdout, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "mplm-exp: %s: %s\n", argv[optind], err);
+	db_close(db);
+	return rc < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -336,7 +374,9 @@ int main(int argc, char **argv)
 		return cmd_output(argc, argv, &o, false);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(&o);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc, argv, &o);
 	char msg[128];
-	snprintf(msg, sizeof(msg), "unknown command '%.60s' (run, check, plot, report, list)", cmd);
+	snprintf(msg, sizeof(msg), "unknown command '%.60s' (run, check, plot, report, export, list)", cmd);
 	return usage_error(msg);
 }

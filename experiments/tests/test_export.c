@@ -1,0 +1,258 @@
+/*
+ * test_export.c - settings that do not apply are NULL; `mplm-exp export`
+ * writes every run (and its syncs) as CSV and JSON with full precision;
+ * list, report and export work on a read-only database.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "helpers.h"
+
+static char ini[PATH_MAX + 64], db[PATH_MAX + 64];
+
+/* 2 pre-copy limits + 2 MPLM points + stop-and-copy = 5 runs. */
+static const char experiment[] =
+	"[experiment]\n"
+	"name = exp-export\n"
+	"vm-memory = 256M\n"
+	"\n"
+	"[workload u]\n"
+	"label = uniform, \"quoted\"\n"
+	"generator = uniform,memory=128M,wss=64M,rate=6000,duration=8\n"
+	"start-at = 1\n"
+	"\n"
+	"[algorithm precopy]\n"
+	"downtime-limit = 300ms 1s\n"
+	"\n"
+	"[algorithm mplm]\n"
+	"dirtypercents = 30 70\n"
+	"\n"
+	"[algorithm stopcopy]\n";
+
+static char *export_out(const char *format, bool syncs)
+{
+	const char *args[] = { "export", "--db", db, "--format", format,
+			       syncs ? "--syncs" : "exp-export", "exp-export",
+			       NULL };
+	if (!syncs)
+		args[6] = NULL;
+	int rc = run_exp(args);
+	if (rc != 0) {
+		char *e = exp_stderr();
+		print_error("export exit %d: %s\n", rc, e);
+		free(e);
+	}
+	assert_int_equal(rc, 0);
+	return exp_stdout();
+}
+
+static void test_settings_that_do_not_apply_are_null(void **state)
+{
+	(void)state;
+	assert_true(db_value(db, "SELECT count(*) FROM runs") == 5);
+	assert_true(db_value(db, "SELECT count(*) FROM runs WHERE algorithm ="
+			     " 'precopy' AND dirtypercents IS NULL AND "
+			     "intervaltime IS NULL AND firstnondirty IS NULL"
+			     " AND relaxlivemig IS NULL AND downtime_limit IS"
+			     " NOT NULL") == 2);
+	assert_true(db_value(db, "SELECT count(*) FROM runs WHERE algorithm ="
+			     " 'mplm' AND dirtypercents IS NOT NULL AND "
+			     "max_iterations IS NULL") == 2);
+	assert_true(db_value(db, "SELECT count(*) FROM runs WHERE algorithm ="
+			     " 'stopcopy' AND downtime_limit IS NULL AND "
+			     "dirtypercents IS NULL") == 1);
+	/* Grouping by an MPLM setting sees MPLM's two points only. */
+	assert_true(db_value(db, "SELECT count(DISTINCT dirtypercents) FROM "
+			     "runs") == 2);
+	assert_true(db_value(db, "PRAGMA user_version") == 2);
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Field `col` (0-based) of CSV line `line` (0 = header); simple fields. */
+static void csv_field(const char *csv, int line, int col, char *buf,
+		      size_t len)
+{
+	const char *p = csv;
+	for (int i = 0; i < line && p; i++) {
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	assert_non_null(p);
+	for (int c = 0; c < col; c++) {
+		bool quoted = false;
+		while (*p && (quoted || (*p != ',' && *p != '\n'))) {
+			if (*p == '"')
+				quoted = !quoted;
+			p++;
+		}
+		assert_true(*p == ',');
+		p++;
+	}
+	size_t n = strcspn(p, ",\n");
+	snprintf(buf, len, "%.*s", (int)n, p);
+}
+
+static int csv_column(const char *csv, const char *name)
+{
+	char field[128];
+	for (int c = 0; c < 200; c++) {
+		csv_field(csv, 0, c, field, sizeof(field));
+		if (!strcmp(field, name))
+			return c;
+	}
+	return -1;
+}
+
+static void test_csv_has_every_run_at_full_precision(void **state)
+{
+	(void)state;
+	char *csv = export_out("csv", false);
+	assert_int_equal(count_lines(csv), 1 + 5);
+	/* The label with a comma and quotes comes back quoted. */
+	assert_non_null(strstr(csv, "\"uniform, \"\"quoted\"\"\""));
+	int id_col = csv_column(csv, "id");
+	int total_col = csv_column(csv, "total_time");
+	int dp_col = csv_column(csv, "dirtypercents");
+	int alg_col = csv_column(csv, "algorithm");
+	assert_true(id_col >= 0 && total_col >= 0 && dp_col >= 0 && alg_col >= 0);
+	for (int line = 1; line <= 5; line++) {
+		char id[32], total[64], dp[32], alg[32];
+		csv_field(csv, line, id_col, id, sizeof(id));
+		csv_field(csv, line, total_col, total, sizeof(total));
+		csv_field(csv, line, dp_col, dp, sizeof(dp));
+		csv_field(csv, line, alg_col, alg, sizeof(alg));
+		/* The text reads back to exactly the stored double. */
+		double stored = db_value(db, "SELECT total_time FROM runs WHERE"
+					 " id = %s", id);
+		assert_true(strtod(total, NULL) == stored);
+		assert_true(strcmp(alg, "mplm") ? dp[0] == '\0' : dp[0] != '\0');
+	}
+	free(csv);
+}
+
+static void test_csv_syncs_match_the_database(void **state)
+{
+	(void)state;
+	char *csv = export_out("csv", true);
+	assert_true(count_lines(csv) - 1 ==
+		    db_value(db, "SELECT count(*) FROM syncs"));
+	assert_true(csv_column(csv, "run_id") >= 0 &&
+		    csv_column(csv, "dirtied") >= 0 &&
+		    csv_column(csv, "param_hash") >= 0);
+	free(csv);
+}
+
+static void test_json_nests_syncs_in_runs(void **state)
+{
+	(void)state;
+	char *text = export_out("json", true);
+	json_error_t jerr;
+	json_t *doc = json_loads(text, 0, &jerr);
+	if (!doc)
+		print_error("JSON: %s at line %d\n", jerr.text, jerr.line);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "experiment")),
+			    "exp-export");
+	json_t *runs = json_object_get(doc, "runs");
+	assert_int_equal(json_array_size(runs), 5);
+	size_t i, nsyncs = 0;
+	json_t *run;
+	json_array_foreach(runs, i, run) {
+		/* "syncs" is the count column; the records come with it. */
+		json_t *syncs = json_object_get(run, "sync_records");
+		assert_int_equal(json_array_size(syncs),
+				 json_integer_value(json_object_get(run, "syncs")));
+		nsyncs += json_array_size(syncs);
+		const char *alg = json_string_value(json_object_get(run, "algorithm"));
+		json_t *dp = json_object_get(run, "dirtypercents");
+		assert_true(strcmp(alg, "mplm") ? json_is_null(dp)
+						: json_is_integer(dp));
+		double stored = db_value(db, "SELECT total_time FROM runs WHERE "
+					 "id = %lld", (long long)json_integer_value(
+						 json_object_get(run, "id")));
+		assert_true(json_real_value(json_object_get(run, "total_time")) ==
+			    stored);
+	}
+	assert_true(nsyncs == db_value(db, "SELECT count(*) FROM syncs"));
+	json_decref(doc);
+	free(text);
+}
+
+static void test_readers_work_on_a_read_only_database(void **state)
+{
+	(void)state;
+	char uri[PATH_MAX + 128];
+	snprintf(uri, sizeof(uri), "file:%s?mode=ro", db);
+	const char *list[] = { "list", "--db", uri, NULL };
+	assert_int_equal(run_exp(list), 0);
+	char *o = exp_stdout();
+	assert_non_null(strstr(o, "exp-export"));
+	free(o);
+	char out[PATH_MAX + 16];
+	path_in_tmp(out, sizeof(out), "tables");
+	const char *report[] = { "report", "--db", uri, "--out", out, "--quiet",
+				 "exp-export", NULL };
+	assert_int_equal(run_exp(report), 0);
+	const char *export[] = { "export", "--db", uri, "exp-export", NULL };
+	assert_int_equal(run_exp(export), 0);
+	/* A writer on a read-only URI fails in one line, not partway. */
+	const char *run[] = { "run", "--db", uri, ini, NULL };
+	assert_int_equal(run_exp(run), 1);
+	char *e = exp_stderr();
+	assert_non_null(strstr(e, "readonly") ? e : strstr(e, "read-only"));
+	free(e);
+}
+
+static void test_export_of_an_unknown_experiment_is_one_line(void **state)
+{
+	(void)state;
+	const char *args[] = { "export", "--db", db, "nosuch", NULL };
+	assert_int_equal(run_exp(args), 1);
+	char *e = exp_stderr();
+	assert_non_null(strstr(e, "nosuch: no experiment"));
+	assert_true(strchr(e, '\n') == e + strlen(e) - 1);
+	free(e);
+	const char *bad[] = { "export", "--db", db, "--format", "xml",
+			      "exp-export", NULL };
+	assert_int_equal(run_exp(bad), 2);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	helpers_init(argv[0]);
+	path_in_tmp(ini, sizeof(ini), "export.ini");
+	path_in_tmp(db, sizeof(db), "export.db");
+	write_file(ini, experiment);
+	const char *args[] = { "run", "-j", "2", "--no-progress", "--db", db,
+			       ini, NULL };
+	if (run_exp(args) != 0) {
+		char *e = exp_stderr();
+		fprintf(stderr, "mplm-exp run failed: %s\n", e);
+		free(e);
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_settings_that_do_not_apply_are_null),
+		cmocka_unit_test(test_csv_has_every_run_at_full_precision),
+		cmocka_unit_test(test_csv_syncs_match_the_database),
+		cmocka_unit_test(test_json_nests_syncs_in_runs),
+		cmocka_unit_test(test_readers_work_on_a_read_only_database),
+		cmocka_unit_test(test_export_of_an_unknown_experiment_is_one_line),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	helpers_cleanup();
+	return rc;
+}
