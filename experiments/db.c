@@ -14,6 +14,7 @@
 struct expdb {
 	sqlite3 *h;
 	sqlite3_stmt *lookup, *insert_run, *insert_sync, *delete_run;
+	sqlite3_stmt *delete_claim;
 };
 
 /* The runs table's columns, shared by the schema and the upgrade from
@@ -134,6 +135,16 @@ static const char schema[] =
 	"  bytes INTEGER NOT NULL,\n"
 	"  final INTEGER NOT NULL,\n"
 	"  PRIMARY KEY (run_id, idx)) WITHOUT ROWID;\n"
+	"CREATE TABLE IF NOT EXISTS claims (\n"
+	"  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,\n"
+	"  param_hash TEXT NOT NULL,\n"
+	"  repetition INTEGER NOT NULL,\n"
+	"  host TEXT NOT NULL,\n"
+	"  pid INTEGER NOT NULL,\n"
+	"  token TEXT NOT NULL,\n"
+	"  lease_until REAL NOT NULL,\n"
+	"  PRIMARY KEY (experiment_id, param_hash, repetition)) WITHOUT ROWID;\n"
+	"CREATE INDEX IF NOT EXISTS claims_token ON claims (token);\n"
 	"CREATE VIEW IF NOT EXISTS current AS\n"
 	"  SELECT e.name AS experiment, r.* FROM runs r\n"
 	"  JOIN experiments e ON e.id = r.experiment_id\n"
@@ -174,7 +185,9 @@ static const char insert_run_sql[] =
 	" :pages_sent, :downtime_pages, :state_bytes_sent, :remaining_bytes,"
 	" :syncs, :mbps, :vm_pages, :touched_pages, :touched_bytes,"
 	" :sent_ratio, :metadata_bytes, :peak_rss_bytes, :dirty_rate,"
-	" :verified, :mismatches, :sim_seconds, :wall_seconds)";
+	" :verified, :mismatches, :sim_seconds, :wall_seconds)"
+	/* Another runner that took over a stale claim may have stored it. */
+	" ON CONFLICT (experiment_id, param_hash, repetition) DO NOTHING";
 
 static const char insert_sync_sql[] =
 	"INSERT INTO syncs (run_id, idx, time, interval, dirtied, d_size,"
@@ -371,6 +384,9 @@ expdb *db_open(const char *path, char *err, size_t errlen)
 	    prepare(db, "DELETE FROM runs WHERE experiment_id = ? AND "
 		    "param_hash = ? AND repetition = ?", &db->delete_run, err,
 		    errlen) ||
+	    prepare(db, "DELETE FROM claims WHERE experiment_id = ? AND "
+		    "param_hash = ? AND repetition = ?", &db->delete_claim, err,
+		    errlen) ||
 	    prepare(db, insert_run_sql, &db->insert_run, err, errlen) ||
 	    prepare(db, insert_sync_sql, &db->insert_sync, err, errlen)) {
 		db_close(db);
@@ -435,6 +451,7 @@ void db_close(expdb *db)
 		return;
 	sqlite3_finalize(db->lookup);
 	sqlite3_finalize(db->delete_run);
+	sqlite3_finalize(db->delete_claim);
 	sqlite3_finalize(db->insert_run);
 	sqlite3_finalize(db->insert_sync);
 	sqlite3_close(db->h);
@@ -789,14 +806,26 @@ int db_store_run(expdb *db, int64_t exp_id, const struct experiment *e,
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
+	bool inserted = sqlite3_changes(db->h) == 1;
 	int64_t run_id = sqlite3_last_insert_rowid(db->h);
 	sqlite3_reset(st);
-	if (o->rc == 0 && insert_syncs(db, run_id, &o->res) < 0) {
+	if (inserted && o->rc == 0 && insert_syncs(db, run_id, &o->res) < 0) {
 		db_error(db, err, errlen, "storing syncs");
 		sqlite3_reset(db->insert_sync);
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
 	sqlite3_reset(db->insert_sync);
-	return exec(db, "COMMIT", err, errlen);
+	/* The run is stored: its claim (ours, or a stale one) goes with it. */
+	bind_key(db->delete_claim, exp_id, r);
+	int rc = sqlite3_step(db->delete_claim);
+	sqlite3_reset(db->delete_claim);
+	if (rc != SQLITE_DONE) {
+		db_error(db, err, errlen, "releasing the claim");
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (exec(db, "COMMIT", err, errlen))
+		return -1;
+	return inserted ? 0 : 1;
 }

@@ -47,7 +47,8 @@ int db_run_stored(expdb *db, int64_t exp_id, const struct exp_run *r,
 		  bool *stored, bool *failed);
 /* Remove a stored failed run (before it is retried). */
 int db_delete_run(expdb *db, int64_t exp_id, const struct exp_run *r);
-/* Store one run and its syncs in one transaction. */
+/* Store one run and its syncs in one transaction, and drop its claim.
+ * 0 stored, 1 another runner had stored it already, -1 error. */
 int db_store_run(expdb *db, int64_t exp_id, const struct experiment *e,
 		 const struct exp_run *r, const struct run_outcome *o,
 		 char *err, size_t errlen);

@@ -600,13 +600,33 @@ static void note_section(struct parse_ctx *c, const char *line)
 		get_algorithm(c, sp + 1);
 }
 
+/* fgets that also says whether the line held a NUL byte (which fgets
+ * would pass on as the end of the line, cutting the value short). */
+static char *get_line(char *str, int num, FILE *f, bool *nul)
+{
+	int n = 0, ch = EOF;
+	*nul = false;
+	while (n < num - 1 && (ch = getc(f)) != EOF) {
+		*nul |= ch == '\0';
+		str[n++] = (char)(ch ? ch : ' ');
+		if (ch == '\n')
+			break;
+	}
+	str[n] = '\0';
+	return n ? str : NULL;
+}
+
 /* inih's reader: one call per line, which is how inih counts lines. */
 static char *read_line(char *str, int num, void *stream)
 {
 	struct line_reader *r = stream;
-	if (!fgets(str, num, r->f))
+	bool nul;
+	if (!get_line(str, num, r->f, &nul))
 		return NULL;
 	r->c->line++;
+	if (nul)
+		fail(r->c, "a NUL byte in the line (binary data in an "
+		     "experiment file?)");
 	note_section(r->c, str);
 	if (r->want_text)
 		keep_text(r, str);

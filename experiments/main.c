@@ -20,7 +20,8 @@
 
 static const char usage_text[] =
 	"usage: mplm-exp run [-j N] [--db FILE] [--retry-failed] [--rerun]\n"
-	"                    [--repetitions N] [--progress|--no-progress] EXPFILE...\n"
+	"                    [--repetitions N] [--shard K/N]\n"
+	"                    [--progress|--no-progress] EXPFILE...\n"
 	"       mplm-exp check EXPFILE...\n"
 	"       mplm-exp plot [--db FILE] [--out DIR] EXPERIMENT...\n"
 	"       mplm-exp report [--db FILE] [--out DIR] [--quiet] EXPERIMENT...\n"
@@ -28,7 +29,8 @@ static const char usage_text[] =
 	"       mplm-exp list [--db FILE]\n"
 	"\n"
 	"run     run every point of the experiment files' cross product that the\n"
-	"        database does not hold yet, -j N at a time (default: CPUs)\n"
+	"        database does not hold yet, -j N at a time (default: CPUs);\n"
+	"        several runners on one database share the work\n"
 	"check   parse the files, read every trace they name to its end, and\n"
 	"        print how many runs they make\n"
 	"plot    gnuplot figures (PNG and SVG) into OUT/EXPERIMENT/\n"
@@ -41,6 +43,7 @@ static const char usage_text[] =
 	"  --retry-failed     run again the runs stored as failed\n"
 	"  --rerun            forget the experiment's stored runs first\n"
 	"  --repetitions N    override the files' repetitions\n"
+	"  --shard K/N        run only share K (1..N) of the runs: every N-th\n"
 	"  --format csv|json  export's format (default csv)\n"
 	"  --syncs            export the per-sync records too\n"
 	"  --version          print the version\n"
@@ -55,7 +58,7 @@ static const char usage_text[] =
 
 enum { OPT_DB = 256, OPT_OUT, OPT_RETRY, OPT_RERUN, OPT_REPS, OPT_PROGRESS,
        OPT_NO_PROGRESS, OPT_QUIET, OPT_VERSION, OPT_HELP, OPT_FORMAT,
-       OPT_SYNCS };
+       OPT_SYNCS, OPT_SHARD };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
@@ -68,6 +71,7 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "syncs", no_argument, NULL, OPT_SYNCS },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -90,6 +94,21 @@ static int usage_error(const char *msg)
 {
 	fprintf(stderr, "mplm-exp: %s (see mplm-exp --help)\n", msg);
 	return 2;
+}
+
+static int parse_shard(const char *s, struct runner_opts *r)
+{
+	char *end;
+	long k = strtol(s, &end, 10);
+	if (end == s || *end != '/')
+		return -1;
+	const char *ns = end + 1;
+	long n = strtol(ns, &end, 10);
+	if (end == ns || *end || k < 1 || n < k || n > 100000)
+		return -1;
+	r->shard_k = (unsigned)k;
+	r->shard_n = (unsigned)n;
+	return 0;
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -118,6 +137,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_PROGRESS: o->run.progress = 0; break;
 		case OPT_QUIET: o->quiet = true; break;
 		case OPT_SYNCS: o->syncs = true; break;
+		case OPT_SHARD:
+			if (parse_shard(optarg, &o->run) < 0)
+				return usage_error("--shard wants K/N with 1 <= K <= N <= 100000");
+			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "csv"))
 				o->format = EXPORT_CSV;
@@ -199,10 +222,17 @@ static int run_one_file(expdb *db, const char *file, const struct options *o)
 		fprintf(stderr, "mplm-exp: %s: %s\n", file, err);
 		goto out;
 	}
-	printf("%s: %zu runs: %zu run now (%zu failed, %zu not converged), "
-	       "%zu already stored; %.1f s with -j %u\n", e->name, st.total,
-	       st.ran, st.failed, st.not_converged, st.stored_before,
-	       st.wall_seconds, st.jobs);
+	char shard[64] = "", others[64] = "";
+	if (o->run.shard_n)
+		snprintf(shard, sizeof(shard), " in shard %u/%u", o->run.shard_k,
+			 o->run.shard_n);
+	if (st.by_others)
+		snprintf(others, sizeof(others), ", %zu by other runners",
+			 st.by_others);
+	printf("%s: %zu runs%s: %zu run now (%zu failed, %zu not converged), "
+	       "%zu already stored%s; %.1f s with -j %u\n", e->name, st.total,
+	       shard, st.ran, st.failed, st.not_converged, st.stored_before,
+	       others, st.wall_seconds, st.jobs);
 	if (runs.skipped_too_big)
 		printf("%s: %zu workload/VM-size pairs left out: the workload "
 		       "(with its static memory) is larger than the VM\n",

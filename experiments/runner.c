@@ -4,6 +4,8 @@
  */
 #include "runner.h"
 
+#include "claims.h"
+
 #include "mplm-config.h" /* MPLM_HAVE_KVMLITE */
 #if MPLM_HAVE_KVMLITE
 #include "exp.h" /* kvmlite: kl_sim_run */
@@ -242,6 +244,8 @@ static int finish_worker(struct worker *w, expdb *db, int64_t exp_id,
 	o.wall_seconds = now_s() - w->started;
 	int rc = db_store_run(db, exp_id, e, &runs->v[w->run], &o, err, errlen);
 	st->ran++;
+	if (rc == 1)  /* another runner took the run over and stored it */
+		rc = 0;
 	if (o.rc != 0)
 		st->failed++;
 	else if (o.res.stats.status == MPLM_STATUS_NOT_CONVERGED)
@@ -252,17 +256,26 @@ static int finish_worker(struct worker *w, expdb *db, int64_t exp_id,
 	return rc;
 }
 
-/* The runs still to do: not stored, or stored as failed when retrying. */
+static bool in_shard(size_t i, const struct runner_opts *opts)
+{
+	return !opts->shard_n || i % opts->shard_n == opts->shard_k - 1;
+}
+
+/* The runs still to do: in the shard, and not stored (or stored as failed
+ * when retrying). */
 static size_t *select_todo(expdb *db, int64_t exp_id,
 			   const struct exp_runs *runs,
 			   const struct runner_opts *opts, size_t *ntodo,
-			   size_t *stored)
+			   size_t *stored, size_t *total)
 {
 	size_t *todo = malloc((runs->n ? runs->n : 1) * sizeof(*todo));
 	if (!todo)
 		return NULL;
-	*ntodo = *stored = 0;
+	*ntodo = *stored = *total = 0;
 	for (size_t i = 0; i < runs->n; i++) {
+		if (!in_shard(i, opts))
+			continue;
+		(*total)++;
 		bool is_stored = false, failed = false;
 		db_run_stored(db, exp_id, &runs->v[i], &is_stored, &failed);
 		if (is_stored && failed && opts->retry_failed) {
@@ -287,28 +300,38 @@ struct pool {
 	struct worker *ws;
 	struct pollfd *pfd;
 	unsigned nw;
-	size_t *todo, ntodo, next, active;
+	struct claims cl;
+	size_t active;
+	bool more;           /* runs left that this runner may yet claim */
 	struct progress pg;
 	char *err;
 	size_t errlen;
 };
 
-/* Give every idle worker slot the next run. */
+/* Give every idle worker slot the next run nobody else holds. */
 static int fill_workers(struct pool *p)
 {
-	for (unsigned i = 0; i < p->nw && p->next < p->ntodo; i++) {
+	for (unsigned i = 0; i < p->nw && p->more; i++) {
 		if (p->ws[i].pid)
 			continue;
-		size_t run = p->todo[p->next];
+		bool waiting;
+		long run = claims_take(&p->cl, &waiting, p->err, p->errlen);
+		if (run == -2)
+			return -1;
+		if (run < 0) {
+			/* Held by others: look again after the next poll. */
+			p->more = waiting;
+			break;
+		}
 		if (start_worker(&p->ws[i], &p->runs->v[run], backend_run(p->e),
-				 run, p->ws, p->nw) < 0) {
+				 (size_t)run, p->ws, p->nw) < 0) {
 			snprintf(p->err, p->errlen, "cannot start a worker: %s",
 				 strerror(errno));
 			return -1;
 		}
-		p->next++;
 		p->active++;
 	}
+	p->pg.done = p->st->ran + p->cl.done_by_others;
 	return 0;
 }
 
@@ -327,10 +350,12 @@ static int collect_finished(struct pool *p)
 	for (unsigned i = 0; i < p->nw; i++) {
 		if (!p->ws[i].pid || !p->pfd[i].revents || drain(&p->ws[i]) == 0)
 			continue;
+		size_t run = p->ws[i].run;
 		int rc = finish_worker(&p->ws[i], p->db, p->exp_id, p->e,
 				       p->runs, p->st, p->err, p->errlen);
+		claims_done(&p->cl, run);
 		p->active--;
-		p->pg.done++;
+		p->pg.done = p->st->ran + p->cl.done_by_others;
 		p->pg.failed = p->st->failed;
 		progress_draw(&p->pg, true);
 		if (rc < 0)
@@ -366,33 +391,45 @@ int runner_run(expdb *db, int64_t exp_id, const struct experiment *e,
 	st->jobs = jobs;
 	struct pool p = {
 		.db = db, .exp_id = exp_id, .e = e, .runs = runs, .st = st,
-		.nw = jobs, .err = err, .errlen = errlen,
+		.nw = jobs, .err = err, .errlen = errlen, .more = true,
 	};
-	p.todo = select_todo(db, exp_id, runs, opts, &p.ntodo,
-			     &st->stored_before);
+	size_t ntodo = 0;
+	size_t *todo = select_todo(db, exp_id, runs, opts, &ntodo,
+				   &st->stored_before, &st->total);
 	p.ws = calloc(p.nw, sizeof(*p.ws));
 	p.pfd = calloc(p.nw, sizeof(*p.pfd));
 	p.pg = (struct progress){
 		.on = opts->progress < 0 ? isatty(2) : opts->progress,
-		.todo = p.ntodo, .t0 = t0,
+		.todo = ntodo, .t0 = t0,
 	};
 	int rc = 0;
-	if (!p.todo || !p.ws || !p.pfd) {
+	if (!todo || !p.ws || !p.pfd) {
 		snprintf(err, errlen, "out of memory");
 		rc = -1;
 	}
-	while (rc == 0 && (p.next < p.ntodo || p.active)) {
+	if (rc == 0)
+		rc = claims_init(&p.cl, db, exp_id, runs, todo, ntodo, err, errlen);
+	bool claims_ok = rc == 0;
+	while (rc == 0 && (p.more || p.active)) {
 		rc = fill_workers(&p);
-		if (rc == 0)
+		if (rc == 0 && (p.more || p.active))
 			rc = collect_finished(&p);
+		if (rc == 0)
+			rc = claims_renew(&p.cl, err, errlen);
 	}
 	if (p.ws)
 		kill_workers(&p);
-	if (p.pg.on && p.ntodo)
+	if (claims_ok) {
+		if (rc < 0)
+			claims_release(&p.cl);
+		st->by_others = p.cl.done_by_others;
+		claims_free(&p.cl);
+	}
+	if (p.pg.on && ntodo)
 		fputc('\n', stderr);
 	free(p.ws);
 	free(p.pfd);
-	free(p.todo);
+	free(todo);
 	st->wall_seconds = now_s() - t0;
 	return rc;
 }

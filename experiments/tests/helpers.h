@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char exp_bin[PATH_MAX + 32];   /* $(B)/mplm-exp */
@@ -148,13 +149,10 @@ static __attribute__((unused)) pid_t start_exp(const char *const *args)
 }
 
 /* Run mplm-exp to the end; its exit status (128 + signal if killed). */
+static int wait_exit(pid_t pid);
 static __attribute__((unused)) int run_exp(const char *const *args)
 {
-	pid_t pid = start_exp(args);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return wait_exit(start_exp(args));
 }
 
 static __attribute__((unused)) char *exp_stdout(void)
@@ -198,6 +196,53 @@ static __attribute__((unused)) double db_value(const char *db, const char *fmt, 
 	}
 	sqlite3_close(h);
 	return v;
+}
+
+static __attribute__((unused)) void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Wait for a child; its exit status (128 + signal if killed). */
+static __attribute__((unused)) int wait_exit(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Runs stored in the database so far (0 before it has its tables). */
+static __attribute__((unused)) double stored_runs(const char *db)
+{
+	if (access(db, F_OK) != 0 || db_value(db, "SELECT count(*) FROM "
+					       "sqlite_master WHERE name = "
+					       "'runs'") != 1)
+		return 0;
+	double n = db_value(db, "SELECT count(*) FROM runs");
+	return n == n ? n : 0;
+}
+
+/* Every run of the current definitions stored exactly once, with all its
+ * sync records, and no other run: the outcome a sweep must reach however
+ * it was interrupted or shared. */
+static __attribute__((unused)) bool all_runs_once(const char *db, int total)
+{
+	static const char *const zero[] = {
+		"SELECT count(*) FROM current_runs c WHERE NOT EXISTS (SELECT 1"
+		" FROM runs r WHERE r.experiment_id = c.experiment_id AND"
+		" r.param_hash = c.param_hash AND r.repetition = c.repetition)",
+		"SELECT count(*) FROM runs r WHERE syncs != (SELECT count(*)"
+		" FROM syncs s WHERE s.run_id = r.id)",
+	};
+	bool ok = db_value(db, "SELECT count(*) FROM runs") == total &&
+		  db_value(db, "SELECT count(DISTINCT param_hash || '/' ||"
+			   " repetition) FROM runs") == total &&
+		  db_value(db, "SELECT count(*) FROM current_runs") == total;
+	for (size_t i = 0; ok && i < sizeof(zero) / sizeof(zero[0]); i++)
+		ok = db_value(db, "%s", zero[i]) == 0;
+	return ok;
 }
 
 /* A PNG: the 8-byte signature and more than a header's worth of bytes. */

@@ -217,6 +217,27 @@ static void test_long_line(void **state)
 	assert_non_null(strstr(err, ":3: line longer than"));
 }
 
+/* A NUL byte would end the value early (`name = ab\0cd` read as `ab`):
+ * the line is refused, at its line. */
+static void test_nul_in_value(void **state)
+{
+	(void)state;
+	static const char text[] = "[experiment]\nname = ab\0cd\n"
+				   "repetitions = 2\n";
+	char path[PATH_MAX + 64], err[1024] = "";
+	path_in_tmp(path, sizeof(path), "nul.ini");
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	assert_int_equal(fclose(f), 0);
+	struct experiment *e = exp_load(path, err, sizeof(err));
+	assert_null(e);
+	char want[PATH_MAX + 100];
+	snprintf(want, sizeof(want), "%s:2: a NUL byte", path);
+	if (strncmp(err, want, strlen(want)))
+		fail_msg("got `%s'", err);
+}
+
 static void test_include_error_names_included_file(void **state)
 {
 	(void)state;
@@ -347,6 +368,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_profile),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_nul_in_value),
 		cmocka_unit_test(test_include_error_names_included_file),
 		cmocka_unit_test(test_kvm_backend_needs_generators),
 		cmocka_unit_test(test_check_traces_reads_to_the_end),

@@ -36,22 +36,6 @@ static const char experiment[] =
 	"[algorithm mplm]\n"
 	"intervaltime = 0.5\n";
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-static double stored_runs(void)
-{
-	if (access(db, F_OK) != 0 || db_value(db, "SELECT count(*) FROM "
-					       "sqlite_master WHERE name = "
-					       "'runs'") != 1)
-		return 0;
-	double n = db_value(db, "SELECT count(*) FROM runs");
-	return n == n ? n : 0;
-}
-
 /* Start the sweep and kill it once some, but not all, runs are stored. */
 static void run_and_kill(void)
 {
@@ -61,7 +45,7 @@ static void run_and_kill(void)
 	double n = 0;
 	for (int i = 0; i < 3000 && n < TOTAL_RUNS / 5; i++) {
 		sleep_ms(5);
-		n = stored_runs();
+		n = stored_runs(db);
 	}
 	kill(pid, SIGKILL);
 	int status;
@@ -73,7 +57,7 @@ static void test_killed_sweep_keeps_whole_runs(void **state)
 {
 	(void)state;
 	run_and_kill();
-	double n = stored_runs();
+	double n = stored_runs(db);
 	print_message("killed with %g of %d runs stored\n", n, TOTAL_RUNS);
 	if (!(n > 0 && n < TOTAL_RUNS))
 		fail_msg("killed with %g of %d runs stored: not midway", n,
@@ -93,7 +77,7 @@ static void test_killed_sweep_keeps_whole_runs(void **state)
 static void test_resume_completes_exactly_once(void **state)
 {
 	(void)state;
-	double before = stored_runs();
+	double before = stored_runs(db);
 	const char *args[] = { "run", "-j", "2", "--db", db,
 			       ini, NULL };
 	int rc = run_exp(args);
@@ -107,20 +91,7 @@ static void test_resume_completes_exactly_once(void **state)
 		print_error("exit %d, stdout: %s, wanted: %s\n", rc, o, want);
 	free(o);
 	assert_true(ok);
-	assert_true(db_value(db, "SELECT count(*) FROM runs") == TOTAL_RUNS);
-	assert_true(db_value(db, "SELECT count(DISTINCT param_hash || '/' || "
-			     "repetition) FROM runs") == TOTAL_RUNS);
-	/* Exactly the experiment's runs: each defined run is stored. */
-	assert_true(db_value(db, "SELECT count(*) FROM current_runs c WHERE "
-			     "NOT EXISTS (SELECT 1 FROM runs r WHERE "
-			     "r.experiment_id = c.experiment_id AND "
-			     "r.param_hash = c.param_hash AND "
-			     "r.repetition = c.repetition)") == 0);
-	assert_true(db_value(db, "SELECT count(*) FROM current_runs") ==
-		    TOTAL_RUNS);
-	assert_true(db_value(db, "SELECT count(*) FROM runs r WHERE syncs != "
-			     "(SELECT count(*) FROM syncs s WHERE "
-			     "s.run_id = r.id)") == 0);
+	assert_true(all_runs_once(db, TOTAL_RUNS));
 }
 
 int main(int argc, char **argv)
