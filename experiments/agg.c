@@ -55,6 +55,12 @@ static void close_point(struct agg_point *p, struct samples *smp)
 	}
 }
 
+static double column_or_nan(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		       ? NAN : sqlite3_column_double(st, col);
+}
+
 static void open_point(struct agg_point *p, sqlite3_stmt *st)
 {
 	memset(p, 0, sizeof(*p));
@@ -64,9 +70,9 @@ static void open_point(struct agg_point *p, sqlite3_stmt *st)
 	p->alg_name = dup_col(st, 4);
 	p->vm_bytes = sqlite3_column_int64(st, 5);
 	p->bandwidth = sqlite3_column_double(st, 6);
-	p->downtime_limit = sqlite3_column_double(st, 7);
-	p->intervaltime = sqlite3_column_double(st, 8);
-	p->dirtypercents = sqlite3_column_int(st, 9);
+	p->downtime_limit = column_or_nan(st, 7);
+	p->intervaltime = column_or_nan(st, 8);
+	p->dirtypercents = column_or_nan(st, 9);
 	p->order = sqlite3_column_int64(st, COL_ORDER);
 }
 

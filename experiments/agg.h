@@ -29,8 +29,8 @@ enum agg_metric {
 struct agg_point {
 	char *workload, *label, *algorithm, *alg_name;
 	int64_t vm_bytes;
-	double bandwidth, downtime_limit, intervaltime;
-	int dirtypercents;
+	/* Settings; NAN where they do not apply (NULL in the database). */
+	double bandwidth, downtime_limit, intervaltime, dirtypercents;
 	size_t runs, completed, not_converged, failed;
 	int64_t order;         /* the point's place in the experiment file */
 	struct agg_stat m[AGG_NMETRICS];

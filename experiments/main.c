@@ -11,6 +11,7 @@
 #include "db.h"
 #include "expfile.h"
 #include "export.h"
+#include "plot.h"
 #include "report.h"
 #include "runner.h"
 
@@ -23,7 +24,8 @@ static const char usage_text[] =
 	"                    [--repetitions N] [--shard K/N]\n"
 	"                    [--progress|--no-progress] EXPFILE...\n"
 	"       mplm-exp check EXPFILE...\n"
-	"       mplm-exp plot [--db FILE] [--out DIR] EXPERIMENT...\n"
+	"       mplm-exp plot [--db FILE] [--out DIR] [--x PARAM [--y METRIC]\n"
+	"                     [--by PARAM] [--facet PARAM]] EXPERIMENT...\n"
 	"       mplm-exp report [--db FILE] [--out DIR] [--quiet] EXPERIMENT...\n"
 	"       mplm-exp export [--db FILE] [--format csv|json] [--syncs] EXPERIMENT\n"
 	"       mplm-exp list [--db FILE]\n"
@@ -33,7 +35,10 @@ static const char usage_text[] =
 	"        several runners on one database share the work\n"
 	"check   parse the files, read every trace they name to its end, and\n"
 	"        print how many runs they make\n"
-	"plot    gnuplot figures (PNG and SVG) into OUT/EXPERIMENT/\n"
+	"plot    gnuplot figures (PNG and SVG) into OUT/EXPERIMENT/: the\n"
+	"        experiment's figure and the trade-off view, or with --x METRIC\n"
+	"        (default total-time) against PARAM, a line per --by value, a\n"
+	"        panel per --facet value\n"
 	"report  Markdown and CSV tables into OUT/EXPERIMENT/, Markdown on stdout\n"
 	"export  the stored runs (or with --syncs their per-sync records) on stdout\n"
 	"list    the experiments in the database and their runs\n"
@@ -58,7 +63,7 @@ static const char usage_text[] =
 
 enum { OPT_DB = 256, OPT_OUT, OPT_RETRY, OPT_RERUN, OPT_REPS, OPT_PROGRESS,
        OPT_NO_PROGRESS, OPT_QUIET, OPT_VERSION, OPT_HELP, OPT_FORMAT,
-       OPT_SYNCS, OPT_SHARD };
+       OPT_SYNCS, OPT_SHARD, OPT_X, OPT_Y, OPT_BY, OPT_FACET };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
@@ -72,6 +77,10 @@ static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "syncs", no_argument, NULL, OPT_SYNCS },
 	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "x", required_argument, NULL, OPT_X },
+	{ "y", required_argument, NULL, OPT_Y },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "facet", required_argument, NULL, OPT_FACET },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -87,6 +96,7 @@ struct options {
 	unsigned repetitions;
 	enum export_format format;
 	bool syncs;
+	struct plot_request plot;
 };
 
 /* One line: what is wrong with the command line. */
@@ -137,6 +147,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_PROGRESS: o->run.progress = 0; break;
 		case OPT_QUIET: o->quiet = true; break;
 		case OPT_SYNCS: o->syncs = true; break;
+		case OPT_X: o->plot.x = optarg; break;
+		case OPT_Y: o->plot.y = optarg; break;
+		case OPT_BY: o->plot.by = optarg; break;
+		case OPT_FACET: o->plot.facet = optarg; break;
 		case OPT_SHARD:
 			if (parse_shard(optarg, &o->run) < 0)
 				return usage_error("--shard wants K/N with 1 <= K <= N <= 100000");
@@ -161,6 +175,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'h':
 		case OPT_HELP:
 			fputs(usage_text, stdout);
+			plot_list_names(stdout);
 			exit(0);
 		default:
 			return 2;
@@ -340,13 +355,16 @@ static int cmd_output(int argc, char **argv, const struct options *o,
 {
 	if (optind >= argc)
 		return usage_error("name at least one experiment");
+	if (plot && !o->plot.x && (o->plot.y || o->plot.by || o->plot.facet))
+		return usage_error("plot: --y, --by and --facet need --x");
 	char err[1024];
 	expdb *db = open_db(o, false, err, sizeof(err));
 	if (!db)
 		return 1;
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
-		int r = plot ? plot_experiment(db, argv[i], o->out, err, sizeof(err))
+		int r = plot ? plot_experiment(db, argv[i], o->out, &o->plot,
+					       stdout, err, sizeof(err))
 			     : report_experiment(db, argv[i], o->out,
 						 o->quiet ? NULL : stdout, err,
 						 sizeof(err));
@@ -382,6 +400,7 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		fputs(usage_text, stdout);
+		plot_list_names(stdout);
 		return 0;
 	}
 	if (!strcmp(cmd, "--version")) {

@@ -2,7 +2,8 @@
 # figures, Markdown/CSV tables) and its tests. See experiments/README.md.
 EXP_SRC := experiments/main.c experiments/expfile.c \
 	experiments/db.c experiments/runner.c experiments/agg.c \
-	experiments/report.c experiments/plot.c experiments/export.c \
+	experiments/report.c experiments/plot.c experiments/plotlib.c \
+	experiments/plot_tradeoff.c experiments/plot_generic.c experiments/export.c \
 	experiments/claims.c
 EXP_OBJ := $(EXP_SRC:%.c=$(B)/%.o)
 # backend = kvm runs kvmlite's guests and its `incoming` child.

@@ -144,7 +144,7 @@ static void point_params(const struct agg_point *p, char *buf, size_t len)
 	if (!strcmp(p->algorithm, "precopy"))
 		snprintf(buf, len, "downtime-limit %g s", p->downtime_limit);
 	else if (!strcmp(p->algorithm, "mplm"))
-		snprintf(buf, len, "dirtypercents %d, intervaltime %g s",
+		snprintf(buf, len, "dirtypercents %g, intervaltime %g s",
 			 p->dirtypercents, p->intervaltime);
 	else
 		snprintf(buf, len, "-");
@@ -205,6 +205,15 @@ static void write_summary_md(FILE *f, const struct agg *a)
 	fputc('\n', f);
 }
 
+/* ",value", or "," for a setting that does not apply. */
+static void csv_setting(FILE *f, double v)
+{
+	if (isnan(v))
+		fputc(',', f);
+	else
+		fprintf(f, ",%g", v);
+}
+
 /* The machine's own figures, apart: they differ on every run, and the
  * summaries must stay the same when nothing changed. */
 static void write_machine_md(FILE *f, const struct agg *a)
@@ -246,11 +255,13 @@ static void write_points_csv(FILE *f, const struct agg *a, int k0, int k1)
 	fputc('\n', f);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct agg_point *p = &a->v[i];
-		fprintf(f, "%s,%s,%s,%g,%d,%g,%lld,%.0f,%zu,%zu,%zu,%zu",
-			p->workload, p->alg_name, p->algorithm,
-			p->downtime_limit, p->dirtypercents, p->intervaltime,
-			(long long)p->vm_bytes, p->bandwidth, p->runs,
-			p->completed, p->not_converged, p->failed);
+		fprintf(f, "%s,%s,%s", p->workload, p->alg_name, p->algorithm);
+		csv_setting(f, p->downtime_limit);
+		csv_setting(f, p->dirtypercents);
+		csv_setting(f, p->intervaltime);
+		fprintf(f, ",%lld,%.0f,%zu,%zu,%zu,%zu", (long long)p->vm_bytes,
+			p->bandwidth, p->runs, p->completed, p->not_converged,
+			p->failed);
 		for (int k = k0; k < k1; k++) {
 			const struct agg_stat *s = &p->m[k];
 			if (s->n)

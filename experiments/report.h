@@ -14,11 +14,6 @@
 int report_experiment(expdb *db, const char *experiment, const char *outdir,
 		      FILE *echo, char *err, size_t errlen);
 
-/* Figures: a data file and a gnuplot script per figure, run to PNG (pngcairo)
- * and SVG. The figure kind is the experiment's `figure` setting. */
-int plot_experiment(expdb *db, const char *experiment, const char *outdir,
-		    char *err, size_t errlen);
-
 /* mkdir -p OUTDIR/EXPERIMENT; the path in buf. */
 int report_dir(const char *outdir, const char *experiment, char *buf,
 	       size_t len, char *err, size_t errlen);

@@ -213,6 +213,20 @@ static __attribute__((unused)) int wait_exit(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Run an experiment file into a database before the tests; false (after
+ * saying why) if mplm-exp failed. */
+static __attribute__((unused)) bool run_setup(const char *ini, const char *db)
+{
+	const char *args[] = { "run", "-j", "2", "--no-progress", "--db", db,
+			       ini, NULL };
+	if (run_exp(args) == 0)
+		return true;
+	char *e = exp_stderr();
+	fprintf(stderr, "mplm-exp run failed: %s\n", e);
+	free(e);
+	return false;
+}
+
 /* Runs stored in the database so far (0 before it has its tables). */
 static __attribute__((unused)) double stored_runs(const char *db)
 {

@@ -236,14 +236,8 @@ int main(int argc, char **argv)
 	path_in_tmp(ini, sizeof(ini), "export.ini");
 	path_in_tmp(db, sizeof(db), "export.db");
 	write_file(ini, experiment);
-	const char *args[] = { "run", "-j", "2", "--no-progress", "--db", db,
-			       ini, NULL };
-	if (run_exp(args) != 0) {
-		char *e = exp_stderr();
-		fprintf(stderr, "mplm-exp run failed: %s\n", e);
-		free(e);
+	if (!run_setup(ini, db))
 		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_settings_that_do_not_apply_are_null),
 		cmocka_unit_test(test_csv_has_every_run_at_full_precision),
