@@ -211,14 +211,21 @@ static int exec(expdb *db, const char *sql, char *err, size_t errlen)
 	return -1;
 }
 
-static int read_version(expdb *db)
+int db_schema_version(expdb *db, const char *schema)
 {
+	char sql[96];
+	snprintf(sql, sizeof(sql), "PRAGMA %s.user_version", schema);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL))
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL))
 		return -1;
 	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 	sqlite3_finalize(st);
 	return v;
+}
+
+static int read_version(expdb *db)
+{
+	return db_schema_version(db, "main");
 }
 
 static int wrong_version(int v, char *err, size_t errlen)
@@ -395,9 +402,7 @@ expdb *db_open(const char *path, char *err, size_t errlen)
 	return db;
 }
 
-/* "file:PATH?immutable=1": for a database in a folder nobody can write,
- * where SQLite cannot create the WAL index a reader needs. */
-static void immutable_uri(const char *path, char *buf, size_t len)
+void db_uri(const char *path, const char *query, char *buf, size_t len)
 {
 	size_t n = (size_t)snprintf(buf, len, "file:");
 	for (; *path && n + 4 < len; path++)
@@ -405,10 +410,10 @@ static void immutable_uri(const char *path, char *buf, size_t len)
 			     ? (size_t)snprintf(buf + n, len - n, "%%%02X",
 						(unsigned char)*path)
 			     : (size_t)snprintf(buf + n, len - n, "%c", *path);
-	snprintf(buf + n, len - n, "?immutable=1");
+	snprintf(buf + n, len - n, "?%s", query);
 }
 
-expdb *db_open_read(const char *path, char *err, size_t errlen)
+expdb *db_open_read_only(const char *path, char *err, size_t errlen)
 {
 	bool is_uri = !strncmp(path, "file:", 5);
 	if (!is_uri && access(path, F_OK) != 0) {
@@ -416,26 +421,33 @@ expdb *db_open_read(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	expdb *db = open_handle(path, SQLITE_OPEN_READONLY, err, errlen);
-	int v = db ? read_version(db) : -1;
-	if (db && v < 0 && !is_uri) {
+	if (db && read_version(db) < 0 && !is_uri) {
+		/* A folder nobody may write: SQLite cannot make the WAL
+		 * index a reader needs, so read the file as it is. */
 		char uri[4200];
-		immutable_uri(path, uri, sizeof(uri));
+		db_uri(path, "immutable=1", uri, sizeof(uri));
 		db_close(db);
 		db = open_handle(uri, SQLITE_OPEN_READONLY, err, errlen);
-		v = db ? read_version(db) : -1;
 	}
-	if (!db)
-		return NULL;
-	if (v < 0) {
+	if (db && read_version(db) < 0) {
 		db_error(db, err, errlen, "reading");
 		db_close(db);
 		return NULL;
 	}
+	return db;
+}
+
+expdb *db_open_read(const char *path, char *err, size_t errlen)
+{
+	expdb *db = db_open_read_only(path, err, errlen);
+	if (!db)
+		return NULL;
+	int v = read_version(db);
 	if (v == EXP_DB_SCHEMA_VERSION)
 		return db;
 	db_close(db);
 	/* An older database is upgraded when it may be written. */
-	if (v == 1 && !is_uri && access(path, W_OK) == 0)
+	if (v == 1 && strncmp(path, "file:", 5) && access(path, W_OK) == 0)
 		return db_open(path, err, errlen);
 	if (v == 0)
 		snprintf(err, errlen, "results database: empty (no mplm-exp "

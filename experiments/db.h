@@ -34,6 +34,8 @@ expdb *db_open(const char *path, char *err, size_t errlen);
 /* For list, report, plot, export: read-only (works on a file or folder
  * nobody may write, or "file:x.db?mode=ro"); only db_handle may be used. */
 expdb *db_open_read(const char *path, char *err, size_t errlen);
+/* Read-only, whatever its schema version (see db_schema_version). */
+expdb *db_open_read_only(const char *path, char *err, size_t errlen);
 void db_close(expdb *db);
 sqlite3 *db_handle(expdb *db);
 
@@ -52,6 +54,11 @@ int db_delete_run(expdb *db, int64_t exp_id, const struct exp_run *r);
 int db_store_run(expdb *db, int64_t exp_id, const struct experiment *e,
 		 const struct exp_run *r, const struct run_outcome *o,
 		 char *err, size_t errlen);
+/* "file:PATH?QUERY" with PATH's ? # % escaped, for SQLite. */
+void db_uri(const char *path, const char *query, char *buf, size_t len);
+/* PRAGMA SCHEMA.user_version ("main" or an attached name); -1 on error. */
+int db_schema_version(expdb *db, const char *schema);
+
 /* The experiment's id by name; -1 if absent. */
 int64_t db_experiment_id(expdb *db, const char *name);
 

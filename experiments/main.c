@@ -11,9 +11,11 @@
 #include "db.h"
 #include "expfile.h"
 #include "export.h"
+#include "merge.h"
 #include "plot.h"
 #include "report.h"
 #include "runner.h"
+#include "slurm.h"
 
 
 #define DEFAULT_DB "results/mplm.db"
@@ -28,6 +30,9 @@ static const char usage_text[] =
 	"                     [--by PARAM] [--facet PARAM]] EXPERIMENT...\n"
 	"       mplm-exp report [--db FILE] [--out DIR] [--quiet] EXPERIMENT...\n"
 	"       mplm-exp export [--db FILE] [--format csv|json] [--syncs] EXPERIMENT\n"
+	"       mplm-exp merge OUT.db SHARD.db...\n"
+	"       mplm-exp slurm --tasks N [--partition P] [--dry-run] [--db FILE]\n"
+	"                      [--out DIR] [-j N] [--repetitions N] EXPFILE\n"
 	"       mplm-exp list [--db FILE]\n"
 	"\n"
 	"run     run every point of the experiment files' cross product that the\n"
@@ -41,6 +46,9 @@ static const char usage_text[] =
 	"        panel per --facet value\n"
 	"report  Markdown and CSV tables into OUT/EXPERIMENT/, Markdown on stdout\n"
 	"export  the stored runs (or with --syncs their per-sync records) on stdout\n"
+	"merge   add the runs of shard databases to OUT.db (again: adds nothing)\n"
+	"slurm   submit the experiment to Slurm: a job array of N shards (-j N\n"
+	"        CPUs each) and a job that merges them into --db, plots, reports\n"
 	"list    the experiments in the database and their runs\n"
 	"\n"
 	"  --db FILE          results database (default " DEFAULT_DB ")\n"
@@ -49,6 +57,9 @@ static const char usage_text[] =
 	"  --rerun            forget the experiment's stored runs first\n"
 	"  --repetitions N    override the files' repetitions\n"
 	"  --shard K/N        run only share K (1..N) of the runs: every N-th\n"
+	"  --tasks N          slurm: array tasks (shards)\n"
+	"  --partition P      slurm: the partition (default: the cluster's)\n"
+	"  --dry-run          slurm: print the batch scripts, submit nothing\n"
 	"  --format csv|json  export's format (default csv)\n"
 	"  --syncs            export the per-sync records too\n"
 	"  --version          print the version\n"
@@ -63,7 +74,8 @@ static const char usage_text[] =
 
 enum { OPT_DB = 256, OPT_OUT, OPT_RETRY, OPT_RERUN, OPT_REPS, OPT_PROGRESS,
        OPT_NO_PROGRESS, OPT_QUIET, OPT_VERSION, OPT_HELP, OPT_FORMAT,
-       OPT_SYNCS, OPT_SHARD, OPT_X, OPT_Y, OPT_BY, OPT_FACET };
+       OPT_SYNCS, OPT_SHARD, OPT_X, OPT_Y, OPT_BY, OPT_FACET, OPT_TASKS,
+       OPT_PARTITION, OPT_DRY_RUN };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
@@ -77,6 +89,9 @@ static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "syncs", no_argument, NULL, OPT_SYNCS },
 	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "tasks", required_argument, NULL, OPT_TASKS },
+	{ "partition", required_argument, NULL, OPT_PARTITION },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "x", required_argument, NULL, OPT_X },
 	{ "y", required_argument, NULL, OPT_Y },
 	{ "by", required_argument, NULL, OPT_BY },
@@ -97,6 +112,8 @@ struct options {
 	enum export_format format;
 	bool syncs;
 	struct plot_request plot;
+	struct slurm_opts slurm;
+	bool jobs_set;
 };
 
 /* One line: what is wrong with the command line. */
@@ -138,6 +155,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (*end || v < 1 || v > 1024)
 				return usage_error("-j wants a number 1..1024");
 			o->run.jobs = (unsigned)v;
+			o->jobs_set = true;
 			break;
 		case OPT_DB: o->db = optarg; break;
 		case OPT_OUT: o->out = optarg; break;
@@ -147,6 +165,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_PROGRESS: o->run.progress = 0; break;
 		case OPT_QUIET: o->quiet = true; break;
 		case OPT_SYNCS: o->syncs = true; break;
+		case OPT_TASKS:
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 10000)
+				return usage_error("--tasks wants 1..10000");
+			o->slurm.tasks = (unsigned)v;
+			break;
+		case OPT_PARTITION: o->slurm.partition = optarg; break;
+		case OPT_DRY_RUN: o->slurm.dry_run = true; break;
 		case OPT_X: o->plot.x = optarg; break;
 		case OPT_Y: o->plot.y = optarg; break;
 		case OPT_BY: o->plot.by = optarg; break;
@@ -377,6 +403,50 @@ static int cmd_output(int argc, char **argv, const struct options *o,
 	return rc;
 }
 
+static int cmd_merge(int argc, char **argv)
+{
+	if (argc - optind < 2)
+		return usage_error("merge: name OUT.db and at least one shard");
+	char err[1024];
+	if (merge_databases(argv[optind], argv + optind + 1, argc - optind - 1,
+			    stdout, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-exp: merge: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_slurm(int argc, char **argv, struct options *o)
+{
+	if (optind + 1 != argc)
+		return usage_error("slurm: name one experiment file");
+	if (!o->slurm.tasks)
+		return usage_error("slurm: say --tasks N");
+	struct exp_runs runs;
+	struct experiment *e = load_and_expand(argv[optind], o->repetitions,
+					       &runs);
+	if (!e)
+		return 1;
+	o->slurm.db = o->db;
+	o->slurm.out = o->out;
+	o->slurm.repetitions = o->repetitions;
+	o->slurm.cpus = o->jobs_set ? o->run.jobs : 1;
+	char err[1024];
+	int rc = 0;
+	if (o->slurm.tasks > runs.n) {
+		fprintf(stderr, "mplm-exp: slurm: %u tasks for %zu runs: some "
+			"would have nothing to do\n", o->slurm.tasks, runs.n);
+		rc = 1;
+	} else if (slurm_submit(argv[optind], e->name, &o->slurm, stdout, err,
+				sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-exp: slurm: %s\n", err);
+		rc = 1;
+	}
+	exp_runs_free(&runs);
+	exp_free(e);
+	return rc;
+}
+
 static int cmd_export(int argc, char **argv, const struct options *o)
 {
 	if (optind + 1 != argc)
@@ -425,7 +495,11 @@ int main(int argc, char **argv)
 		return cmd_list(&o);
 	if (!strcmp(cmd, "export"))
 		return cmd_export(argc, argv, &o);
-	char msg[128];
-	snprintf(msg, sizeof(msg), "unknown command '%.60s' (run, check, plot, report, export, list)", cmd);
+	if (!strcmp(cmd, "merge"))
+		return cmd_merge(argc, argv);
+	if (!strcmp(cmd, "slurm"))
+		return cmd_slurm(argc, argv, &o);
+	char msg[192];
+	snprintf(msg, sizeof(msg), "unknown command '%.60s' (run, check, plot, report, export, merge, slurm, list)", cmd);
 	return usage_error(msg);
 }

@@ -4,7 +4,7 @@ EXP_SRC := experiments/main.c experiments/expfile.c \
 	experiments/db.c experiments/runner.c experiments/agg.c \
 	experiments/report.c experiments/plot.c experiments/plotlib.c \
 	experiments/plot_tradeoff.c experiments/plot_generic.c experiments/export.c \
-	experiments/claims.c
+	experiments/claims.c experiments/merge.c experiments/slurm.c
 EXP_OBJ := $(EXP_SRC:%.c=$(B)/%.o)
 # backend = kvm runs kvmlite's guests and its `incoming` child.
 EXP_LDLIBS := $(KL_LIB) $(SIM_LIB) $(WL_LIB) $(CORE_LIB) -linih -lsqlite3 \
