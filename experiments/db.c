@@ -45,6 +45,8 @@ struct expdb {
 	"  vm_bytes INTEGER NOT NULL,\n" \
 	"  link_bandwidth REAL NOT NULL,\n" \
 	"  header_bytes INTEGER,\n" \
+	"  zero_page_bytes INTEGER,\n" \
+	"  zero_page_cost REAL,\n" \
 	"  state_bytes INTEGER,\n" \
 	"  sync_fixed REAL,\n" \
 	"  sync_per_page REAL,\n" \
@@ -89,6 +91,9 @@ struct expdb {
 	"  sim_seconds REAL,\n" \
 	"  wall_seconds REAL,\n" \
 	"  UNIQUE (experiment_id, param_hash, repetition))"
+
+/* The declaration as text, to tell whether a column exists. */
+static const char RUNS_DECLARATION[] = RUNS_COLUMNS;
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS experiments (\n"
@@ -159,7 +164,7 @@ static const char insert_run_sql[] =
 	" workload_label, source_kind, source, placement, static_bytes,"
 	" start_at, at_end,"
 	" untraced_nonzero, vm_bytes, link_bandwidth, header_bytes,"
-	" state_bytes, sync_fixed, sync_per_page, verify, algorithm,"
+	" zero_page_bytes, zero_page_cost, state_bytes, sync_fixed, sync_per_page, verify, algorithm,"
 	" algorithm_name, downtime_limit, max_bandwidth, max_iterations,"
 	" measured_bandwidth, intervaltime, dirtypercents, firstnondirty,"
 	" relaxlivemig, max_total_time, status, error, converged, total_time,"
@@ -175,7 +180,8 @@ static const char insert_run_sql[] =
 	" strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), :workload, :workload_label,"
 	" :source_kind, :source, :placement, :static_bytes,"
 	" :start_at, :at_end, :untraced_nonzero,"
-	" :vm_bytes, :link_bandwidth, :header_bytes, :state_bytes,"
+	" :vm_bytes, :link_bandwidth, :header_bytes, :zero_page_bytes,"
+	" :zero_page_cost, :state_bytes,"
 	" :sync_fixed, :sync_per_page, :verify, :algorithm, :algorithm_name,"
 	" :downtime_limit, :max_bandwidth, :max_iterations,"
 	" :measured_bandwidth, :intervaltime, :dirtypercents, :firstnondirty,"
@@ -238,31 +244,73 @@ static int wrong_version(int v, char *err, size_t errlen)
 /* Settings that apply to some runs only are stored as NULL elsewhere, so
  * that a query never averages or groups by a default nobody used (a
  * pre-copy row's dirtypercents). The one rule, used when storing a run and
- * when upgrading a version-1 database. */
+ * when upgrading a version-1 database: migration settings by algorithm
+ * (below); the machine's costs (`machine` in mplm-core's settings table)
+ * are the simulator's model, real and not set on backend kvm. A setting's
+ * column is its name with '_' for '-'. */
 #define ALG(a) (1u << (a))
-#define ALL_ALGS (ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) | ALG(MPLM_ALG_STOPCOPY))
 static const struct {
-	const char *column;
+	enum mplm_setting_id id;
 	unsigned algorithms;   /* the algorithms it applies to */
-	bool sim_only;         /* a modelled cost; real on backend kvm */
-} applicable[] = {
-	{ "downtime_limit", ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM), false },
-	{ "max_iterations", ALG(MPLM_ALG_PRECOPY), false },
-	{ "measured_bandwidth", ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM), false },
-	{ "intervaltime", ALG(MPLM_ALG_MPLM), false },
-	{ "dirtypercents", ALG(MPLM_ALG_MPLM), false },
-	{ "firstnondirty", ALG(MPLM_ALG_MPLM), false },
-	{ "relaxlivemig", ALG(MPLM_ALG_MPLM), false },
-	{ "header_bytes", ALL_ALGS, true },
-	{ "state_bytes", ALL_ALGS, true },
-	{ "sync_fixed", ALL_ALGS, true },
-	{ "sync_per_page", ALL_ALGS, true },
+} by_algorithm[] = {
+	{ MPLM_SET_DOWNTIME_LIMIT, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
+	{ MPLM_SET_MAX_ITERATIONS, ALG(MPLM_ALG_PRECOPY) },
+	{ MPLM_SET_MEASURED_BANDWIDTH, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
+	{ MPLM_SET_INTERVALTIME, ALG(MPLM_ALG_MPLM) },
+	{ MPLM_SET_DIRTYPERCENTS, ALG(MPLM_ALG_MPLM) },
+	{ MPLM_SET_FIRSTNONDIRTY, ALG(MPLM_ALG_MPLM) },
+	{ MPLM_SET_RELAXLIVEMIG, ALG(MPLM_ALG_MPLM) },
 };
 
-static bool setting_applies(size_t i, enum mplm_algorithm alg, bool sim)
+/* The simulator's cost model: not set on backend kvm, where the costs are
+ * real. The link's speed is one too, but kvmlite emulates it. */
+static bool modelled_cost(enum mplm_setting_id id)
 {
-	return (applicable[i].algorithms & ALG(alg)) &&
-	       (sim || !applicable[i].sim_only);
+	return mplm_setting_get(id)->machine && id != MPLM_SET_BANDWIDTH;
+}
+
+static bool setting_applies(enum mplm_setting_id id, enum mplm_algorithm alg,
+			    bool sim)
+{
+	if (modelled_cost(id))
+		return sim;
+	for (size_t i = 0; i < sizeof(by_algorithm) / sizeof(by_algorithm[0]); i++)
+		if (by_algorithm[i].id == id)
+			return by_algorithm[i].algorithms & ALG(alg);
+	return true;
+}
+
+/* Columns named otherwise than their setting (their names in version 1). */
+static const struct {
+	enum mplm_setting_id id;
+	const char *column;
+} renamed[] = {
+	{ MPLM_SET_MEMORY, "vm_bytes" },
+	{ MPLM_SET_BANDWIDTH, "link_bandwidth" },
+};
+
+bool db_setting_column(enum mplm_setting_id id, char *buf, size_t len)
+{
+	const struct mplm_setting *s = mplm_setting_get(id);
+	snprintf(buf, len, "%s", s->name);
+	for (char *p = buf; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
+		if (renamed[i].id == id)
+			snprintf(buf, len, "%s", renamed[i].column);
+	char pattern[80];
+	snprintf(pattern, sizeof(pattern), "\n  %s ", buf);
+	return strstr(RUNS_DECLARATION, pattern) != NULL;
+}
+
+/* The column of a setting that may be NULL; false if none. */
+static bool nullable_column(enum mplm_setting_id id, char *buf, size_t len)
+{
+	bool nullable = modelled_cost(id);
+	for (size_t i = 0; i < sizeof(by_algorithm) / sizeof(by_algorithm[0]); i++)
+		nullable |= by_algorithm[i].id == id;
+	return nullable && db_setting_column(id, buf, len);
 }
 
 /* Version 1 stored every setting in every row: rebuild runs without the
@@ -270,26 +318,40 @@ static bool setting_applies(size_t i, enum mplm_algorithm alg, bool sim)
  * turns them on afterwards), so dropping the old table keeps the syncs. */
 static int upgrade_from_1(expdb *db, char *err, size_t errlen)
 {
-	if (exec(db, "DROP VIEW IF EXISTS current;"
-		 " CREATE TABLE runs_v2 " RUNS_COLUMNS ";"
-		 " INSERT INTO runs_v2 SELECT * FROM runs;"
-		 " DROP TABLE runs;"
-		 " ALTER TABLE runs_v2 RENAME TO runs;", err, errlen))
+	/* Version 1's columns, by name (version 2 added some). */
+	char cols[4096] = "";
+	size_t n = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h, "SELECT name FROM pragma_table_info('runs')",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, errlen, "upgrade");
+	while (sqlite3_step(st) == SQLITE_ROW && n < sizeof(cols))
+		n += (size_t)snprintf(cols + n, sizeof(cols) - n, "%s%s",
+				      n ? ", " : "", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	char *sql = sqlite3_mprintf("DROP VIEW IF EXISTS current;"
+		" CREATE TABLE runs_v2 " RUNS_COLUMNS ";"
+		" INSERT INTO runs_v2 (%s) SELECT %s FROM runs;"
+		" DROP TABLE runs;"
+		" ALTER TABLE runs_v2 RENAME TO runs;", cols, cols);
+	int rc = exec(db, sql, err, errlen);
+	sqlite3_free(sql);
+	if (rc)
 		return -1;
 	static const enum mplm_algorithm algs[] = {
 		MPLM_ALG_PRECOPY, MPLM_ALG_MPLM, MPLM_ALG_STOPCOPY };
-	for (size_t i = 0; i < sizeof(applicable) / sizeof(applicable[0]); i++)
+	for (int id = 0; id < MPLM_SET_COUNT; id++)
 		for (size_t a = 0; a < 3; a++)
 			for (int sim = 0; sim < 2; sim++) {
-				if (setting_applies(i, algs[a], sim))
+				char col[64], upd[256];
+				if (!nullable_column(id, col, sizeof(col)) ||
+				    setting_applies(id, algs[a], sim))
 					continue;
-				char sql[256];
-				snprintf(sql, sizeof(sql), "UPDATE runs SET %s = "
+				snprintf(upd, sizeof(upd), "UPDATE runs SET %s = "
 					 "NULL WHERE algorithm = '%s' AND "
-					 "(backend = 'sim') = %d",
-					 applicable[i].column,
+					 "(backend = 'sim') = %d", col,
 					 mplm_algorithm_name(algs[a]), sim);
-				if (exec(db, sql, err, errlen))
+				if (exec(db, upd, err, errlen))
 					return -1;
 			}
 	return 0;
@@ -693,6 +755,8 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_i(st, ":vm_bytes", (int64_t)c->vm_bytes);
 	bind_d(st, ":link_bandwidth", c->link_bandwidth);
 	bind_i(st, ":header_bytes", c->header_bytes);
+	bind_i(st, ":zero_page_bytes", sim_zero_page_bytes(c));
+	bind_d(st, ":zero_page_cost", c->zero_page_cost);
 	bind_i(st, ":state_bytes", (int64_t)c->state_bytes);
 	bind_d(st, ":sync_fixed", c->sync_fixed);
 	bind_d(st, ":sync_per_page", c->sync_per_page);
@@ -708,13 +772,13 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_i(st, ":firstnondirty", p->firstnondirty);
 	bind_i(st, ":relaxlivemig", p->relaxlivemig);
 	bind_d(st, ":max_total_time", p->max_total_time);
-	for (size_t i = 0; i < sizeof(applicable) / sizeof(applicable[0]); i++)
-		if (!setting_applies(i, p->algorithm,
-				     e->backend == EXP_BACKEND_SIM)) {
-			char name[64];
-			snprintf(name, sizeof(name), ":%s", applicable[i].column);
+	for (int id = 0; id < MPLM_SET_COUNT; id++) {
+		char name[64] = ":";
+		if (nullable_column(id, name + 1, sizeof(name) - 1) &&
+		    !setting_applies(id, p->algorithm,
+				     e->backend == EXP_BACKEND_SIM))
 			sqlite3_bind_null(st, sqlite3_bind_parameter_index(st, name));
-		}
+	}
 }
 
 /* A run that reached an end state (completed or not converged). */

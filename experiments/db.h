@@ -59,6 +59,10 @@ void db_uri(const char *path, const char *query, char *buf, size_t len);
 /* PRAGMA SCHEMA.user_version ("main" or an attached name); -1 on error. */
 int db_schema_version(expdb *db, const char *schema);
 
+/* The column of runs holding a setting of mplm-core's table ("vm_bytes"
+ * for memory, "downtime_limit", ...); false if runs does not store it. */
+bool db_setting_column(enum mplm_setting_id id, char *buf, size_t len);
+
 /* The experiment's id by name; -1 if absent. */
 int64_t db_experiment_id(expdb *db, const char *name);
 

@@ -16,67 +16,91 @@
 
 enum kind { NUMBER, TEXT, BANDWIDTH, SIZE };
 
-/* A column the figure can use; names as in experiment files. */
+/* A column the figure can use. Settings come from mplm-core's table (same
+ * names and units as everywhere), metrics from the list below. */
 struct column {
-	const char *name, *sql, *title;
+	const char *name, *title;
+	char sql[64];
 	double scale;          /* shown value = stored / scale */
 	const char *unit;      /* of the shown value */
 	enum kind kind;
-};
-
-static const struct column settings[] = {
-	{ "workload", "workload_label", "workload", 1, "", TEXT },
-	{ "algorithm", "algorithm_name", "algorithm", 1, "", TEXT },
-	{ "downtime-limit", "downtime_limit", "downtime limit", 1, "s", NUMBER },
-	{ "dirtypercents", "dirtypercents", "dirtypercents", 1, "%", NUMBER },
-	{ "intervaltime", "intervaltime", "intervaltime", 1, "s", NUMBER },
-	{ "bandwidth", "link_bandwidth", "link speed", 1.25e8, "Gbps", BANDWIDTH },
-	{ "max-bandwidth", "max_bandwidth", "max-bandwidth", 1.25e8, "Gbps",
-	  BANDWIDTH },
-	{ "memory", "vm_bytes", "VM memory", 1073741824.0, "GiB", SIZE },
-	{ "max-iterations", "max_iterations", "max-iterations", 1, "", NUMBER },
-	{ "firstnondirty", "firstnondirty", "firstnondirty", 1, "", NUMBER },
-	{ "relaxlivemig", "relaxlivemig", "relaxlivemig", 1, "", NUMBER },
-	{ "start-at", "start_at", "start-at", 1, "s", NUMBER },
-	{ "max-total-time", "max_total_time", "max-total-time", 1, "s", NUMBER },
+	const struct mplm_setting *setting;   /* NULL for a metric, workload */
 };
 
 static const struct column metrics[] = {
-	{ "total-time", "total_time", "total migration time", 1, "s", NUMBER },
-	{ "downtime", "downtime", "downtime", 1, "s", NUMBER },
-	{ "live-time", "live_time", "live time", 1, "s", NUMBER },
-	{ "setup-time", "setup_time", "setup time", 1, "s", NUMBER },
-	{ "transferred", "transferred_bytes", "data sent", 1073741824.0, "GiB",
-	  NUMBER },
-	{ "sent-ratio", "sent_ratio", "data sent / VM memory", 1, "", NUMBER },
-	{ "touched", "touched_bytes", "working set touched", 1073741824.0,
-	  "GiB", NUMBER },
-	{ "dirty-rate", "dirty_rate", "dirty rate", 1, "pages/s", NUMBER },
-	{ "syncs", "syncs", "dirty log syncs", 1, "", NUMBER },
-	{ "mbps", "mbps", "throughput", 1, "Mbit/s", NUMBER },
-	{ "metadata", "metadata_bytes", "migration metadata", 1048576.0, "MiB",
-	  NUMBER },
-	{ "peak-rss", "peak_rss_bytes", "worker peak RSS", 1048576.0, "MiB",
-	  NUMBER },
+	{ "total-time", "total migration time", "total_time", 1, "s", NUMBER, NULL },
+	{ "downtime", "downtime", "downtime", 1, "s", NUMBER, NULL },
+	{ "live-time", "live time", "live_time", 1, "s", NUMBER, NULL },
+	{ "setup-time", "setup time", "setup_time", 1, "s", NUMBER, NULL },
+	{ "transferred", "data sent", "transferred_bytes", 1073741824.0, "GiB",
+	  NUMBER, NULL },
+	{ "sent-ratio", "data sent / VM memory", "sent_ratio", 1, "", NUMBER, NULL },
+	{ "touched", "working set touched", "touched_bytes", 1073741824.0, "GiB",
+	  NUMBER, NULL },
+	{ "dirty-rate", "dirty rate", "dirty_rate", 1, "pages/s", NUMBER, NULL },
+	{ "syncs", "dirty log syncs", "syncs", 1, "", NUMBER, NULL },
+	{ "mbps", "throughput", "mbps", 1, "Mbit/s", NUMBER, NULL },
+	{ "metadata", "migration metadata", "metadata_bytes", 1048576.0, "MiB",
+	  NUMBER, NULL },
+	{ "peak-rss", "worker peak RSS", "peak_rss_bytes", 1048576.0, "MiB",
+	  NUMBER, NULL },
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static const struct column *find(const struct column *t, size_t n,
-				 const char *name)
+/* A setting by name: a run's workload, or one of mplm-core's settings
+ * that runs store (algorithm: the [algorithm NAME] section). Axes show
+ * rates in Gbps, sizes in GiB, durations in s. */
+static bool setting_column(const char *name, struct column *c)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(t[i].name, name))
-			return &t[i];
+	if (!strcmp(name, "workload")) {
+		*c = (struct column){ .name = "workload", .title = "workload",
+				      .sql = "workload_label", .scale = 1,
+				      .unit = "", .kind = TEXT };
+		return true;
+	}
+	const struct mplm_setting *s = mplm_setting_find(name);
+	*c = (struct column){ .name = name, .title = name, .scale = 1,
+			      .unit = "", .kind = NUMBER, .setting = s };
+	if (!s || !db_setting_column(s->id, c->sql, sizeof(c->sql)))
+		return false;
+	if (s->id == MPLM_SET_ALGORITHM) {
+		snprintf(c->sql, sizeof(c->sql), "algorithm_name");
+		c->kind = TEXT;
+	} else if (s->type == MPLM_TYPE_RATE) {
+		c->kind = BANDWIDTH;
+		c->scale = 1.25e8;
+		c->unit = "Gbps";
+	} else if (s->type == MPLM_TYPE_SIZE) {
+		c->kind = SIZE;
+		c->scale = 1073741824.0;
+		c->unit = "GiB";
+	} else if (s->type == MPLM_TYPE_DURATION) {
+		c->unit = "s";
+	} else {
+		c->unit = s->unit;
+	}
+	return true;
+}
+
+static const struct column *find_metric(const char *name)
+{
+	for (size_t i = 0; i < COUNT(metrics); i++)
+		if (!strcmp(metrics[i].name, name))
+			return &metrics[i];
 	return NULL;
 }
 
 void plot_list_names(FILE *f)
 {
-	fputs("settings (--x, --by, --facet):", f);
-	for (size_t i = 0; i < COUNT(settings); i++)
-		fprintf(f, " %s", settings[i].name);
-	fputs("\nmetrics (--y):", f);
+	size_t n;
+	const struct mplm_setting *all = mplm_settings(&n);
+	struct column c;
+	fputs("plot settings (--x, --by, --facet): workload", f);
+	for (size_t i = 0; i < n; i++)
+		if (setting_column(all[i].name, &c))
+			fprintf(f, " %s", all[i].name);
+	fputs("\nplot metrics (--y):", f);
 	for (size_t i = 0; i < COUNT(metrics); i++)
 		fprintf(f, " %s", metrics[i].name);
 	fputc('\n', f);
@@ -94,22 +118,13 @@ static void value_text(const struct column *c, sqlite3_stmt *st, int col,
 		snprintf(buf, len, "%s n/a", c->title);
 		return;
 	}
-	double v = sqlite3_column_double(st, col);
-	char num[48];
-	switch (c->kind) {
-	case TEXT:
+	if (c->kind == TEXT) {
 		snprintf(buf, len, "%s", sqlite3_column_text(st, col));
 		return;
-	case BANDWIDTH:
-		units_format_bandwidth(v, num, sizeof(num));
-		break;
-	case SIZE:
-		units_format_size((uint64_t)v, num, sizeof(num));
-		break;
-	default:
-		snprintf(num, sizeof(num), "%g%s%s", v, *c->unit ? " " : "",
-			 c->unit);
 	}
+	char num[48];
+	mplm_setting_format(c->setting, sqlite3_column_double(st, col), num,
+			    sizeof(num));
 	snprintf(buf, len, "%s %s", c->title, num);
 }
 
@@ -123,6 +138,7 @@ struct row {
 
 struct figure {
 	const struct column *x, *y, *by, *facet;
+	struct column xc, byc, facetc;   /* storage of x, by, facet */
 	struct row *rows;
 	size_t nrows, left_out;
 	char facets[16][96];
@@ -174,6 +190,25 @@ static int query(sqlite3 *h, const char *experiment, struct figure *g,
 		return -1;
 	}
 	return 0;
+}
+
+/* Algorithm sections among the completed runs that have an x. */
+static size_t count_algorithms(sqlite3 *h, const char *experiment,
+			       const struct column *x)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT count(DISTINCT algorithm_name) FROM "
+		 "current WHERE experiment = ?1 AND status = 'completed' AND "
+		 "%s IS NOT NULL", x->sql);
+	sqlite3_stmt *st;
+	size_t n = 0;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, experiment, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
 }
 
 /* Completed runs the x setting does not apply to. */
@@ -374,7 +409,7 @@ static int draw(const char *dir, const char *experiment,
 		fprintf(f, "set multiplot layout %d,%d title \"%s: %s against "
 			"%s (mean of the completed runs, bars: min-max)\" font '"
 			PLOT_FONT ",18'\nset grid lc rgb '#dddddd'\n"
-			"set border lw 1.5\nset key top left box opaque font '"
+			"set border lw 1.5\nset bmargin 7\nset key below box opaque font '"
 			PLOT_FONT ",13'\n", rows, cols, experiment, g->y->title,
 			g->x->title);
 		for (size_t i = 0; i < g->nfacets; i++)
@@ -387,13 +422,14 @@ static int draw(const char *dir, const char *experiment,
 }
 
 static const struct column *setting_named(const char *opt, const char *name,
-					  char *err, size_t errlen)
+					  struct column *c, char *err,
+					  size_t errlen)
 {
-	const struct column *c = find(settings, COUNT(settings), name);
-	if (!c)
-		snprintf(err, errlen, "%s %s: not a setting (see mplm-exp plot "
-			 "--help)", opt, name);
-	return c;
+	if (setting_column(name, c))
+		return c;
+	snprintf(err, errlen, "%s %s: not a setting stored per run (see "
+		 "mplm-exp --help)", opt, name);
+	return NULL;
 }
 
 int plot_generic(expdb *db, const char *dir, const char *experiment,
@@ -402,13 +438,14 @@ int plot_generic(expdb *db, const char *dir, const char *experiment,
 {
 	struct figure g = { 0 };
 	const char *y = req->y ? req->y : "total-time";
-	if (!(g.x = setting_named("--x", req->x, err, errlen)) ||
-	    (req->by && !(g.by = setting_named("--by", req->by, err, errlen))) ||
-	    (req->facet &&
-	     !(g.facet = setting_named("--facet", req->facet, err, errlen))))
+	if (!(g.x = setting_named("--x", req->x, &g.xc, err, errlen)) ||
+	    (req->by && !(g.by = setting_named("--by", req->by, &g.byc, err,
+						 errlen))) ||
+	    (req->facet && !(g.facet = setting_named("--facet", req->facet,
+						     &g.facetc, err, errlen))))
 		return -1;
-	if (!(g.y = find(metrics, COUNT(metrics), y))) {
-		snprintf(err, errlen, "--y %s: not a metric (see mplm-exp plot "
+	if (!(g.y = find_metric(y))) {
+		snprintf(err, errlen, "--y %s: not a metric (see mplm-exp "
 			 "--help)", y);
 		return -1;
 	}
@@ -427,6 +464,16 @@ int plot_generic(expdb *db, const char *dir, const char *experiment,
 		fprintf(say, "left out %zu completed runs that have no %s "
 			"(it does not apply to their algorithm)\n", g.left_out,
 			g.x->name);
+	/* Means over several algorithms are seldom what was meant. */
+	bool split = (g.by && g.by->setting &&
+		      g.by->setting->id == MPLM_SET_ALGORITHM) ||
+		     (g.facet && g.facet->setting &&
+		      g.facet->setting->id == MPLM_SET_ALGORITHM);
+	size_t nalg = rc == 0 && !split ? count_algorithms(h, experiment, g.x) : 0;
+	if (nalg > 1 && say)
+		fprintf(say, "note: its points average %zu algorithms together; "
+			"--by algorithm or --facet algorithm keeps them apart\n",
+			nalg);
 	free(g.rows);
 	return rc;
 }

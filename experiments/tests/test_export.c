@@ -19,7 +19,7 @@ static char ini[PATH_MAX + 64], db[PATH_MAX + 64];
 static const char experiment[] =
 	"[experiment]\n"
 	"name = exp-export\n"
-	"vm-memory = 256M\n"
+	"memory = 256M\n"
 	"\n"
 	"[workload u]\n"
 	"label = uniform, \"quoted\"\n"

@@ -21,7 +21,7 @@ static char ini[PATH_MAX + 64], db[PATH_MAX + 64], out[PATH_MAX + 64];
 static const char experiment[] =
 	"[experiment]\n"
 	"name = figs\n"
-	"vm-memory = 512M\n"
+	"memory = 512M\n"
 	"bandwidth = 1Gbps 10Gbps\n"
 	"\n"
 	"[workload hot]\n"
@@ -144,8 +144,8 @@ static void test_generic_plot_and_log_axes(void **state)
 	free(said);
 	char *gp = out_file("downtime-vs-dirtypercents-by-workload-facet-"
 			    "bandwidth.gp");
-	assert_non_null(strstr(gp, "set title \"link speed 1 Gbps\""));
-	assert_non_null(strstr(gp, "set title \"link speed 10 Gbps\""));
+	assert_non_null(strstr(gp, "set title \"bandwidth 1 Gbps\""));
+	assert_non_null(strstr(gp, "set title \"bandwidth 10 Gbps\""));
 	assert_non_null(strstr(gp, "unset logscale x"));
 	free(gp);
 	const char *all[] = { "--x", "downtime-limit", "--y", "downtime",

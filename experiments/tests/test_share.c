@@ -25,7 +25,7 @@ static const char experiment[] =
 	"[experiment]\n"
 	"name = share\n"
 	"repetitions = 60\n"
-	"vm-memory = 256M\n"
+	"memory = 256M\n"
 	"max-total-time = 120\n"
 	"\n"
 	"[workload u]\n"
