@@ -192,33 +192,15 @@ static int query(sqlite3 *h, const char *experiment, struct figure *g,
 	return 0;
 }
 
-/* Algorithm sections among the completed runs that have an x. */
-static size_t count_algorithms(sqlite3 *h, const char *experiment,
-			       const struct column *x)
+/* SELECT WHAT over the completed runs where COLUMN is CONDITION. */
+static size_t count_completed(sqlite3 *h, const char *experiment,
+			      const char *what, const char *column,
+			      const char *condition)
 {
 	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT count(DISTINCT algorithm_name) FROM "
-		 "current WHERE experiment = ?1 AND status = 'completed' AND "
-		 "%s IS NOT NULL", x->sql);
-	sqlite3_stmt *st;
-	size_t n = 0;
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, experiment, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-/* Completed runs the x setting does not apply to. */
-static size_t count_left_out(sqlite3 *h, const char *experiment,
-			     const struct column *x)
-{
-	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM current WHERE "
-		 "experiment = ?1 AND status = 'completed' AND %s IS NULL",
-		 x->sql);
+	snprintf(sql, sizeof(sql), "SELECT %s FROM current WHERE experiment = "
+		 "?1 AND status = 'completed' AND %s %s", what, column,
+		 condition);
 	sqlite3_stmt *st;
 	size_t n = 0;
 	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
@@ -457,7 +439,9 @@ int plot_generic(expdb *db, const char *dir, const char *experiment,
 	}
 	if (rc == 0) {
 		collect_facets(&g);
-		g.left_out = count_left_out(h, experiment, g.x);
+		/* Completed runs the x setting does not apply to. */
+		g.left_out = count_completed(h, experiment, "count(*)",
+					     g.x->sql, "IS NULL");
 		rc = draw(dir, experiment, &g, say, err, errlen);
 	}
 	if (rc == 0 && g.left_out && say)
@@ -469,7 +453,9 @@ int plot_generic(expdb *db, const char *dir, const char *experiment,
 		      g.by->setting->id == MPLM_SET_ALGORITHM) ||
 		     (g.facet && g.facet->setting &&
 		      g.facet->setting->id == MPLM_SET_ALGORITHM);
-	size_t nalg = rc == 0 && !split ? count_algorithms(h, experiment, g.x) : 0;
+	size_t nalg = rc == 0 && !split
+		? count_completed(h, experiment, "count(DISTINCT algorithm_name)",
+				  g.x->sql, "IS NOT NULL") : 0;
 	if (nalg > 1 && say)
 		fprintf(say, "note: its points average %zu algorithms together; "
 			"--by algorithm or --facet algorithm keeps them apart\n",
