@@ -270,10 +270,10 @@ static bool modelled_cost(enum mplm_setting_id id)
 }
 
 static bool setting_applies(enum mplm_setting_id id, enum mplm_algorithm alg,
-			    bool sim)
+			    bool modelled)
 {
 	if (modelled_cost(id))
-		return sim;
+		return modelled;
 	for (size_t i = 0; i < sizeof(by_algorithm) / sizeof(by_algorithm[0]); i++)
 		if (by_algorithm[i].id == id)
 			return by_algorithm[i].algorithms & ALG(alg);
@@ -340,17 +340,20 @@ static int upgrade_from_1(expdb *db, char *err, size_t errlen)
 		return -1;
 	static const enum mplm_algorithm algs[] = {
 		MPLM_ALG_PRECOPY, MPLM_ALG_MPLM, MPLM_ALG_STOPCOPY };
+	size_t nb;
+	const struct backend *const *b = backend_all(&nb);
 	for (int id = 0; id < MPLM_SET_COUNT; id++)
 		for (size_t a = 0; a < 3; a++)
-			for (int sim = 0; sim < 2; sim++) {
+			for (size_t k = 0; k < nb; k++) {
 				char col[64], upd[256];
 				if (!nullable_column(id, col, sizeof(col)) ||
-				    setting_applies(id, algs[a], sim))
+				    setting_applies(id, algs[a],
+						    b[k]->modelled_costs))
 					continue;
 				snprintf(upd, sizeof(upd), "UPDATE runs SET %s = "
 					 "NULL WHERE algorithm = '%s' AND "
-					 "(backend = 'sim') = %d", col,
-					 mplm_algorithm_name(algs[a]), sim);
+					 "backend = '%s'", col,
+					 mplm_algorithm_name(algs[a]), b[k]->name);
 				if (exec(db, upd, err, errlen))
 					return -1;
 			}
@@ -572,8 +575,7 @@ static int upsert_experiment(expdb *db, const struct experiment *e,
 	sqlite3_bind_text(st, 2, e->file, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, e->description, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, e->figure, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, e->backend == EXP_BACKEND_SIM ? "sim" : "kvm",
-			  -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->backend->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, (int)e->repetitions);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)nruns);
 	sqlite3_bind_text(st, 8, e->text ? e->text : "", -1, SQLITE_STATIC);
@@ -738,7 +740,7 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_t(st, ":param_key", r->key);
 	bind_i(st, ":repetition", r->repetition);
 	bind_i(st, ":seed", (int64_t)r->seed);
-	bind_t(st, ":backend", e->backend == EXP_BACKEND_SIM ? "sim" : "kvm");
+	bind_t(st, ":backend", e->backend->name);
 	bind_t(st, ":tool_version", MPLM_VERSION);
 	bind_t(st, ":git_commit", mplm_git_commit());
 	bind_t(st, ":workload", r->workload->name);
@@ -776,7 +778,7 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 		char name[64] = ":";
 		if (nullable_column(id, name + 1, sizeof(name) - 1) &&
 		    !setting_applies(id, p->algorithm,
-				     e->backend == EXP_BACKEND_SIM))
+				     e->backend->modelled_costs))
 			sqlite3_bind_null(st, sqlite3_bind_parameter_index(st, name));
 	}
 }

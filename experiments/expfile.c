@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "gen.h"
-#include "mplm-config.h" /* MPLM_HAVE_KVMLITE */
 #include "trace.h"
 #include "units.h"
 
@@ -284,15 +283,15 @@ static int experiment_key(struct parse_ctx *c, const char *key,
 		return set_string(c, &e->figure, key, value);
 	}
 	if (!strcmp(key, "backend")) {
-		if (!strcmp(value, "sim"))
-			e->backend = EXP_BACKEND_SIM;
-		else if (!strcmp(value, "kvm") && MPLM_HAVE_KVMLITE)
-			e->backend = EXP_BACKEND_KVM;
-		else if (!strcmp(value, "kvm"))
-			return fail(c, "backend kvm: this mplm-exp was built without "
-				    "kvmlite (it needs linux/kvm.h on x86_64)");
-		else
-			return fail(c, "backend: `%s' is not sim or kvm", value);
+		const struct backend *b = backend_find(value);
+		char names[64];
+		backend_names(names, sizeof(names));
+		if (!b)
+			return fail(c, "backend: `%s' is not one of %s", value,
+				    names);
+		if (!b->run)
+			return fail(c, "backend %s: %s", value, b->missing);
+		e->backend = b;
 		return 1;
 	}
 	if (!strcmp(key, "repetitions")) {
@@ -851,6 +850,7 @@ struct experiment *exp_load(const char *path, char *err, size_t errlen)
 	struct experiment *e = xcalloc(1, sizeof(*e));
 	e->file = xstrdup(path);
 	e->seed = 1;
+	e->backend = backend_default();
 	for (int id = 0; id < MPLM_SET_COUNT; id++)
 		e->machine[id] = e->profile[id] = -1;
 	e->max_total_time = -1;
@@ -1030,7 +1030,7 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		"start=%.17g;jitter=%.17g;end=%s;verify=%d;alg=%s;algname=%s;"
 		"dl=%.17g;maxbw=%.17g;iters=%u;measured=%d;inv=%.17g;dp=%u;"
 		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g;ac=%d/%u/%u",
-		e->backend == EXP_BACKEND_SIM ? "sim" : "kvm", w->name,
+		e->backend->name, w->name,
 		w->spec ? "gen" : "trace", source,
 		(unsigned long long)c->vm_bytes, c->untraced_nonzero,
 		c->link_bandwidth, c->header_bytes, sim_zero_page_bytes(c),
@@ -1189,13 +1189,13 @@ int exp_expand(const struct experiment *e, struct exp_runs *out, char *err,
 	       size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	for (size_t wi = 0; e->backend == EXP_BACKEND_KVM && wi < e->nworkloads; wi++) {
+	for (size_t wi = 0; !e->backend->replays_traces && wi < e->nworkloads; wi++) {
 		const struct exp_workload *w = &e->workloads[wi];
 		if (w->trace_path)
 			return check_fail(err, errlen, w->where, "workload %s: "
-					  "backend kvm runs real guests, which "
+					  "backend %s runs real guests, which "
 					  "need a generator spec, not a trace "
-					  "file", w->name);
+					  "file", w->name, e->backend->name);
 	}
 	size_t per_rep = 0;
 	for (unsigned rep = 0; rep < e->repetitions; rep++)

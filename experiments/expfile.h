@@ -17,10 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "mplm.h"
 #include "sim.h"
 
-enum exp_backend { EXP_BACKEND_SIM, EXP_BACKEND_KVM };
 
 struct numlist {
 	double *v;
@@ -75,7 +75,7 @@ struct experiment {
 	char *description;
 	char *figure;              /* fig4, bounds, none */
 	char *text;                /* the file as read (stored in the DB) */
-	enum exp_backend backend;
+	const struct backend *backend;  /* backend.h's table */
 	unsigned repetitions;
 	uint64_t seed;
 	struct numlist vm_memory;  /* bytes */

@@ -6,10 +6,6 @@
 
 #include "claims.h"
 
-#include "mplm-config.h" /* MPLM_HAVE_KVMLITE */
-#if MPLM_HAVE_KVMLITE
-#include "exp.h" /* kvmlite: kl_sim_run */
-#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,25 +70,7 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* The back ends, one function each with sim_run's contract. */
 typedef int (*backend_run_fn)(const struct sim_config *, struct sim_result *);
-
-#if !MPLM_HAVE_KVMLITE
-/* Not reached: without kvmlite the experiment file's backend = kvm is
- * refused; should it ever be, every run fails saying why. */
-static int kl_sim_run(const struct sim_config *cfg, struct sim_result *res)
-{
-	(void)cfg;
-	memset(res, 0, sizeof(*res));
-	snprintf(res->error, sizeof(res->error), "mplm-exp was built without kvmlite");
-	return -1;
-}
-#endif
-
-static backend_run_fn backend_run(const struct experiment *e)
-{
-	return e->backend == EXP_BACKEND_KVM ? kl_sim_run : sim_run;
-}
 
 static void worker_main(const struct exp_run *r, backend_run_fn run, int fd)
 {
@@ -323,7 +301,7 @@ static int fill_workers(struct pool *p)
 			p->more = waiting;
 			break;
 		}
-		if (start_worker(&p->ws[i], &p->runs->v[run], backend_run(p->e),
+		if (start_worker(&p->ws[i], &p->runs->v[run], p->e->backend->run,
 				 (size_t)run, p->ws, p->nw) < 0) {
 			snprintf(p->err, p->errlen, "cannot start a worker: %s",
 				 strerror(errno));
@@ -385,9 +363,8 @@ int runner_run(expdb *db, int64_t exp_id, const struct experiment *e,
 	double t0 = now_s();
 	memset(st, 0, sizeof(*st));
 	st->total = runs->n;
-	/* Real migrations on one host disturb each other: one at a time. */
-	unsigned jobs = e->backend == EXP_BACKEND_KVM || !opts->jobs ? 1
-								      : opts->jobs;
+	unsigned jobs = !e->backend->parallel_safe || !opts->jobs ? 1
+								 : opts->jobs;
 	st->jobs = jobs;
 	struct pool p = {
 		.db = db, .exp_id = exp_id, .e = e, .runs = runs, .st = st,

@@ -1,5 +1,8 @@
 # kvmlite: a minimal KVM VMM that runs guests and migrates them live with
 # mplm-core. See kvmlite/README.md.
+# kvmlite uses mplm-core and the workloads (guests, traces), not the
+# simulator.
+$(B)/kvmlite/%.o: INCLUDES := mplm-core workloads kvmlite
 include workloads/guests/guests.mk
 
 KL_SRC  := $(filter-out kvmlite/main.c,$(wildcard kvmlite/*.c))

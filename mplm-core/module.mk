@@ -1,4 +1,6 @@
 # mplm-core: the algorithm library.
+# Its objects (and tests) see only its own headers.
+$(B)/mplm-core/%.o: INCLUDES := mplm-core
 CORE_SRC := $(wildcard mplm-core/*.c)
 CORE_LIB := $(B)/libmplm-core.a
 LIBS += $(CORE_LIB)

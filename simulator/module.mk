@@ -1,4 +1,5 @@
 # simulator: the trace-replay back end (libmplm-sim.a) and mplm-sim.
+$(B)/simulator/%.o: INCLUDES := mplm-core workloads simulator
 SIM_LIB := $(B)/libmplm-sim.a
 LIBS += $(SIM_LIB)
 PROGRAMS += $(B)/mplm-sim

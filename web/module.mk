@@ -1,5 +1,6 @@
 # web: mplm-lab-web, the teaching lab in a browser (libmicrohttpd), its
 # tests and its load test. See web/README.md.
+$(B)/web/%.o: INCLUDES := mplm-core workloads simulator web
 WEB_FILES := web/static/index.html web/static/app.css web/static/app.js
 WEB_OBJ := $(patsubst %.c,$(B)/%.o,web/api.c web/server.c web/static.c) \
 	$(B)/gen/web_files.o

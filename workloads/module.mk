@@ -1,6 +1,7 @@
 # workloads: trace format 1 (reader, writer) and the synthetic workload
 # generators, as a library; the mplm-workload CLI; their tests and fuzzer.
 # See workloads/README.md.
+$(B)/workloads/%.o: INCLUDES := mplm-core workloads
 WL_SRC := workloads/trace.c workloads/trace_reader.c workloads/trace_writer.c \
 	workloads/gen.c
 WL_LIB := $(B)/libmplm-workloads.a
@@ -38,7 +39,7 @@ fuzz: $(WL_FUZZ)
 
 $(WL_FUZZ): $(WL_FUZZ_SRC) workloads/trace.h mplm-core/mplm.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+	$(FUZZ_CC) $(CPPFLAGS) -Implm-core -Iworkloads -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		'-DTRACE_MAX_PAGES=(UINT64_C(1) << 20)' -DREAD_BUF_SIZE=61 \
 		$(WL_FUZZ_SRC) -lz -o $@

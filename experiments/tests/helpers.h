@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <stdbool.h>
 #include <libgen.h>
 #include <limits.h>
@@ -258,6 +260,34 @@ static __attribute__((unused)) bool all_runs_once(const char *db, int total)
 		ok = db_value(db, "%s", zero[i]) == 0;
 	return ok;
 }
+
+/* NULL if /dev/kvm answers; else why not. */
+static __attribute__((unused)) const char *kvm_unusable(void)
+{
+	static char why[256];
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "open /dev/kvm: %s", strerror(errno));
+		return why;
+	}
+	int v = ioctl(fd, KVM_GET_API_VERSION, 0);
+	close(fd);
+	if (v != KVM_API_VERSION) {
+		snprintf(why, sizeof(why), "KVM_GET_API_VERSION gave %d", v);
+		return why;
+	}
+	return NULL;
+}
+
+/* In a cmocka test that needs KVM: say why and skip. */
+#define REQUIRE_KVM()                                                   \
+	do {                                                            \
+		const char *why_ = kvm_unusable();                      \
+		if (why_) {                                             \
+			printf("SKIP: /dev/kvm not usable: %s\n", why_); \
+			skip();                                         \
+		}                                                       \
+	} while (0)
 
 /* A PNG: the 8-byte signature and more than a header's worth of bytes. */
 static __attribute__((unused)) int is_png(const char *path)

@@ -8,39 +8,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <linux/kvm.h>
-#include <sys/ioctl.h>
-
 #include "helpers.h"
 
 static char ini[PATH_MAX + 64], db[PATH_MAX + 64];
-
-/* NULL if /dev/kvm answers; else why not. */
-static const char *kvm_unusable(void)
-{
-	static char why[256];
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, sizeof(why), "open /dev/kvm: %s", strerror(errno));
-		return why;
-	}
-	int v = ioctl(fd, KVM_GET_API_VERSION, 0);
-	close(fd);
-	if (v != KVM_API_VERSION) {
-		snprintf(why, sizeof(why), "KVM_GET_API_VERSION gave %d", v);
-		return why;
-	}
-	return NULL;
-}
-
-#define REQUIRE_KVM()                                                   \
-	do {                                                            \
-		const char *why_ = kvm_unusable();                      \
-		if (why_) {                                             \
-			printf("SKIP: /dev/kvm not usable: %s\n", why_); \
-			skip();                                         \
-		}                                                       \
-	} while (0)
 
 /* Three algorithms on one small real guest: 3 runs. */
 static void test_real_guests_stored_like_simulated_runs(void **state)

@@ -1,7 +1,19 @@
 /*
- * exp.c - kl_sim_run: an experiment run on a real guest (see exp.h).
+ * backend_kvm.c - `backend = kvm`: one migration of a real guest under
+ * kvmlite, described and reported with the simulator's structures, so the
+ * same experiment files run on it.
+ *
+ * It builds a VM for cfg->workload_spec (gen.h syntax: pattern, memory,
+ * wss, rate, duration, seed, hot, skew, arrays), runs the guest
+ * cfg->start_at seconds, migrates it over loopback to a `kvmlite incoming
+ * --no-run` child with cfg->params, and reports. The link is emulated with
+ * the rate limit: min(max_bandwidth, link_bandwidth). verified = the
+ * destination's memory at resume hashed equal to the source's at pause
+ * (mismatches 1 if not). Costs (header_bytes, state_bytes, sync_*) are
+ * real, not configured; a trace file cannot drive a real guest.
  */
-#include "exp.h"
+#include "backend.h"
+#include "kvmlite.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -12,7 +24,9 @@
 #include "cli.h"
 #include "gen.h"
 
-int kl_find_built(const char *rel, char *out, size_t len)
+/* A file built with kvmlite ("guests/workload.bin", "kvmlite/kvmlite"),
+ * looked for next to the running program and one and two levels up. */
+static int find_built(const char *rel, char *out, size_t len)
 {
 	static const char *up[] = { "", "/..", "/../.." };
 	const char *env = getenv("KVMLITE_BUILD");
@@ -91,8 +105,8 @@ static int migrate_once(struct kl_vm *vm, const struct sim_config *cfg,
 	struct kl_err e;
 	struct kl_mig_opts o;
 	char exe[4200], json[] = "/tmp/kvmlite-exp-XXXXXX";
-	if (kl_find_built("kvmlite/kvmlite", exe, sizeof(exe)) < 0 &&
-	    kl_find_built("kvmlite", exe, sizeof(exe)) < 0)
+	if (find_built("kvmlite/kvmlite", exe, sizeof(exe)) < 0 &&
+	    find_built("kvmlite", exe, sizeof(exe)) < 0)
 		return fail(res, "kvmlite binary not found (set KVMLITE_BUILD)");
 	int jfd = mkstemp(json), lfd = kl_listen("127.0.0.1:0", &e);
 	if (jfd < 0 || lfd < 0)
@@ -149,7 +163,7 @@ static int migrate_once(struct kl_vm *vm, const struct sim_config *cfg,
 	return r;
 }
 
-int kl_sim_run(const struct sim_config *cfg, struct sim_result *res)
+static int kvm_run(const struct sim_config *cfg, struct sim_result *res)
 {
 	struct gen_spec s;
 	uint64_t pattern;
@@ -168,7 +182,7 @@ int kl_sim_run(const struct sim_config *cfg, struct sim_result *res)
 	vm_for(cfg, &s, pattern, &c, &p);
 	if (p.rate > KL_PVM_MAX_RATE && access("/sys/module/kvm_pvm", F_OK) == 0)
 		return fail(res, "rate above the ~150,000 pages/s a guest can dirty on kvm_pvm");
-	if (kl_find_built("guests/workload.bin", guest, sizeof(guest)) < 0)
+	if (find_built("guests/workload.bin", guest, sizeof(guest)) < 0)
 		return fail(res, "guests/workload.bin not found (set KVMLITE_BUILD)");
 	if (kl_vm_create(&vm, &c, &e) < 0)
 		return fail(res, e.msg);
@@ -190,3 +204,11 @@ int kl_sim_run(const struct sim_config *cfg, struct sim_result *res)
 	res->wall_seconds = kl_now() - t0;
 	return r;
 }
+
+const struct backend backend_kvm = {
+	.name = "kvm",
+	.run = kvm_run,
+	.parallel_safe = false,
+	.replays_traces = false,
+	.modelled_costs = false,
+};
