@@ -215,6 +215,67 @@ static void test_readers_work_on_a_read_only_database(void **state)
 	free(e);
 }
 
+/* mplm-exp ARGS as a user who may not write DIR: ourselves if we are not
+ * root (root may write anything), else nobody by setpriv. Exit status. */
+static int run_as_reader(const char *const *args)
+{
+	char *argv[16];
+	int n = 0;
+	if (geteuid() == 0) {
+		argv[n++] = "setpriv";
+		argv[n++] = "--reuid=65534";
+		argv[n++] = "--regid=65534";
+		argv[n++] = "--clear-groups";
+	}
+	argv[n++] = exp_bin;
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return wait_exit(pid);
+}
+
+/* A copy of the database in a folder, and a file, nobody may write: no
+ * WAL index can be made there, and readers still read it. */
+static void test_readers_work_where_nothing_may_be_written(void **state)
+{
+	(void)state;
+	if (geteuid() == 0 && access("/usr/bin/setpriv", X_OK) != 0) {
+		printf("SKIP: root, and no setpriv to drop to a user who "
+		       "cannot write\n");
+		skip();
+	}
+	char dir[PATH_MAX + 32], copy[PATH_MAX + 64], out[PATH_MAX + 32];
+	char cmd[12 * PATH_MAX];
+	path_in_tmp(dir, sizeof(dir), "ro");
+	path_in_tmp(out, sizeof(out), "ro-out");
+	snprintf(copy, sizeof(copy), "%s/export.db", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' '%s' && cp '%s' '%s' && "
+		 "chmod 0444 '%s' && chmod 0555 '%s' && chmod 0777 '%s' && "
+		 "chmod 0755 '%s'", dir, out, db, copy, copy, dir, out, tmp_dir);
+	assert_int_equal(system(cmd), 0);
+	const char *list[] = { "list", "--db", copy, NULL };
+	assert_int_equal(run_as_reader(list), 0);
+	const char *report[] = { "report", "--db", copy, "--out", out,
+				 "--quiet", "exp-export", NULL };
+	assert_int_equal(run_as_reader(report), 0);
+	const char *export[] = { "export", "--db", copy, "exp-export", NULL };
+	assert_int_equal(run_as_reader(export), 0);
+	/* Nothing was written next to it. */
+	char wal[PATH_MAX + 80];
+	snprintf(wal, sizeof(wal), "%s-wal", copy);
+	assert_int_not_equal(access(wal, F_OK), 0);
+	snprintf(cmd, sizeof(cmd), "chmod 0755 '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_export_of_an_unknown_experiment_is_one_line(void **state)
 {
 	(void)state;
@@ -244,6 +305,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_csv_syncs_match_the_database),
 		cmocka_unit_test(test_json_nests_syncs_in_runs),
 		cmocka_unit_test(test_readers_work_on_a_read_only_database),
+		cmocka_unit_test(test_readers_work_where_nothing_may_be_written),
 		cmocka_unit_test(test_export_of_an_unknown_experiment_is_one_line),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
