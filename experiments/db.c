@@ -61,6 +61,9 @@ struct expdb {
 	"  dirtypercents INTEGER,\n" \
 	"  firstnondirty INTEGER,\n" \
 	"  relaxlivemig INTEGER,\n" \
+	"  auto_converge INTEGER,\n" \
+	"  cpu_throttle_initial INTEGER,\n" \
+	"  cpu_throttle_increment INTEGER,\n" \
 	"  max_total_time REAL NOT NULL,\n" \
 	"  status TEXT NOT NULL,\n" \
 	"  error TEXT,\n" \
@@ -139,6 +142,7 @@ static const char schema[] =
 	"  slots_total INTEGER NOT NULL,\n"
 	"  bytes INTEGER NOT NULL,\n"
 	"  final INTEGER NOT NULL,\n"
+	"  throttle INTEGER,\n"
 	"  PRIMARY KEY (run_id, idx)) WITHOUT ROWID;\n"
 	"CREATE TABLE IF NOT EXISTS claims (\n"
 	"  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,\n"
@@ -167,7 +171,9 @@ static const char insert_run_sql[] =
 	" zero_page_bytes, zero_page_cost, state_bytes, sync_fixed, sync_per_page, verify, algorithm,"
 	" algorithm_name, downtime_limit, max_bandwidth, max_iterations,"
 	" measured_bandwidth, intervaltime, dirtypercents, firstnondirty,"
-	" relaxlivemig, max_total_time, status, error, converged, total_time,"
+	" relaxlivemig, auto_converge, cpu_throttle_initial,"
+	" cpu_throttle_increment, max_total_time, status, error, converged,"
+	" total_time,"
 	" downtime, live_time, setup_time, transferred_bytes, normal_pages,"
 	" zero_pages, normal_bytes, pages_sent, downtime_pages,"
 	" state_bytes_sent, remaining_bytes, syncs, mbps, vm_pages,"
@@ -185,7 +191,8 @@ static const char insert_run_sql[] =
 	" :sync_fixed, :sync_per_page, :verify, :algorithm, :algorithm_name,"
 	" :downtime_limit, :max_bandwidth, :max_iterations,"
 	" :measured_bandwidth, :intervaltime, :dirtypercents, :firstnondirty,"
-	" :relaxlivemig, :max_total_time, :status, :error, :converged,"
+	" :relaxlivemig, :auto_converge, :cpu_throttle_initial,"
+	" :cpu_throttle_increment, :max_total_time, :status, :error, :converged,"
 	" :total_time, :downtime, :live_time, :setup_time,"
 	" :transferred_bytes, :normal_pages, :zero_pages, :normal_bytes,"
 	" :pages_sent, :downtime_pages, :state_bytes_sent, :remaining_bytes,"
@@ -197,8 +204,8 @@ static const char insert_run_sql[] =
 
 static const char insert_sync_sql[] =
 	"INSERT INTO syncs (run_id, idx, time, interval, dirtied, d_size,"
-	" nd_size, sent_d, sent_nd, slots_nd, slots_total, bytes, final)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	" nd_size, sent_d, sent_nd, slots_nd, slots_total, bytes, final,"
+	" throttle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 static int db_error(expdb *db, char *err, size_t errlen, const char *what)
 {
@@ -260,6 +267,10 @@ static const struct {
 	{ MPLM_SET_DIRTYPERCENTS, ALG(MPLM_ALG_MPLM) },
 	{ MPLM_SET_FIRSTNONDIRTY, ALG(MPLM_ALG_MPLM) },
 	{ MPLM_SET_RELAXLIVEMIG, ALG(MPLM_ALG_MPLM) },
+	/* QEMU's auto-converge acts at live syncs: none in stop-and-copy. */
+	{ MPLM_SET_AUTO_CONVERGE, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
+	{ MPLM_SET_CPU_THROTTLE_INITIAL, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
+	{ MPLM_SET_CPU_THROTTLE_INCREMENT, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
 };
 
 /* The simulator's cost model: not set on backend kvm, where the costs are
@@ -269,11 +280,16 @@ static bool modelled_cost(enum mplm_setting_id id)
 	return mplm_setting_get(id)->machine && id != MPLM_SET_BANDWIDTH;
 }
 
-static bool setting_applies(enum mplm_setting_id id, enum mplm_algorithm alg,
-			    bool modelled)
+static bool setting_applies(enum mplm_setting_id id,
+			    const struct mplm_params *p, bool modelled)
 {
 	if (modelled_cost(id))
 		return modelled;
+	/* The throttle's steps, only when auto-converge is on. */
+	if ((id == MPLM_SET_CPU_THROTTLE_INITIAL ||
+	     id == MPLM_SET_CPU_THROTTLE_INCREMENT) && !p->auto_converge)
+		return false;
+	enum mplm_algorithm alg = p->algorithm;
 	for (size_t i = 0; i < sizeof(by_algorithm) / sizeof(by_algorithm[0]); i++)
 		if (by_algorithm[i].id == id)
 			return by_algorithm[i].algorithms & ALG(alg);
@@ -333,7 +349,8 @@ static int upgrade_from_1(expdb *db, char *err, size_t errlen)
 		" CREATE TABLE runs_v2 " RUNS_COLUMNS ";"
 		" INSERT INTO runs_v2 (%s) SELECT %s FROM runs;"
 		" DROP TABLE runs;"
-		" ALTER TABLE runs_v2 RENAME TO runs;", cols, cols);
+		" ALTER TABLE runs_v2 RENAME TO runs;"
+		" ALTER TABLE syncs ADD COLUMN throttle INTEGER;", cols, cols);
 	int rc = exec(db, sql, err, errlen);
 	sqlite3_free(sql);
 	if (rc)
@@ -347,7 +364,9 @@ static int upgrade_from_1(expdb *db, char *err, size_t errlen)
 			for (size_t k = 0; k < nb; k++) {
 				char col[64], upd[256];
 				if (!nullable_column(id, col, sizeof(col)) ||
-				    setting_applies(id, algs[a],
+				    setting_applies(id, &(struct mplm_params){
+						    .algorithm = algs[a],
+						    .auto_converge = true },
 						    b[k]->modelled_costs))
 					continue;
 				snprintf(upd, sizeof(upd), "UPDATE runs SET %s = "
@@ -773,11 +792,14 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_i(st, ":dirtypercents", p->dirtypercents);
 	bind_i(st, ":firstnondirty", p->firstnondirty);
 	bind_i(st, ":relaxlivemig", p->relaxlivemig);
+	bind_i(st, ":auto_converge", p->auto_converge);
+	bind_i(st, ":cpu_throttle_initial", p->cpu_throttle_initial);
+	bind_i(st, ":cpu_throttle_increment", p->cpu_throttle_increment);
 	bind_d(st, ":max_total_time", p->max_total_time);
 	for (int id = 0; id < MPLM_SET_COUNT; id++) {
 		char name[64] = ":";
 		if (nullable_column(id, name + 1, sizeof(name) - 1) &&
-		    !setting_applies(id, p->algorithm,
+		    !setting_applies(id, p,
 				     e->backend->modelled_costs))
 			sqlite3_bind_null(st, sqlite3_bind_parameter_index(st, name));
 	}
@@ -840,6 +862,7 @@ static int insert_syncs(expdb *db, int64_t run_id, const struct sim_result *res)
 		sqlite3_bind_int64(st, 11, (sqlite3_int64)s->slots_total);
 		sqlite3_bind_int64(st, 12, (sqlite3_int64)s->bytes);
 		sqlite3_bind_int(st, 13, s->final);
+		sqlite3_bind_int(st, 14, (int)s->throttle);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return -1;
 	}

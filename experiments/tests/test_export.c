@@ -276,6 +276,43 @@ static void test_readers_work_where_nothing_may_be_written(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A version-1 database (every setting in every row) is upgraded in place
+ * by the first mplm-exp that may write it: runs and syncs kept, settings
+ * that do not apply cleared. */
+static void test_version_1_is_upgraded(void **state)
+{
+	(void)state;
+	char sqlpath[PATH_MAX + 64], old[PATH_MAX + 32];
+	snprintf(sqlpath, sizeof(sqlpath), "%s/experiments/tests/data/"
+		 "schema-v1.sql", repo_root);
+	path_in_tmp(old, sizeof(old), "v1.db");
+	char *sql = read_file(sqlpath);
+	assert_non_null(sql);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(old, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	free(sql);
+	assert_true(db_value(old, "PRAGMA user_version") == 1);
+	assert_true(db_value(old, "SELECT count(*) FROM runs WHERE algorithm = "
+			     "'precopy' AND dirtypercents IS NOT NULL") == 2);
+	double syncs = db_value(old, "SELECT count(*) FROM syncs");
+	const char *list[] = { "list", "--db", old, NULL };
+	assert_int_equal(run_exp(list), 0);
+	assert_true(db_value(old, "PRAGMA user_version") == 2);
+	assert_true(db_value(old, "SELECT count(*) FROM current") == 5);
+	assert_true(db_value(old, "SELECT count(*) FROM syncs") == syncs);
+	assert_true(db_value(old, "SELECT count(*) FROM pragma_foreign_key_check")
+		    == 0);
+	assert_true(db_value(old, "SELECT count(*) FROM runs WHERE algorithm = "
+			     "'precopy' AND dirtypercents IS NULL AND "
+			     "intervaltime IS NULL") == 2);
+	assert_true(db_value(old, "SELECT count(*) FROM runs WHERE algorithm = "
+			     "'stopcopy' AND downtime_limit IS NULL") == 1);
+	assert_true(db_value(old, "SELECT count(*) FROM runs WHERE algorithm = "
+			     "'mplm' AND dirtypercents IN (30, 70)") == 2);
+}
+
 static void test_export_of_an_unknown_experiment_is_one_line(void **state)
 {
 	(void)state;
@@ -306,6 +343,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_json_nests_syncs_in_runs),
 		cmocka_unit_test(test_readers_work_on_a_read_only_database),
 		cmocka_unit_test(test_readers_work_where_nothing_may_be_written),
+		cmocka_unit_test(test_version_1_is_upgraded),
 		cmocka_unit_test(test_export_of_an_unknown_experiment_is_one_line),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
