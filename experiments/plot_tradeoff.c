@@ -15,6 +15,7 @@
 #include "units.h"
 
 #define MAX_PANELS 16
+#define TRADEOFF_MAX_POINTS 48
 #define MAX_WORKLOADS 8
 
 static const char *const colors[MAX_WORKLOADS] = {
@@ -275,15 +276,30 @@ static void panel_plot(FILE *f, const struct view *v, size_t pi,
 			plot_quote(v->wlabels[wi], t, sizeof(t));
 			fprintf(f, "%s'%s.dat' index %zu using 1:4:2:3:5:6 with "
 				"xyerrorbars pt %d ps 2.2 lw 2 lc rgb '%s' "
-				"title \"%s: %s\", \\\n"
-				"     '' index %zu using 1:4 with lines lw 1 dt %s "
-				"lc rgb '%s' notitle",
-				sep, stem, b, pt[ai], colors[wi], t,
-				plot_algorithm_title(algorithms[ai]), b, dt[ai],
-				colors[wi]);
+				"title \"%s: %s\"", sep, stem, b, pt[ai],
+				colors[wi], t, plot_algorithm_title(algorithms[ai]));
+			/* A line through the points where they are steps of
+			 * one setting (pre-copy's limits, MPLM's dirtypercents). */
+			if (plot_settings_varied(v->a, algorithms[ai]) == 1)
+				fprintf(f, ", \\\n     '' index %zu using 1:4 with "
+					"lines lw 1 dt %s lc rgb '%s' notitle", b,
+					dt[ai], colors[wi]);
 			sep = ", \\\n     ";
 		}
 	fputc('\n', f);
+}
+
+/* The most points one panel would show. */
+static size_t most_in_a_panel(const struct view *v)
+{
+	size_t most = 0;
+	for (size_t pi = 0; pi < v->np; pi++) {
+		size_t n = 0;
+		for (size_t i = 0; i < v->a->n; i++)
+			n += drawn(&v->a->v[i]) && find_panel(v, &v->a->v[i]) == pi;
+		most = n > most ? n : most;
+	}
+	return most;
 }
 
 int plot_tradeoff(const char *dir, const struct agg *a, FILE *say,
@@ -292,6 +308,16 @@ int plot_tradeoff(const char *dir, const struct agg *a, FILE *say,
 	struct view v = { .a = a };
 	if (!survey(&v))
 		return 0;
+	/* Past a few dozen labelled points a panel is no longer read. */
+	size_t most = most_in_a_panel(&v);
+	if (most > TRADEOFF_MAX_POINTS) {
+		if (say)
+			fprintf(say, "no tradeoff.png: up to %zu configurations "
+				"in a panel (more than %d are not readable); "
+				"plot --x SETTING --by ... shows them\n", most,
+				TRADEOFF_MAX_POINTS);
+		return 0;
+	}
 	struct plot_out o = { .dir = dir, .stem = "tradeoff", .say = say };
 	FILE *f = plot_open(&o, "dat", err, errlen);
 	if (!f)

@@ -337,6 +337,14 @@ static bool varies(const struct agg *a, const char *algorithm, size_t field)
 	return false;
 }
 
+size_t plot_settings_varied(const struct agg *a, const char *algorithm)
+{
+	size_t n = 0;
+	for (size_t field = 0; field < 3; field++)
+		n += varies(a, algorithm, field);
+	return n;
+}
+
 void plot_config_label(const struct agg *a, const struct agg_point *p,
 		       char *buf, size_t len)
 {

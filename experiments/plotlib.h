@@ -93,6 +93,9 @@ void plot_labels_write(struct plot_labels *l, FILE *f);
  * points of that algorithm are named. */
 void plot_config_label(const struct agg *a, const struct agg_point *p,
 		       char *buf, size_t len);
+/* How many of downtime-limit, dirtypercents and intervaltime take more
+ * than one value among the experiment's points of that algorithm. */
+size_t plot_settings_varied(const struct agg *a, const char *algorithm);
 /* "pre-copy", "MPLM", "stop-and-copy". */
 const char *plot_algorithm_title(const char *algorithm);
 

@@ -22,8 +22,9 @@ mkdir -p results
 
 rerun=--rerun
 [ "${DEMO_RESUME:-0}" = 1 ] && rerun=
-experiments="$P/paper-fig4.ini $P/paper-table1.ini $P/paper-fig4-traces.ini"
-names="paper-fig4 paper-table1 paper-fig4-traces"
+experiments="$P/paper-fig4.ini $P/paper-table1.ini $P/paper-fig4-traces.ini
+experiments/sweeps/precopy-vs-mplm.ini"
+names="paper-fig4 paper-table1 paper-fig4-traces precopy-vs-mplm"
 if [ "${DEMO_BOUNDS:-1}" = 1 ]; then
 	experiments="$experiments $P/bounds-sweep.ini"
 	names="$names bounds-sweep"
@@ -35,7 +36,7 @@ echo "== running the experiments ($JOBS workers, database $DB)"
 "$EXP" run -j "$JOBS" $rerun --db "$DB" $experiments
 echo "== figures and tables"
 # shellcheck disable=SC2086
-"$EXP" plot --db "$DB" --out results $names
+"$EXP" plot --db "$DB" --out results $names >/dev/null
 # shellcheck disable=SC2086
 "$EXP" report --quiet --db "$DB" --out results $names
 
@@ -46,7 +47,7 @@ echo "== results ($(($(date +%s) - start)) s)"
 echo "database:     $DB (schema: experiments/SCHEMA.md)"
 for n in $names; do
 	echo "$n:"
-	for f in results/$n/fig4.png results/$n/bounds.png; do
+	for f in results/$n/fig4.png results/$n/bounds.png results/$n/tradeoff.png; do
 		[ -f "$f" ] && echo "  figure      $f (and .svg)"
 	done
 	ls results/$n/fig4-*.png 2>/dev/null | sed 's/^/  figure      /'
