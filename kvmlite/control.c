@@ -32,6 +32,7 @@ struct kl_control {
 	bool mig_thread_live;   /* not joined yet */
 	bool mig_running;
 	bool migrated, quit;
+	bool outcome_unknown;   /* paused after an unanswered END: `cont` decides */
 };
 
 /* ------------------------------------------------------------------ */
@@ -63,8 +64,9 @@ static void *migration_thread(void *arg)
 
 	pthread_mutex_lock(&c->lock);
 	c->mig_running = false;
-	if (r == 0)
+	if (r == KL_MIG_DONE)
 		c->migrated = true;
+	c->outcome_unknown = r == KL_MIG_UNKNOWN;
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
@@ -89,6 +91,8 @@ static json_t *cmd_migrate(struct kl_control *c, json_t *args)
 		return generic_error("There's a migration process in progress");
 	if (c->migrated)
 		return generic_error("the guest has already migrated away");
+	if (c->outcome_unknown)
+		return generic_error("the last migration's outcome is unknown and this copy is paused: check the destination, then `cont` here if it does not run the guest");
 	reap_migration(c);
 	kl_source_free(c->src);
 	c->src = NULL;
@@ -362,11 +366,27 @@ static json_t *cmd_operator(struct kl_control *c, const char *name)
 	return ok_empty();
 }
 
+/* QEMU's `cont`: here, the operator's resolution of an unknown outcome
+ * (the destination does not run the guest, so it runs here again). After
+ * a confirmed migration it is refused: the destination runs the guest. */
+static json_t *cmd_cont(struct kl_control *c)
+{
+	if (c->migrated)
+		return generic_error("cont: the destination confirmed it runs the guest; running it here too would make two copies");
+	if (c->mig_running)
+		return generic_error("cont: a migration is in progress");
+	if (c->outcome_unknown) {
+		c->outcome_unknown = false;
+		kl_vm_resume(c->vm);
+	}
+	return ok_empty();
+}
+
 static json_t *cmd_query_status(struct kl_control *c)
 {
 	const char *status = "running";
 	bool running = true;
-	if (c->migrated) {
+	if (c->migrated || c->outcome_unknown) {
 		status = "postmigrate";
 		running = false;
 	} else if (kl_vm_all_ended(c->vm)) {
@@ -416,6 +436,8 @@ static json_t *dispatch(struct kl_control *c, const char *name, json_t *args)
 		return cmd_operator(c, name);
 	if (!strcmp(name, "query-status"))
 		return cmd_query_status(c);
+	if (!strcmp(name, "cont"))
+		return cmd_cont(c);
 	if (!strcmp(name, "query-kvmlite"))
 		return cmd_query_guest(c);
 	if (!strcmp(name, "quit")) {

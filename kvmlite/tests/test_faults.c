@@ -151,6 +151,8 @@ static void test_cancel_during_live_stage(void **state)
 struct recorder {
 	int lfd, port;
 	bool refuse_at_end;     /* send a failing ACK after END */
+	bool no_ack;            /* after END: close without an ACK */
+	bool corrupt_ack;       /* after END: an ACK ok=1 with a bad CRC */
 	pthread_t t;
 	uint8_t *bytes;
 	size_t len, cap;
@@ -196,6 +198,15 @@ static void *recorder_thread(void *arg)
 		keep(rc, &r);
 		if (r.type == KL_REC_HEADER)
 			kl_send_verdict(&out, KL_REC_HELLO, true, "ready", &e);
+		if (r.type == KL_REC_END && rc->no_ack)
+			break;
+		if (r.type == KL_REC_END && rc->corrupt_ack) {
+			uint32_t yes = 1;
+			kl_out_record(&out, KL_REC_ACK, &yes, 4, "running", 7, &e);
+			out.buf[out.len - 1] ^= 0x40; /* the CRC no longer matches */
+			kl_out_flush(&out, &e);
+			break;
+		}
 		if (r.type == KL_REC_END) {
 			kl_send_verdict(&out, KL_REC_ACK, !rc->refuse_at_end,
 					rc->refuse_at_end ? "test says no" : "running", &e);
@@ -260,6 +271,62 @@ static void test_refused_at_end_resumes_source(void **state)
 	free(rc->bytes);
 	free(rc);
 	kl_vm_destroy(vm);
+}
+
+/* The stream was complete but the destination's answer is lost or
+ * corrupted: it may be running the guest, so the source must not (before
+ * the commit protocol, it resumed: two copies ran). The guest stays
+ * paused, the status says outcome-unknown, and the operator's resume
+ * (QMP `cont`) brings it back intact. */
+static void unanswered_end_keeps_guest_paused(bool corrupt)
+{
+	struct kl_config cfg;
+	struct kl_params p;
+	struct recorder *rc = calloc(1, sizeof(*rc));
+	struct mplm_stats st;
+
+	struct kl_vm *vm = long_guest(&cfg, &p);
+	kltest_sleep(0.2);
+	rc->no_ack = !corrupt;
+	rc->corrupt_ack = corrupt;
+	recorder_start(rc);
+	char uri[64];
+	struct kl_mig_opts o;
+	struct kl_err e;
+	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", rc->port);
+	kltest_mig_opts(&o, MPLM_ALG_PRECOPY, uri);
+	o.io_timeout = 2;
+	kl_source *s = kl_source_new(vm, &o, &e);
+	assert_int_equal(kl_source_run(s), KL_MIG_UNKNOWN);
+	kl_source_stats(s, &st);
+	assert_int_equal(st.status, MPLM_STATUS_UNKNOWN);
+	assert_non_null(strstr(kl_source_error(s), "outcome unknown"));
+	recorder_stop(rc);
+	uint64_t before = progress(vm);
+	kltest_sleep(0.5);
+	assert_int_equal(progress(vm), before); /* still paused */
+	assert_false(kl_vm_all_ended(vm));
+	kl_source_free(s);
+	kl_vm_resume(vm); /* the operator's decision */
+	assert_true(kl_vm_wait_end(vm, 60));
+	kltest_assert_guest_matches_replay(vm);
+	free(rc->bytes);
+	free(rc);
+	kl_vm_destroy(vm);
+}
+
+static void test_lost_ack_keeps_source_paused(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	unanswered_end_keeps_guest_paused(false);
+}
+
+static void test_corrupted_ack_keeps_source_paused(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	unanswered_end_keeps_guest_paused(true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -484,6 +551,8 @@ int main(void)
 		cmocka_unit_test(test_destination_killed_during_live_stage),
 		cmocka_unit_test(test_cancel_during_live_stage),
 		cmocka_unit_test(test_refused_at_end_resumes_source),
+		cmocka_unit_test(test_lost_ack_keeps_source_paused),
+		cmocka_unit_test(test_corrupted_ack_keeps_source_paused),
 		cmocka_unit_test(test_replay_intact_runs),
 		cmocka_unit_test(test_flipped_byte_in_page),
 		cmocka_unit_test(test_flipped_byte_in_vcpu_state),
