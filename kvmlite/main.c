@@ -144,7 +144,7 @@ static int cmd_run(struct kl_cli *c)
 	if (kl_vm_load_guest_file(vm, c->guest, &c->params, &e) < 0 ||
 	    (c->record_trace && kl_trace_start(vm, c->record_trace,
 					       c->trace_interval, &tracer, &e) < 0) ||
-	    (c->qmp && kl_control_start(vm, c->qmp, &c->mig, &ctl, &e) < 0) ||
+	    (c->qmp && kl_control_start(vm, c->qmp, c->qmp_remote, &c->mig, &ctl, &e) < 0) ||
 	    (say_booting(vm, c), kl_vm_start(vm, &e) < 0)) {
 		kl_vm_destroy(vm);
 		return die("run", &e);

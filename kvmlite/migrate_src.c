@@ -185,6 +185,7 @@ static int be_start_destination(void *ctx)
 	if (kl_out_record(&s->out, KL_REC_END, end, sizeof(end), NULL, 0, &e) < 0 ||
 	    kl_out_flush(&s->out, &e) < 0)
 		return be_fail(s, &e);
+	s->in.deadline = kl_now() + s->o.io_timeout;
 	int v = kl_read_verdict(&s->in, KL_REC_ACK, msg, sizeof(msg), &e);
 	if (v == 0)
 		return 0;
@@ -294,7 +295,10 @@ static int handshake(struct kl_source *s, struct kl_err *e)
 		return -1;
 	pthread_mutex_lock(&s->lock);
 	s->fd = fd;
+	bool cancelled = s->early_cancel;
 	pthread_mutex_unlock(&s->lock);
+	if (cancelled)
+		return kl_fail(e, "cancelled");
 	kl_set_io_timeout(s->fd, s->o.io_timeout);
 	if (kl_out_init(&s->out, s->fd, s->o.buffer_bytes, e) < 0 ||
 	    kl_in_init(&s->in, s->fd, 64 * 1024, e) < 0)
@@ -307,7 +311,11 @@ static int handshake(struct kl_source *s, struct kl_err *e)
 	if (kl_out_record(&s->out, KL_REC_HEADER, buf, n, NULL, 0, e) < 0 ||
 	    kl_out_flush(&s->out, e) < 0)
 		return -1;
-	return kl_read_verdict(&s->in, KL_REC_HELLO, msg, sizeof(msg), e) ? -1 : 0;
+	/* The whole answer within io_timeout, however it trickles in. */
+	s->in.deadline = kl_now() + s->o.io_timeout;
+	int v = kl_read_verdict(&s->in, KL_REC_HELLO, msg, sizeof(msg), e);
+	s->in.deadline = 0;
+	return v ? -1 : 0;
 }
 
 static void set_error(struct kl_source *s, const char *what)
@@ -417,12 +425,12 @@ void kl_source_cancel(kl_source *s)
 {
 	pthread_mutex_lock(&s->lock);
 	s->early_cancel = true;
-	if (s->m && !s->ran) {
+	if (s->m && !s->ran)
 		mplm_migration_cancel(s->m);
-		/* A send or a wait for the destination ends now, not at its
-		 * timeout. */
+	/* A send or a wait for the destination (the handshake's too) ends
+	 * now, not at its timeout. */
+	if (s->fd >= 0 && !s->ran)
 		shutdown(s->fd, SHUT_RDWR);
-	}
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -121,6 +121,13 @@ struct kl_incoming_result {
 };
 
 void kl_incoming_opts_default(struct kl_incoming_opts *o);
+/* One whole stream from fd into vm (receive.c): HELLO after the header
+ * (which must be whole within header_timeout s, <= 0: no bound),
+ * every record checked, the state loaded, ACK. 0 when the guest may run
+ * (the ACK ok=1 is sent); -1 with e's reason otherwise (ACK ok=0 sent if
+ * it still could be). Never runs the guest. */
+int kl_receive_stream(struct kl_vm *vm, int fd, double header_timeout,
+		      struct kl_incoming_result *res, struct kl_err *e);
 /* Build the VM, take one stream, verify it completely, and only then
  * run the guest. Returns 0 if the guest arrived (and ran, unless
  * exit_after_load), -1 with res->error otherwise. */
