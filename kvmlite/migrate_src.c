@@ -185,7 +185,9 @@ static int be_start_destination(void *ctx)
 	if (kl_out_record(&s->out, KL_REC_END, end, sizeof(end), NULL, 0, &e) < 0 ||
 	    kl_out_flush(&s->out, &e) < 0)
 		return be_fail(s, &e);
-	s->in.deadline = kl_now() + s->o.io_timeout;
+	/* The destination refuses a stream that stalls for io_timeout, and
+	 * says so: wait past that, so a late refusal still counts as one. */
+	s->in.deadline = kl_now() + 2 * s->o.io_timeout + 1;
 	int v = kl_read_verdict(&s->in, KL_REC_ACK, msg, sizeof(msg), &e);
 	if (v == 0)
 		return 0;

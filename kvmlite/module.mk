@@ -66,3 +66,22 @@ fuzz-stream-run: $(KL_FUZZ_STREAM)
 		$(B)/fuzz/corpus-stream $(B)/fuzz/seeds-stream
 
 .PHONY: fuzz-stream-run
+
+KL_FUZZ_CONTROL := $(B)/fuzz/fuzz_control
+KL_FUZZ_CONTROL_SRC := kvmlite/fuzz/fuzz_control.c kvmlite/control.c \
+	kvmlite/control_lines.c kvmlite/migrate_src.c $(KL_FUZZ_VM) \
+	$(filter-out mplm-core/bitmap.c,$(wildcard mplm-core/*.c))
+
+fuzz: $(KL_FUZZ_CONTROL)
+
+$(KL_FUZZ_CONTROL): $(KL_FUZZ_CONTROL_SRC) $(wildcard kvmlite/*.h mplm-core/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(KL_FUZZ_CFLAGS) $(KL_FUZZ_CONTROL_SRC) -ljansson -lm -lpthread -o $@
+
+fuzz-control-run: $(KL_FUZZ_CONTROL)
+	@mkdir -p $(B)/fuzz/corpus-control
+	$(KL_FUZZ_CONTROL) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-max_len=16384 -dict=kvmlite/fuzz/control.dict -artifact_prefix=$(B)/fuzz/ \
+		$(B)/fuzz/corpus-control kvmlite/fuzz/corpus-control
+
+.PHONY: fuzz-control-run

@@ -8,6 +8,10 @@
  * Inputs longer than the socket buffer are cut there (the parser then
  * sees a truncated stream, which is a case too).
  *
+ * The first input byte is a mode, not stream: odd = fix up every
+ * record's CRC before sending (so mutations get past the checksum to the
+ * record's meaning), even = send the bytes as they are (CRC errors).
+ *
  * Seeds depend on the host (the header carries its TSC rate and XSAVE
  * size), so they are made here: with KL_FUZZ_SEEDS=DIR set, the first
  * call writes a complete valid stream for this VM and a few variants
@@ -105,15 +109,33 @@ static size_t valid_stream(uint8_t *buf, size_t cap)
 	return len;
 }
 
+/* Each seed twice: with CRCs fixed up, and raw. */
 static void write_seed(const char *dir, const char *name, const uint8_t *p, size_t n)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(p, 1, n, f) != n)
-		perror(path);
-	if (f)
-		fclose(f);
+	for (uint8_t mode = 0; mode < 2; mode++) {
+		snprintf(path, sizeof(path), "%s/%s-%s", dir, name, mode ? "fixcrc" : "raw");
+		FILE *f = fopen(path, "wb");
+		if (!f || fwrite(&mode, 1, 1, f) != 1 || fwrite(p, 1, n, f) != n)
+			perror(path);
+		if (f)
+			fclose(f);
+	}
+}
+
+/* Rewrite the CRC of every whole record in buf (in place). */
+static void fix_crcs(uint8_t *buf, size_t n)
+{
+	size_t off = 0;
+	while (n - off >= KL_REC_OVERHEAD) {
+		uint32_t len;
+		memcpy(&len, buf + off + 4, 4);
+		if (len > n - off - KL_REC_OVERHEAD)
+			return;
+		uint32_t crc = kl_crc32c(0, buf + off, 8 + (size_t)len);
+		memcpy(buf + off + 8 + len, &crc, 4);
+		off += KL_REC_OVERHEAD + len;
+	}
 }
 
 static void write_seeds(const char *dir)
@@ -147,6 +169,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seeded = true;
 		write_seeds(dir);
 	}
+	if (!size)
+		return 0;
+	bool fix = data[0] & 1;
+	uint8_t *copy = malloc(size);
+	memcpy(copy, data + 1, --size);
+	if (fix)
+		fix_crcs(copy, size);
+	data = copy;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
@@ -165,5 +195,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_stream: %zu bytes: %s\n", size, r == 0 ? "accepted" : e.msg);
 	close(sv[0]);
 	close(sv[1]);
+	free(copy);
 	return 0;
 }

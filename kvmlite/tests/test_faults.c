@@ -8,11 +8,13 @@
  */
 #include "kltest.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A guest that runs ~5 s: time to fail a migration and do another. */
@@ -336,6 +338,45 @@ static void test_corrupted_ack_keeps_source_paused(void **state)
 	unanswered_end_keeps_guest_paused(true);
 }
 
+/* `kvmlite run --migrate-to` against a fake destination: its exit status
+ * says how the migration ended (before: 0 even when it failed). */
+static int cli_migrate_to(struct recorder *rc)
+{
+	char to[64];
+	recorder_start(rc);
+	snprintf(to, sizeof(to), "tcp:127.0.0.1:%d", rc->port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(kltest_kvmlite(), "kvmlite", "run", "--mem=32M", "--pattern=uniform",
+		      "--wss=1M", "--rate=20000", "--iterations=20000", "--timeout=30",
+		      "--migrate-to", to, "--migrate-after=0.1", "--io-timeout=1",
+		      (char *)NULL);
+		_exit(127);
+	}
+	int st = kl_wait_child(pid, 60);
+	recorder_stop(rc);
+	free(rc->bytes);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli_migrate_to_exit_status(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct recorder *rc = calloc(1, sizeof(*rc));
+	assert_int_equal(cli_migrate_to(rc), 0); /* completed */
+	memset(rc, 0, sizeof(*rc));
+	rc->refuse_at_end = true;
+	assert_int_equal(cli_migrate_to(rc), 1); /* failed: ran on here */
+	memset(rc, 0, sizeof(*rc));
+	rc->no_ack = true;
+	assert_int_equal(cli_migrate_to(rc), 3); /* unknown: discarded */
+	free(rc);
+}
+
 /* ------------------------------------------------------------------ */
 /* Replaying streams into a real destination. */
 
@@ -560,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_refused_at_end_resumes_source),
 		cmocka_unit_test(test_lost_ack_keeps_source_paused),
 		cmocka_unit_test(test_corrupted_ack_keeps_source_paused),
+		cmocka_unit_test(test_cli_migrate_to_exit_status),
 		cmocka_unit_test(test_replay_intact_runs),
 		cmocka_unit_test(test_flipped_byte_in_page),
 		cmocka_unit_test(test_flipped_byte_in_vcpu_state),
