@@ -47,7 +47,7 @@ KL_FUZZ_CFLAGS := $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wno-gnu-variable-sized-type-not-at-end -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 KL_FUZZ_VM := kvmlite/state.c kvmlite/stream.c kvmlite/crc32c.c kvmlite/net.c \
-	kvmlite/vm.c kvmlite/vcpu.c kvmlite/devices.c kvmlite/dirtylog.c \
+	kvmlite/vm.c kvmlite/vcpu.c kvmlite/throttle.c kvmlite/devices.c kvmlite/dirtylog.c \
 	kvmlite/util.c workloads/guests/wl.c mplm-core/bitmap.c
 KL_FUZZ_STREAM := $(B)/fuzz/fuzz_stream
 KL_FUZZ_STREAM_SRC := kvmlite/fuzz/fuzz_stream.c kvmlite/receive.c $(KL_FUZZ_VM)

@@ -600,7 +600,7 @@ static void test_cancel_during_setup(void **state)
 	char uri[64];
 	json_t *r, *q;
 
-	setup(&f, 10000);
+	setup(&f, 400000); /* runs ~10 s: still running after the cancel */
 	trickler_start(&tr, 1.0, 60);
 	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", tr.port);
 	qmp_migrate(&f.c, uri);

@@ -222,7 +222,7 @@ static int spawn_source(enum mplm_algorithm alg, const char *json,
 		int fd = open(out, O_WRONLY | O_TRUNC);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execl(kltest_kvmlite(), "kvmlite", "run", "--mem=32M", "--pattern=uniform",
+		execl(kltest_kvmlite(), "kvmlite", "run", "--memory=32M", "--pattern=uniform",
 		      "--wss=4M", "--rate=20000", "--iterations=24000", "--timeout=30",
 		      "--algorithm", alg_name(alg),
 		      "--intervaltime=0.1", "--io-timeout=" IO_TIMEOUT, "--verify",
@@ -422,6 +422,10 @@ static void run_case(const struct fault *f, enum mplm_algorithm alg,
 		 action_names[f->action], f->dir == TO_DST ? "source's" : "destination's",
 		 kl_rec_name(f->type), f->nth);
 	n->cases++;
+	/* The source must have run and started migrating: a case where it
+	 * could not (a broken command line) would prove nothing. */
+	if (!started && !(px.fired && src_killed))
+		fail_msg("%s: the migration did not start\nsource:\n%s", what, so);
 	if (ran_src && ran_dst) {
 		n->twice++;
 		fail_msg("%s: the guest ran on both sides\nsource:\n%s\ndestination:\n%s", what, so, dout);
@@ -440,6 +444,10 @@ static void run_case(const struct fault *f, enum mplm_algorithm alg,
 		n->survived++;
 	else
 		n->lost++;
+	/* A damaged record never costs the guest: the destination refuses
+	 * and says so, or the operator resumes the source. Only a kill can. */
+	if (!ran_src && !ran_dst && !src_killed && !dst_killed)
+		fail_msg("%s: the guest ran nowhere\nsource:\n%s\ndestination:\n%s", what, so, dout);
 	const char *verbose = getenv("KLTEST_MATRIX_VERBOSE");
 	if (verbose)
 		printf("  %-70s %-24s %4.1f s\n", what, ran_dst ? "ran on the destination"
