@@ -118,6 +118,9 @@ void kl_cli_usage(FILE *f)
 "       --iterations N (per vCPU)  --seed N  --hot FRACTION (0.2)  --skew FRACTION (0.8)\n"
 "       --arrays N  --force-rate (no PVM ceiling)\n"
 "run:   --timeout S  --verify  --result-json FILE  --qmp unix:PATH|tcp:H:P\n"
+"       --qmp-remote (allow --qmp tcp: on a non-loopback address: the\n"
+"       socket has no authentication, so anyone who can reach it can\n"
+"       migrate, pause or quit the VM and read its state)\n"
 "       --record-trace FILE [--trace-interval MS]\n"
 "       --migrate-to tcp:HOST:PORT (migrate at --start-at)\n"
 "migration and run settings (QEMU / qemu-mplm names; a bare number is in the\n"
@@ -140,7 +143,7 @@ enum {
 	O_SKEW, O_ARRAYS, O_FORCE_RATE, O_TIMEOUT, O_VERIFY, O_RESULT, O_QMP,
 	O_TRACE, O_TRACE_INT, O_MIG_TO, O_EXTEND, O_IOTIMEOUT,
 	O_SYNCS, O_NOPREALLOC, O_NORUN, O_LISTEN, O_LISTEN_FD, O_ACCEPT_TIMEOUT,
-	O_BENCH, O_OUTPUT, O_VERSION, O_HELP,
+	O_BENCH, O_OUTPUT, O_VERSION, O_HELP, O_QMP_REMOTE,
 };
 
 static const struct option kl_options[] = {
@@ -164,6 +167,7 @@ static const struct option kl_options[] = {
 	{ "accept-timeout", 1, 0, O_ACCEPT_TIMEOUT }, { "bench", 1, 0, O_BENCH },
 	{ "output", 1, 0, O_OUTPUT },
 	{ "version", 0, 0, O_VERSION }, { "help", 0, 0, O_HELP },
+	{ "qmp-remote", 0, 0, O_QMP_REMOTE },
 };
 
 #define N_KL_OPTIONS (sizeof(kl_options) / sizeof(*kl_options))
@@ -247,6 +251,7 @@ static int apply(struct kl_cli *c, int opt, const char *arg, struct kl_err *e)
 	case O_VERIFY: c->verify = true; break;
 	case O_RESULT: c->result_json = c->in.result_json = arg; break;
 	case O_QMP: c->qmp = arg; break;
+	case O_QMP_REMOTE: c->qmp_remote = true; break;
 	case O_TRACE: c->record_trace = arg; break;
 	case O_TRACE_INT:
 		ok = units_parse_duration(arg, 1e-3, &c->trace_interval) == 0;

@@ -20,6 +20,7 @@ struct kl_cli {
 	const char *record_trace;
 	double trace_interval;       /* s */
 	const char *qmp;
+	bool qmp_remote;             /* --qmp tcp: beyond loopback */
 	double timeout;              /* s; 0 = none */
 	bool verify;
 	const char *result_json;

@@ -1,11 +1,12 @@
 /*
- * control.c - QMP-style control: a thread serves a socket, one client at
- * a time, one JSON object per line each way. Migrations run in their own
+ * control.c - QMP-style control: a thread serves a socket, several
+ * clients at once, one JSON object per line each way. Migrations run in their own
  * thread so query-migrate, migrate_cancel and the MPLM operator commands
  * work while they are in progress (mplm-core's stats and events are safe
  * from other threads).
  */
 #include "control.h"
+#include "control_lines.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,13 +16,16 @@
 #include <math.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 struct kl_control {
 	struct kl_vm *vm;
 	int lfd;
-	char unix_path[108];
+	char unix_path[108];    /* the socket we made, "" if none */
+	dev_t unix_dev;
+	ino_t unix_ino;
 	int wake[2];            /* written to stop the server thread */
 	pthread_t thread;
 
@@ -32,6 +36,7 @@ struct kl_control {
 	bool mig_thread_live;   /* not joined yet */
 	bool mig_running;
 	bool migrated, quit;
+	bool outcome_unknown;   /* paused after an unanswered END: `cont` decides */
 };
 
 /* ------------------------------------------------------------------ */
@@ -63,8 +68,9 @@ static void *migration_thread(void *arg)
 
 	pthread_mutex_lock(&c->lock);
 	c->mig_running = false;
-	if (r == 0)
+	if (r == KL_MIG_DONE)
 		c->migrated = true;
+	c->outcome_unknown = r == KL_MIG_UNKNOWN;
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
@@ -89,6 +95,8 @@ static json_t *cmd_migrate(struct kl_control *c, json_t *args)
 		return generic_error("There's a migration process in progress");
 	if (c->migrated)
 		return generic_error("the guest has already migrated away");
+	if (c->outcome_unknown)
+		return generic_error("the last migration's outcome is unknown and this copy is paused: check the destination, then `cont` here if it does not run the guest");
 	reap_migration(c);
 	kl_source_free(c->src);
 	c->src = NULL;
@@ -362,11 +370,27 @@ static json_t *cmd_operator(struct kl_control *c, const char *name)
 	return ok_empty();
 }
 
+/* QEMU's `cont`: here, the operator's resolution of an unknown outcome
+ * (the destination does not run the guest, so it runs here again). After
+ * a confirmed migration it is refused: the destination runs the guest. */
+static json_t *cmd_cont(struct kl_control *c)
+{
+	if (c->migrated)
+		return generic_error("cont: the destination confirmed it runs the guest; running it here too would make two copies");
+	if (c->mig_running)
+		return generic_error("cont: a migration is in progress");
+	if (c->outcome_unknown) {
+		c->outcome_unknown = false;
+		kl_vm_resume(c->vm);
+	}
+	return ok_empty();
+}
+
 static json_t *cmd_query_status(struct kl_control *c)
 {
 	const char *status = "running";
 	bool running = true;
-	if (c->migrated) {
+	if (c->migrated || c->outcome_unknown) {
 		status = "postmigrate";
 		running = false;
 	} else if (kl_vm_all_ended(c->vm)) {
@@ -416,6 +440,8 @@ static json_t *dispatch(struct kl_control *c, const char *name, json_t *args)
 		return cmd_operator(c, name);
 	if (!strcmp(name, "query-status"))
 		return cmd_query_status(c);
+	if (!strcmp(name, "cont"))
+		return cmd_cont(c);
 	if (!strcmp(name, "query-kvmlite"))
 		return cmd_query_guest(c);
 	if (!strcmp(name, "quit")) {
@@ -467,117 +493,219 @@ char *kl_control_execute(struct kl_control *c, const char *request)
 }
 
 /* ------------------------------------------------------------------ */
-/* The socket. */
+/* The socket: a poll loop over the listening socket and up to
+ * KL_CTL_CLIENTS clients, all non-blocking, so a client that stops
+ * reading (or sends half a line) never keeps another from `quit` or
+ * `migrate_cancel`. Replies queue per client; a client whose replies
+ * have not moved for KL_CTL_WRITE_TIMEOUT s, or pile up past
+ * KL_CTL_OUT_MAX bytes, is disconnected. */
 
-static int send_line(int fd, json_t *o)
+#define KL_CTL_CLIENTS 8
+#define KL_CTL_WRITE_TIMEOUT 5.0
+#define KL_CTL_OUT_MAX (1u << 20)
+
+struct ctl_client {
+	int fd;                 /* -1: free slot */
+	bool negotiated;
+	bool drop;              /* disconnect at the next turn */
+	struct kl_lines in;
+	char *out;
+	size_t out_len;
+	double out_since;       /* when queued replies last moved */
+	struct kl_control *c;
+};
+
+static void client_queue(struct ctl_client *k, json_t *o)
 {
 	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!text)
-		return -1;
-	size_t n = strlen(text);
-	text[n] = '\n'; /* json_dumps leaves room: replace the NUL */
-	const char *p = text;
-	size_t left = n + 1;
-	int r = 0;
-	while (left) {
-		ssize_t w = send(fd, p, left, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			r = -1;
-			break;
-		}
-		p += w;
-		left -= (size_t)w;
+	size_t n = text ? strlen(text) : 0;
+	if (!text || k->out_len + n + 1 > KL_CTL_OUT_MAX) {
+		k->drop = true; /* it does not read what it asks for */
+		free(text);
+		return;
 	}
+	char *grown = realloc(k->out, k->out_len + n + 1);
+	if (!grown) {
+		k->drop = true;
+		free(text);
+		return;
+	}
+	if (!k->out_len)
+		k->out_since = kl_now();
+	k->out = grown;
+	memcpy(k->out + k->out_len, text, n);
+	k->out[k->out_len + n] = '\n';
+	k->out_len += n + 1;
 	free(text);
-	return r;
 }
 
-/* Wait for fd or the stop pipe; 1 readable, 0 stop, -1 error. */
-static int wait_readable(struct kl_control *c, int fd)
+static void client_line(void *ctx, const char *line, const char *why)
 {
-	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
-			       { .fd = c->wake[0], .events = POLLIN } };
-	for (;;) {
-		int r = poll(p, 2, -1);
-		if (r < 0 && errno == EINTR)
+	struct ctl_client *k = ctx;
+	json_error_t je;
+	json_t *req = line ? json_loads(line, 0, &je) : NULL;
+	json_t *reply = why    ? generic_error(why)
+			: req  ? execute(k->c, req, &k->negotiated)
+			       : error_reply("GenericError", je.text);
+	client_queue(k, reply);
+	json_decref(req);
+	json_decref(reply);
+}
+
+static void client_close(struct ctl_client *k)
+{
+	close(k->fd);
+	free(k->out);
+	*k = (struct ctl_client){ .fd = -1 };
+}
+
+static void client_read(struct ctl_client *k)
+{
+	char buf[4096];
+	ssize_t r = recv(k->fd, buf, sizeof(buf), 0);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (r <= 0) {
+		k->drop = true;
+		return;
+	}
+	kl_lines_feed(&k->in, buf, (size_t)r, client_line, k);
+}
+
+static void client_write(struct ctl_client *k)
+{
+	ssize_t w = send(k->fd, k->out, k->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (w <= 0) {
+		k->drop = true;
+		return;
+	}
+	memmove(k->out, k->out + w, k->out_len - (size_t)w);
+	k->out_len -= (size_t)w;
+	k->out_since = kl_now();
+}
+
+static void accept_client(struct kl_control *c, struct ctl_client *cl)
+{
+	int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < KL_CTL_CLIENTS; i++) {
+		if (cl[i].fd >= 0)
 			continue;
-		if (r < 0)
-			return -1;
-		if (p[1].revents)
-			return 0;
-		return 1;
+		cl[i] = (struct ctl_client){ .fd = fd, .c = c };
+		json_t *greeting = json_pack(
+			"{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version", "qemu",
+			"major", 0, "minor", 1, "micro", 0, "package", "kvmlite",
+			"capabilities");
+		client_queue(&cl[i], greeting);
+		json_decref(greeting);
+		return;
 	}
-}
-
-static void serve_client(struct kl_control *c, int fd)
-{
-	json_t *greeting = json_pack(
-		"{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version", "qemu",
-		"major", 0, "minor", 1, "micro", 0, "package", "kvmlite",
-		"capabilities");
-	bool negotiated = false;
-	char buf[8192];
-	size_t len = 0;
-
-	send_line(fd, greeting);
-	json_decref(greeting);
-	while (wait_readable(c, fd) > 0) {
-		ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		char *nl;
-		while ((nl = memchr(buf, '\n', len))) {
-			*nl = 0;
-			json_error_t je;
-			json_t *req = json_loads(buf, 0, &je);
-			json_t *reply = req ? execute(c, req, &negotiated)
-					    : error_reply("GenericError", je.text);
-			send_line(fd, reply);
-			json_decref(req);
-			json_decref(reply);
-			size_t used = (size_t)(nl - buf) + 1;
-			memmove(buf, nl + 1, len - used);
-			len -= used;
-		}
-		if (len == sizeof(buf) - 1)
-			len = 0; /* a line too long for QMP: drop it */
+	static const char busy[] = "{\"error\": {\"class\": \"GenericError\", \"desc\": \"too many control clients\"}}\n";
+	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* best effort: it is closed either way */
 	}
+	close(fd);
 }
 
 static void *server_thread(void *arg)
 {
 	struct kl_control *c = arg;
-	while (wait_readable(c, c->lfd) > 0) {
-		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		serve_client(c, fd);
-		close(fd);
+	struct ctl_client cl[KL_CTL_CLIENTS];
+	struct pollfd p[KL_CTL_CLIENTS + 2];
+
+	for (int i = 0; i < KL_CTL_CLIENTS; i++)
+		cl[i] = (struct ctl_client){ .fd = -1 };
+	for (;;) {
+		p[0] = (struct pollfd){ .fd = c->wake[0], .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
+		for (int i = 0; i < KL_CTL_CLIENTS; i++)
+			p[i + 2] = (struct pollfd){ .fd = cl[i].fd,
+				.events = POLLIN | (cl[i].out_len ? POLLOUT : 0) };
+		int r = poll(p, KL_CTL_CLIENTS + 2, 500);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0 && p[0].revents)
+			break;
+		if (r > 0 && p[1].revents)
+			accept_client(c, cl);
+		double now = kl_now();
+		for (int i = 0; i < KL_CTL_CLIENTS; i++) {
+			struct ctl_client *k = &cl[i];
+			if (k->fd < 0)
+				continue;
+			if (r > 0 && p[i + 2].fd == k->fd) {
+				if (p[i + 2].revents & (POLLIN | POLLHUP | POLLERR))
+					client_read(k);
+				if (!k->drop && k->out_len && (p[i + 2].revents & POLLOUT))
+					client_write(k);
+			}
+			if (k->out_len && now - k->out_since > KL_CTL_WRITE_TIMEOUT)
+				k->drop = true;
+			if (k->drop)
+				client_close(k);
+		}
 	}
+	for (int i = 0; i < KL_CTL_CLIENTS; i++)
+		if (cl[i].fd >= 0)
+			client_close(&cl[i]);
 	return NULL;
 }
 
+/* A unix socket of our own: refuse a path that exists (another's socket,
+ * a file, a stale socket: not ours to remove), remember which inode we
+ * made so kl_control_stop removes that and nothing else. */
 static int listen_unix(struct kl_control *c, const char *path, struct kl_err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return kl_fail(e, "control socket path too long: %s", path);
+	if (lstat(path, &st) == 0)
+		return kl_fail(e, "control socket %s: %s already exists; refusing to replace it (remove it yourself if it is a stale socket)",
+			       path, S_ISSOCK(st.st_mode) ? "a socket" : "a file that is not a socket");
 	strcpy(sa.sun_path, path);
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0)
 		return kl_fail_errno(e, "socket");
-	unlink(path);
-	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(c->lfd, 2) < 0)
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return kl_fail_errno(e, "control socket %s", path);
-	snprintf(c->unix_path, sizeof(c->unix_path), "%s", path);
+	if (lstat(path, &st) == 0) {
+		c->unix_dev = st.st_dev;
+		c->unix_ino = st.st_ino;
+		snprintf(c->unix_path, sizeof(c->unix_path), "%s", path);
+	}
+	if (listen(c->lfd, KL_CTL_CLIENTS) < 0)
+		return kl_fail_errno(e, "control socket %s", path);
 	return 0;
 }
 
-int kl_control_start(struct kl_vm *vm, const char *addr,
+/* Only the socket this process made: not whatever is at the path now. */
+static void remove_unix(struct kl_control *c)
+{
+	struct stat st;
+	if (c->unix_path[0] && lstat(c->unix_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == c->unix_dev && st.st_ino == c->unix_ino)
+		unlink(c->unix_path);
+}
+
+/* TCP control has no authentication: loopback unless asked for. */
+static int listen_tcp(struct kl_control *c, const char *addr, bool allow_remote,
+		      struct kl_err *e)
+{
+	bool loopback;
+	if (kl_addr_is_loopback(addr, &loopback, e) < 0)
+		return -1;
+	if (!loopback && !allow_remote)
+		return kl_fail(e, "control socket %s: not a loopback address; anyone who can reach it could control the VM (add --qmp-remote to allow it)",
+			       addr);
+	c->lfd = kl_listen(addr, e);
+	return c->lfd < 0 ? -1 : 0;
+}
+
+int kl_control_start(struct kl_vm *vm, const char *addr, bool allow_remote,
 		     const struct kl_mig_opts *defaults,
 		     struct kl_control **out, struct kl_err *e)
 {
@@ -591,7 +719,7 @@ int kl_control_start(struct kl_vm *vm, const char *addr,
 	pthread_mutex_init(&c->lock, NULL);
 	int r;
 	if (!strncmp(addr, "tcp:", 4))
-		r = (c->lfd = kl_listen(addr, e)) < 0 ? -1 : 0;
+		r = listen_tcp(c, addr, allow_remote, e);
 	else
 		r = listen_unix(c, !strncmp(addr, "unix:", 5) ? addr + 5 : addr, e);
 	if (r == 0 && pipe2(c->wake, O_CLOEXEC) < 0)
@@ -599,6 +727,7 @@ int kl_control_start(struct kl_vm *vm, const char *addr,
 	if (r == 0 && pthread_create(&c->thread, NULL, server_thread, c))
 		r = kl_fail(e, "cannot start the control thread");
 	if (r < 0) {
+		remove_unix(c);
 		if (c->lfd >= 0)
 			close(c->lfd);
 		if (c->wake[0] >= 0) {
@@ -631,8 +760,7 @@ void kl_control_stop(struct kl_control *c)
 	close(c->lfd);
 	close(c->wake[0]);
 	close(c->wake[1]);
-	if (c->unix_path[0])
-		unlink(c->unix_path);
+	remove_unix(c);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

@@ -12,10 +12,12 @@
 
 struct kl_control;
 
-/* Listen on addr ("unix:PATH", "PATH", or "tcp:127.0.0.1:PORT") and
- * serve one client at a time from a thread. defaults: the migration
- * parameters until the client changes them. */
-int kl_control_start(struct kl_vm *vm, const char *addr,
+/* Listen on addr ("unix:PATH", "PATH", or "tcp:HOST:PORT") and serve up
+ * to 8 clients at once from a thread. A unix PATH must not exist yet
+ * (only the socket made here is ever removed); a TCP HOST must be
+ * loopback unless allow_remote. defaults: the migration parameters until
+ * a client changes them. */
+int kl_control_start(struct kl_vm *vm, const char *addr, bool allow_remote,
 		     const struct kl_mig_opts *defaults,
 		     struct kl_control **out, struct kl_err *e);
 /* Cancels a running migration, stops the thread, removes the socket. */

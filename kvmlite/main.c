@@ -74,7 +74,7 @@ static int verify_here(struct kl_vm *vm)
 	return 0;
 }
 
-/* Migrate to c->migrate_to in this thread. 0 when the guest left. */
+/* Migrate to c->migrate_to in this thread: a KL_MIG_* outcome. */
 static int migrate_now(struct kl_vm *vm, struct kl_cli *c)
 {
 	struct kl_err e;
@@ -88,12 +88,14 @@ static int migrate_now(struct kl_vm *vm, struct kl_cli *c)
 	return r;
 }
 
-enum run_end { ENDED, MIGRATED, QUIT, TIMED_OUT };
+enum run_end { ENDED, MIGRATED, QUIT, TIMED_OUT, UNKNOWN_OUTCOME };
 
 /* Wait for the guest to finish, a migration away, `quit` or the timeout;
- * migrate when --migrate-to's time comes. */
+ * migrate when --migrate-to's time comes. An unknown outcome without a
+ * control socket ends the run (nobody could `cont` this paused copy);
+ * with one, the operator decides. */
 static enum run_end wait_for_end(struct kl_vm *vm, struct kl_cli *c,
-				 struct kl_control *ctl)
+				 struct kl_control *ctl, bool *mig_failed)
 {
 	double t0 = kl_now();
 	bool migrate_due = c->migrate_to != NULL;
@@ -103,8 +105,12 @@ static enum run_end wait_for_end(struct kl_vm *vm, struct kl_cli *c,
 		double t = kl_now() - t0;
 		if (migrate_due && t >= c->migrate_after) {
 			migrate_due = false;
-			if (migrate_now(vm, c) == 0)
+			int r = migrate_now(vm, c);
+			if (r == KL_MIG_DONE)
 				return MIGRATED;
+			*mig_failed = true;
+			if (r == KL_MIG_UNKNOWN && !ctl)
+				return UNKNOWN_OUTCOME;
 		}
 		if (ctl && kl_control_quit_requested(ctl))
 			return QUIT;
@@ -138,16 +144,21 @@ static int cmd_run(struct kl_cli *c)
 	if (kl_vm_load_guest_file(vm, c->guest, &c->params, &e) < 0 ||
 	    (c->record_trace && kl_trace_start(vm, c->record_trace,
 					       c->trace_interval, &tracer, &e) < 0) ||
-	    (c->qmp && kl_control_start(vm, c->qmp, &c->mig, &ctl, &e) < 0) ||
+	    (c->qmp && kl_control_start(vm, c->qmp, c->qmp_remote, &c->mig, &ctl, &e) < 0) ||
 	    (say_booting(vm, c), kl_vm_start(vm, &e) < 0)) {
 		kl_vm_destroy(vm);
 		return die("run", &e);
 	}
 
-	enum run_end end = wait_for_end(vm, c, ctl);
+	bool mig_failed = false;
+	enum run_end end = wait_for_end(vm, c, ctl, &mig_failed);
 	if (end == MIGRATED || (ctl && kl_control_migrated(ctl)))
 		printf("kvmlite: the guest migrated; this VM stays paused\n");
-	else if (end == TIMED_OUT) {
+	else if (end == UNKNOWN_OUTCOME) {
+		fprintf(stderr, "kvmlite run: the migration's outcome is unknown: this copy of the guest "
+				"stays paused and is discarded; the destination may be running it (use --qmp to keep it and decide with `cont`)\n");
+		rc = 3;
+	} else if (end == TIMED_OUT) {
 		printf("kvmlite: timed out after %.1f s\n", c->timeout);
 		rc = 2;
 	}
@@ -166,6 +177,11 @@ static int cmd_run(struct kl_cli *c)
 		kl_print_guest_report(vm, stdout);
 		if (c->verify && kl_vm_all_ended(vm))
 			rc |= verify_here(vm);
+	}
+	/* --migrate-to asked for the guest to leave: it did not. */
+	if (mig_failed && !rc && end != MIGRATED) {
+		fprintf(stderr, "kvmlite run: the migration to %s failed\n", c->migrate_to);
+		rc = 1;
 	}
 	if (c->result_json)
 		kl_write_result_json(c->result_json, vm, NULL,
@@ -260,7 +276,13 @@ static int cmd_migrate(struct kl_cli *c)
 	report_migration(s, vm);
 	uint64_t at_pause = kl_source_memhash_at_pause(s);
 	kl_source_free(s);
-	if (r == 0) {
+	if (r == KL_MIG_UNKNOWN) {
+		/* This copy stays paused; what the destination did decides. */
+		int st = kl_wait_child(pid, c->timeout > 0 ? c->timeout + 30 : 0);
+		pid = -1;
+		rc = check_destination(json, kl_gpa(vm, KL_PARAMS_GPA), at_pause);
+		rc = rc ? rc : st != 0 ? 1 : 3;
+	} else if (r == KL_MIG_DONE) {
 		int st = kl_wait_child(pid, c->timeout > 0 ? c->timeout + 30 : 0);
 		pid = -1;
 		rc = check_destination(json, kl_gpa(vm, KL_PARAMS_GPA), at_pause);

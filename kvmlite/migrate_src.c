@@ -36,7 +36,7 @@ struct kl_source {
 	char error[600];
 
 	double t_start;
-	bool extend_sent, end_sent;
+	bool extend_sent, end_live_sent;
 	bool progress;             /* a status line on stderr (a terminal) */
 	double t_progress;         /* when it was last drawn */
 	uint64_t page_records, zero_records;
@@ -161,7 +161,12 @@ static int be_send_state(void *ctx, uint64_t *wire_bytes)
 	return 0;
 }
 
-/* END carries the counts, so the destination can tell a complete stream. */
+/* END carries the counts, so the destination can tell a complete stream.
+ * The commit point is the destination's: it runs the guest only after a
+ * complete, verified END. So the source may resume only when that cannot
+ * have happened (END never fully left this host) or the destination said
+ * so (a valid ACK ok=0); any other end is an unknown outcome and the guest
+ * stays paused here (STREAM.md, "The end of a migration"). */
 static int be_start_destination(void *ctx)
 {
 	struct kl_source *s = ctx;
@@ -175,11 +180,19 @@ static int be_start_destination(void *ctx)
 	kl_put32(&k, s->vm->cfg.nvcpus);
 	kl_put32(&k, 1);
 	kl_put64(&k, s->out.bytes + s->out.len);
+	/* A failed flush left part of END unsent: the destination cannot
+	 * have it whole. */
 	if (kl_out_record(&s->out, KL_REC_END, end, sizeof(end), NULL, 0, &e) < 0 ||
-	    kl_out_flush(&s->out, &e) < 0 ||
-	    kl_read_verdict(&s->in, KL_REC_ACK, msg, sizeof(msg), &e) < 0)
+	    kl_out_flush(&s->out, &e) < 0)
 		return be_fail(s, &e);
-	return 0;
+	/* The destination refuses a stream that stalls for io_timeout, and
+	 * says so: wait past that, so a late refusal still counts as one. */
+	s->in.deadline = kl_now() + 2 * s->o.io_timeout + 1;
+	int v = kl_read_verdict(&s->in, KL_REC_ACK, msg, sizeof(msg), &e);
+	if (v == 0)
+		return 0;
+	be_fail(s, &e);
+	return v < 0 ? MPLM_DEST_UNKNOWN : -1;
 }
 
 static int be_resume_source(void *ctx)
@@ -228,9 +241,9 @@ static void be_poll(void *ctx)
 		mplm_migration_extend_live(s->m);
 		s->extend_sent = true;
 	}
-	if (s->o.end_live_at >= 0 && !s->end_sent && t >= s->o.end_live_at) {
+	if (s->o.end_live_at >= 0 && !s->end_live_sent && t >= s->o.end_live_at) {
 		mplm_migration_end_live(s->m);
-		s->end_sent = true;
+		s->end_live_sent = true;
 	}
 }
 
@@ -284,7 +297,10 @@ static int handshake(struct kl_source *s, struct kl_err *e)
 		return -1;
 	pthread_mutex_lock(&s->lock);
 	s->fd = fd;
+	bool cancelled = s->early_cancel;
 	pthread_mutex_unlock(&s->lock);
+	if (cancelled)
+		return kl_fail(e, "cancelled");
 	kl_set_io_timeout(s->fd, s->o.io_timeout);
 	if (kl_out_init(&s->out, s->fd, s->o.buffer_bytes, e) < 0 ||
 	    kl_in_init(&s->in, s->fd, 64 * 1024, e) < 0)
@@ -297,7 +313,11 @@ static int handshake(struct kl_source *s, struct kl_err *e)
 	if (kl_out_record(&s->out, KL_REC_HEADER, buf, n, NULL, 0, e) < 0 ||
 	    kl_out_flush(&s->out, e) < 0)
 		return -1;
-	return kl_read_verdict(&s->in, KL_REC_HELLO, msg, sizeof(msg), e);
+	/* The whole answer within io_timeout, however it trickles in. */
+	s->in.deadline = kl_now() + s->o.io_timeout;
+	int v = kl_read_verdict(&s->in, KL_REC_HELLO, msg, sizeof(msg), e);
+	s->in.deadline = 0;
+	return v ? -1 : 0;
 }
 
 static void set_error(struct kl_source *s, const char *what)
@@ -335,13 +355,17 @@ static void finish(struct kl_source *s)
 	s->log = NULL;
 	/* Completed: this VM stays paused, and its memory is what the
 	 * destination resumed from. */
-	if (st.status == MPLM_STATUS_COMPLETED)
+	if (st.status == MPLM_STATUS_COMPLETED || st.status == MPLM_STATUS_UNKNOWN)
 		s->memhash_at_pause = kl_vm_memhash(s->vm);
 	pthread_mutex_lock(&s->lock);
 	s->final = st;
 	s->ran = true;
 	pthread_mutex_unlock(&s->lock);
-	if (st.status != MPLM_STATUS_COMPLETED)
+	if (st.status == MPLM_STATUS_UNKNOWN)
+		set_error(s, "outcome unknown: the stream was complete but the destination's answer never came; "
+			     "the guest stays paused here and may be running there: check the destination, "
+			     "and `cont` here only if it does not run the guest");
+	else if (st.status != MPLM_STATUS_COMPLETED)
 		set_error(s, st.error ? st.error : mplm_status_name(st.status));
 }
 
@@ -378,7 +402,9 @@ int kl_source_run(kl_source *s)
 			fputs(line, stdout);
 		}
 	}
-	return s->final.status == MPLM_STATUS_COMPLETED ? 0 : -1;
+	if (s->final.status == MPLM_STATUS_COMPLETED)
+		return KL_MIG_DONE;
+	return s->final.status == MPLM_STATUS_UNKNOWN ? KL_MIG_UNKNOWN : KL_MIG_FAILED;
 }
 
 void kl_source_free(kl_source *s)
@@ -401,12 +427,12 @@ void kl_source_cancel(kl_source *s)
 {
 	pthread_mutex_lock(&s->lock);
 	s->early_cancel = true;
-	if (s->m && !s->ran) {
+	if (s->m && !s->ran)
 		mplm_migration_cancel(s->m);
-		/* A send or a wait for the destination ends now, not at its
-		 * timeout. */
+	/* A send or a wait for the destination (the handshake's too) ends
+	 * now, not at its timeout. */
+	if (s->fd >= 0 && !s->ran)
 		shutdown(s->fd, SHUT_RDWR);
-	}
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -38,7 +38,9 @@ int kl_vcpu_unrecord(struct kl_vcpu_saved *s, unsigned *index,
 		     const uint8_t *p, size_t len, struct kl_vm *vm,
 		     struct kl_err *e);
 
-/* HELLO and ACK: u32 ok, then a message. */
+/* HELLO and ACK: u32 ok, then a message. kl_read_verdict: 0 ok, 1 a
+ * valid refusal (e says why), -1 no valid verdict (closed, timed out,
+ * corrupted, another record). */
 int kl_send_verdict(struct kl_out *o, uint32_t type, bool ok, const char *msg,
 		    struct kl_err *e);
 int kl_read_verdict(struct kl_in *in, uint32_t type, char *msg, size_t len,
@@ -65,8 +67,15 @@ typedef struct kl_source kl_source;
 
 kl_source *kl_source_new(struct kl_vm *vm, const struct kl_mig_opts *o,
 			 struct kl_err *e);
-/* Connect, hand-shake, run the engine to an end state. 0 when the
- * destination runs the guest (this VM then stays paused for good). */
+/* kl_source_run's outcomes. */
+enum {
+	KL_MIG_DONE = 0,      /* the destination runs the guest; paused here */
+	KL_MIG_FAILED = -1,   /* the guest runs here (never left, or resumed) */
+	KL_MIG_UNKNOWN = -2,  /* no trustworthy answer after the end of the
+	                       * stream: paused here, the destination may run
+	                       * it; an operator's `cont` resolves it */
+};
+/* Connect, hand-shake, run the engine to an end state: one of the above. */
 int kl_source_run(kl_source *s);
 void kl_source_free(kl_source *s);
 /* From any thread while kl_source_run runs (NULL before the engine is
@@ -112,6 +121,13 @@ struct kl_incoming_result {
 };
 
 void kl_incoming_opts_default(struct kl_incoming_opts *o);
+/* One whole stream from fd into vm (receive.c): HELLO after the header
+ * (which must be whole within header_timeout s, <= 0: no bound),
+ * every record checked, the state loaded, ACK. 0 when the guest may run
+ * (the ACK ok=1 is sent); -1 with e's reason otherwise (ACK ok=0 sent if
+ * it still could be). Never runs the guest. */
+int kl_receive_stream(struct kl_vm *vm, int fd, double header_timeout,
+		      struct kl_incoming_result *res, struct kl_err *e);
 /* Build the VM, take one stream, verify it completely, and only then
  * run the guest. Returns 0 if the guest arrived (and ran, unless
  * exit_after_load), -1 with res->error otherwise. */

@@ -40,6 +40,15 @@ static int parse_addr(const char *s, struct sockaddr_in *sa, struct kl_err *e)
 	return 0;
 }
 
+int kl_addr_is_loopback(const char *addr, bool *loopback, struct kl_err *e)
+{
+	struct sockaddr_in sa;
+	if (parse_addr(addr, &sa, e) < 0)
+		return -1;
+	*loopback = (ntohl(sa.sin_addr.s_addr) >> 24) == 127;
+	return 0;
+}
+
 void kl_set_io_timeout(int fd, double seconds)
 {
 	struct timeval tv = { (time_t)seconds,

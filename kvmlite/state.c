@@ -319,5 +319,9 @@ int kl_read_verdict(struct kl_in *in, uint32_t type, char *msg, size_t len,
 	size_t n = r.len - 4 < len - 1 ? r.len - 4 : len - 1;
 	memcpy(msg, r.data + 4, n);
 	msg[n] = 0;
-	return ok ? 0 : kl_fail(e, "the destination refused: %s", msg);
+	if (!ok) {
+		kl_fail(e, "the destination refused: %s", msg);
+		return 1;
+	}
+	return 0;
 }

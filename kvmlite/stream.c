@@ -6,6 +6,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -230,6 +231,21 @@ void kl_in_free(struct kl_in *in)
 	in->buf = NULL;
 }
 
+/* Wait for data, but not past in->deadline. */
+static int wait_until(struct kl_in *in, struct kl_err *e)
+{
+	struct pollfd p = { .fd = in->fd, .events = POLLIN };
+	for (;;) {
+		double left = in->deadline - kl_now();
+		if (left <= 0)
+			return kl_fail(e, "stream stalled: no complete record in time at byte %llu",
+				       (unsigned long long)(in->offset + in->end));
+		int r = poll(&p, 1, (int)(left * 1000) + 1);
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return 0; /* read() tells what it is */
+	}
+}
+
 /* Make n bytes available at buf[pos]. 1: there; 0: EOF with nothing
  * buffered; -1: EOF part way (truncated) or an error. */
 static int fill(struct kl_in *in, size_t n, struct kl_err *e)
@@ -242,6 +258,8 @@ static int fill(struct kl_in *in, size_t n, struct kl_err *e)
 		in->pos = 0;
 	}
 	while (in->end < n) {
+		if (in->deadline > 0 && wait_until(in, e) < 0)
+			return -1;
 		ssize_t r = read(in->fd, in->buf + in->end, in->cap - in->end);
 		if (r < 0 && errno == EINTR)
 			continue;

@@ -68,6 +68,9 @@ struct kl_in {
 	uint8_t *buf;
 	size_t cap, pos, end;
 	uint64_t offset;   /* stream offset of buf[pos] */
+	double deadline;   /* kl_now() by which the next record must be
+	                    * whole (a peer trickling bytes cannot stretch a
+	                    * wait without end); 0 = only the io timeout */
 };
 
 struct kl_rec {
@@ -114,6 +117,8 @@ const uint8_t *kl_getb(struct kl_unpack *u, size_t n);
 /* Sockets (net.c): loopback TCP with timeouts. "HOST:PORT" or
  * "tcp:HOST:PORT"; port 0 = any (see kl_local_port). */
 int kl_listen(const char *addr, struct kl_err *e);
+/* Is addr's host in 127.0.0.0/8 (or empty / localhost)? */
+int kl_addr_is_loopback(const char *addr, bool *loopback, struct kl_err *e);
 int kl_local_port(int fd);
 int kl_accept(int lfd, double timeout, struct kl_err *e);
 int kl_connect(const char *addr, double timeout, struct kl_err *e);

@@ -248,7 +248,12 @@ static int stop_and_copy(struct mplm_migration *m)
 	}
 	m->st.state_bytes = state;
 	m->st.transferred += state;
-	if (m->be.start_destination(m->be.ctx) < 0) {
+	int started = m->be.start_destination(m->be.ctx);
+	if (started == MPLM_DEST_UNKNOWN) {
+		m->st.error = "the destination's answer never came: it may be running the guest";
+		return MPLM_DEST_UNKNOWN;
+	}
+	if (started < 0) {
 		m->st.error = "the destination did not start";
 		return -1;
 	}
@@ -271,7 +276,9 @@ static void finish(struct mplm_migration *m, enum mplm_status status)
 	if (status != MPLM_STATUS_COMPLETED) {
 		m->st.total_time = now - m->t_start;
 		m->st.downtime = 0;
-		if (m->stopped && m->be.resume_source)
+		/* Never resume when the destination may be running the guest:
+		 * two copies would diverge. */
+		if (m->stopped && m->be.resume_source && status != MPLM_STATUS_UNKNOWN)
 			m->be.resume_source(m->be.ctx);
 	}
 	m->st.status = status;
@@ -304,12 +311,18 @@ int mplm_migration_run(mplm_migration *m)
 		end = mplm_live(m);
 
 	switch (end) {
-	case LIVE_STOP_AND_COPY:
-		if (stop_and_copy(m) == 0) {
+	case LIVE_STOP_AND_COPY: {
+		int r = stop_and_copy(m);
+		if (r == 0) {
 			finish(m, MPLM_STATUS_COMPLETED);
 			return 0;
 		}
+		if (r == MPLM_DEST_UNKNOWN) {
+			finish(m, MPLM_STATUS_UNKNOWN);
+			return -1;
+		}
 		break;
+	}
 	case LIVE_GIVE_UP:
 		finish(m, MPLM_STATUS_NOT_CONVERGED);
 		return 0;

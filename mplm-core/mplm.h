@@ -198,6 +198,8 @@ struct mplm_page_sent {
 	bool zero;           /* sent as a zero-page marker */
 };
 
+#define MPLM_DEST_UNKNOWN (-2) /* start_destination: outcome unknown */
+
 struct mplm_backend {
 	void *ctx;
 	/* Seconds on the back end's clock (virtual or monotonic real). */
@@ -215,7 +217,13 @@ struct mplm_backend {
 	int (*stop_guest)(void *ctx);
 	/* Send vCPU and device state; *wire_bytes receives its size. */
 	int (*send_state)(void *ctx, uint64_t *wire_bytes);
-	/* Everything is sent: the destination resumes. Downtime ends. */
+	/* Everything is sent: the destination resumes. Downtime ends.
+	 * 0: the destination confirmed it runs the guest; -1: it will never
+	 * run it (refused, or the stream never reached it whole), so the
+	 * source may resume; MPLM_DEST_UNKNOWN: no answer that can be trusted
+	 * (lost, corrupted, late): the destination may be running the guest,
+	 * so the source must stay paused (status outcome-unknown) until an
+	 * operator decides. */
 	int (*start_destination)(void *ctx);
 	/* Optional (may be NULL): the migration failed or was cancelled after
 	 * stop_guest: run the source guest again. */
@@ -250,6 +258,8 @@ enum mplm_status {
 	MPLM_STATUS_FAILED,
 	MPLM_STATUS_CANCELLED,
 	MPLM_STATUS_NOT_CONVERGED, /* hit max_total_time while still live */
+	MPLM_STATUS_UNKNOWN,       /* the destination's answer never came: the
+	                            * source stays paused (never resumed) */
 };
 const char *mplm_status_name(enum mplm_status s); /* QEMU's words */
 

@@ -74,6 +74,7 @@ static const char *const status_names[] = {
 	[MPLM_STATUS_FAILED] = "failed",
 	[MPLM_STATUS_CANCELLED] = "cancelled",
 	[MPLM_STATUS_NOT_CONVERGED] = "not-converged",
+	[MPLM_STATUS_UNKNOWN] = "outcome-unknown",
 };
 
 const char *mplm_status_name(enum mplm_status s)

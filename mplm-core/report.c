@@ -40,7 +40,8 @@ size_t mplm_format_info_migrate(const struct mplm_stats *st, char *buf,
 	bool done = st->status == MPLM_STATUS_COMPLETED;
 
 	tb_printf(&t, "Migration status: %s\n", mplm_status_name(st->status));
-	if (st->status == MPLM_STATUS_FAILED && st->error)
+	if ((st->status == MPLM_STATUS_FAILED || st->status == MPLM_STATUS_UNKNOWN) &&
+	    st->error)
 		tb_printf(&t, "error: %s\n", st->error);
 	tb_printf(&t, "total time: %" PRIu64 " milliseconds\n", ms(st->total_time));
 	if (done)
@@ -119,7 +120,8 @@ char *mplm_query_migrate_json(const struct mplm_stats *st,
 		return NULL;
 	if (st->status == MPLM_STATUS_COMPLETED)
 		json_object_set_new(o, "downtime", json_integer((json_int_t)ms(st->downtime)));
-	if (st->status == MPLM_STATUS_FAILED && st->error)
+	if ((st->status == MPLM_STATUS_FAILED || st->status == MPLM_STATUS_UNKNOWN) &&
+	    st->error)
 		json_object_set_new(o, "error-desc", json_string(st->error));
 	if (st->cpu_throttle_percentage)
 		json_object_set_new(o, "cpu-throttle-percentage",

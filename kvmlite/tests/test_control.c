@@ -8,10 +8,13 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,7 +116,8 @@ static void setup(struct fixture *f, uint64_t iterations)
 	f->vm = kltest_vm(&f->cfg, &p);
 	kl_mig_opts_default(&o);
 	snprintf(f->path, sizeof(f->path), "/tmp/kltest-qmp-%d", (int)getpid());
-	assert_int_equal(kl_control_start(f->vm, f->path, &o, &f->ctl, &e), 0);
+	unlink(f->path); /* left by a test that failed before its teardown */
+	assert_int_equal(kl_control_start(f->vm, f->path, false, &o, &f->ctl, &e), 0);
 	assert_int_equal(kl_vm_start(f->vm, &e), 0);
 	client_open(&f->c, f->path);
 	ok_free(&f->c, "{\"execute\":\"qmp_capabilities\"}");
@@ -146,23 +150,46 @@ static const char *status_of(json_t *r)
 	return json_string_value(json_object_get(r, "status"));
 }
 
+/* `migrate` to uri, which must be accepted. */
+static void qmp_migrate(struct client *c, const char *uri)
+{
+	char text[256];
+	snprintf(text, sizeof(text),
+		 "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"%s\"}}", uri);
+	ok_free(c, text);
+}
+
+/* query-migrate's status now must be want. */
+static void assert_migrate_status(struct client *c, const char *want)
+{
+	json_t *r, *q = ok(c, "{\"execute\":\"query-migrate\"}", &r);
+	assert_string_equal(status_of(q), want);
+	json_decref(r);
+}
+
+/* An idle guest that would sleep for a minute (not started). */
+static struct kl_vm *idle_vm(struct kl_config *cfg)
+{
+	struct kl_params p;
+	kltest_config(cfg, 64 << 20, 1);
+	kltest_params(&p, KL_PAT_IDLE, 16, 0, 0);
+	p.duration_ms = 60000;
+	return kltest_vm(cfg, &p);
+}
+
 static void test_negotiation_and_errors(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
 	struct fixture f;
-	struct kl_params p;
 	struct kl_mig_opts o;
 	struct kl_err e;
 	json_t *r;
 
-	kltest_config(&f.cfg, 64 << 20, 1);
-	kltest_params(&p, KL_PAT_IDLE, 16, 0, 0);
-	p.duration_ms = 60000;
-	f.vm = kltest_vm(&f.cfg, &p);
+	f.vm = idle_vm(&f.cfg);
 	kl_mig_opts_default(&o);
 	snprintf(f.path, sizeof(f.path), "/tmp/kltest-qmp-%d", (int)getpid());
-	assert_int_equal(kl_control_start(f.vm, f.path, &o, &f.ctl, &e), 0);
+	assert_int_equal(kl_control_start(f.vm, f.path, false, &o, &f.ctl, &e), 0);
 	assert_int_equal(kl_vm_start(f.vm, &e), 0);
 	client_open(&f.c, f.path);
 
@@ -309,7 +336,6 @@ static void test_extend_live_then_end_live(void **state)
 	KLTEST_REQUIRE_KVM();
 	struct fixture f;
 	struct kltest_dst d;
-	char text[256];
 	json_t *r, *q;
 
 	setup(&f, 120000);
@@ -317,13 +343,9 @@ static void test_extend_live_then_end_live(void **state)
 	ok_free(&f.c, "{\"execute\":\"set-mplm-migration\",\"arguments\":{\"enable\":true,\"intervaltime\":0.2}}");
 	ok_free(&f.c, "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limit\":1}}");
 	ok_free(&f.c, "{\"execute\":\"set-mplm-extend-live\"}");
-	snprintf(text, sizeof(text),
-		 "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"%s\"}}", d.uri);
-	ok_free(&f.c, text);
+	qmp_migrate(&f.c, d.uri);
 	kltest_sleep(1.2);
-	q = ok(&f.c, "{\"execute\":\"query-migrate\"}", &r);
-	assert_string_equal(status_of(q), "active");
-	json_decref(r);
+	assert_migrate_status(&f.c, "active");
 	/* The settings cannot change under a running migration. */
 	r = cmd(&f.c, "{\"execute\":\"set-mplm-migration\",\"arguments\":{\"dirtypercents\":10}}");
 	assert_string_equal(error_class(r), "GenericError");
@@ -381,6 +403,249 @@ static void test_cancel_then_migrate(void **state)
 	teardown(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* The socket itself. */
+
+/* --qmp PATH never removes a file it did not make: a path that exists is
+ * refused untouched, and at the end only our own socket goes (before,
+ * kvmlite unlinked whatever was at PATH, at start and at exit). */
+static void test_socket_path_is_never_clobbered(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct fixture f;
+	struct kl_mig_opts o;
+	struct kl_err e;
+	struct stat st;
+
+	f.vm = idle_vm(&f.cfg);
+	kl_mig_opts_default(&o);
+	snprintf(f.path, sizeof(f.path), "/tmp/kltest-qmp-file-%d", (int)getpid());
+	FILE *file = fopen(f.path, "w");
+	fputs("precious\n", file);
+	fclose(file);
+	assert_int_equal(kl_control_start(f.vm, f.path, false, &o, &f.ctl, &e), -1);
+	assert_non_null(strstr(e.msg, "not a socket"));
+	assert_int_equal(stat(f.path, &st), 0);
+	assert_int_equal(st.st_size, 9);
+	unlink(f.path);
+
+	/* Someone else's socket at the path: refused, left alone. */
+	int other = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	strcpy(sa.sun_path, f.path);
+	assert_int_equal(bind(other, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(kl_control_start(f.vm, f.path, false, &o, &f.ctl, &e), -1);
+	assert_non_null(strstr(e.msg, "already exists"));
+	assert_int_equal(lstat(f.path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	close(other);
+	unlink(f.path);
+
+	/* Ours, replaced by a file while we ran: the file stays. */
+	assert_int_equal(kl_control_start(f.vm, f.path, false, &o, &f.ctl, &e), 0);
+	unlink(f.path);
+	file = fopen(f.path, "w");
+	fputs("precious\n", file);
+	fclose(file);
+	kl_control_stop(f.ctl);
+	assert_int_equal(stat(f.path, &st), 0);
+	unlink(f.path);
+
+	/* Ours, untouched: removed at the end. */
+	assert_int_equal(kl_control_start(f.vm, f.path, false, &o, &f.ctl, &e), 0);
+	kl_control_stop(f.ctl);
+	assert_int_equal(lstat(f.path, &st), -1);
+	kl_vm_destroy(f.vm);
+}
+
+/* TCP control has no authentication: loopback only unless asked. */
+static void test_tcp_control_is_loopback_unless_asked(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct kl_config cfg;
+	struct kl_mig_opts o;
+	struct kl_err e;
+	struct kl_control *ctl;
+
+	struct kl_vm *vm = idle_vm(&cfg);
+	kl_mig_opts_default(&o);
+	assert_int_equal(kl_control_start(vm, "tcp:0.0.0.0:0", false, &o, &ctl, &e), -1);
+	assert_non_null(strstr(e.msg, "--qmp-remote"));
+	assert_int_equal(kl_control_start(vm, "tcp:0.0.0.0:0", true, &o, &ctl, &e), 0);
+	kl_control_stop(ctl);
+	assert_int_equal(kl_control_start(vm, "tcp:127.0.0.1:0", false, &o, &ctl, &e), 0);
+	assert_true(kl_control_port(ctl) > 0);
+	kl_control_stop(ctl);
+	kl_vm_destroy(vm);
+}
+
+/* 8,191 junk bytes then a command: the whole line is refused and the
+ * command does not run (before, the junk was dropped and `quit` ran);
+ * a NUL inside a line is refused too (before, the part before it ran). */
+static void test_long_line_and_nul_are_refused(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct fixture f;
+	static char junk[8191 + 64];
+	setup(&f, 10000);
+	memset(junk, 'x', 8191);
+	strcpy(junk + 8191, "{\"execute\":\"quit\"}");
+	json_t *r = cmd(&f.c, junk);
+	assert_string_equal(error_class(r), "GenericError");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"), "desc")), "longer"));
+	json_decref(r);
+	assert_false(kl_control_quit_requested(f.ctl));
+	static const char nul[] = "{\"execute\":\"quit\"}\0junk\n";
+	assert_int_equal(send(f.c.fd, nul, sizeof(nul) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(nul) - 1);
+	r = read_reply(&f.c);
+	assert_string_equal(error_class(r), "GenericError");
+	json_decref(r);
+	assert_false(kl_control_quit_requested(f.ctl));
+	/* The connection is still good. */
+	ok_free(&f.c, "{\"execute\":\"query-status\"}");
+	teardown(&f);
+}
+
+/* A client that sends commands and never reads its replies (and another
+ * that sends half a line) cannot keep a third from `quit`. Before, one
+ * client was served at a time and a blocked reply blocked everyone. */
+static void test_stuck_client_does_not_block_others(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct fixture f;
+	struct client half, late;
+	setup(&f, 10000);
+	client_open(&half, f.path);
+	assert_int_equal(send(half.fd, "{\"execute\":", 11, MSG_NOSIGNAL), 11);
+	/* f.c floods without reading until its socket is full. */
+	static const char q[] = "{\"execute\":\"query-kvmlite\"}\n";
+	int flags = fcntl(f.c.fd, F_GETFL);
+	fcntl(f.c.fd, F_SETFL, flags | O_NONBLOCK);
+	size_t sent = 0;
+	for (int i = 0; i < 200000; i++) {
+		ssize_t w = send(f.c.fd, q, sizeof(q) - 1, MSG_NOSIGNAL);
+		if (w < 0)
+			break;
+		sent += (size_t)w;
+	}
+	assert_true(sent > 0);
+	client_open(&late, f.path);
+	ok_free(&late, "{\"execute\":\"qmp_capabilities\"}");
+	ok_free(&late, "{\"execute\":\"quit\"}");
+	assert_true(kl_control_quit_requested(f.ctl));
+	close(half.fd);
+	close(late.fd);
+	teardown(&f);
+}
+
+/* A fake destination that answers the header one byte at a time, every
+ * `every` seconds (at most `bytes` of them), so the source stays in its
+ * handshake. */
+struct trickler {
+	int lfd, port;
+	double every;
+	int bytes;
+	atomic_bool stop, done;
+	pthread_t t;
+};
+
+static void *trickle(void *arg)
+{
+	struct trickler *tr = arg;
+	struct kl_err e;
+	int fd = kl_accept(tr->lfd, 30, &e);
+	for (int i = 0; fd >= 0 && i < tr->bytes && !atomic_load(&tr->stop); i++) {
+		kltest_sleep(tr->every);
+		if (send(fd, "\x02", 1, MSG_NOSIGNAL) < 0)
+			break;
+	}
+	atomic_store(&tr->done, true);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void trickler_start(struct trickler *tr, double every, int bytes)
+{
+	struct kl_err e;
+	memset(tr, 0, sizeof(*tr));
+	tr->every = every;
+	tr->bytes = bytes;
+	tr->lfd = kl_listen("127.0.0.1:0", &e);
+	assert_true(tr->lfd >= 0);
+	tr->port = kl_local_port(tr->lfd);
+	assert_int_equal(pthread_create(&tr->t, NULL, trickle, tr), 0);
+}
+
+static void trickler_stop(struct trickler *tr)
+{
+	atomic_store(&tr->stop, true);
+	pthread_join(tr->t, NULL);
+	close(tr->lfd);
+}
+
+/* migrate_cancel during set-up, against a destination that trickles a
+ * byte every second for a minute: cancelled at once (before, ignored
+ * until the handshake ended). */
+static void test_cancel_during_setup(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct fixture f;
+	struct trickler tr;
+	char uri[64];
+	json_t *r, *q;
+
+	setup(&f, 400000); /* runs ~10 s: still running after the cancel */
+	trickler_start(&tr, 1.0, 60);
+	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", tr.port);
+	qmp_migrate(&f.c, uri);
+	kltest_sleep(1.5);
+	assert_migrate_status(&f.c, "setup");
+	ok_free(&f.c, "{\"execute\":\"migrate_cancel\"}");
+	q = wait_migration(&f.c, &r);
+	assert_string_equal(status_of(q), "cancelled");
+	json_decref(r);
+	assert_false(atomic_load(&tr.done)); /* it never had to give up */
+	q = ok(&f.c, "{\"execute\":\"query-status\"}", &r);
+	assert_true(json_is_true(json_object_get(q, "running")));
+	json_decref(r);
+	trickler_stop(&tr);
+	teardown(&f);
+}
+
+/* The handshake has an overall deadline (io-timeout): a destination that
+ * trickles its HELLO cannot hold the source (before: as long as it
+ * trickled). */
+static void test_handshake_has_a_deadline(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct kl_config cfg;
+	struct kl_mig_opts o;
+	struct kl_err e;
+	struct trickler tr;
+	char uri[64];
+
+	struct kl_vm *vm = idle_vm(&cfg);
+	assert_int_equal(kl_vm_start(vm, &e), 0);
+	trickler_start(&tr, 0.3, 200);
+	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", tr.port);
+	kltest_mig_opts(&o, MPLM_ALG_PRECOPY, uri);
+	o.io_timeout = 1.5;
+	kl_source *s = kl_source_new(vm, &o, &e);
+	assert_int_equal(kl_source_run(s), KL_MIG_FAILED);
+	assert_non_null(strstr(kl_source_error(s), "in time"));
+	assert_false(atomic_load(&tr.done));
+	kl_source_free(s);
+	trickler_stop(&tr);
+	kl_vm_destroy(vm);
+}
+
 /* The CLI: `kvmlite run --qmp unix:PATH`, then quit. */
 static void test_cli_qmp_quit(void **state)
 {
@@ -421,6 +686,12 @@ int main(void)
 		cmocka_unit_test(test_migrate_and_query),
 		cmocka_unit_test(test_extend_live_then_end_live),
 		cmocka_unit_test(test_cancel_then_migrate),
+		cmocka_unit_test(test_socket_path_is_never_clobbered),
+		cmocka_unit_test(test_tcp_control_is_loopback_unless_asked),
+		cmocka_unit_test(test_long_line_and_nul_are_refused),
+		cmocka_unit_test(test_stuck_client_does_not_block_others),
+		cmocka_unit_test(test_cancel_during_setup),
+		cmocka_unit_test(test_handshake_has_a_deadline),
 		cmocka_unit_test(test_cli_qmp_quit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,11 +8,13 @@
  */
 #include "kltest.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A guest that runs ~5 s: time to fail a migration and do another. */
@@ -56,6 +58,17 @@ static uint64_t progress(struct kl_vm *vm)
 	return kl_dev_progress(&vm->dev);
 }
 
+/* The guest reports progress every 4,096 writes: on a loaded machine
+ * that can take a while, so wait for it (bounded) rather than a fixed
+ * time. */
+static void assert_guest_runs(struct kl_vm *vm)
+{
+	uint64_t before = progress(vm);
+	for (int i = 0; i < 400 && progress(vm) == before; i++)
+		kltest_sleep(0.05);
+	assert_true(progress(vm) > before);
+}
+
 /* After a failed attempt: the guest is running here; migrate it again
  * and check it finishes on the destination exactly right. */
 static void second_migration_succeeds(struct kl_vm *vm, struct kl_config *cfg)
@@ -64,9 +77,7 @@ static void second_migration_succeeds(struct kl_vm *vm, struct kl_config *cfg)
 	struct kl_result_file r;
 	struct mig_thread m;
 
-	uint64_t before = progress(vm);
-	kltest_sleep(0.3);
-	assert_true(progress(vm) > before); /* still running */
+	assert_guest_runs(vm);
 	kltest_dst_start(&d, cfg, NULL);
 	start_migration(&m, vm, d.uri, 0);
 	pthread_join(m.t, NULL);
@@ -151,6 +162,8 @@ static void test_cancel_during_live_stage(void **state)
 struct recorder {
 	int lfd, port;
 	bool refuse_at_end;     /* send a failing ACK after END */
+	bool no_ack;            /* after END: close without an ACK */
+	bool corrupt_ack;       /* after END: an ACK ok=1 with a bad CRC */
 	pthread_t t;
 	uint8_t *bytes;
 	size_t len, cap;
@@ -196,6 +209,15 @@ static void *recorder_thread(void *arg)
 		keep(rc, &r);
 		if (r.type == KL_REC_HEADER)
 			kl_send_verdict(&out, KL_REC_HELLO, true, "ready", &e);
+		if (r.type == KL_REC_END && rc->no_ack)
+			break;
+		if (r.type == KL_REC_END && rc->corrupt_ack) {
+			uint32_t yes = 1;
+			kl_out_record(&out, KL_REC_ACK, &yes, 4, "running", 7, &e);
+			out.buf[out.len - 1] ^= 0x40; /* the CRC no longer matches */
+			kl_out_flush(&out, &e);
+			break;
+		}
 		if (r.type == KL_REC_END) {
 			kl_send_verdict(&out, KL_REC_ACK, !rc->refuse_at_end,
 					rc->refuse_at_end ? "test says no" : "running", &e);
@@ -252,14 +274,109 @@ static void test_refused_at_end_resumes_source(void **state)
 	recorder_start(rc);
 	migrate_to_recorder(vm, rc, -1);
 	recorder_stop(rc);
-	uint64_t before = progress(vm);
-	kltest_sleep(0.3);
-	assert_true(progress(vm) > before);
+	assert_guest_runs(vm);
 	assert_true(kl_vm_wait_end(vm, 60));
 	kltest_assert_guest_matches_replay(vm);
 	free(rc->bytes);
 	free(rc);
 	kl_vm_destroy(vm);
+}
+
+/* The stream was complete but the destination's answer is lost or
+ * corrupted: it may be running the guest, so the source must not (before
+ * the commit protocol, it resumed: two copies ran). The guest stays
+ * paused, the status says outcome-unknown, and the operator's resume
+ * (QMP `cont`) brings it back intact. */
+static void unanswered_end_keeps_guest_paused(bool corrupt)
+{
+	struct kl_config cfg;
+	struct kl_params p;
+	struct recorder *rc = calloc(1, sizeof(*rc));
+	struct mplm_stats st;
+
+	struct kl_vm *vm = long_guest(&cfg, &p);
+	kltest_sleep(0.2);
+	rc->no_ack = !corrupt;
+	rc->corrupt_ack = corrupt;
+	recorder_start(rc);
+	char uri[64];
+	struct kl_mig_opts o;
+	struct kl_err e;
+	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", rc->port);
+	kltest_mig_opts(&o, MPLM_ALG_PRECOPY, uri);
+	o.io_timeout = 2;
+	kl_source *s = kl_source_new(vm, &o, &e);
+	assert_int_equal(kl_source_run(s), KL_MIG_UNKNOWN);
+	kl_source_stats(s, &st);
+	assert_int_equal(st.status, MPLM_STATUS_UNKNOWN);
+	assert_non_null(strstr(kl_source_error(s), "outcome unknown"));
+	recorder_stop(rc);
+	/* Still paused: 2 s is over 4,096 writes even for a vCPU starved to
+	 * a quarter of its pace on a loaded host. */
+	uint64_t before = progress(vm);
+	kltest_sleep(2);
+	assert_int_equal(progress(vm), before);
+	assert_false(kl_vm_all_ended(vm));
+	kl_source_free(s);
+	kl_vm_resume(vm); /* the operator's decision */
+	assert_true(kl_vm_wait_end(vm, 60));
+	kltest_assert_guest_matches_replay(vm);
+	free(rc->bytes);
+	free(rc);
+	kl_vm_destroy(vm);
+}
+
+static void test_lost_ack_keeps_source_paused(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	unanswered_end_keeps_guest_paused(false);
+}
+
+static void test_corrupted_ack_keeps_source_paused(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	unanswered_end_keeps_guest_paused(true);
+}
+
+/* `kvmlite run --migrate-to` against a fake destination: its exit status
+ * says how the migration ended (before: 0 even when it failed). */
+static int cli_migrate_to(struct recorder *rc)
+{
+	char to[64];
+	recorder_start(rc);
+	snprintf(to, sizeof(to), "tcp:127.0.0.1:%d", rc->port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(kltest_kvmlite(), "kvmlite", "run", "--memory=32M", "--pattern=uniform",
+		      "--wss=1M", "--rate=20000", "--iterations=20000", "--timeout=30",
+		      "--migrate-to", to, "--start-at=0.1", "--io-timeout=1",
+		      (char *)NULL);
+		_exit(127);
+	}
+	int st = kl_wait_child(pid, 60);
+	recorder_stop(rc);
+	free(rc->bytes);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli_migrate_to_exit_status(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct recorder *rc = calloc(1, sizeof(*rc));
+	assert_int_equal(cli_migrate_to(rc), 0); /* completed */
+	memset(rc, 0, sizeof(*rc));
+	rc->refuse_at_end = true;
+	assert_int_equal(cli_migrate_to(rc), 1); /* failed: ran on here */
+	memset(rc, 0, sizeof(*rc));
+	rc->no_ack = true;
+	assert_int_equal(cli_migrate_to(rc), 3); /* unknown: discarded */
+	free(rc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -484,6 +601,9 @@ int main(void)
 		cmocka_unit_test(test_destination_killed_during_live_stage),
 		cmocka_unit_test(test_cancel_during_live_stage),
 		cmocka_unit_test(test_refused_at_end_resumes_source),
+		cmocka_unit_test(test_lost_ack_keeps_source_paused),
+		cmocka_unit_test(test_corrupted_ack_keeps_source_paused),
+		cmocka_unit_test(test_cli_migrate_to_exit_status),
 		cmocka_unit_test(test_replay_intact_runs),
 		cmocka_unit_test(test_flipped_byte_in_page),
 		cmocka_unit_test(test_flipped_byte_in_vcpu_state),

@@ -19,6 +19,7 @@ struct mock {
 	double now;
 	uint64_t sends, fail_send_at;
 	bool stopped, resumed, started;
+	int start_result; /* what start_destination answers */
 	mplm_migration *m;
 	uint64_t cancel_at;
 };
@@ -68,8 +69,9 @@ static int mock_state(void *ctx, uint64_t *bytes)
 
 static int mock_start(void *ctx)
 {
-	((struct mock *)ctx)->started = true;
-	return 0;
+	struct mock *k = ctx;
+	k->started = true;
+	return k->start_result;
 }
 
 static mplm_migration *new_mock_migration(struct mock *k, enum mplm_algorithm alg,
@@ -138,6 +140,31 @@ static void test_failure_in_downtime_resumes_source(void **state)
 	mplm_migration *m = new_mock_migration(&k, MPLM_ALG_STOPCOPY, 100);
 	assert_int_equal(mplm_migration_run(m), -1);
 	assert_true(k.stopped && k.resumed && !k.started);
+	mplm_migration_free(m);
+}
+
+/* The destination's answer is lost: the source must not resume (the
+ * destination may be running the guest), and the status says so. */
+static void test_unknown_outcome_keeps_source_paused(void **state)
+{
+	(void)state;
+	struct mock k = { .start_result = MPLM_DEST_UNKNOWN };
+	mplm_migration *m = new_mock_migration(&k, MPLM_ALG_PRECOPY, 1000);
+	assert_int_equal(mplm_migration_run(m), -1);
+	struct mplm_stats st;
+	mplm_migration_stats(m, &st);
+	assert_int_equal(st.status, MPLM_STATUS_UNKNOWN);
+	assert_string_equal(mplm_status_name(st.status), "outcome-unknown");
+	assert_true(k.stopped && k.started && !k.resumed);
+	assert_non_null(strstr(st.error, "may be running"));
+	mplm_migration_free(m);
+	/* A refusal (-1) resumes the source. */
+	struct mock r = { .start_result = -1 };
+	m = new_mock_migration(&r, MPLM_ALG_PRECOPY, 1000);
+	assert_int_equal(mplm_migration_run(m), -1);
+	mplm_migration_stats(m, &st);
+	assert_int_equal(st.status, MPLM_STATUS_FAILED);
+	assert_true(r.stopped && r.resumed);
 	mplm_migration_free(m);
 }
 
@@ -235,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_completes_and_counts),
 		cmocka_unit_test(test_failure_in_live_stage),
 		cmocka_unit_test(test_failure_in_downtime_resumes_source),
+		cmocka_unit_test(test_unknown_outcome_keeps_source_paused),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_params_check),
 		cmocka_unit_test(test_reports),
