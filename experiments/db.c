@@ -262,7 +262,6 @@ static const struct {
 } by_algorithm[] = {
 	{ MPLM_SET_DOWNTIME_LIMIT, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
 	{ MPLM_SET_MAX_ITERATIONS, ALG(MPLM_ALG_PRECOPY) },
-	{ MPLM_SET_MEASURED_BANDWIDTH, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
 	{ MPLM_SET_INTERVALTIME, ALG(MPLM_ALG_MPLM) },
 	{ MPLM_SET_DIRTYPERCENTS, ALG(MPLM_ALG_MPLM) },
 	{ MPLM_SET_FIRSTNONDIRTY, ALG(MPLM_ALG_MPLM) },
@@ -787,7 +786,13 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_d(st, ":downtime_limit", p->downtime_limit);
 	bind_d(st, ":max_bandwidth", p->max_bandwidth);
 	bind_i(st, ":max_iterations", p->max_iterations);
-	bind_i(st, ":measured_bandwidth", p->measured_bandwidth);
+	/* threshold-bandwidth, in version 2's column: 1 = measured. (The
+	 * MPLM variant is in param_key only.) */
+	if (p->algorithm == MPLM_ALG_STOPCOPY)
+		sqlite3_bind_null(st, sqlite3_bind_parameter_index(st, ":measured_bandwidth"));
+	else
+		bind_i(st, ":measured_bandwidth",
+		       p->threshold_bandwidth == MPLM_THRESHOLD_MEASURED);
 	bind_d(st, ":intervaltime", p->intervaltime);
 	bind_i(st, ":dirtypercents", p->dirtypercents);
 	bind_i(st, ":firstnondirty", p->firstnondirty);

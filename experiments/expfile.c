@@ -190,16 +190,17 @@ static int set_setting(struct parse_ctx *c, double *dst, const char *key,
 	return 1;
 }
 
-/* A boolean setting of the table, kept as -1 (unset), 0 or 1. */
-static int set_setting_bool(struct parse_ctx *c, int *dst, const char *key,
-			    const char *value)
+/* A boolean or choice setting of the table, kept as -1 (unset) or its
+ * value (0 or 1, a choice's index). */
+static int set_setting_int(struct parse_ctx *c, int *dst, const char *key,
+			   const char *value)
 {
 	double v = -1;
 	if (*dst >= 0)
 		return fail(c, "duplicate key `%s'", key);
 	if (set_setting(c, &v, key, value) != 1)
 		return 0;
-	*dst = v != 0;
+	*dst = (int)v;
 	return 1;
 }
 
@@ -437,7 +438,8 @@ static struct exp_algorithm *get_algorithm(struct parse_ctx *c,
 	e->algorithms = grow(e->algorithms, e->nalgorithms, sizeof(*e->algorithms));
 	struct exp_algorithm *a = &e->algorithms[e->nalgorithms++];
 	a->name = xstrdup(name);
-	a->measured_bandwidth = a->firstnondirty = a->relaxlivemig = -1;
+	a->threshold_bandwidth = a->mplm_variant = -1;
+	a->firstnondirty = a->relaxlivemig = -1;
 	a->auto_converge = -1;
 	a->cpu_throttle_initial = a->cpu_throttle_increment = -1;
 	a->max_total_time = -1;
@@ -467,14 +469,16 @@ static int algorithm_key(struct parse_ctx *c, struct exp_algorithm *a,
 		return add_setting_list(c, &a->intervaltime, key, value);
 	if (!strcmp(key, "dirtypercents"))
 		return add_setting_list(c, &a->dirtypercents, key, value);
-	if (!strcmp(key, "measured-bandwidth"))
-		return set_setting_bool(c, &a->measured_bandwidth, key, value);
+	if (!strcmp(key, "threshold-bandwidth"))
+		return set_setting_int(c, &a->threshold_bandwidth, key, value);
+	if (!strcmp(key, "mplm-variant"))
+		return set_setting_int(c, &a->mplm_variant, key, value);
 	if (!strcmp(key, "firstnondirty"))
-		return set_setting_bool(c, &a->firstnondirty, key, value);
+		return set_setting_int(c, &a->firstnondirty, key, value);
 	if (!strcmp(key, "relaxlivemig"))
-		return set_setting_bool(c, &a->relaxlivemig, key, value);
+		return set_setting_int(c, &a->relaxlivemig, key, value);
 	if (!strcmp(key, "auto-converge"))
-		return set_setting_bool(c, &a->auto_converge, key, value);
+		return set_setting_int(c, &a->auto_converge, key, value);
 	if (!strcmp(key, "cpu-throttle-initial"))
 		return set_setting(c, &a->cpu_throttle_initial, key, value);
 	if (!strcmp(key, "cpu-throttle-increment"))
@@ -1028,7 +1032,7 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		"backend=%s;workload=%s;source=%s:%s;vm=%llu;untraced=%d;"
 		"bw=%.17g;hdr=%u;zero=%u;zerocost=%.17g;state=%llu;syncf=%.17g;syncp=%.17g;"
 		"start=%.17g;jitter=%.17g;end=%s;verify=%d;alg=%s;algname=%s;"
-		"dl=%.17g;maxbw=%.17g;iters=%u;measured=%d;inv=%.17g;dp=%u;"
+		"dl=%.17g;maxbw=%.17g;iters=%u;threshold=%s;variant=%s;inv=%.17g;dp=%u;"
 		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g;ac=%d/%u/%u",
 		e->backend->name, w->name,
 		w->spec ? "gen" : "trace", source,
@@ -1040,7 +1044,8 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		c->at_end == SIM_END_LOOP ? "loop" : "idle", c->verify,
 		mplm_algorithm_name(p->algorithm), r->alg->name,
 		p->downtime_limit, p->max_bandwidth, p->max_iterations,
-		p->measured_bandwidth, p->intervaltime, p->dirtypercents,
+		mplm_threshold_bandwidth_name(p->threshold_bandwidth),
+		mplm_variant_name(p->mplm_variant), p->intervaltime, p->dirtypercents,
 		p->firstnondirty, p->relaxlivemig, p->max_total_time,
 		w->placement == 1 ? "top" : "bottom",
 		w->static_bytes > 0 ? w->static_bytes : 0, p->auto_converge,
@@ -1127,8 +1132,10 @@ static void apply_algorithm(const struct experiment *e,
 		p->intervaltime = pt->inv;
 	if (a->dirtypercents.n)
 		p->dirtypercents = (unsigned)pt->dp;
-	if (a->measured_bandwidth >= 0)
-		p->measured_bandwidth = a->measured_bandwidth;
+	if (a->threshold_bandwidth >= 0)
+		p->threshold_bandwidth = (enum mplm_threshold_bandwidth)a->threshold_bandwidth;
+	if (a->mplm_variant >= 0)
+		p->mplm_variant = (enum mplm_variant)a->mplm_variant;
 	if (a->firstnondirty >= 0)
 		p->firstnondirty = a->firstnondirty;
 	if (a->relaxlivemig >= 0)

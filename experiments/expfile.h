@@ -52,7 +52,8 @@ struct exp_algorithm {
 	struct numlist max_iterations;
 	struct numlist intervaltime;    /* s */
 	struct numlist dirtypercents;
-	int measured_bandwidth, firstnondirty, relaxlivemig; /* -1 unset */
+	int threshold_bandwidth, mplm_variant;      /* enum values; -1 unset */
+	int firstnondirty, relaxlivemig; /* -1 unset */
 	int auto_converge;              /* -1 unset */
 	double cpu_throttle_initial, cpu_throttle_increment; /* < 0 unset */
 	double max_total_time;          /* < 0: the experiment's */

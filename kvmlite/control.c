@@ -190,12 +190,13 @@ static int apply_settings(const char *cmd, json_t *args, unsigned allowed,
 #define LIVE_SETTINGS (BIT(MPLM_SET_DOWNTIME_LIMIT) | BIT(MPLM_SET_MAX_BANDWIDTH))
 /* migrate-set-parameters: QEMU's, and mplm-lab's pre-copy options. */
 #define QEMU_SETTINGS (LIVE_SETTINGS | BIT(MPLM_SET_MAX_ITERATIONS) | \
-		       BIT(MPLM_SET_MEASURED_BANDWIDTH) | BIT(MPLM_SET_MAX_TOTAL_TIME) | \
+		       BIT(MPLM_SET_THRESHOLD_BANDWIDTH) | BIT(MPLM_SET_MAX_TOTAL_TIME) | \
 		       BIT(MPLM_SET_CPU_THROTTLE_INITIAL) | \
 		       BIT(MPLM_SET_CPU_THROTTLE_INCREMENT))
 /* set-mplm-migration: qemu-mplm's (its `enable` is handled apart). */
 #define MPLM_SETTINGS (BIT(MPLM_SET_INTERVALTIME) | BIT(MPLM_SET_DIRTYPERCENTS) | \
-		       BIT(MPLM_SET_FIRSTNONDIRTY) | BIT(MPLM_SET_RELAXLIVEMIG))
+		       BIT(MPLM_SET_FIRSTNONDIRTY) | BIT(MPLM_SET_RELAXLIVEMIG) | \
+		       BIT(MPLM_SET_MPLM_VARIANT))
 
 /* The parameters for the next migration change at once; a running one
  * takes the live ones (downtime-limit, max-bandwidth) too. */

@@ -30,8 +30,6 @@ mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
 	m->new_downtime_limit = m->new_max_bandwidth = -1;
 	autoconverge_init(&m->ac, params->cpu_throttle_initial,
 			  params->cpu_throttle_increment);
-	autoconverge_init(&m->ac, params->cpu_throttle_initial,
-			  params->cpu_throttle_increment);
 	atomic_init(&m->extend_live, false);
 	atomic_init(&m->end_live, false);
 	atomic_init(&m->cancel, false);
@@ -67,9 +65,13 @@ void mplm_migration_free(mplm_migration *m)
 
 double engine_bandwidth(const struct mplm_migration *m)
 {
-	if (m->params.measured_bandwidth || m->params.max_bandwidth <= 0)
-		return m->bw_est;
-	return m->params.max_bandwidth;
+	if (m->params.threshold_bandwidth == MPLM_THRESHOLD_MAX_BANDWIDTH) {
+		double rate = mplm_wire_rate(m->be.link_bandwidth,
+					     m->params.max_bandwidth);
+		if (rate > 0)
+			return rate;
+	}
+	return m->bw_est; /* QEMU 2.9; also when no rate is configured */
 }
 
 int engine_send(struct mplm_migration *m, struct pageset *from, uint64_t page)
@@ -113,7 +115,19 @@ static int record_sync(struct mplm_migration *m)
 	return 0;
 }
 
-int engine_sync(struct mplm_migration *m, enum sync_kind kind)
+enum live_end engine_decided(struct mplm_migration *m, enum mplm_verdict v)
+{
+	struct mplm_sync_record *r = &m->syncs[m->nsyncs - 1];
+	r->verdict = v;
+	if (m->be.on_sync)
+		m->be.on_sync(m->be.ctx, r);
+	if (v == MPLM_VERDICT_GO_ON || v == MPLM_VERDICT_EXTENDED ||
+	    v == MPLM_VERDICT_NONE)
+		return LIVE_CONTINUE;
+	return engine_stop(m, v);
+}
+
+int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause)
 {
 	mplm_bitmap_zero(m->log);
 	if (m->be.sync_dirty_log(m->be.ctx, m->log) < 0) {
@@ -125,12 +139,12 @@ int engine_sync(struct mplm_migration *m, enum sync_kind kind)
 	/* Sync 0 only starts dirty logging: every page is already queued,
 	 * and what the log says about the time before it does not matter. */
 	uint64_t marked = m->d.count + m->nd.count;
-	if (kind != SYNC_SETUP) {
+	if (cause != MPLM_CAUSE_SETUP) {
 		m->cur.dirtied = mplm_bitmap_count(m->log);
 		pageset_merge_moving(&m->d, &m->nd, m->log);
 	}
 	/* QEMU's rule counts the pages the sync newly marked to send. */
-	if (m->params.auto_converge && kind != SYNC_FINAL &&
+	if (m->params.auto_converge && cause != MPLM_CAUSE_FINAL &&
 	    autoconverge_on_sync(&m->ac, now, m->d.count + m->nd.count - marked,
 				 m->st.transferred, m->page_size))
 		m->be.set_throttle(m->be.ctx, m->ac.pct);
@@ -141,13 +155,18 @@ int engine_sync(struct mplm_migration *m, enum sync_kind kind)
 	m->cur.interval = now - m->t_last_sync;
 	m->cur.d_size = m->d.count;
 	m->cur.nd_size = m->nd.count;
-	m->cur.final = kind == SYNC_FINAL;
+	m->cur.final = cause == MPLM_CAUSE_FINAL;
+	m->cur.cause = cause;
+	m->cur.bandwidth = engine_bandwidth(m);
+	m->cur.threshold = m->threshold;
 	m->t_last_sync = now;
 	m->st.dirty_sync_count++;
 	if (record_sync(m) < 0)
 		return -1;
-	if (m->be.on_sync)
-		m->be.on_sync(m->be.ctx, &m->syncs[m->nsyncs - 1]);
+	if (cause == MPLM_CAUSE_SETUP)
+		engine_decided(m, MPLM_VERDICT_NONE);
+	else if (cause == MPLM_CAUSE_FINAL)
+		engine_decided(m, m->st.verdict);
 	return 0;
 }
 
@@ -206,6 +225,7 @@ enum live_end engine_step(struct mplm_migration *m)
 		m->bw_est = (double)m->win_bytes / (now - m->win_start);
 		m->win_start = now;
 		m->win_bytes = 0;
+		m->windows++;
 	}
 	update_rates(m);
 	publish(m, now);
@@ -237,7 +257,10 @@ static int stop_and_copy(struct mplm_migration *m)
 		return -1;
 	}
 	m->stopped = true;
-	if (engine_sync(m, SYNC_FINAL) < 0 || send_all(m, &m->d) < 0 ||
+	/* QEMU's migration_completion: no rate limit for the last pages. */
+	if (m->be.set_max_bandwidth)
+		m->be.set_max_bandwidth(m->be.ctx, 0);
+	if (engine_sync(m, MPLM_CAUSE_FINAL) < 0 || send_all(m, &m->d) < 0 ||
 	    send_all(m, &m->nd) < 0)
 		return -1;
 
@@ -246,8 +269,7 @@ static int stop_and_copy(struct mplm_migration *m)
 		m->st.error = "sending the vCPU and device state failed";
 		return -1;
 	}
-	m->st.state_bytes = state;
-	m->st.transferred += state;
+	m->st.state_bytes = state; /* apart from transferred, as QEMU's ram */
 	int started = m->be.start_destination(m->be.ctx);
 	if (started == MPLM_DEST_UNKNOWN) {
 		m->st.error = "the destination's answer never came: it may be running the guest";
@@ -283,8 +305,10 @@ static void finish(struct mplm_migration *m, enum mplm_status status)
 	}
 	m->st.status = status;
 	m->st.live_time = m->st.total_time - m->st.downtime;
+	/* QEMU's mbps counts the whole stream (qemu_ftell). */
 	m->st.mbps = m->st.total_time > 0
-			     ? (double)m->st.transferred * 8 / m->st.total_time / 1e6
+			     ? (double)(m->st.transferred + m->st.state_bytes) *
+				       8 / m->st.total_time / 1e6
 			     : 0;
 	publish(m, now);
 }
@@ -295,7 +319,8 @@ int mplm_migration_run(mplm_migration *m)
 	m->st.status = MPLM_STATUS_SETUP;
 	if (m->be.set_max_bandwidth)
 		m->be.set_max_bandwidth(m->be.ctx, m->params.max_bandwidth);
-	if (engine_sync(m, SYNC_SETUP) < 0) {
+	update_rates(m); /* the setup record shows the threshold in force */
+	if (engine_sync(m, MPLM_CAUSE_SETUP) < 0) {
 		finish(m, MPLM_STATUS_FAILED);
 		return -1;
 	}
@@ -307,8 +332,11 @@ int mplm_migration_run(mplm_migration *m)
 	enum live_end end = LIVE_STOP_AND_COPY;
 	if (m->params.algorithm == MPLM_ALG_PRECOPY)
 		end = precopy_live(m);
+	else if (m->params.algorithm == MPLM_ALG_MPLM &&
+		 m->params.mplm_variant == MPLM_VARIANT_PAPER)
+		end = mplm_paper_live(m);
 	else if (m->params.algorithm == MPLM_ALG_MPLM)
-		end = mplm_live(m);
+		end = mplm_qemu_live(m);
 
 	switch (end) {
 	case LIVE_STOP_AND_COPY: {
@@ -324,6 +352,7 @@ int mplm_migration_run(mplm_migration *m)
 		break;
 	}
 	case LIVE_GIVE_UP:
+		m->st.verdict = MPLM_VERDICT_NOT_CONVERGED;
 		finish(m, MPLM_STATUS_NOT_CONVERGED);
 		return 0;
 	case LIVE_CONTINUE:

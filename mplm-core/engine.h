@@ -19,6 +19,9 @@
 #define ENGINE_STEP_TIME 0.01
 /* QEMU measures the transfer rate over windows of this length. */
 #define BANDWIDTH_WINDOW 0.1
+/* qemu-mplm's batch: MPLM_DEFAULT_TX_CYCLE slots, dirtypercents of them
+ * for the dirty set. */
+#define SLOTS_PER_BATCH 100
 
 /* How a live stage ended. */
 enum live_end {
@@ -45,6 +48,8 @@ struct mplm_migration {
 	/* Transfer-rate estimate over BANDWIDTH_WINDOW (QEMU's bandwidth). */
 	double win_start, bw_est;
 	uint64_t win_bytes;
+	unsigned windows; /* windows closed so far (QEMU re-enters
+	                   * ram_save_iterate once per window) */
 	/* Bytes that fit in the downtime limit: QEMU's max_size. Kept up to
 	 * date by engine_step, read for every page. */
 	double threshold;
@@ -72,10 +77,22 @@ struct mplm_migration {
 /* Send one page of set `from` and remove it from the set; moving the
  * set's cursor is the caller's. */
 int engine_send(struct mplm_migration *m, struct pageset *from, uint64_t page);
-enum sync_kind { SYNC_SETUP, SYNC_LIVE, SYNC_FINAL };
 /* Read and clear the dirty log, move what it reports into D (out of ND),
- * and write the per-sync record. */
-int engine_sync(struct mplm_migration *m, enum sync_kind kind);
+ * and write the per-sync record with the rate and threshold in force. A
+ * live sync's record is complete, and shown to on_sync, once the policy
+ * calls engine_decided; setup and final syncs decide themselves. */
+int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause);
+/* The verdict of the test made after the last live sync. Returns
+ * LIVE_STOP_AND_COPY for a verdict that ends the live stage (and keeps it
+ * as the reason), LIVE_CONTINUE otherwise. */
+enum live_end engine_decided(struct mplm_migration *m, enum mplm_verdict v);
+/* The live stage ends without a sync (paper MPLM: ND emptied). */
+static inline enum live_end engine_stop(struct mplm_migration *m,
+					enum mplm_verdict v)
+{
+	m->st.verdict = v;
+	return LIVE_STOP_AND_COPY;
+}
 /* Housekeeping between pages: poll, cancellation, parameter changes,
  * stats publication, the total-time cap. */
 enum live_end engine_step(struct mplm_migration *m);
@@ -92,7 +109,7 @@ static inline void engine_step_soon(struct mplm_migration *m)
 {
 	m->since_step = m->step_pages - 1;
 }
-/* The rate the convergence test uses, bytes/s. */
+/* The rate the convergence test uses, bytes/s (0: no threshold yet). */
 double engine_bandwidth(const struct mplm_migration *m);
 /* Bytes still to send: both sets, page-sized. */
 static inline uint64_t engine_pending(const struct mplm_migration *m)
@@ -104,7 +121,17 @@ static inline bool engine_fits_downtime(const struct mplm_migration *m)
 	return (double)engine_pending(m) < m->threshold;
 }
 
+/* QEMU's test after a sync: nothing pending, or pending under the
+ * threshold (QEMU's max_size; 0 before the first bandwidth window). */
+static inline bool engine_converged(const struct mplm_migration *m)
+{
+	return engine_pending(m) == 0 || engine_fits_downtime(m);
+}
+
 enum live_end precopy_live(struct mplm_migration *m);
-enum live_end mplm_live(struct mplm_migration *m);
+/* MPLM, the paper's description (mplm_paper.c). */
+enum live_end mplm_paper_live(struct mplm_migration *m);
+/* MPLM as qemu-mplm's code runs it (mplm_qemu.c). */
+enum live_end mplm_qemu_live(struct mplm_migration *m);
 
 #endif

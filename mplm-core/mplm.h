@@ -54,16 +54,31 @@ enum mplm_algorithm {
 	MPLM_ALG_STOPCOPY, /* non-live: pause, copy everything, resume */
 };
 
+/* Which MPLM: qemu-mplm's code (migration/ram.c at its HEAD) or the
+ * paper's description; mplm-core/README.md lists every difference. */
+enum mplm_variant {
+	MPLM_VARIANT_QEMU_MPLM,
+	MPLM_VARIANT_PAPER,
+};
+
+/* The rate behind the convergence threshold (QEMU's max_size). */
+enum mplm_threshold_bandwidth {
+	MPLM_THRESHOLD_MEASURED,      /* QEMU 2.9: bytes written over each
+	                               * window of >= 100 ms; 0 before the
+	                               * first window ends */
+	MPLM_THRESHOLD_MAX_BANDWIDTH, /* the configured rate the wire delivers:
+	                               * min(link, max-bandwidth) */
+};
+
 struct mplm_params {
 	enum mplm_algorithm algorithm;
 	double downtime_limit;   /* seconds (QEMU: downtime-limit, in ms) */
 	double max_bandwidth;    /* bytes/s; 0 = unlimited (link speed) */
 	unsigned max_iterations; /* pre-copy: stop-and-copy after this many
 	                          * dirty syncs; 0 = no limit */
-	bool measured_bandwidth; /* threshold uses the rate measured over the
-	                          * last 100 ms, not max_bandwidth (always so
-	                          * when max_bandwidth is 0) */
+	enum mplm_threshold_bandwidth threshold_bandwidth;
 	/* MPLM (set-mplm-migration) */
+	enum mplm_variant mplm_variant;
 	double intervaltime;     /* seconds per epoch */
 	unsigned dirtypercents;  /* 0..100: slots of 100 given to D */
 	bool firstnondirty;      /* epoch 0 sends only non-dirty pages */
@@ -82,6 +97,13 @@ struct mplm_params {
 void mplm_params_default(struct mplm_params *p);
 const char *mplm_algorithm_name(enum mplm_algorithm a);
 int mplm_algorithm_parse(const char *s, enum mplm_algorithm *out);
+const char *mplm_variant_name(enum mplm_variant v); /* "qemu-mplm", "paper" */
+/* "measured", "max-bandwidth" */
+const char *mplm_threshold_bandwidth_name(enum mplm_threshold_bandwidth t);
+/* The rate the wire really delivers, bytes/s: the smaller of the link and
+ * max-bandwidth, either of which may be 0 (unknown / unlimited); 0 when
+ * both are. Every front end that models a link asks this one function. */
+double mplm_wire_rate(double link, double max_bandwidth);
 /* 0 if every parameter is in its range (the settings table's), else -1
  * with a one-line message in err (which may be NULL). */
 int mplm_params_check(const struct mplm_params *p, char *err, size_t errlen);
@@ -99,7 +121,8 @@ enum mplm_setting_id {
 	MPLM_SET_DOWNTIME_LIMIT,
 	MPLM_SET_MAX_BANDWIDTH,
 	MPLM_SET_MAX_ITERATIONS,
-	MPLM_SET_MEASURED_BANDWIDTH,
+	MPLM_SET_THRESHOLD_BANDWIDTH,
+	MPLM_SET_MPLM_VARIANT,
 	MPLM_SET_INTERVALTIME,
 	MPLM_SET_DIRTYPERCENTS,
 	MPLM_SET_FIRSTNONDIRTY,
@@ -202,10 +225,15 @@ struct mplm_page_sent {
 
 struct mplm_backend {
 	void *ctx;
+	/* The rate the link itself carries, bytes/s; 0 = unknown (a real
+	 * network). With threshold-bandwidth = max-bandwidth the threshold
+	 * uses mplm_wire_rate(link_bandwidth, max-bandwidth). */
+	double link_bandwidth;
 	/* Seconds on the back end's clock (virtual or monotonic real). */
 	double (*now)(void *ctx);
-	/* Rate limit for the wire, bytes/s; 0 = unlimited. Called at start and
-	 * whenever max-bandwidth changes. */
+	/* Rate limit for the wire, bytes/s; 0 = unlimited. Called at start,
+	 * whenever max-bandwidth changes, and with 0 when the guest stops
+	 * (QEMU lifts the limit for stop-and-copy). */
 	void (*set_max_bandwidth)(void *ctx, double bytes_per_s);
 	/* Start dirty logging (first call) or read and clear the dirty log:
 	 * set in `dirty` every page written since the previous call. Must not
@@ -263,6 +291,29 @@ enum mplm_status {
 };
 const char *mplm_status_name(enum mplm_status s); /* QEMU's words */
 
+/* What the engine decided at a sync, or why the live stage ended. */
+enum mplm_verdict {
+	MPLM_VERDICT_NONE,           /* sync 0; stop-and-copy's final sync */
+	MPLM_VERDICT_GO_ON,          /* the live stage goes on */
+	MPLM_VERDICT_EXTENDED,       /* MPLM: goes on because of extend-live */
+	MPLM_VERDICT_CONVERGED,      /* pending < threshold, or nothing pending */
+	MPLM_VERDICT_MEMORY_BOUND,   /* MPLM: ND is empty */
+	MPLM_VERDICT_END_LIVE,       /* MPLM paper variant: end-live */
+	MPLM_VERDICT_MAX_ITERATIONS, /* pre-copy: max-iterations */
+	MPLM_VERDICT_NOT_CONVERGED,  /* max_total_time reached while live */
+};
+const char *mplm_verdict_name(enum mplm_verdict v); /* "go-on", ... */
+
+/* What triggered a live sync. */
+enum mplm_sync_cause {
+	MPLM_CAUSE_SETUP,     /* sync 0 */
+	MPLM_CAUSE_PENDING,   /* QEMU's pending < max_size test */
+	MPLM_CAUSE_INTERVAL,  /* MPLM: intervaltime elapsed */
+	MPLM_CAUSE_NOTHING,   /* the search found nothing to send */
+	MPLM_CAUSE_FINAL,     /* inside the downtime */
+};
+const char *mplm_sync_cause_name(enum mplm_sync_cause c);
+
 /* One record per dirty log sync (qemu-mplm's per-sync report). */
 struct mplm_sync_record {
 	unsigned index;         /* 0 = sync at setup */
@@ -278,6 +329,13 @@ struct mplm_sync_record {
 	uint64_t bytes;         /* wire bytes since the previous sync */
 	unsigned throttle;      /* auto-converge's CPU throttle after it, % */
 	bool final;             /* the sync inside the downtime */
+	enum mplm_sync_cause cause;
+	/* The test made right after this sync: the rate it used (bytes/s),
+	 * the threshold (bytes = rate x downtime-limit) and the verdict. The
+	 * final sync carries why the live stage ended. */
+	double bandwidth;
+	double threshold;
+	enum mplm_verdict verdict;
 };
 
 /* QEMU's info migrate / query-migrate fields, plus mplm-lab's own. */
@@ -287,19 +345,22 @@ struct mplm_stats {
 	double downtime;       /* s, last pause to destination resume */
 	double setup_time;     /* s, start to end of sync 0 */
 	double live_time;      /* total_time - downtime */
-	uint64_t transferred;  /* wire bytes */
+	uint64_t transferred;  /* RAM wire bytes (pages and their headers);
+	                        * the device state is apart, as in QEMU */
 	uint64_t remaining;    /* bytes still to send (marked pages x P) */
 	uint64_t total;        /* guest RAM bytes */
 	uint64_t duplicate;    /* zero pages sent as markers */
 	uint64_t normal;       /* full pages sent */
 	uint64_t normal_bytes; /* normal x page size */
 	uint64_t dirty_sync_count;
-	double mbps;           /* throughput, megabits/s (QEMU's "mbps") */
+	double mbps;           /* throughput, megabits/s (QEMU's "mbps"):
+	                        * everything on the wire, state included */
 	uint64_t pages_sent;   /* normal + duplicate */
 	uint64_t state_bytes;  /* vCPU/device state on the wire */
 	uint64_t downtime_pages; /* pages sent while paused */
 	uint64_t metadata_bytes; /* the engine's own memory (bitmaps) */
 	unsigned cpu_throttle_percentage; /* auto-converge's, now (QEMU's) */
+	enum mplm_verdict verdict; /* why the live stage ended */
 	const char *error;     /* why, when status is FAILED */
 };
 

@@ -14,9 +14,90 @@ void mplm_params_default(struct mplm_params *p)
 	p->intervaltime = 3.0;       /* qemu-mplm defaults */
 	p->dirtypercents = 50;
 	p->firstnondirty = true;
-	p->relaxlivemig = false;
+	/* qemu-mplm's DEFAULT_RELAX_DIRT_TX_FLAG (migration/migration.c) and
+	 * its set-mplm-migration example: relaxed is the default. */
+	p->relaxlivemig = true;
+	p->mplm_variant = MPLM_VARIANT_QEMU_MPLM;
+	p->threshold_bandwidth = MPLM_THRESHOLD_MEASURED; /* QEMU 2.9 */
 	p->cpu_throttle_initial = 20;  /* QEMU 2.9 */
 	p->cpu_throttle_increment = 10;
+}
+
+/* Name <-> enum through a table indexed by the enum. */
+static const char *name_of(const char *const *names, size_t n, unsigned v)
+{
+	return v < n && names[v] ? names[v] : "?";
+}
+
+static int parse_name(const char *const *names, size_t n, const char *s,
+		      unsigned *out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (names[i] && strcmp(s, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+#define NAMES_N(t) (sizeof(t) / sizeof(*(t)))
+
+static const char *const variant_names[] = {
+	[MPLM_VARIANT_QEMU_MPLM] = "qemu-mplm",
+	[MPLM_VARIANT_PAPER] = "paper",
+};
+
+const char *mplm_variant_name(enum mplm_variant v)
+{
+	return name_of(variant_names, NAMES_N(variant_names), v);
+}
+
+static const char *const threshold_names[] = {
+	[MPLM_THRESHOLD_MEASURED] = "measured",
+	[MPLM_THRESHOLD_MAX_BANDWIDTH] = "max-bandwidth",
+};
+
+const char *mplm_threshold_bandwidth_name(enum mplm_threshold_bandwidth t)
+{
+	return name_of(threshold_names, NAMES_N(threshold_names), t);
+}
+
+
+double mplm_wire_rate(double link, double max_bandwidth)
+{
+	if (link <= 0)
+		return max_bandwidth > 0 ? max_bandwidth : 0;
+	return max_bandwidth > 0 && max_bandwidth < link ? max_bandwidth : link;
+}
+
+static const char *const verdict_names[] = {
+	[MPLM_VERDICT_NONE] = "none",
+	[MPLM_VERDICT_GO_ON] = "go-on",
+	[MPLM_VERDICT_EXTENDED] = "extended",
+	[MPLM_VERDICT_CONVERGED] = "converged",
+	[MPLM_VERDICT_MEMORY_BOUND] = "memory-bound",
+	[MPLM_VERDICT_END_LIVE] = "end-live",
+	[MPLM_VERDICT_MAX_ITERATIONS] = "max-iterations",
+	[MPLM_VERDICT_NOT_CONVERGED] = "not-converged",
+};
+
+const char *mplm_verdict_name(enum mplm_verdict v)
+{
+	return name_of(verdict_names, NAMES_N(verdict_names), v);
+}
+
+static const char *const cause_names[] = {
+	[MPLM_CAUSE_SETUP] = "setup",
+	[MPLM_CAUSE_PENDING] = "pending",
+	[MPLM_CAUSE_INTERVAL] = "interval",
+	[MPLM_CAUSE_NOTHING] = "nothing-to-send",
+	[MPLM_CAUSE_FINAL] = "final",
+};
+
+const char *mplm_sync_cause_name(enum mplm_sync_cause c)
+{
+	return name_of(cause_names, NAMES_N(cause_names), c);
 }
 
 static const char *const algorithm_names[] = {
@@ -27,18 +108,15 @@ static const char *const algorithm_names[] = {
 
 const char *mplm_algorithm_name(enum mplm_algorithm a)
 {
-	return (unsigned)a < sizeof(algorithm_names) / sizeof(*algorithm_names)
-		       ? algorithm_names[a]
-		       : "?";
+	return name_of(algorithm_names, NAMES_N(algorithm_names), a);
 }
 
 int mplm_algorithm_parse(const char *s, enum mplm_algorithm *out)
 {
-	for (unsigned i = 0; i < sizeof(algorithm_names) / sizeof(*algorithm_names); i++) {
-		if (strcmp(s, algorithm_names[i]) == 0) {
-			*out = (enum mplm_algorithm)i;
-			return 0;
-		}
+	unsigned v;
+	if (parse_name(algorithm_names, NAMES_N(algorithm_names), s, &v) == 0) {
+		*out = (enum mplm_algorithm)v;
+		return 0;
 	}
 	if (strcmp(s, "pre-copy") == 0) {
 		*out = MPLM_ALG_PRECOPY;
@@ -79,7 +157,5 @@ static const char *const status_names[] = {
 
 const char *mplm_status_name(enum mplm_status s)
 {
-	return (unsigned)s < sizeof(status_names) / sizeof(*status_names)
-		       ? status_names[s]
-		       : "?";
+	return name_of(status_names, NAMES_N(status_names), s);
 }

@@ -2,18 +2,27 @@
  * precopy.c - the live stage of QEMU 2.9 pre-copy.
  *
  * One set of marked pages (m->d), walked by one wrapping cursor. Whenever
- * the bytes still marked fall under bandwidth x downtime-limit the dirty
- * log is synced; if they are still under it after the sync, the live stage
- * ends (QEMU's ram_save_pending + migration_thread test). With
- * max_iterations, it also ends after that many live syncs, as Cloud
- * Hypervisor's bounded number of dirty passes does.
+ * the bytes still marked fall under the threshold (QEMU's max_size:
+ * bandwidth x downtime-limit, 0 before the first 100 ms window) the dirty
+ * log is synced; if they are still under it after the sync, or nothing is
+ * marked, the live stage ends (QEMU's ram_save_pending + migration_thread
+ * test). With max_iterations, it also ends after that many live syncs, as
+ * Cloud Hypervisor's bounded number of dirty passes does.
  */
 #include "engine.h"
 
-/* QEMU completes when nothing is pending, whatever the threshold. */
-static bool converged(const struct mplm_migration *m)
+/* A live sync and the test after it. */
+static enum live_end sync_and_test(struct mplm_migration *m, unsigned *live_syncs)
 {
-	return engine_pending(m) == 0 || engine_fits_downtime(m);
+	if (engine_sync(m, MPLM_CAUSE_PENDING) < 0)
+		return LIVE_FAILED;
+	++*live_syncs;
+	if (engine_converged(m))
+		return engine_decided(m, MPLM_VERDICT_CONVERGED);
+	if (m->params.max_iterations && *live_syncs >= m->params.max_iterations)
+		return engine_decided(m, MPLM_VERDICT_MAX_ITERATIONS);
+	engine_step_soon(m);
+	return engine_decided(m, MPLM_VERDICT_GO_ON);
 }
 
 enum live_end precopy_live(struct mplm_migration *m)
@@ -24,16 +33,15 @@ enum live_end precopy_live(struct mplm_migration *m)
 		enum live_end e = engine_tick(m);
 		if (e != LIVE_CONTINUE)
 			return e;
-		if (converged(m)) {
-			if (engine_sync(m, SYNC_LIVE) < 0)
-				return LIVE_FAILED;
-			live_syncs++;
-			if (converged(m))
-				return LIVE_STOP_AND_COPY;
-			if (m->params.max_iterations &&
-			    live_syncs >= m->params.max_iterations)
-				return LIVE_STOP_AND_COPY;
-			engine_step_soon(m);
+		/* Nothing pending and no threshold yet: QEMU's
+		 * migration_thread completes without asking ram_save_pending
+		 * to sync (remaining < max_size is false at 0 < 0). */
+		if (engine_pending(m) == 0 && m->threshold <= 0)
+			return engine_stop(m, MPLM_VERDICT_CONVERGED);
+		if (engine_converged(m)) {
+			e = sync_and_test(m, &live_syncs);
+			if (e != LIVE_CONTINUE)
+				return e;
 			continue;
 		}
 		uint64_t page = pageset_peek(&m->d);

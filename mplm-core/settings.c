@@ -30,9 +30,14 @@ static const struct mplm_setting table[MPLM_SET_COUNT] = {
 	{ MPLM_SET_MAX_ITERATIONS, "max-iterations", MPLM_TYPE_COUNT, "", 1, 0,
 	  1e6, NULL, "N",
 	  "pre-copy: stop-and-copy after N dirty syncs; 0 = no limit", true, false },
-	{ MPLM_SET_MEASURED_BANDWIDTH, "measured-bandwidth", MPLM_TYPE_BOOL, "",
-	  1, 0, 1, NULL, "on|off",
-	  "threshold from the rate measured over 100 ms, not max-bandwidth", true, false },
+	{ MPLM_SET_THRESHOLD_BANDWIDTH, "threshold-bandwidth", MPLM_TYPE_CHOICE,
+	  "", 1, 0, 1, "measured|max-bandwidth", "measured|max-bandwidth",
+	  "the downtime threshold's rate: QEMU 2.9's measured one, or min(link, max-bandwidth)",
+	  true, false },
+	{ MPLM_SET_MPLM_VARIANT, "mplm-variant", MPLM_TYPE_CHOICE, "", 1, 0, 1,
+	  "qemu-mplm|paper", "qemu-mplm|paper",
+	  "MPLM as qemu-mplm's code runs it, or as the paper describes it", true,
+	  false },
 	{ MPLM_SET_INTERVALTIME, "intervaltime", MPLM_TYPE_DURATION, "s", 1,
 	  1e-3, 1e6, NULL, "S", "MPLM: epoch length, time between dirty syncs",
 	  true, false },
@@ -42,7 +47,7 @@ static const struct mplm_setting table[MPLM_SET_COUNT] = {
 	{ MPLM_SET_FIRSTNONDIRTY, "firstnondirty", MPLM_TYPE_BOOL, "", 1, 0, 1,
 	  NULL, "on|off", "MPLM: epoch 0 sends non-dirty pages only", true, false },
 	{ MPLM_SET_RELAXLIVEMIG, "relaxlivemig", MPLM_TYPE_BOOL, "", 1, 0, 1,
-	  NULL, "on|off", "MPLM: the dirty cursor's first pass may send unsent pages",
+	  NULL, "on|off", "MPLM: in QEMU's bulk stage the dirty cursor may send unsent pages",
 	  true, false },
 	{ MPLM_SET_MAX_TOTAL_TIME, "max-total-time", MPLM_TYPE_DURATION, "s", 1,
 	  0, LONG_TIME, NULL, "S",
@@ -294,7 +299,8 @@ double mplm_params_get(const struct mplm_params *p, enum mplm_setting_id id)
 	case MPLM_SET_DOWNTIME_LIMIT: return p->downtime_limit;
 	case MPLM_SET_MAX_BANDWIDTH: return p->max_bandwidth;
 	case MPLM_SET_MAX_ITERATIONS: return p->max_iterations;
-	case MPLM_SET_MEASURED_BANDWIDTH: return p->measured_bandwidth;
+	case MPLM_SET_THRESHOLD_BANDWIDTH: return p->threshold_bandwidth;
+	case MPLM_SET_MPLM_VARIANT: return p->mplm_variant;
 	case MPLM_SET_INTERVALTIME: return p->intervaltime;
 	case MPLM_SET_DIRTYPERCENTS: return p->dirtypercents;
 	case MPLM_SET_FIRSTNONDIRTY: return p->firstnondirty;
@@ -315,7 +321,10 @@ void mplm_params_put(struct mplm_params *p, enum mplm_setting_id id,
 	case MPLM_SET_DOWNTIME_LIMIT: p->downtime_limit = v; break;
 	case MPLM_SET_MAX_BANDWIDTH: p->max_bandwidth = v; break;
 	case MPLM_SET_MAX_ITERATIONS: p->max_iterations = (unsigned)v; break;
-	case MPLM_SET_MEASURED_BANDWIDTH: p->measured_bandwidth = v != 0; break;
+	case MPLM_SET_THRESHOLD_BANDWIDTH:
+		p->threshold_bandwidth = (enum mplm_threshold_bandwidth)v;
+		break;
+	case MPLM_SET_MPLM_VARIANT: p->mplm_variant = (enum mplm_variant)v; break;
 	case MPLM_SET_INTERVALTIME: p->intervaltime = v; break;
 	case MPLM_SET_DIRTYPERCENTS: p->dirtypercents = (unsigned)v; break;
 	case MPLM_SET_FIRSTNONDIRTY: p->firstnondirty = v != 0; break;

@@ -1,13 +1,11 @@
 /*
  * explain.c - teaching mode's narration (explain.h).
  *
- * The tests the engine makes (mplm-core/precopy.c, mplm_live.c) are
- * redone here from the records: pre-copy stops at a sync after which the
- * pages still marked, times the page size, are under bandwidth x
- * downtime-limit (or none are left, or max-iterations is reached); MPLM
- * stops at a sync after which D + ND fit under the same threshold, or when
- * ND is empty (unless extended), or at end-live. The narration then checks
- * that what the run did next agrees, and says so when it cannot tell.
+ * Every decision is the engine's own: each sync record carries why the
+ * sync happened, the rate and threshold of the test after it, and the
+ * verdict (mplm-core/engine.c), and the final sync carries why the live
+ * stage ended. The narration explains those with the arithmetic; it does
+ * not redo the rules, so it cannot drift from the engine.
  */
 #include "explain.h"
 
@@ -16,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS_PER_BATCH 100 /* mplm_live.c's batch */
+#define SLOTS_PER_BATCH 100 /* qemu-mplm's MPLM_DEFAULT_TX_CYCLE */
 
 #define C(v) (teach_count(v).s)
 #define R(v, d) (teach_real((v), (d)).s)
@@ -28,27 +26,18 @@ struct ctx {
 	const struct mplm_params *p;
 	enum mplm_algorithm alg;
 	double page;      /* bytes */
-	double rate;      /* the link, bytes/s */
+	double rate;      /* the wire in the live stage, bytes/s */
+	double down_rate; /* the wire in the downtime (no max-bandwidth) */
 	double pps;       /* full pages per second on the link */
 	double full_cost, zero_cost; /* wire bytes per page */
-	bool measured;    /* the threshold comes from a rate we do not see */
-	double bw;        /* the rate the convergence test uses, bytes/s */
-	double threshold; /* bytes: bw x downtime-limit */
+	bool measured;    /* the threshold uses QEMU's measured rate */
+	bool qemu;        /* MPLM as qemu-mplm's code runs it */
 };
 
-/* Why a live sync ended the live stage, or did not. */
-enum verdict {
-	GO_ON,        /* keep going */
-	GO_ON_EXTENDED, /* MPLM: ND empty, extend-live keeps it going */
-	STOP_FITS,    /* pending fits in the downtime limit (or is 0) */
-	STOP_MAXITER, /* pre-copy: max-iterations */
-	STOP_ND_EMPTY,/* MPLM: ND is empty */
-	STOP_END_LIVE,/* MPLM: end-live */
-};
-
-static bool stops(enum verdict v)
+static bool stops(enum mplm_verdict v)
 {
-	return v != GO_ON && v != GO_ON_EXTENDED;
+	return v != MPLM_VERDICT_GO_ON && v != MPLM_VERDICT_EXTENDED &&
+	       v != MPLM_VERDICT_NONE;
 }
 
 static void ctx_init(struct ctx *c, const struct teach_run *run)
@@ -59,12 +48,12 @@ static void ctx_init(struct ctx *c, const struct teach_run *run)
 	c->alg = cfg->params.algorithm;
 	c->page = run->page_size ? run->page_size : 4096;
 	c->rate = teach_link_rate(cfg);
+	c->down_rate = mplm_wire_rate(cfg->link_bandwidth, 0);
 	c->full_cost = c->page + cfg->header_bytes;
 	c->zero_cost = sim_zero_page_bytes(cfg);
 	c->pps = c->rate / c->full_cost;
-	c->measured = c->p->measured_bandwidth || c->p->max_bandwidth <= 0;
-	c->bw = c->p->max_bandwidth;
-	c->threshold = c->bw * c->p->downtime_limit;
+	c->measured = c->p->threshold_bandwidth == MPLM_THRESHOLD_MEASURED;
+	c->qemu = c->p->mplm_variant == MPLM_VARIANT_QEMU_MPLM;
 }
 
 static const struct mplm_sync_record *rec(const struct ctx *c, size_t i)
@@ -78,59 +67,20 @@ static uint64_t pending_pages(const struct ctx *c,
 	return c->alg == MPLM_ALG_PRECOPY ? r->d_size : r->d_size + r->nd_size;
 }
 
-/* An operator event scheduled at `at` (< 0: never) has been given by t. */
-static bool given_by(double at, double t)
-{
-	return at >= 0 && t >= at;
-}
-
-/* Live sync i: the engine's test, redone. */
-static enum verdict decide(const struct ctx *c, size_t i)
-{
-	const struct mplm_sync_record *r = rec(c, i);
-	const struct sim_config *cfg = &c->run->cfg;
-	uint64_t pend = pending_pages(c, r);
-	bool fits = (double)pend * c->page < c->threshold;
-
-	if (c->alg == MPLM_ALG_STOPCOPY)
-		return STOP_FITS;
-	if (c->alg == MPLM_ALG_PRECOPY) {
-		if (pend == 0 || fits)
-			return STOP_FITS;
-		if (c->p->max_iterations && r->index >= c->p->max_iterations)
-			return STOP_MAXITER;
-		return GO_ON;
-	}
-	/* The engine's order: end-live, ND empty, then QEMU's test, which
-	 * an extended live stage skips. */
-	bool extended = given_by(cfg->extend_live_at, r->time);
-	if (given_by(cfg->end_live_at, r->time))
-		return STOP_END_LIVE;
-	if (r->nd_size == 0 && !extended)
-		return STOP_ND_EMPTY;
-	if (extended)
-		return GO_ON_EXTENDED;
-	return fits ? STOP_FITS : GO_ON;
-}
-
-/* What the run did after live sync i: true if it went to stop-and-copy
- * right there (MPLM may also stop later in the epoch, when ND empties;
- * then pages were sent before the final sync). */
-static bool stopped_after(const struct ctx *c, size_t i)
-{
-	if (i + 1 >= c->run->nframes || !rec(c, i + 1)->final)
-		return false;
-	return rec(c, i + 1)->sent_d + rec(c, i + 1)->sent_nd == 0;
-}
-
 /* ---------------------------------------------------------------- */
 /* Sentences. */
 
-static void threshold_text(FILE *f, const struct ctx *c)
+/* The threshold of the test after a sync, as the engine recorded it. */
+static void threshold_text(FILE *f, const struct ctx *c,
+			   const struct mplm_sync_record *r)
 {
-	fprintf(f, "bandwidth x downtime-limit = %s bytes/s x %.3f s = %s bytes (%s pages)",
-		R(c->bw, 0), c->p->downtime_limit, R(c->threshold, 0),
-		R(c->threshold / c->page, 1));
+	if (r->bandwidth <= 0) {
+		fprintf(f, "the threshold, which is 0 until QEMU has measured the rate over a first 100 ms window");
+		return;
+	}
+	fprintf(f, "bandwidth x downtime-limit = %s bytes/s%s x %.3f s = %s bytes (%s pages)",
+		R(r->bandwidth, 0), c->measured ? " (measured over the last 100 ms)" : "",
+		c->p->downtime_limit, R(r->threshold, 0), R(r->threshold / c->page, 1));
 }
 
 /* "Pending 38 pages = 152.0 KiB"; lower case inside a sentence. */
@@ -190,7 +140,7 @@ static uint64_t nominal_nd_slots(const struct ctx *c, unsigned at, uint64_t slot
 	return full * per + n;
 }
 
-/* mplm_live.c's batch counter, replayed from the records: it runs on
+/* mplm_paper.c's batch counter, replayed from the records: it runs on
  * across syncs, restarts at 0 when D runs out (then every slot goes to ND
  * until the next sync), and epoch 0 with firstnondirty is ND only. Sets
  * where it stood when the epoch that frame i closes began; false when
@@ -225,6 +175,10 @@ static void slots_text(FILE *f, const struct ctx *c, size_t i)
 		return;
 	fprintf(f, "ND had %s of the %s slots (%.1f %%)", C(r->slots_nd),
 		C(r->slots_total), 100.0 * (double)r->slots_nd / (double)r->slots_total);
+	if (c->qemu) {
+		fprintf(f, ": a slot is a step of a search, counted whether or not it found a page to send. ");
+		return;
+	}
 	if (!batch_at(c, i, &at, &nd_only)) {
 		fprintf(f, ". ");
 		return;
@@ -319,67 +273,64 @@ static void bound_text(FILE *f, const struct ctx *c, uint64_t nd_pages,
 			(double)nd_pages / nd_rate);
 }
 
-static void verdict_text(FILE *f, const struct ctx *c, size_t i, enum verdict v)
+static void verdict_text(FILE *f, const struct ctx *c, size_t i)
 {
 	const struct mplm_sync_record *r = rec(c, i);
 	const char *alg = c->alg == MPLM_ALG_MPLM ? "MPLM" : "pre-copy";
 	uint64_t pend = pending_pages(c, r);
 
-	if (c->measured && (v == GO_ON || v == STOP_FITS)) {
-		bool stop = stopped_after(c, i);
-		fprintf(f, "The threshold uses the rate measured over the last 100 ms, which the sync records do not keep; %s %s, so ",
-			alg, stop ? "stopped" : "went on");
-		pending_text(f, c, pend, false);
-		fprintf(f, " was %s bandwidth x %.3f s. ", stop ? "under" : "not under",
-			c->p->downtime_limit);
-		return;
-	}
-	switch (v) {
-	case STOP_FITS:
+	switch (r->verdict) {
+	case MPLM_VERDICT_CONVERGED:
 		if (pend == 0) {
 			fprintf(f, "Nothing is pending, so %s stops the live stage: the guest is paused for stop-and-copy. ", alg);
 			return;
 		}
 		pending_text(f, c, pend, true);
 		fprintf(f, " is less than ");
-		threshold_text(f, c);
+		threshold_text(f, c, r);
 		fprintf(f, ", so %s stops the live stage: the guest is paused for stop-and-copy. ", alg);
 		return;
-	case STOP_MAXITER:
+	case MPLM_VERDICT_MAX_ITERATIONS:
 		pending_text(f, c, pend, true);
 		fprintf(f, " is still more than ");
-		threshold_text(f, c);
+		threshold_text(f, c, r);
 		fprintf(f, ", but this was live sync %u of max-iterations = %u, so pre-copy stops the live stage anyway. ",
 			r->index, c->p->max_iterations);
 		return;
-	case STOP_ND_EMPTY:
+	case MPLM_VERDICT_MEMORY_BOUND:
 		fprintf(f, "ND is now empty: every page has been sent once or is waiting in D, so MPLM stops the live stage. ");
 		return;
-	case STOP_END_LIVE:
-		fprintf(f, "The operator gave end-live at %.3f s, so MPLM stops the live stage. ",
-			c->run->cfg.end_live_at);
+	case MPLM_VERDICT_END_LIVE:
+		if (c->qemu)
+			fprintf(f, "ND is now empty and the operator's end-live (at %.3f s) has cleared extend-live, so MPLM stops the live stage. ",
+				c->run->cfg.end_live_at);
+		else
+			fprintf(f, "The operator gave end-live at %.3f s, so MPLM stops the live stage. ",
+				c->run->cfg.end_live_at);
 		return;
-	case GO_ON_EXTENDED:
-		fprintf(f, "%s extend-live (given at %.3f s) keeps the live stage going, whatever is pending: MPLM %s and syncs every epoch until end-live comes. ",
+	case MPLM_VERDICT_EXTENDED:
+		fprintf(f, "%s extend-live (given at %.3f s) keeps the live stage going, whatever is pending: MPLM %s until end-live comes. ",
 			r->nd_size ? "The live stage is extended:" : "ND is empty, but",
 			c->run->cfg.extend_live_at,
 			r->nd_size ? "goes on with both sets" : "sends D only");
 		return;
-	case GO_ON:
+	case MPLM_VERDICT_GO_ON:
+	case MPLM_VERDICT_NONE:
+	case MPLM_VERDICT_NOT_CONVERGED:
 		break;
 	}
 	if (c->alg == MPLM_ALG_PRECOPY) {
 		pending_text(f, c, pend, true);
 		fprintf(f, " is more than ");
-		threshold_text(f, c);
+		threshold_text(f, c, r);
 		fprintf(f, ", so pre-copy keeps going: it sends marked pages until fewer than %s pages are left, then syncs again. ",
-			R(c->threshold / c->page, 1));
+			R(r->threshold / c->page, 1));
 		return;
 	}
 	fprintf(f, "ND still holds %s never-sent pages and ", C(r->nd_size));
 	pending_text(f, c, pend, false);
 	fprintf(f, " is more than ");
-	threshold_text(f, c);
+	threshold_text(f, c, r);
 	fprintf(f, ", so MPLM goes on with epoch %u. ", r->index);
 	bound_text(f, c, r->nd_size, false);
 }
@@ -390,11 +341,11 @@ static void trend_text(FILE *f, const struct ctx *c, size_t i)
 	const struct mplm_sync_record *r = rec(c, i), *q = rec(c, i - 1);
 	if (c->alg != MPLM_ALG_PRECOPY || i < 2 || r->interval <= 0)
 		return;
-	if (c->measured || r->d_size < q->d_size)
+	if (r->threshold <= 0 || r->d_size < q->d_size)
 		return;
 	/* The most pages that are under the threshold, and how many of
 	 * them the pages left at the sync already take. */
-	double th_pages = c->threshold / c->page;
+	double th_pages = r->threshold / c->page;
 	uint64_t most = th_pages > 0 ? (uint64_t)ceil(th_pages) - 1 : 0;
 	uint64_t left = q->d_size - r->sent_d;
 	fprintf(f, "Pending did not shrink since sync %u (%s -> %s pages). To stop, it must be under %s pages after a sync; with %s still marked when pre-copy syncs, that leaves room for %s newly dirtied page%s, and the guest dirties %s pages/s. ",
@@ -403,14 +354,25 @@ static void trend_text(FILE *f, const struct ctx *c, size_t i)
 		R((double)r->dirtied / r->interval, 0));
 }
 
-/* Every check above has the run's own outcome to agree with. */
-static void agreement_text(FILE *f, const struct ctx *c, size_t i, enum verdict v)
+static void mplm_paper_rules_text(FILE *f, const struct ctx *c)
 {
-	bool last = i + 1 == c->run->nframes;
-	if (c->measured || last || stops(v) == stopped_after(c, i))
-		return;
-	fprintf(f, "(The run %s here: an operator event landed between two engine steps.) ",
-		stopped_after(c, i) ? "did stop" : "went on");
+	fprintf(f, "Every intervaltime = %.3f s MPLM reads the dirty log, starting an epoch. Pages go in batches of 100 slots: %u for ND, then %u for D, the batches running on across syncs; when D runs out, every slot goes to ND until the next sync. ",
+		c->p->intervaltime, SLOTS_PER_BATCH - c->p->dirtypercents,
+		c->p->dirtypercents);
+	if (c->p->relaxlivemig)
+		fprintf(f, "Relaxed mode: until D's cursor has been once through memory, D's slots also send never-sent pages in address order. ");
+	fprintf(f, "The live stage ends as soon as ND is empty: it is bounded by memory. ");
+}
+
+static void mplm_qemu_rules_text(FILE *f, const struct ctx *c)
+{
+	fprintf(f, "MPLM runs as qemu-mplm's code does. Pages go in batches of 100 slots: %u searches of ND's cursor, then %u of D's, the batches running on across syncs; a slot is a search step, used even when the step finds no page to send. ",
+		SLOTS_PER_BATCH - c->p->dirtypercents, c->p->dirtypercents);
+	fprintf(f, "Until a cursor first reaches the end of memory (QEMU's bulk stage) each step moves one page on%s; after it, D's cursor takes the next page still to send, from D or ND. ",
+		c->p->relaxlivemig ? ", and D's cursor sends the page if it is still to send (relaxlivemig)"
+				   : ", and D's cursor looks for the next page of D (strict)");
+	fprintf(f, "The dirty log is read when intervaltime = %.3f s has passed (checked every 64 pages), when the pages still to send fit in the downtime limit, and when nothing is left to search. The live stage ends at a sync that finds ND empty: it is bounded by memory. ",
+		c->p->intervaltime);
 }
 
 static void setup_text(FILE *f, const struct ctx *c)
@@ -439,26 +401,54 @@ static void setup_text(FILE *f, const struct ctx *c)
 		break;
 	case MPLM_ALG_PRECOPY:
 		fprintf(f, "Pre-copy sends them in address order with one cursor. Whenever the pages still marked fall under ");
-		threshold_text(f, c);
+		threshold_text(f, c, &fr->rec);
 		fprintf(f, ", it reads the dirty log; if they are still under it afterwards, it stops the live stage%s. ",
 			c->measured ? " (bandwidth: the rate measured over the last 100 ms)" : "");
 		if (c->p->max_iterations)
 			fprintf(f, "It also stops after max-iterations = %u live syncs. ", c->p->max_iterations);
 		break;
 	case MPLM_ALG_MPLM:
-		fprintf(f, "Every intervaltime = %.3f s MPLM reads the dirty log, starting an epoch. Pages go in batches of 100 slots: %u for ND, then %u for D, the batches running on across syncs; when D runs out, every slot goes to ND until the next sync. ",
-			c->p->intervaltime, SLOTS_PER_BATCH - c->p->dirtypercents,
-			c->p->dirtypercents);
+		if (c->qemu)
+			mplm_qemu_rules_text(f, c);
+		else
+			mplm_paper_rules_text(f, c);
 		if (c->p->firstnondirty)
 			fprintf(f, "Epoch 0 sends only ND (firstnondirty). ");
-		if (c->p->relaxlivemig)
-			fprintf(f, "Relaxed mode: until D's cursor has been once through memory, D's slots also send never-sent pages in address order. ");
-		fprintf(f, "The live stage ends when ND is empty: it is bounded by memory. ");
 		bound_text(f, c, n, true);
 		fprintf(f, "It also ends at a sync where D + ND fit in ");
-		threshold_text(f, c);
+		threshold_text(f, c, &fr->rec);
 		fprintf(f, ". ");
 		break;
+	}
+}
+
+/* Why sync i happened, from its recorded cause. */
+static void why_now_text(FILE *f, const struct ctx *c, size_t i)
+{
+	const struct mplm_sync_record *r = rec(c, i), *q = rec(c, i - 1);
+	uint64_t left = pending_pages(c, q) - r->sent_d - r->sent_nd;
+
+	switch (r->cause) {
+	case MPLM_CAUSE_INTERVAL:
+		fprintf(f, "Why now: epoch %u had run for intervaltime = %.3f s. ",
+			q->index, c->p->intervaltime);
+		return;
+	case MPLM_CAUSE_NOTHING:
+		fprintf(f, "Why now: the search found nothing to send. ");
+		return;
+	case MPLM_CAUSE_PENDING:
+		if (left == 0) {
+			fprintf(f, "Why now: every page to send had been sent. ");
+			return;
+		}
+		fprintf(f, "Why now: only %s page%s = %s %s left to send, under the %s pages that fit in the downtime limit%s. ",
+			C(left), left == 1 ? "" : "s", SZ((double)left * c->page),
+			left == 1 ? "was" : "were", R(r->threshold / c->page, 1),
+			c->measured ? " at the rate measured over the last 100 ms" : "");
+		return;
+	case MPLM_CAUSE_SETUP:
+	case MPLM_CAUSE_FINAL:
+		return;
 	}
 }
 
@@ -468,30 +458,13 @@ static void live_text(FILE *f, const struct ctx *c, size_t i)
 
 	fprintf(f, "Sync %u at %.3f s, %.3f s after sync %u\n", r->index, r->time,
 		r->interval, q->index);
-	if (c->alg == MPLM_ALG_MPLM) {
-		fprintf(f, "Why now: epoch %u had run for intervaltime = %.3f s. ",
-			q->index, c->p->intervaltime);
-	} else {
-		uint64_t left = q->d_size - r->sent_d;
-		if (left == 0)
-			fprintf(f, "Why now: every marked page had been sent. ");
-		else if (c->measured)
-			fprintf(f, "Why now: only %s page%s = %s %s left to send, under what fits in the downtime limit at the measured rate. ",
-				C(left), left == 1 ? "" : "s", SZ((double)left * c->page),
-				left == 1 ? "was" : "were");
-		else
-			fprintf(f, "Why now: only %s page%s = %s %s left to send, under the %s pages that fit in the downtime limit. ",
-				C(left), left == 1 ? "" : "s", SZ((double)left * c->page),
-				left == 1 ? "was" : "were", R(c->threshold / c->page, 1));
-	}
+	why_now_text(f, c, i);
 	sent_text(f, c, i);
 	slots_text(f, c, i);
 	dirtied_text(f, c, i);
 	sets_text(f, c, i);
 	trend_text(f, c, i);
-	enum verdict v = decide(c, i);
-	verdict_text(f, c, i, v);
-	agreement_text(f, c, i, v);
+	verdict_text(f, c, i);
 }
 
 /* Why the guest was paused before final sync i. */
@@ -504,12 +477,18 @@ static void pause_reason(FILE *f, const struct ctx *c, size_t i, double t_stop)
 		fprintf(f, "Stop-and-copy paused the guest right after setup. ");
 		return;
 	}
-	if (q->index > 0 && stops(decide(c, i - 1))) {
+	enum mplm_verdict why = rec(c, i)->verdict;
+	if (q->index > 0 && stops(q->verdict)) {
 		fprintf(f, "The guest was paused at %.3f s, as decided at sync %u. ",
 			t_stop, q->index);
 		return;
 	}
-	if (cfg->end_live_at >= 0 && cfg->end_live_at <= t_stop) {
+	if (why == MPLM_VERDICT_CONVERGED) {
+		fprintf(f, "At %.3f s nothing was left to send before QEMU had measured the rate over a first 100 ms window: with nothing pending, the live stage ends without a sync, and the guest is paused. ",
+			t_stop);
+		return;
+	}
+	if (why == MPLM_VERDICT_END_LIVE) {
 		fprintf(f, "The operator gave end-live at %.3f s: the guest was paused at %.3f s, %.3f s into epoch %u. ",
 			cfg->end_live_at, t_stop, t_stop - q->time, q->index);
 		return;
@@ -526,7 +505,7 @@ static void downtime_text(FILE *f, const struct ctx *c, size_t i, double sync_co
 	uint64_t zero = fr->count[SIM_PAGE_ZERO], full = left - zero;
 	double bytes = (double)full * c->full_cost + (double)zero * c->zero_cost +
 		       (double)cfg->state_bytes;
-	double predicted = sync_cost + bytes / c->rate;
+	double predicted = sync_cost + bytes / c->down_rate;
 
 	fprintf(f, "Still to send while paused: D %s + ND %s pages = %s full x %s bytes",
 		C(fr->rec.d_size), C(fr->rec.nd_size), C(full), R(c->full_cost, 0));
@@ -534,8 +513,9 @@ static void downtime_text(FILE *f, const struct ctx *c, size_t i, double sync_co
 		fprintf(f, " + %s zero x %s bytes", C(zero), R(c->zero_cost, 0));
 	if (cfg->state_bytes)
 		fprintf(f, ", and %s bytes of CPU and device state", C(cfg->state_bytes));
-	fprintf(f, ": %s bytes, %.3f s at %s bytes/s", R(bytes, 0), bytes / c->rate,
-		R(c->rate, 0));
+	fprintf(f, ": %s bytes, %.3f s at %s bytes/s%s", R(bytes, 0),
+		bytes / c->down_rate, R(c->down_rate, 0),
+		c->down_rate > c->rate ? " (QEMU lifts max-bandwidth for stop-and-copy)" : "");
 	if (sync_cost > 0)
 		fprintf(f, ", plus %.6f s for the final sync", sync_cost);
 	fprintf(f, ". Downtime: %.3f s", predicted);
@@ -624,9 +604,9 @@ char *explain_outcome(const struct teach_run *run)
 		fprintf(f, "Not converged: after max-time = %.3f s the live stage was still running, with %s live syncs; at the last one, ",
 			c.p->max_total_time, C(live_syncs));
 		pending_text(f, &c, pending_pages(&c, last), false);
-		if (!c.measured)
+		if (last->threshold > 0)
 			fprintf(f, " against a threshold of %s pages",
-				R(c.threshold / c.page, 1));
+				R(last->threshold / c.page, 1));
 		fprintf(f, ". The migration gives up and the guest keeps running on the source. ");
 		return text_close(f, &buf);
 	}

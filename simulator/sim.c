@@ -164,10 +164,7 @@ static double be_now(void *ctx) { return ((struct sim *)ctx)->now; }
 static void be_set_max_bandwidth(void *ctx, double bps)
 {
 	struct sim *s = ctx;
-	double rate = s->cfg->link_bandwidth;
-	if (bps > 0 && bps < rate)
-		rate = bps;
-	s->sec_per_byte = 1.0 / rate;
+	s->sec_per_byte = 1.0 / mplm_wire_rate(s->cfg->link_bandwidth, bps);
 }
 
 static void be_set_throttle(void *ctx, unsigned pct)
@@ -636,6 +633,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 
 	struct mplm_backend be = {
 		.ctx = &s,
+		.link_bandwidth = cfg->link_bandwidth,
 		.now = be_now,
 		.set_max_bandwidth = be_set_max_bandwidth,
 		.set_throttle = be_set_throttle,

@@ -129,8 +129,7 @@ void teach_run_free(struct teach_run *run)
 
 double teach_link_rate(const struct sim_config *cfg)
 {
-	double rate = cfg->link_bandwidth, cap = cfg->params.max_bandwidth;
-	return cap > 0 && cap < rate ? cap : rate;
+	return mplm_wire_rate(cfg->link_bandwidth, cfg->params.max_bandwidth);
 }
 
 char teach_state_char(enum sim_page_state s)

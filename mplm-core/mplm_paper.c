@@ -1,5 +1,8 @@
 /*
- * mplm_live.c - the live stage of MPLM (Chanchio and Yaothanee, 2018).
+ * mplm_paper.c - the live stage of MPLM as the paper describes it
+ * (Chanchio and Yaothanee, 2018): mplm-variant = paper. The default
+ * variant, qemu-mplm's code, is mplm_qemu.c; README.md lists how they
+ * differ.
  *
  * Two disjoint sets: ND (never sent, not seen dirty since) and D (seen
  * dirty, not sent since), each with its own wrapping cursor. Pages go out
@@ -17,13 +20,12 @@
  */
 #include "engine.h"
 
-#define SLOTS_PER_BATCH 100
-
 struct mplm_state {
 	double t_epoch;       /* when the current epoch began */
 	unsigned slot;        /* position in the batch of 100 */
 	bool nd_only;         /* every slot to ND until the next sync */
 	bool d_first_pass;    /* relaxed: the D cursor has not wrapped yet */
+	bool epoch_due;       /* an idle wait ended: sync whatever the clock */
 };
 
 /* Relaxed mode: during its first pass, the D cursor also sends pages
@@ -90,11 +92,29 @@ static uint64_t pick(struct mplm_migration *m, struct mplm_state *s,
 	return pick_dirty(m, s, from);
 }
 
-static bool live_stage_done(struct mplm_migration *m)
+/* End-live, or ND empty without extend-live: MPLM_VERDICT_NONE if the
+ * live stage goes on. */
+static enum mplm_verdict live_stage_done(struct mplm_migration *m)
 {
 	if (atomic_load(&m->end_live))
-		return true;
-	return m->nd.count == 0 && !atomic_load(&m->extend_live);
+		return MPLM_VERDICT_END_LIVE;
+	if (m->nd.count == 0 && !atomic_load(&m->extend_live))
+		return MPLM_VERDICT_MEMORY_BOUND;
+	return MPLM_VERDICT_NONE;
+}
+
+/* The test after an epoch's sync. */
+static enum mplm_verdict epoch_verdict(struct mplm_migration *m)
+{
+	enum mplm_verdict v = live_stage_done(m);
+	if (v != MPLM_VERDICT_NONE)
+		return v;
+	/* QEMU's test, which an extended live stage skips (qemu-mplm's
+	 * migration_thread iterates while extend-live is set). */
+	if (atomic_load(&m->extend_live))
+		return MPLM_VERDICT_EXTENDED;
+	return engine_fits_downtime(m) ? MPLM_VERDICT_CONVERGED
+				       : MPLM_VERDICT_GO_ON;
 }
 
 /* Epoch boundary: sync, then decide whether the live stage goes on. */
@@ -102,47 +122,45 @@ static enum live_end new_epoch(struct mplm_migration *m, struct mplm_state *s,
 			       double now)
 {
 	s->t_epoch = now;
-	if (engine_sync(m, SYNC_LIVE) < 0)
+	s->epoch_due = false;
+	if (engine_sync(m, MPLM_CAUSE_INTERVAL) < 0)
 		return LIVE_FAILED;
 	m->epoch++;
 	s->nd_only = false;
-	if (live_stage_done(m))
-		return LIVE_STOP_AND_COPY;
-	/* QEMU's test, which an extended live stage skips (qemu-mplm's
-	 * migration_thread iterates while extend-live is set). */
-	if (!atomic_load(&m->extend_live) && engine_fits_downtime(m))
-		return LIVE_STOP_AND_COPY;
-	return LIVE_CONTINUE;
+	return engine_decided(m, epoch_verdict(m));
 }
 
-/* Nothing to send until the next sync (extend-live, D empty). */
+/* Nothing to send until the next sync (extend-live, D empty). The sync
+ * follows the wait whatever the clock reads, so the loop moves on even
+ * when now + left rounds below the epoch's end. */
 static void idle_until_epoch_end(struct mplm_migration *m,
 				 struct mplm_state *s, double now)
 {
 	double left = s->t_epoch + m->params.intervaltime - now;
 	if (m->be.wait && left > 0)
 		m->be.wait(m->be.ctx, left);
-	else
-		s->t_epoch = now - m->params.intervaltime;
+	s->epoch_due = true;
 }
 
-enum live_end mplm_live(struct mplm_migration *m)
+enum live_end mplm_paper_live(struct mplm_migration *m)
 {
 	struct mplm_state s = {
 		.t_epoch = m->be.now(m->be.ctx),
 		.slot = 0,
 		.nd_only = m->params.firstnondirty,
 		.d_first_pass = true,
+		.epoch_due = false,
 	};
 	for (;;) {
 		enum live_end e = engine_tick(m);
 		if (e != LIVE_CONTINUE)
 			return e;
-		if (live_stage_done(m))
-			return LIVE_STOP_AND_COPY;
+		enum mplm_verdict done = live_stage_done(m);
+		if (done != MPLM_VERDICT_NONE)
+			return engine_stop(m, done);
 
 		double now = m->be.now(m->be.ctx);
-		if (now - s.t_epoch >= m->params.intervaltime) {
+		if (s.epoch_due || now - s.t_epoch >= m->params.intervaltime) {
 			e = new_epoch(m, &s, now);
 			if (e != LIVE_CONTINUE)
 				return e;
