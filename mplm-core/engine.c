@@ -202,9 +202,12 @@ static void apply_parameter_changes(struct mplm_migration *m)
 static void update_rates(struct mplm_migration *m)
 {
 	double rate = engine_bandwidth(m);
-	double pages = rate * ENGINE_STEP_TIME / m->page_size;
+	/* Housekeeping paces by what the wire carries, known or measured. */
+	double wire = mplm_wire_rate(m->be.link_bandwidth, m->params.max_bandwidth);
+	double pace = wire > 0 ? wire : rate;
+	double pages = pace * ENGINE_STEP_TIME / m->page_size;
 	m->threshold = rate * m->params.downtime_limit;
-	m->step_pages = rate <= 0 || pages >= ENGINE_STEP_PAGES ? ENGINE_STEP_PAGES
+	m->step_pages = pace <= 0 || pages >= ENGINE_STEP_PAGES ? ENGINE_STEP_PAGES
 				: pages < 1			 ? 1
 								 : (unsigned)pages;
 }

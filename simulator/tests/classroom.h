@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <string.h>
+
 #include "sim.h"
 
 #define CLASSROOM_RATE (128.0 * 4096)
@@ -60,5 +62,60 @@ static inline void classroom_config(struct sim_config *c, const char *path,
 	c->params.threshold_bandwidth = MPLM_THRESHOLD_MAX_BANDWIDTH;
 	c->params.relaxlivemig = false;
 }
+
+/* ---------------------------------------------------------------- */
+/* Scenarios, for cmocka tests (include <cmocka.h> first). */
+#ifdef CMOCKA_H_
+
+/* One scenario: a trace file, a configuration, the last result. */
+struct scenario {
+	char path[CLASSROOM_PATH_LEN];
+	struct sim_config c;
+	struct sim_result r;
+};
+
+/* The classroom trace with pages [lo, hi] hot, and its configuration. */
+static inline void scenario_hot(struct scenario *s, unsigned pages, unsigned lo,
+			 unsigned hi, unsigned end, enum mplm_algorithm alg)
+{
+	memset(s, 0, sizeof(*s));
+	classroom_trace(s->path, pages, lo, hi, end);
+	classroom_config(&s->c, s->path, alg);
+}
+
+/* Run; returns sim_run's code, keeping the result in s->r. */
+static inline int scenario_try(struct scenario *s)
+{
+	sim_result_free(&s->r);
+	return sim_run(&s->c, &s->r);
+}
+
+/* Run, and insist on success and a verified invariant. */
+static inline void scenario_run(struct scenario *s)
+{
+	if (scenario_try(s) != 0)
+		fail_msg("sim_run: %s", s->r.error);
+	assert_true(s->r.verified);
+	assert_int_equal(s->r.mismatches, 0);
+}
+
+static inline void scenario_end(struct scenario *s)
+{
+	sim_result_free(&s->r);
+	unlink(s->path);
+}
+
+static inline void assert_record(const struct mplm_sync_record *s, uint64_t dirtied,
+			  uint64_t d, uint64_t nd, uint64_t sent_d,
+			  uint64_t sent_nd)
+{
+	assert_int_equal(s->dirtied, dirtied);
+	assert_int_equal(s->d_size, d);
+	assert_int_equal(s->nd_size, nd);
+	assert_int_equal(s->sent_d, sent_d);
+	assert_int_equal(s->sent_nd, sent_nd);
+}
+
+#endif
 
 #endif

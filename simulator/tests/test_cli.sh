@@ -26,6 +26,8 @@ check "malformed trace" expect_error 1 "$tmp/bad.trace:5:" "$sim" "$tmp/bad.trac
 check "missing trace" expect_error 1 "$tmp/none.trace" "$sim" "$tmp/none.trace"
 check "VM too small" expect_error 1 "smaller than the trace" "$sim" --memory 4K "$tmp/ok.trace"
 check "bad workload" expect_error 1 "workload" "$sim" --workload "nosuchpattern,memory=1G"
+check "bad variant" expect_error 2 "--mplm-variant qemu: expected qemu-mplm|paper" "$sim" --mplm-variant qemu "$tmp/ok.trace"
+check "bad threshold" expect_error 2 "--threshold-bandwidth link: expected measured|max-bandwidth" "$sim" --threshold-bandwidth link "$tmp/ok.trace"
 
 # The whole trace is checked, also past the point where the migration
 # ended: this 16-page VM migrates in milliseconds, the bad line comes at
@@ -103,5 +105,19 @@ check "bad profile line" expect_error 2 "badprof: line 2: downtime-limit is not 
 printf 'mplm-trace 1\npage-size 4096\npages 68719476736\ninterval-us 100000\nd 100000 0-3\ne 200000\n' >"$tmp/huge.trace"
 check "2^36 pages refused" expect_error 1 "needs 1.086 TiB of the simulator's memory" "$sim" "$tmp/huge.trace"
 check "so is a 1 us interval" expect_error 2 "intervaltime 0.000001: out of range: 0.001 s" "$sim" --intervaltime 0.000001 "$tmp/huge.trace"
+# Issue 8's bugs, as filed. A link slower than max-bandwidth: the downtime
+# stays at about the 300 ms limit (it was 3011 ms).
+timeout 300 "$sim" --algorithm precopy --downtime-limit 300 --bandwidth 100Mbps \
+	--workload uniform,memory=1G,wss=256M,rate=2000,duration=120,seed=1 >"$tmp/out" 2>&1
+check "slow link completes" grep -q "^Migration status: completed$" "$tmp/out"
+downtime=$(sed -n 's/^downtime: \([0-9]*\) milliseconds$/\1/p' "$tmp/out")
+check "slow link downtime near the limit ($downtime ms)" test "${downtime:-99999}" -le 330
+# The idle wait with an interval of no whole number of clock ticks hung.
+for inv in 0.7 0.1 0.3; do
+	timeout 120 "$sim" --workload uniform,pages=4096,wss=4M,rate=100,duration=5,seed=1 \
+		--extend-live-at 0 --end-live-at 60 --intervaltime $inv >"$tmp/out" 2>&1
+	check "intervaltime $inv returns" grep -q "^Migration status: completed$" "$tmp/out"
+	check "intervaltime $inv: end-live ends it" grep -q "^total time: 60[0-9][0-9][0-9] milliseconds$" "$tmp/out"
+done
 
 finish
