@@ -123,8 +123,7 @@ static int migrate_once(struct kl_vm *vm, const struct sim_config *cfg,
 		return fail(res, e.msg);
 	}
 	o.params = cfg->params;
-	double link = cfg->link_bandwidth, cap = o.params.max_bandwidth;
-	o.params.max_bandwidth = cap > 0 && (link <= 0 || cap < link) ? cap : link;
+	o.link_bandwidth = cfg->link_bandwidth;
 	o.extend_live_at = cfg->extend_live_at;
 	o.end_live_at = cfg->end_live_at;
 	kl_source *s = kl_source_new(vm, &o, &e);

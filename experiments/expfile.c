@@ -1121,7 +1121,9 @@ static void apply_algorithm(const struct experiment *e,
 {
 	struct mplm_params *p = &r->cfg.params; /* sim_config_default's */
 	p->algorithm = a->algorithm;
-	p->max_bandwidth = r->cfg.link_bandwidth;
+	/* No cap unless asked: the wire then carries the link's rate
+	 * (mplm_wire_rate owns min(link, max-bandwidth)). */
+	p->max_bandwidth = 0;
 	if (a->downtime_limit.n)
 		p->downtime_limit = pt->dl;
 	if (a->max_bandwidth.n)

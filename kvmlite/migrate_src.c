@@ -77,7 +77,7 @@ static double be_now(void *ctx)
 static void be_set_max_bandwidth(void *ctx, double bytes_per_s)
 {
 	struct kl_source *s = ctx;
-	kl_out_set_rate(&s->out, bytes_per_s);
+	kl_out_set_rate(&s->out, mplm_wire_rate(s->o.link_bandwidth, bytes_per_s));
 }
 
 static void be_set_throttle(void *ctx, unsigned pct)
@@ -375,6 +375,7 @@ int kl_source_run(kl_source *s)
 	struct mplm_backend be = backend_ops;
 
 	be.ctx = s;
+	be.link_bandwidth = s->o.link_bandwidth;
 	if (handshake(s, &e) < 0)
 		return fail_early(s, &e);
 	mplm_migration *m = mplm_migration_new(s->vm->pages, KL_PAGE_SIZE,

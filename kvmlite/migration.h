@@ -52,6 +52,8 @@ int kl_read_verdict(struct kl_in *in, uint32_t type, char *msg, size_t len,
 struct kl_mig_opts {
 	char uri[256];            /* tcp:127.0.0.1:PORT */
 	struct mplm_params params;
+	double link_bandwidth;    /* bytes/s of a modelled link (the pace
+	                           * under max-bandwidth); 0 = the real wire */
 	double connect_timeout;   /* s */
 	double io_timeout;        /* s without progress on the socket */
 	size_t buffer_bytes;      /* output buffer */

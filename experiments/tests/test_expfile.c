@@ -42,6 +42,8 @@ static const char good[] =
 	"algorithm = mplm\n"
 	"dirtypercents = 30 70\n"
 	"intervaltime = 1, 3\n"
+	"mplm-variant = paper\n"
+	"threshold-bandwidth = max-bandwidth\n"
 	"\n"
 	"[reference a]\n"
 	"mplm.total = 10\n"
@@ -130,6 +132,16 @@ static void test_parse_and_expand(void **state)
 	assert_null(strstr(b->spec, "seed="));
 	/* Preset values arrive. */
 	assert_true(runs.v[0].cfg.start_at == 1);
+	/* Variant and threshold source: the defaults, or as the section says. */
+	for (size_t i = 0; i < runs.n; i++) {
+		const struct mplm_params *p = &runs.v[i].cfg.params;
+		bool sweep = !strcmp(runs.v[i].alg->name, "mplm-sweep");
+		assert_int_equal(p->mplm_variant, sweep ? MPLM_VARIANT_PAPER
+							: MPLM_VARIANT_QEMU_MPLM);
+		assert_int_equal(p->threshold_bandwidth,
+				 sweep ? MPLM_THRESHOLD_MAX_BANDWIDTH
+				       : MPLM_THRESHOLD_MEASURED);
+	}
 	exp_runs_free(&runs);
 	exp_free(e);
 }
@@ -182,6 +194,10 @@ static const struct bad_case bad_cases[] = {
 	  "[algorithm mplm]\n[reference w]\nmplm.speed = 1\n",
 	  ":7: reference key `mplm.speed': metric must be total or downtime" },
 	{ "[experiment]\nname = bad name\n", ":2: name: `bad name' may only" },
+	{ "[experiment]\nname = x\n[algorithm m]\nmplm-variant = code\n",
+	  ":4: mplm-variant: `code' is not qemu-mplm or paper" },
+	{ "[experiment]\nname = x\n[algorithm m]\nthreshold-bandwidth = link\n",
+	  ":4: threshold-bandwidth: `link' is not measured or max-bandwidth" },
 	{ "[experiment]\nname = x\ninclude = no-such-file.ini\n",
 	  ":3: include " },
 };

@@ -270,6 +270,24 @@ static void test_parameters(void **state)
 	assert_true(json_number_value(json_object_get(q, "downtime-limit")) == 200);
 	assert_true(json_number_value(json_object_get(q, "max-bandwidth")) == 125e6);
 	json_decref(r);
+	/* The defaults, then issue 8's variant and threshold source. */
+	q = ok(&f.c, "{\"execute\":\"query-migrate-parameters\"}", &r);
+	assert_string_equal(json_string_value(json_object_get(q, "mplm-variant")), "qemu-mplm");
+	assert_string_equal(json_string_value(json_object_get(q, "threshold-bandwidth")), "measured");
+	json_decref(r);
+	ok_free(&f.c, "{\"execute\":\"set-mplm-migration\",\"arguments\":{\"mplm-variant\":\"paper\"}}");
+	ok_free(&f.c, "{\"execute\":\"migrate-set-parameters\",\"arguments\":"
+		      "{\"threshold-bandwidth\":\"max-bandwidth\"}}");
+	q = ok(&f.c, "{\"execute\":\"query-migrate-parameters\"}", &r);
+	assert_string_equal(json_string_value(json_object_get(q, "mplm-variant")), "paper");
+	assert_string_equal(json_string_value(json_object_get(q, "threshold-bandwidth")), "max-bandwidth");
+	json_decref(r);
+	r = cmd(&f.c, "{\"execute\":\"set-mplm-migration\",\"arguments\":{\"mplm-variant\":\"qemu\"}}");
+	assert_string_equal(error_class(r), "GenericError");
+	json_decref(r);
+	r = cmd(&f.c, "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"threshold-bandwidth\":\"link\"}}");
+	assert_string_equal(error_class(r), "GenericError");
+	json_decref(r);
 	ok_free(&f.c, "{\"execute\":\"set-mplm-migration\",\"arguments\":{\"enable\":false}}");
 	q = ok(&f.c, "{\"execute\":\"query-migrate-parameters\"}", &r);
 	assert_string_equal(json_string_value(json_object_get(q, "algorithm")), "precopy");
