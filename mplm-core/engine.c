@@ -1,7 +1,7 @@
 /*
  * engine.c - runs one migration: setup, a live stage chosen by the
  * algorithm, then the stop-and-copy downtime. The live stages themselves
- * are in precopy.c and mplm_live.c; everything they share is here.
+ * are in precopy.c, mplm_qemu.c and mplm_paper.c; everything they share is here.
  */
 #include "engine.h"
 

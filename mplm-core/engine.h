@@ -1,6 +1,6 @@
 /*
  * engine.h - the migration engine's state, shared by the engine and the
- * live-stage policies (precopy.c, mplm_live.c). Internal to mplm-core.
+ * live-stage policies (precopy.c, mplm_qemu.c, mplm_paper.c). Internal to mplm-core.
  */
 #ifndef MPLM_ENGINE_H
 #define MPLM_ENGINE_H

@@ -370,7 +370,7 @@ static void test_narration_agrees_with_runs(void **state)
 				expect_not_in(t, "(The run");
 				expect_not_in(t, "measured rate");
 				/* The batch replay always explains the split:
-				 * the model of mplm_live.c holds. */
+				 * the model of mplm_paper.c holds. */
 				expect_not_in(t, "fewer than the");
 				if (strstr(t, "ND had ") && !strstr(t, "firstnondirty).") &&
 				    !strstr(t, "the batches give: D ran out") &&
