@@ -58,7 +58,8 @@ static const char usage_tail[] =
 	"  --memmap-gif FILE                   the maps as an animated GIF (gnuplot)\n"
 	"  --step                              browse the syncs interactively (a terminal)\n"
 	"  --color auto|always|never           ANSI colours in maps (default auto: on a terminal)\n"
-	"  --simple                            no page header, CPU state or sync cost, so every\n"
+	"  --simple                            no page header, CPU state or sync cost, the link\n"
+	"                                      at max-bandwidth (unless --bandwidth), so every\n"
 	"                                      time is bytes / bandwidth\n"
 	"  --version, --help\n";
 
@@ -124,6 +125,7 @@ struct cli {
 	bool explain, memmap, step;
 	const char *png_dir, *gif_file;
 	enum color_when color;
+	bool simple, link_given;
 };
 
 static int bad_value(const char *opt, const char *value, const char *want)
@@ -168,6 +170,7 @@ static int parse_teaching_option(struct cli *cli, int opt, const char *arg)
 		c->state_bytes = 0;
 		c->sync_fixed = 0;
 		c->sync_per_page = 0;
+		cli->simple = true;
 		return 0;
 	}
 	return -1;
@@ -187,6 +190,8 @@ static int parse_setting(struct cli *cli, int opt, const char *arg)
 		return -1;
 	}
 	sim_config_set(c, set->id, v);
+	if (set->id == MPLM_SET_BANDWIDTH)
+		cli->link_given = true;
 	return 0;
 }
 
@@ -276,6 +281,11 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		if (parse_option(cli, opt, optarg) < 0)
 			return -1;
 	}
+	/* --simple has one rate, the one --max-bandwidth sets: the link
+	 * carries no more, so the downtime, which QEMU runs without the cap,
+	 * goes at it too. */
+	if (cli->simple && !cli->link_given && cli->cfg.params.max_bandwidth > 0)
+		cli->cfg.link_bandwidth = cli->cfg.params.max_bandwidth;
 	if (optind < argc)
 		cli->cfg.trace_path = argv[optind++];
 	if (optind < argc) {

@@ -195,9 +195,9 @@ static const struct bad_case bad_cases[] = {
 	  ":7: reference key `mplm.speed': metric must be total or downtime" },
 	{ "[experiment]\nname = bad name\n", ":2: name: `bad name' may only" },
 	{ "[experiment]\nname = x\n[algorithm m]\nmplm-variant = code\n",
-	  ":4: mplm-variant: `code' is not qemu-mplm or paper" },
+	  ":4: mplm-variant code: expected qemu-mplm|paper" },
 	{ "[experiment]\nname = x\n[algorithm m]\nthreshold-bandwidth = link\n",
-	  ":4: threshold-bandwidth: `link' is not measured or max-bandwidth" },
+	  ":4: threshold-bandwidth link: expected measured|max-bandwidth" },
 	{ "[experiment]\nname = x\ninclude = no-such-file.ini\n",
 	  ":3: include " },
 };
