@@ -22,9 +22,9 @@ mkdir -p results
 
 rerun=--rerun
 [ "${DEMO_RESUME:-0}" = 1 ] && rerun=
-experiments="$P/paper-fig4.ini $P/paper-table1.ini $P/paper-fig4-traces.ini
+experiments="$P/paper-fig4.ini $P/paper-fig4-fitted.ini $P/paper-table1.ini $P/paper-fig4-traces.ini
 experiments/sweeps/precopy-vs-mplm.ini"
-names="paper-fig4 paper-table1 paper-fig4-traces precopy-vs-mplm"
+names="paper-fig4 paper-fig4-fitted paper-table1 paper-fig4-traces precopy-vs-mplm"
 if [ "${DEMO_BOUNDS:-1}" = 1 ]; then
 	experiments="$experiments $P/bounds-sweep.ini"
 	names="$names bounds-sweep"
@@ -41,7 +41,8 @@ echo "== figures and tables"
 "$EXP" report --quiet --db "$DB" --out results $names
 
 echo
-cat results/paper-fig4/paper-vs-mplm-lab.md
+./scripts/paper-prediction.sh results
+echo
 cat results/paper-table1/table1.md
 echo "== results ($(($(date +%s) - start)) s)"
 echo "database:     $DB (schema: experiments/SCHEMA.md)"
@@ -51,7 +52,7 @@ for n in $names; do
 		[ -f "$f" ] && echo "  figure      $f (and .svg)"
 	done
 	ls results/$n/fig4-*.png 2>/dev/null | sed 's/^/  figure      /'
-	for f in summary paper-vs-mplm-lab table1 machine; do
+	for f in summary paper-vs-mplm-lab table1 prediction machine; do
 		[ -f "results/$n/$f.md" ] && echo "  table       results/$n/$f.md (and .csv)"
 	done
 done

@@ -359,15 +359,19 @@ static void mplm_paper_rules_text(FILE *f, const struct ctx *c)
 	fprintf(f, "Every intervaltime = %.3f s MPLM reads the dirty log, starting an epoch. Pages go in batches of 100 slots: %u for ND, then %u for D, the batches running on across syncs; when D runs out, every slot goes to ND until the next sync. ",
 		c->p->intervaltime, SLOTS_PER_BATCH - c->p->dirtypercents,
 		c->p->dirtypercents);
+	if (c->p->firstnondirty)
+		fprintf(f, "Epoch 0 sends only ND (firstnondirty). ");
 	if (c->p->relaxlivemig)
 		fprintf(f, "Relaxed mode: until D's cursor has been once through memory, D's slots also send never-sent pages in address order. ");
-	fprintf(f, "The live stage ends as soon as ND is empty: it is bounded by memory. ");
+	fprintf(f, "The live stage ends when ND is empty: it is bounded by memory. ");
 }
 
 static void mplm_qemu_rules_text(FILE *f, const struct ctx *c)
 {
 	fprintf(f, "MPLM runs as qemu-mplm's code does. Pages go in batches of 100 slots: %u searches of ND's cursor, then %u of D's, the batches running on across syncs; a slot is a search step, used even when the step finds no page to send. ",
 		SLOTS_PER_BATCH - c->p->dirtypercents, c->p->dirtypercents);
+	if (c->p->firstnondirty)
+		fprintf(f, "Until the first sync only ND's cursor searches (firstnondirty). ");
 	fprintf(f, "Until a cursor first reaches the end of memory (QEMU's bulk stage) each step moves one page on%s; after it, D's cursor takes the next page still to send, from D or ND. ",
 		c->p->relaxlivemig ? ", and D's cursor sends the page if it is still to send (relaxlivemig)"
 				   : ", and D's cursor looks for the next page of D (strict)");
@@ -412,8 +416,6 @@ static void setup_text(FILE *f, const struct ctx *c)
 			mplm_qemu_rules_text(f, c);
 		else
 			mplm_paper_rules_text(f, c);
-		if (c->p->firstnondirty)
-			fprintf(f, "Epoch 0 sends only ND (firstnondirty). ");
 		bound_text(f, c, n, true);
 		fprintf(f, "It also ends at a sync where D + ND fit in ");
 		threshold_text(f, c, &fr->rec);

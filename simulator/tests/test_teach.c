@@ -388,6 +388,49 @@ static void test_narration_agrees_with_runs(void **state)
 	assert_int_equal(runs, 36);
 }
 
+/* The defaults (qemu-mplm's MPLM, QEMU 2.9's measured threshold) on
+ * random small workloads: every live sync says why it happened and what
+ * the engine decided, from the records, and the downtime predicted from
+ * the last frame is the run's. */
+static void test_default_variant_narration(void **state)
+{
+	(void)state;
+	static const char *const verdicts[] = {
+		"keeps going", "goes on with epoch", "stops the live stage",
+		"keeps the live stage going",
+	};
+	for (unsigned seed = 1; seed <= 8; seed++) {
+		char spec[160];
+		snprintf(spec, sizeof(spec), "uniform,pages=%u,wss=%uK,rate=%u,duration=%u,seed=%u",
+			 128 + 64 * seed, 512, 20 + 37 * seed, 5 + seed % 7, seed);
+		for (int a = 0; a < 2; a++) {
+			struct sim_config c;
+			struct teach_run run;
+			sim_config_default(&c);
+			c.workload_spec = spec;
+			c.params.algorithm = a ? MPLM_ALG_MPLM : MPLM_ALG_PRECOPY;
+			c.params.intervaltime = 0.5 + 0.25 * (seed % 3);
+			c.params.max_total_time = 60;
+			c.link_bandwidth = c.params.max_bandwidth = CLASSROOM_RATE;
+			c.header_bytes = c.state_bytes = 0;
+			c.sync_fixed = c.sync_per_page = 0;
+			record_ok(&c, 4096, &run);
+			for (size_t i = 1; i + 1 < run.nframes; i++) {
+				char *t = text_of(&run, i);
+				bool said = false;
+				for (size_t k = 0; k < 4; k++)
+					said = said || strstr(t, verdicts[k]);
+				if (!strstr(t, "Why now: ") || !said)
+					fail_msg("sync %zu without a cause or a verdict:\n%s", i, t);
+				free(t);
+			}
+			if (run.res.stats.status == MPLM_STATUS_COMPLETED)
+				check_downtime_prediction(&run);
+			teach_run_free(&run);
+		}
+	}
+}
+
 /* Large VMs: cells group pages, the map keeps to its size. */
 static void test_cells_group_pages(void **state)
 {
@@ -589,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_precopy_not_converging),
 		cmocka_unit_test(test_precopy_max_iterations),
 		cmocka_unit_test(test_precopy_measured_bandwidth),
+		cmocka_unit_test(test_default_variant_narration),
 		cmocka_unit_test(test_stopcopy),
 		cmocka_unit_test(test_narration_agrees_with_runs),
 		cmocka_unit_test(test_cells_group_pages),
