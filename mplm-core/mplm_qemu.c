@@ -180,6 +180,21 @@ static int search_step(struct mplm_migration *m, struct qstate *q)
 	return STEP_NOTHING;
 }
 
+/* ram_find_and_save_block: search steps until a page is sent or nothing
+ * can be (`while (!pages && again)`); the tests between pages are
+ * migration_thread's. Bounded: a step either sends, moves a cursor on
+ * towards the end of memory (whose pass ends the bulk stage), or uses
+ * one of a batch's slots, and search_step says nothing when no slot can
+ * find a page. */
+static int find_and_save_block(struct mplm_migration *m, struct qstate *q)
+{
+	int r;
+	do
+		r = search_step(m, q);
+	while (r == STEP_EMPTY);
+	return r;
+}
+
 /* ram_save_iterate's interval check, at the first page of a call (one
  * call per rate window) and every 64 pages of it. */
 static void check_interval(struct mplm_migration *m, struct qstate *q)
@@ -287,7 +302,7 @@ enum live_end mplm_qemu_live(struct mplm_migration *m)
 			engine_step_soon(m);
 			continue;
 		}
-		int r = search_step(m, &q);
+		int r = find_and_save_block(m, &q);
 		if (r < 0)
 			return LIVE_FAILED;
 		if (r == STEP_SENT) {
