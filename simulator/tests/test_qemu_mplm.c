@@ -11,6 +11,7 @@
  * ram_save_iterate call) and every 64 pages of it: in the classroom, at
  * the pages n = 13j + 1, and at the first page after a sync.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -177,6 +178,30 @@ static void test_end_live_ends_at_next_sync(void **state)
 }
 
 /*
+ * The interval check every 64 pages of a ram_save_iterate call. A link of
+ * 1280 pages/s: housekeeping every 12 pages (10 ms), so a rate window
+ * closes at the step before page 132 (131/1280 = 0.102 s >= 0.1 s) and
+ * every 132 pages after it. A call checks at its first page and 64 and
+ * 128 pages later: at pages 132j, 132j + 64, 132j + 128. The deadline is
+ * 2 s (page 2560): the first check past it is page 2508 + 64 = 2572, at
+ * 2.009375 s. 4096 pages, nothing written: all from ND (epoch 0).
+ */
+static void test_interval_checked_every_64_pages(void **state)
+{
+	(void)state;
+	struct scenario s;
+	scenario_qemu(&s, 4096, 1, 0, 10);
+	s.c.link_bandwidth = s.c.params.max_bandwidth = 1280.0 * 4096;
+	scenario_run(&s);
+	const struct mplm_sync_record *r = &s.r.syncs[1];
+	assert_int_equal(r->cause, MPLM_CAUSE_INTERVAL);
+	if (fabs(r->time - 2572 / 1280.0) > 1e-9)
+		fail_msg("sync 1 at %.9f s, expected 2572/1280 = 2.009375 s", r->time);
+	assert_record(r, 0, 0, 4096 - 2572, 0, 2572);
+	scenario_end(&s);
+}
+
+/*
  * QEMU 2.9 pre-copy, measured rate (the default), 32 pages, no writes.
  * Before the first window ends there is no threshold: pages go out. The
  * window closes before page 13 (13/128 s): 524,288 B/s x 0.3 s = 38.4
@@ -320,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_relaxed_bulk_stage_and_pending_test),
 		cmocka_unit_test(test_strict_bulk_stage),
 		cmocka_unit_test(test_end_live_ends_at_next_sync),
+		cmocka_unit_test(test_interval_checked_every_64_pages),
 		cmocka_unit_test(test_precopy_measured_threshold),
 		cmocka_unit_test(test_precopy_downtime_at_link_speed),
 		cmocka_unit_test(test_slow_link_downtime),
