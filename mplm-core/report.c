@@ -84,7 +84,8 @@ size_t mplm_format_sync_record(const struct mplm_sync_record *r,
 
 static json_t *sync_record_json(const struct mplm_sync_record *r)
 {
-	return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I}",
+	return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b,"
+			 " s:I, s:s, s:f, s:f, s:s}",
 			 "index", (json_int_t)r->index, "time", r->time,
 			 "interval", r->interval, "dirtied", (json_int_t)r->dirtied,
 			 "d-size", (json_int_t)r->d_size,
@@ -94,7 +95,10 @@ static json_t *sync_record_json(const struct mplm_sync_record *r)
 			 "slots-nd", (json_int_t)r->slots_nd,
 			 "slots-total", (json_int_t)r->slots_total,
 			 "bytes", (json_int_t)r->bytes, "final", r->final,
-			 "throttle", (json_int_t)r->throttle);
+			 "throttle", (json_int_t)r->throttle,
+			 "cause", mplm_sync_cause_name(r->cause),
+			 "bandwidth", r->bandwidth, "threshold", r->threshold,
+			 "verdict", mplm_verdict_name(r->verdict));
 }
 
 char *mplm_query_migrate_json(const struct mplm_stats *st,
@@ -135,8 +139,11 @@ char *mplm_query_migrate_json(const struct mplm_stats *st,
 			throttle_max = syncs[i].throttle;
 	}
 	json_t *mplm = json_pack(
-		"{s:s, s:f, s:f, s:I, s:b, s:b, s:f, s:f, s:f, s:I, s:o}",
+		"{s:s, s:s, s:s, s:f, s:f, s:I, s:b, s:b, s:f, s:f, s:f, s:I, s:s, s:o}",
 		"algorithm", mplm_algorithm_name(params->algorithm),
+		"mplm-variant", mplm_variant_name(params->mplm_variant),
+		"threshold-bandwidth",
+		mplm_threshold_bandwidth_name(params->threshold_bandwidth),
 		"downtime-limit", params->downtime_limit * 1000,
 		"max-bandwidth", params->max_bandwidth,
 		"dirtypercents", (json_int_t)params->dirtypercents,
@@ -144,7 +151,8 @@ char *mplm_query_migrate_json(const struct mplm_stats *st,
 		"relaxlivemig", params->relaxlivemig,
 		"intervaltime", params->intervaltime,
 		"live-time", st->live_time, "downtime-exact", st->downtime,
-		"state-bytes", (json_int_t)st->state_bytes, "syncs", list);
+		"state-bytes", (json_int_t)st->state_bytes,
+		"verdict", mplm_verdict_name(st->verdict), "syncs", list);
 	json_object_set_new(mplm, "auto-converge", json_boolean(params->auto_converge));
 	json_object_set_new(mplm, "cpu-throttle-max", json_integer(throttle_max));
 	json_object_set_new(o, "mplm", mplm);

@@ -60,7 +60,9 @@ check "verified" grep -q "^verified: every page matches" "$tmp/out"
 # JSON: query-migrate's fields and units (ms), per-sync records.
 "$sim" --json --max-bandwidth 125MiB/s --memory 2M "$tmp/ok.trace" >"$tmp/json" 2>&1
 for key in '"status": "completed"' '"total-time":' '"downtime":' '"setup-time":' \
-	'"ram":' '"transferred":' '"normal-bytes":' '"dirty-sync-count":' '"mbps":' '"syncs":'; do
+	'"ram":' '"transferred":' '"normal-bytes":' '"dirty-sync-count":' '"mbps":' '"syncs":' \
+	'"mplm-variant": "qemu-mplm"' '"threshold-bandwidth": "measured"' '"cause": "setup"' \
+	'"threshold":' '"verdict": "converged"'; do
 	check "json $key" grep -qF "$key" "$tmp/json"
 done
 check "json total ram" grep -qF '"total": 2097152' "$tmp/json"
