@@ -32,7 +32,12 @@ void web_request_init(struct web_request *rq)
 	sim_config_default(&rq->cfg);
 	rq->cfg.params.max_bandwidth = 524288;
 	rq->cfg.params.intervaltime = 1;
+	/* The exercises of docs/teaching.md, worked out by hand. */
+	rq->cfg.params.mplm_variant = MPLM_VARIANT_PAPER;
+	rq->cfg.params.relaxlivemig = false;
+	rq->cfg.params.threshold_bandwidth = MPLM_THRESHOLD_MAX_BANDWIDTH;
 	/* --simple: every time is pages / pages per second. */
+	rq->simple = true;
 	rq->cfg.header_bytes = 0;
 	rq->cfg.state_bytes = 0;
 	rq->cfg.sync_fixed = 0;
@@ -69,6 +74,7 @@ static int set_simple(struct web_request *rq, const char *v, const char **want)
 	if (units_parse_bool(v, &simple) < 0)
 		return -1;
 	sim_config_default(&d);
+	rq->simple = simple;
 	rq->cfg.header_bytes = simple ? 0 : d.header_bytes;
 	rq->cfg.state_bytes = simple ? 0 : d.state_bytes;
 	rq->cfg.sync_fixed = simple ? 0 : d.sync_fixed;
@@ -174,6 +180,8 @@ static int set_setting(struct web_request *rq, const struct mplm_setting *set,
 	}
 	if (set->id == MPLM_SET_MAX_TOTAL_TIME)
 		rq->max_time_given = true;
+	if (set->id == MPLM_SET_BANDWIDTH)
+		rq->link_given = true;
 	sim_config_set(&rq->cfg, set->id, v);
 	return 0;
 }
@@ -240,6 +248,10 @@ int web_request_finish(struct web_request *rq, const struct web_limits *lim,
 	struct gen_spec g;
 	char why[256];
 
+	/* As mplm-sim --simple: one rate, so the downtime (QEMU lifts the
+	 * cap for it) goes at max-bandwidth too. */
+	if (rq->simple && !rq->link_given && rq->cfg.params.max_bandwidth > 0)
+		rq->cfg.link_bandwidth = rq->cfg.params.max_bandwidth;
 	snprintf(rq->spec, sizeof(rq->spec), "%s", rq->pattern);
 	spec_add(rq->spec, sizeof(rq->spec), "memory", rq->memory);
 	spec_add(rq->spec, sizeof(rq->spec), "wss", rq->wss);

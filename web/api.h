@@ -35,11 +35,15 @@ struct web_request {
 	char hot[32], skew[32], arrays[32];
 	char spec[320];
 	bool max_time_given;
+	bool simple;             /* textbook costs: the link runs at max-bandwidth */
+	bool link_given;         /* `bandwidth` was set */
 	unsigned long long seen; /* a bit per parameter, to refuse repeats */
 };
 
 /* Defaults: the classroom VM of docs/teaching.md (256 pages over 512KiB/s,
- * --simple costs), MPLM with intervaltime 1. */
+ * --simple costs), MPLM with intervaltime 1, and the guide's textbook
+ * algorithms (mplm-variant paper, relaxlivemig off, threshold-bandwidth
+ * max-bandwidth; a request may set qemu-mplm's and QEMU's). */
 void web_request_init(struct web_request *rq);
 /* One query parameter. 0, or -1 with one line naming it in err. */
 int web_request_set(struct web_request *rq, const char *name,

@@ -55,8 +55,8 @@ function setPermalink(mode) {
   const p = formParams();
   if (mode === 'compare') {
     // Both algorithms' parameters belong to a comparison.
-    for (const name of ['downtime-limit', 'max-iterations', 'intervaltime', 'dirtypercents',
-                        'firstnondirty', 'relaxlivemig']) {
+    for (const name of ['downtime-limit', 'max-iterations', 'threshold-bandwidth', 'intervaltime',
+                        'dirtypercents', 'firstnondirty', 'relaxlivemig', 'mplm-variant']) {
       const el = form.elements[name];
       if (el.value.trim() !== '') p.set(name, el.value.trim());
     }
@@ -94,8 +94,9 @@ async function start(mode) {
     for (const alg of ['precopy', 'mplm']) {
       const p = new URLSearchParams(base);
       p.set('algorithm', alg);
-      for (const name of ['downtime-limit', 'max-iterations', 'intervaltime', 'dirtypercents',
-                          'firstnondirty', 'relaxlivemig']) {
+      for (const name of ['downtime-limit', 'max-iterations', 'threshold-bandwidth',
+                          'intervaltime', 'dirtypercents', 'firstnondirty', 'relaxlivemig',
+                          'mplm-variant']) {
         const v = form.elements[name].value.trim();
         if (v !== '') p.set(name, v);
       }

@@ -125,9 +125,12 @@ static void test_run_agrees_with_sim(void **state)
 	sim_config_default(&c);
 	c.workload_spec = "uniform,memory=1M,rate=10,duration=30,seed=1";
 	c.params.algorithm = MPLM_ALG_PRECOPY;
-	c.params.max_bandwidth = 524288;
+	c.params.max_bandwidth = c.link_bandwidth = 524288;
 	c.params.intervaltime = 1;
 	c.params.max_total_time = 600;
+	c.params.mplm_variant = MPLM_VARIANT_PAPER;
+	c.params.relaxlivemig = false;
+	c.params.threshold_bandwidth = MPLM_THRESHOLD_MAX_BANDWIDTH;
 	c.header_bytes = 0;
 	c.state_bytes = 0;
 	c.sync_fixed = c.sync_per_page = 0;

@@ -23,7 +23,8 @@ start_server
 # The settings, once for the page and once for mplm-sim.
 query="pattern=uniform&memory=1M&rate=40&duration=30&seed=1&max-bandwidth=512KiB/s&downtime-limit=300&intervaltime=1&dirtypercents=50"
 spec="uniform,memory=1M,rate=40,duration=30,seed=1"
-simargs="--simple --max-bandwidth 512KiB/s --downtime-limit 300 --intervaltime 1 --dirtypercents 50 --max-total-time 600"
+# The page's defaults are the textbook's (docs/teaching.md).
+simargs="--simple --max-bandwidth 512KiB/s --downtime-limit 300 --intervaltime 1 --dirtypercents 50 --max-total-time 600 --mplm-variant paper --relaxlivemig off --threshold-bandwidth max-bandwidth"
 
 # browse WHAT ARGS...: headless Chromium with its own profile; the page's
 # timers run on virtual time, so playing every sync takes no real time.
