@@ -8,6 +8,7 @@ int pageset_init(struct pageset *s, uint64_t pages, bool full)
 	s->bits = mplm_bitmap_new(pages);
 	if (!s->bits)
 		return -1;
+	s->words = mplm_bitmap_words(s->bits);
 	if (full)
 		mplm_bitmap_fill(s->bits);
 	s->count = full ? pages : 0;

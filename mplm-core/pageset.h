@@ -14,6 +14,7 @@
 
 struct pageset {
 	mplm_bitmap *bits;
+	uint64_t *words;  /* bits' words: tests inline on the hot path */
 	uint64_t count;
 	uint64_t cursor; /* next page to look at */
 	uint64_t wraps;  /* times the cursor went back to page 0 */
@@ -24,14 +25,15 @@ void pageset_destroy(struct pageset *s);
 
 static inline bool pageset_has(const struct pageset *s, uint64_t page)
 {
-	return mplm_bitmap_test(s->bits, page);
+	return (s->words[page / 64] >> (page % 64)) & 1;
 }
 
 static inline bool pageset_remove(struct pageset *s, uint64_t page)
 {
-	if (!mplm_bitmap_test(s->bits, page))
+	uint64_t bit = UINT64_C(1) << (page % 64);
+	if (!(s->words[page / 64] & bit))
 		return false;
-	mplm_bitmap_clear(s->bits, page);
+	s->words[page / 64] &= ~bit;
 	s->count--;
 	return true;
 }
