@@ -12,10 +12,10 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.52692, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [0:65.5805]
+set xrange [16.5826:28.5175]
 set xtics autofreq
 unset logscale y
-set yrange [0:22.903]
+set yrange [0:22.8704]
 set ytics autofreq
 set xlabel 'total migration time (s)'
 set ylabel 'downtime (s)'
@@ -38,10 +38,10 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.52692, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [0:65.5805]
+set xrange [16.5826:28.5175]
 set xtics autofreq
 unset logscale y
-set yrange [0:22.903]
+set yrange [0:22.8704]
 set ytics autofreq
 set xlabel 'total migration time (s)'
 set ylabel 'downtime (s)'

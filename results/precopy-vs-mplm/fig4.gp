@@ -8,18 +8,18 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.214773:13.4233]
+set xrange [-0.261942:16.3714]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 10.7165756, first 59.133313 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 10.7165756, first 10.7165756 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50" at first 8.08036772, first 84.461194 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 50" at first 8.08036772, first 8.08036772 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 70" at first 6.29244729, first 143.65235 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 6.29244729, first 6.29244729 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 10.4603608, first 52.4703231 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 10.4603608, first 10.4603608 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50" at first 11.9208704, first 50.9292491 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50" at first 11.9208704, first 11.9208704 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 70" at first 13.0928087, first 52.1011873 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 70" at first 13.0928087, first 13.0928087 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-hotspot-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -36,8 +36,8 @@ set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 0.34377444, first 4.30689926 left offset screen -0.02273, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 0.34377444, first 0.34377444 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30/50/70" at first 0.309598147, first 4.30557667 left offset screen -0.02273, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 0.309598147, first 0.309598147 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-hotspot-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -48,16 +48,14 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.610699:38.1687]
+set xrange [-0.613353:38.3345]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 30.4539464, first 58.7660566 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 30.4539464, first 30.4539464 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50" at first 30.4611332, first 80.2803379 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 30.5222209, first 128.879209 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 30.6204783, first 66.6443549 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 30.6204783, first 30.6204783 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-uniform-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -74,8 +72,10 @@ set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 0.971522566, first 5.75425502 left offset screen -0.05602, screen -0.01110 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 0.971522566, first 0.971522566 left offset screen -0.05602, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 1.04299717, first 5.53414533 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 1.04299717, first 1.04299717 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 0.69674543, first 6.1552034 left offset screen 0.01056, screen 0.01110 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50/70" at first 0.69674543, first 0.69674543 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-uniform-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -91,18 +91,18 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.214773:13.4233]
+set xrange [-0.261942:16.3714]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 10.7165756, first 59.133313 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 10.7165756, first 10.7165756 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50" at first 8.08036772, first 84.461194 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 50" at first 8.08036772, first 8.08036772 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 70" at first 6.29244729, first 143.65235 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 6.29244729, first 6.29244729 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 10.4603608, first 52.4703231 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 10.4603608, first 10.4603608 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50" at first 11.9208704, first 50.9292491 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50" at first 11.9208704, first 11.9208704 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 70" at first 13.0928087, first 52.1011873 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 70" at first 13.0928087, first 13.0928087 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-hotspot-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -119,8 +119,8 @@ set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 0.34377444, first 4.30689926 left offset screen -0.02273, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 0.34377444, first 0.34377444 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30/50/70" at first 0.309598147, first 4.30557667 left offset screen -0.02273, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 0.309598147, first 0.309598147 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-hotspot-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -131,16 +131,14 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.610699:38.1687]
+set xrange [-0.613353:38.3345]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 30.4539464, first 58.7660566 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 30.4539464, first 30.4539464 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50" at first 30.4611332, first 80.2803379 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 30.5222209, first 128.879209 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 30.6204783, first 66.6443549 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 30.6204783, first 30.6204783 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-uniform-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -157,8 +155,10 @@ set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 0.971522566, first 5.75425502 left offset screen -0.05602, screen -0.01110 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 0.971522566, first 0.971522566 left offset screen -0.05602, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 1.04299717, first 5.53414533 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 1.04299717, first 1.04299717 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 0.69674543, first 6.1552034 left offset screen 0.01056, screen 0.01110 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50/70" at first 0.69674543, first 0.69674543 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-uniform-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
