@@ -146,6 +146,10 @@ static int migrate_once(struct kl_vm *vm, const struct sim_config *cfg,
 		if (kl_read_result_json(json, &out, &e) == 0 && st == 0 && out.ok) {
 			res->verified = cfg->verify;
 			res->mismatches = out.memhash_at_resume != kl_source_memhash_at_pause(s);
+			/* Downtime as the guest sees it: to its vCPUs running on
+			 * the destination, past the ACK the source timed. */
+			res->stats.downtime += out.resume_gap;
+			res->stats.total_time += out.resume_gap;
 		} else {
 			r = -1;
 			snprintf(res->error, sizeof(res->error), "destination: %.480s",

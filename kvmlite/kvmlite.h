@@ -197,6 +197,11 @@ static inline void *kl_gpa(struct kl_vm *vm, uint64_t gpa)
 const struct kl_status *kl_vm_status(struct kl_vm *vm, unsigned vcpu);
 /* Hash of all guest RAM, page by page. */
 uint64_t kl_vm_memhash(struct kl_vm *vm);
+/* The same hash from per-page hashes (kl_page_hash of each page's
+ * content), so a destination can hash pages as they arrive instead of
+ * all of memory while the guest waits to run. */
+uint64_t kl_page_hash(uint64_t page, const void *data);
+uint64_t kl_memhash_of(const uint64_t *page_hash, uint64_t pages);
 uint32_t kl_host_tsc_khz(int kvm_fd, int vcpu_fd);
 
 /* Run control (vcpu.c). */

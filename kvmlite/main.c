@@ -207,7 +207,7 @@ static int cmd_incoming(struct kl_cli *c)
 /* The destination's verdict: its result file against the replay, and
  * memory at resume against memory at the source's pause. */
 static int check_destination(const char *json, const struct kl_params *p,
-			     uint64_t memhash_at_pause)
+			     uint64_t memhash_at_pause, double downtime)
 {
 	struct kl_result_file r;
 	struct kl_expect want[KL_MAX_VCPUS];
@@ -220,6 +220,10 @@ static int check_destination(const char *json, const struct kl_params *p,
 		printf("kvmlite: destination failed: %s\n", r.error);
 		return 1;
 	}
+	if (downtime >= 0)
+		printf("kvmlite: downtime as the guest saw it: %.3f ms (the source's %.3f ms to the "
+		       "destination's ACK, then %.3f ms to its vCPUs running)\n",
+		       (downtime + r.resume_gap) * 1e3, downtime * 1e3, r.resume_gap * 1e3);
 	bool same = r.memhash_at_resume == memhash_at_pause;
 	printf("kvmlite: memory hash at the source's pause 0x%016" PRIx64
 	       ", at the destination's resume 0x%016" PRIx64 ": %s\n",
@@ -274,18 +278,21 @@ static int cmd_migrate(struct kl_cli *c)
 		goto out;
 	int r = kl_source_run(s);
 	report_migration(s, vm);
+	struct mplm_stats fin;
+	kl_source_stats(s, &fin);
 	uint64_t at_pause = kl_source_memhash_at_pause(s);
 	kl_source_free(s);
 	if (r == KL_MIG_UNKNOWN) {
 		/* This copy stays paused; what the destination did decides. */
 		int st = kl_wait_child(pid, c->timeout > 0 ? c->timeout + 30 : 0);
 		pid = -1;
-		rc = check_destination(json, kl_gpa(vm, KL_PARAMS_GPA), at_pause);
+		rc = check_destination(json, kl_gpa(vm, KL_PARAMS_GPA), at_pause, -1);
 		rc = rc ? rc : st != 0 ? 1 : 3;
 	} else if (r == KL_MIG_DONE) {
 		int st = kl_wait_child(pid, c->timeout > 0 ? c->timeout + 30 : 0);
 		pid = -1;
-		rc = check_destination(json, kl_gpa(vm, KL_PARAMS_GPA), at_pause);
+		rc = check_destination(json, kl_gpa(vm, KL_PARAMS_GPA), at_pause,
+				       fin.downtime);
 		if (st != 0 && !rc)
 			rc = 1;
 	} else {

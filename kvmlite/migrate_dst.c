@@ -56,18 +56,21 @@ static void say_arrived(const struct kl_incoming_opts *o,
 			const struct kl_incoming_result *res)
 {
 	const char *next = o->exit_after_load ? "loaded (--no-run: not starting it)"
-					      : "starting the guest";
+					      : "the guest started";
 	if (o->quiet)
 		return;
 	double mb = (double)res->stream_bytes / 1e6;
 	printf("kvmlite incoming: stream complete and verified: %.1f MB in %.3f s "
 	       "(%.0f MB/s), %llu pages + %llu zero pages; memory hash 0x%016llx; "
-	       "%s\n",
+	       "%s",
 	       mb, res->receive_seconds,
 	       res->receive_seconds > 0 ? mb / res->receive_seconds : 0,
 	       (unsigned long long)res->page_records,
 	       (unsigned long long)res->zero_records,
 	       (unsigned long long)res->memhash_at_resume, next);
+	if (!o->exit_after_load)
+		printf(" (%.3f ms after the ACK)", res->resume_gap * 1e3);
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -110,14 +113,17 @@ int kl_incoming(const struct kl_config *cfg, const struct kl_incoming_opts *o,
 	fd = take_connection(o, &e);
 	if (fd < 0 || kl_receive_stream(vm, fd, o->io_timeout, res, &e) < 0)
 		goto out;
-	res->memhash_at_resume = kl_vm_memhash(vm);
-	say_arrived(o, res);
 	if (o->exit_after_load) {
+		say_arrived(o, res);
 		ok = 0;
 		goto out;
 	}
+	/* Nothing between the ACK and the vCPUs: the source counts its
+	 * downtime to the ACK, the guest to here. */
 	if (kl_vm_start(vm, &e) < 0)
 		goto out;
+	res->resume_gap = kl_now() - res->t_ack;
+	say_arrived(o, res);
 	close(fd);
 	fd = -1;
 	res->guest_ended = kl_vm_wait_end(vm, o->run_timeout);

@@ -117,6 +117,9 @@ struct kl_incoming_result {
 	uint64_t stream_bytes;
 	uint64_t page_records, zero_records;
 	double receive_seconds;
+	double t_ack;             /* when the ACK went out (kl_now) */
+	double resume_gap;        /* s from the ACK to the vCPUs running: the
+	                           * downtime the source cannot see */
 	bool guest_ended;
 	char verify[512];         /* "" = not checked, "ok", or what differs */
 	char error[512];
@@ -162,6 +165,7 @@ struct kl_result_file {
 	char error[512];
 	uint64_t memhash_at_resume;
 	uint64_t stream_bytes;
+	double resume_gap; /* s from the destination's ACK to its vCPUs */
 	unsigned nvcpus;
 	struct kl_status vcpu[KL_MAX_VCPUS];
 	char console[4096]; /* the end of it */

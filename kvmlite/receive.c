@@ -17,6 +17,7 @@ struct receiver {
 	struct kl_out out;
 	mplm_bitmap *arrived;  /* pages received at least once */
 	mplm_bitmap *written;  /* pages holding non-zero data here */
+	uint64_t *page_hash;   /* kl_page_hash of what each page holds now */
 	struct kl_vcpu_saved vcpus[KL_MAX_VCPUS];
 	bool have_vcpu[KL_MAX_VCPUS];
 	uint8_t *dev;
@@ -45,10 +46,13 @@ static int on_page(struct receiver *r, const struct kl_rec *rec, bool zero,
 		 * the guest never runs from a stream that failed. */
 		if (kl_rec_copy_checked(rec, 8, dst, e) < 0)
 			return -1;
+		r->page_hash[page] = kl_page_hash(page, dst);
 		mplm_bitmap_set(r->written, page);
 		r->page_records++;
 		return 0;
 	}
+	static const uint64_t zero_page[KL_PAGE_SIZE / 8];
+	r->page_hash[page] = kl_page_hash(page, zero_page);
 	/* Fresh memory is already zero: write only over older data. */
 	if (mplm_bitmap_test(r->written, page)) {
 		memset(dst, 0, KL_PAGE_SIZE);
@@ -200,7 +204,8 @@ static int receiver_init(struct receiver *r, struct kl_vm *vm, int fd,
 	r->vm = vm;
 	r->arrived = mplm_bitmap_new(vm->pages);
 	r->written = mplm_bitmap_new(vm->pages);
-	if (!r->arrived || !r->written)
+	r->page_hash = calloc(vm->pages, sizeof(uint64_t));
+	if (!r->arrived || !r->written || !r->page_hash)
 		return kl_fail(e, "out of memory");
 	if (kl_in_init(&r->in, fd, 4 << 20, e) < 0 ||
 	    kl_out_init(&r->out, fd, 64 * 1024, e) < 0)
@@ -215,6 +220,7 @@ static void receiver_free(struct receiver *r)
 	free(r->dev);
 	mplm_bitmap_free(r->arrived);
 	mplm_bitmap_free(r->written);
+	free(r->page_hash);
 	kl_in_free(&r->in);
 	kl_out_free(&r->out);
 }
@@ -235,15 +241,21 @@ int kl_receive_stream(struct kl_vm *vm, int fd, double header_timeout,
 		ok = receive_body(&r, e);
 	if (ok == 0)
 		ok = load_state(&r, e);
+	/* Pages were hashed as they arrived (every one did, or ok < 0): the
+	 * hash at resume costs the guest no time before it runs. */
+	if (ok == 0)
+		res->memhash_at_resume = kl_memhash_of(r.page_hash, vm->pages);
 	res->stream_bytes = r.in.offset;
 	res->page_records = r.page_records;
 	res->zero_records = r.zero_records;
 	res->receive_seconds = kl_now() - t0;
 	if (r.out.buf) {
-		if (ok == 0)
+		if (ok == 0) {
 			ok = kl_send_verdict(&r.out, KL_REC_ACK, true, "running", e);
-		else
+			res->t_ack = kl_now();
+		} else {
 			kl_send_verdict(&r.out, KL_REC_ACK, false, e->msg, &ignore);
+		}
 	}
 	receiver_free(&r);
 	return ok;

@@ -102,6 +102,7 @@ int kl_write_result_json(const char *path, struct kl_vm *vm,
 		json_object_set_new(o, "page-records", json_integer((json_int_t)in->page_records));
 		json_object_set_new(o, "zero-records", json_integer((json_int_t)in->zero_records));
 		json_object_set_new(o, "receive-seconds", json_real(in->receive_seconds));
+		json_object_set_new(o, "resume-gap-seconds", json_real(in->resume_gap));
 		json_object_set_new(o, "guest-ended", json_boolean(in->guest_ended));
 	}
 	if (vm && (!in || !in->error[0] || in->memhash_at_resume)) {
@@ -142,6 +143,7 @@ int kl_read_result_json(const char *path, struct kl_result_file *r,
 		snprintf(r->error, sizeof(r->error), "%s", err);
 	r->memhash_at_resume = hex_value(o, "memhash-at-resume");
 	r->stream_bytes = (uint64_t)json_integer_value(json_object_get(o, "stream-bytes"));
+	r->resume_gap = json_number_value(json_object_get(o, "resume-gap-seconds"));
 	json_t *list = json_object_get(o, "vcpus");
 	for (size_t i = 0; i < json_array_size(list) && i < KL_MAX_VCPUS; i++) {
 		json_t *v = json_array_get(list, i);

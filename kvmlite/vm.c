@@ -308,13 +308,24 @@ const struct kl_status *kl_vm_status(struct kl_vm *vm, unsigned vcpu)
 	return kl_gpa(vm, KL_STATUS_GPA + (uint64_t)KL_STATUS_STRIDE * vcpu);
 }
 
+uint64_t kl_page_hash(uint64_t page, const void *data)
+{
+	return wl_hash_words(page, data, KL_PAGE_SIZE / 8);
+}
+
+uint64_t kl_memhash_of(const uint64_t *page_hash, uint64_t pages)
+{
+	uint64_t h = 0;
+	for (uint64_t p = 0; p < pages; p++)
+		h = wl_mix64(h ^ page_hash[p]);
+	return h;
+}
+
 uint64_t kl_vm_memhash(struct kl_vm *vm)
 {
 	uint64_t h = 0;
-	for (uint64_t p = 0; p < vm->pages; p++) {
-		const uint64_t *w = kl_gpa(vm, p << KL_PAGE_SHIFT);
-		h = wl_mix64(h ^ wl_hash_words(p, w, KL_PAGE_SIZE / 8));
-	}
+	for (uint64_t p = 0; p < vm->pages; p++)
+		h = wl_mix64(h ^ kl_page_hash(p, kl_gpa(vm, p << KL_PAGE_SHIFT)));
 	return h;
 }
 
