@@ -169,6 +169,7 @@ struct mplm_setting {
 	const char *help;     /* one line */
 	bool migration;       /* a field of struct mplm_params */
 	bool machine;         /* a cost of the machine: may be in a profile */
+	bool zero_is_none;    /* 0 means none (no cap); else at least min */
 };
 
 /* The whole table, in help order. */

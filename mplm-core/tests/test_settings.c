@@ -66,6 +66,7 @@ static void test_refusals_say_what_to_write(void **state)
 	parse_refused("max-bandwidth", "1G", "ambiguous");
 	parse_refused("max-bandwidth", "125M", "Gbps");
 	parse_refused("max-bandwidth", "-1", "expected a rate");
+	parse_refused("max-bandwidth", "1", "out of range: 0 (none) or 8 Kbps"); /* 1 B/s */
 	parse_refused("bandwidth", "0", "expected a rate"); /* a link has a speed */
 	parse_refused("intervaltime", "1e-6", "out of range: 0.001 s");
 	parse_refused("intervaltime", "1e-300", "out of range");
