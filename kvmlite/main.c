@@ -316,6 +316,10 @@ int main(int argc, char **argv)
 	struct kl_cli c;
 	struct kl_err e;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("kvmlite %s (%s)\n", MPLM_VERSION, mplm_git_commit());
+		return 0;
+	}
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help")) {
 		kl_cli_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

@@ -38,5 +38,7 @@ $(B)/pic/gen/version.o: $(VERSION_C)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -fPIC -Wno-missing-prototypes -c $< -o $@
 
-$(CORE_SO): $(CORE_PIC_OBJ)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(CORE_SONAME) $^ $(CORE_SO_LDLIBS) -o $@
+$(CORE_SO): $(CORE_PIC_OBJ) mplm-core/libmplm-core.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(CORE_SONAME) \
+		-Wl,--version-script=mplm-core/libmplm-core.map \
+		$(filter %.o,$^) $(CORE_SO_LDLIBS) -o $@

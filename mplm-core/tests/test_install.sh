@@ -40,6 +40,8 @@ check "soname" sh -c "readelf -d '$p/lib/$so' | grep -q 'SONAME.*\[libmplm-core.
 check "soname link" test "$(readlink "$p/lib/libmplm-core.so.0")" = "$so"
 check "development link" test "$(readlink "$p/lib/libmplm-core.so")" = libmplm-core.so.0
 check "position-independent" sh -c "! readelf -d '$p/lib/$so' | grep -q TEXTREL"
+# It exports mplm.h's interface and nothing of the engine's insides.
+check "exports mplm_* only" sh -c "nm -D --defined-only '$p/lib/$so' | awk '{print \$3}' | grep -q '^mplm_migration_new$' && ! nm -D --defined-only '$p/lib/$so' | awk '{print \$3}' | grep -v '^mplm_'"
 
 export PKG_CONFIG_PATH="$p/lib/pkgconfig"
 check "pkg-config version" test "$(pkg-config --modversion mplm-core)" = 0.1.0
