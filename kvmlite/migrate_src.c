@@ -36,7 +36,6 @@ struct kl_source {
 	char error[600];
 
 	double t_start;
-	bool extend_sent, end_live_sent;
 	bool progress;             /* a status line on stderr (a terminal) */
 	double t_progress;         /* when it was last drawn */
 	uint64_t page_records, zero_records;
@@ -230,21 +229,11 @@ static void draw_progress(struct kl_source *s, double t)
 	fflush(stderr);
 }
 
-/* Scheduled operator events (`kvmlite migrate --extend-live-at`) and the
- * progress line. */
+/* The progress line. */
 static void be_poll(void *ctx)
 {
 	struct kl_source *s = ctx;
-	double t = kl_now() - s->t_start;
-	draw_progress(s, t);
-	if (s->o.extend_live_at >= 0 && !s->extend_sent && t >= s->o.extend_live_at) {
-		mplm_migration_extend_live(s->m);
-		s->extend_sent = true;
-	}
-	if (s->o.end_live_at >= 0 && !s->end_live_sent && t >= s->o.end_live_at) {
-		mplm_migration_end_live(s->m);
-		s->end_live_sent = true;
-	}
+	draw_progress(s, kl_now() - s->t_start);
 }
 
 static const struct mplm_backend backend_ops = {
@@ -390,6 +379,7 @@ int kl_source_run(kl_source *s)
 		mplm_migration_cancel(m);
 	if (s->o.extend_live)
 		mplm_migration_extend_live(m);
+	mplm_migration_schedule(m, s->o.extend_live_at, s->o.end_live_at);
 	s->t_start = kl_now();
 	s->progress = isatty(STDERR_FILENO);
 	mplm_migration_run(m);

@@ -30,6 +30,7 @@ mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
 	m->new_downtime_limit = m->new_max_bandwidth = -1;
 	autoconverge_init(&m->ac, params->cpu_throttle_initial,
 			  params->cpu_throttle_increment);
+	m->extend_live_at = m->end_live_at = -1;
 	atomic_init(&m->extend_live, false);
 	atomic_init(&m->end_live, false);
 	atomic_init(&m->cancel, false);
@@ -212,10 +213,26 @@ static void update_rates(struct mplm_migration *m)
 								 : (unsigned)pages;
 }
 
+/* An operator's scheduled set-mplm-extend-live / set-mplm-end-live, once
+ * each, as if typed at that time. */
+static void run_schedule(struct mplm_migration *m)
+{
+	double t = m->be.now(m->be.ctx) - m->t_start;
+	if (m->extend_live_at >= 0 && t >= m->extend_live_at) {
+		atomic_store(&m->extend_live, true);
+		m->extend_live_at = -1;
+	}
+	if (m->end_live_at >= 0 && t >= m->end_live_at) {
+		atomic_store(&m->end_live, true);
+		m->end_live_at = -1;
+	}
+}
+
 enum live_end engine_step(struct mplm_migration *m)
 {
 	if (m->be.poll)
 		m->be.poll(m->be.ctx);
+	run_schedule(m);
 	if (atomic_load(&m->cancel)) {
 		m->st.status = MPLM_STATUS_CANCELLED;
 		m->st.error = "cancelled";
@@ -375,6 +392,13 @@ void mplm_migration_extend_live(mplm_migration *m)
 void mplm_migration_end_live(mplm_migration *m)
 {
 	atomic_store(&m->end_live, true);
+}
+
+void mplm_migration_schedule(mplm_migration *m, double extend_live_at,
+			     double end_live_at)
+{
+	m->extend_live_at = extend_live_at;
+	m->end_live_at = end_live_at;
 }
 
 void mplm_migration_cancel(mplm_migration *m)

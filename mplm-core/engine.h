@@ -58,6 +58,8 @@ struct mplm_migration {
 	unsigned step_pages; /* pages between two engine_steps */
 
 	struct autoconverge ac; /* with params.auto_converge */
+	/* Scheduled operator events, s after the start (< 0: none). */
+	double extend_live_at, end_live_at;
 
 	/* Counters since the last sync, for the per-sync record. */
 	struct mplm_sync_record cur;

@@ -377,6 +377,11 @@ int mplm_migration_run(mplm_migration *m);
 /* Operator events; safe to call from another thread or from poll(). */
 void mplm_migration_extend_live(mplm_migration *m); /* set-mplm-extend-live */
 void mplm_migration_end_live(mplm_migration *m);    /* set-mplm-end-live */
+/* The same two at s after the start (< 0: never), checked at every
+ * housekeeping step; call before mplm_migration_run. Both back ends'
+ * --extend-live-at / --end-live-at. */
+void mplm_migration_schedule(mplm_migration *m, double extend_live_at,
+			     double end_live_at);
 void mplm_migration_cancel(mplm_migration *m);      /* migrate_cancel */
 /* migrate-set-parameters while running: downtime-limit, max-bandwidth. */
 void mplm_migration_set_downtime_limit(mplm_migration *m, double seconds);

@@ -63,7 +63,6 @@ struct sim {
 	mplm_bitmap *sent;                /* with an observer */
 
 	mplm_migration *m;
-	bool extend_sent, end_sent;
 	char *err;
 	size_t errlen;
 };
@@ -307,21 +306,6 @@ const char *sim_page_state_name(enum sim_page_state st)
 		[SIM_PAGE_CLEAN] = "sent and clean",
 	};
 	return (unsigned)st <= SIM_PAGE_CLEAN ? names[st] : "?";
-}
-
-/* Operator events scheduled on the migration clock. */
-static void be_poll(void *ctx)
-{
-	struct sim *s = ctx;
-	const struct sim_config *c = s->cfg;
-	if (!s->extend_sent && c->extend_live_at >= 0 && s->now >= c->extend_live_at) {
-		mplm_migration_extend_live(s->m);
-		s->extend_sent = true;
-	}
-	if (!s->end_sent && c->end_live_at >= 0 && s->now >= c->end_live_at) {
-		mplm_migration_end_live(s->m);
-		s->end_sent = true;
-	}
 }
 
 /* ---------------------------------------------------------------- */
@@ -644,7 +628,6 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		.start_destination = be_start_destination,
 		.resume_source = be_resume_source,
 		.wait = be_wait,
-		.poll = be_poll,
 		.on_sync = cfg->observer ? be_on_sync : NULL,
 	};
 	be_set_max_bandwidth(&s, cfg->params.max_bandwidth);
@@ -653,6 +636,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		snprintf(res->error, sizeof(res->error), "cannot set up the migration");
 		goto out;
 	}
+	mplm_migration_schedule(s.m, cfg->extend_live_at, cfg->end_live_at);
 	int mrc = mplm_migration_run(s.m);
 	if (s.err[0] || check_rest_of_trace(&s) < 0) /* a bad trace: no result */
 		goto out;
