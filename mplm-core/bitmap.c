@@ -81,7 +81,7 @@ void mplm_bitmap_set_range(mplm_bitmap *b, uint64_t first, uint64_t last)
 
 void mplm_bitmap_zero(mplm_bitmap *b)
 {
-	memset(b->words, 0, b->nwords * sizeof(uint64_t));
+	mplm_bitmap_zero_words(b, 0, b->nwords);
 }
 
 void mplm_bitmap_fill(mplm_bitmap *b)
@@ -90,12 +90,22 @@ void mplm_bitmap_fill(mplm_bitmap *b)
 		mplm_bitmap_set_range(b, 0, b->nbits - 1);
 }
 
+uint64_t mplm_bitmap_count_words(const mplm_bitmap *b, uint64_t first, uint64_t n)
+{
+	uint64_t c = 0;
+	for (uint64_t w = first; w < first + n; w++)
+		c += (uint64_t)__builtin_popcountll(b->words[w]);
+	return c;
+}
+
 uint64_t mplm_bitmap_count(const mplm_bitmap *b)
 {
-	uint64_t n = 0;
-	for (uint64_t w = 0; w < b->nwords; w++)
-		n += (uint64_t)__builtin_popcountll(b->words[w]);
-	return n;
+	return mplm_bitmap_count_words(b, 0, b->nwords);
+}
+
+void mplm_bitmap_zero_words(mplm_bitmap *b, uint64_t first, uint64_t n)
+{
+	memset(b->words + first, 0, n * sizeof(uint64_t));
 }
 
 uint64_t mplm_bitmap_find_next_set(const mplm_bitmap *b, uint64_t from)

@@ -5,6 +5,8 @@
  */
 #include "engine.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +47,9 @@ mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
 		mplm_migration_free(m);
 		return NULL;
 	}
+	m->log_words = mplm_bitmap_nwords(m->log);
+	if (backend->dirty_log_words)
+		backend->dirty_log_words(backend->ctx, &m->log_first, &m->log_words);
 	m->st.total = pages * (uint64_t)page_size;
 	m->step_pages = ENGINE_STEP_PAGES;
 	m->st.metadata_bytes = 3 * mplm_bitmap_nwords(m->log) * sizeof(uint64_t);
@@ -98,6 +103,82 @@ int engine_send(struct mplm_migration *m, struct pageset *from, uint64_t page)
 	return 0;
 }
 
+/* A run stops before an engine_step would be due: the current page's
+ * tick has been counted, each further page counts one more. */
+static unsigned ticks_left(const struct mplm_migration *m)
+{
+	return m->step_pages - m->since_step;
+}
+
+/* One back-end run over the pages of `mask` in word w of `from`: the
+ * pages sent leave the set and are counted. Returns the pages sent (the
+ * lowest of the mask; the highest in *last), or -1. */
+static long send_word(struct mplm_migration *m, struct pageset *from,
+		      uint64_t w, uint64_t mask, unsigned max, double since,
+		      double limit, uint64_t *last)
+{
+	struct mplm_run_sent rs = { 0, 0, 0 };
+	int rc = m->be.send_run(m->be.ctx, w, mask, max, since, limit, &rs);
+	uint64_t unsent = 0;
+	if (rs.pages == (unsigned)__builtin_popcountll(mask)) {
+		*last = w * 64 + 63 - (uint64_t)__builtin_clzll(mask);
+	} else {
+		unsent = mask;
+		for (unsigned i = 0; i < rs.pages; i++) {
+			*last = w * 64 + (uint64_t)__builtin_ctzll(unsent);
+			unsent &= unsent - 1;
+		}
+	}
+	from->words[w] &= ~(mask & ~unsent);
+	from->count -= rs.pages;
+	m->st.transferred += rs.wire_bytes;
+	m->cur.bytes += rs.wire_bytes;
+	m->win_bytes += rs.wire_bytes;
+	m->st.duplicate += rs.zero;
+	m->st.normal += rs.pages - rs.zero;
+	if (from == &m->nd)
+		m->cur.sent_nd += rs.pages;
+	else
+		m->cur.sent_d += rs.pages;
+	if (rc < 0) {
+		m->st.error = "sending a page failed";
+		return -1;
+	}
+	return rs.pages;
+}
+
+long engine_send_run(struct mplm_migration *m, struct pageset *from,
+		     uint64_t page, unsigned max, double since, double limit,
+		     uint64_t *last)
+{
+	unsigned left = ticks_left(m);
+	if (max > left)
+		max = left;
+	*last = page;
+	if (!m->be.send_run || max <= 1)
+		return engine_send(m, from, page) < 0 ? -1 : 1;
+
+	/* Word after word while each is sent whole: the caller's next pick
+	 * would be the set's next page after it (its cursor has not
+	 * wrapped), after the same clock test. */
+	unsigned sent = 0;
+	for (;;) {
+		uint64_t w = page / 64, mask = from->words[w] & (~UINT64_C(0) << (page % 64));
+		long n = send_word(m, from, w, mask, max - sent, since, limit, last);
+		if (n < 0)
+			return -1;
+		sent += (unsigned)n;
+		if (n < __builtin_popcountll(mask) || sent >= max)
+			break;
+		page = mplm_bitmap_find_next_set(from->bits, (w + 1) * 64);
+		if (page >= m->pages || m->be.now(m->be.ctx) - since >= limit)
+			break;
+	}
+	if (sent > 1)
+		m->since_step += sent - 1;
+	return sent;
+}
+
 static int record_sync(struct mplm_migration *m)
 {
 	if (m->nsyncs == m->syncs_cap) {
@@ -130,7 +211,7 @@ enum live_end engine_decided(struct mplm_migration *m, enum mplm_verdict v)
 
 int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause)
 {
-	mplm_bitmap_zero(m->log);
+	mplm_bitmap_zero_words(m->log, m->log_first, m->log_words);
 	if (m->be.sync_dirty_log(m->be.ctx, m->log) < 0) {
 		m->st.error = "reading the dirty log failed";
 		return -1;
@@ -141,8 +222,8 @@ int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause)
 	 * and what the log says about the time before it does not matter. */
 	uint64_t marked = m->d.count + m->nd.count;
 	if (cause != MPLM_CAUSE_SETUP) {
-		m->cur.dirtied = mplm_bitmap_count(m->log);
-		pageset_merge_moving(&m->d, &m->nd, m->log);
+		m->cur.dirtied = mplm_bitmap_count_words(m->log, m->log_first, m->log_words);
+		pageset_merge_moving(&m->d, &m->nd, m->log, m->log_first, m->log_words);
 	}
 	/* QEMU's rule counts the pages the sync newly marked to send. */
 	if (m->params.auto_converge && cause != MPLM_CAUSE_FINAL &&

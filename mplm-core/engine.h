@@ -40,6 +40,7 @@ struct mplm_migration {
 	/* Pre-copy keeps its to-send marks in d; MPLM uses both sets. */
 	struct pageset nd, d;
 	mplm_bitmap *log; /* scratch: what one sync read */
+	uint64_t log_first, log_words; /* the words of it the back end sets */
 
 	double t_start, t_last_sync, t_stop;
 	unsigned epoch;
@@ -79,6 +80,17 @@ struct mplm_migration {
 /* Send one page of set `from` and remove it from the set; moving the
  * set's cursor is the caller's. */
 int engine_send(struct mplm_migration *m, struct pageset *from, uint64_t page);
+/* Send `page` of set `from` and, when the back end has send_run, the
+ * pages of `from` after it in address order, a word per back-end call,
+ * without wrapping: at most `max` in all, counting
+ * the engine_ticks they stand for (so none passes an engine_step), and
+ * none once now - since >= limit. What as many engine_tick + engine_send
+ * calls would do, for a caller that would have made no other decision
+ * between those pages. Returns the pages sent, the highest in *last, or
+ * -1. */
+long engine_send_run(struct mplm_migration *m, struct pageset *from,
+		     uint64_t page, unsigned max, double since, double limit,
+		     uint64_t *last);
 /* Read and clear the dirty log, move what it reports into D (out of ND),
  * and write the per-sync record with the rate and threshold in force. A
  * live sync's record is complete, and shown to on_sync, once the policy

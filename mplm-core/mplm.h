@@ -39,6 +39,9 @@ void mplm_bitmap_set_range(mplm_bitmap *b, uint64_t first, uint64_t last);
 void mplm_bitmap_fill(mplm_bitmap *b);
 void mplm_bitmap_zero(mplm_bitmap *b);
 uint64_t mplm_bitmap_count(const mplm_bitmap *b);
+/* The same over words [first, first + n) only (bits first*64 ...). */
+uint64_t mplm_bitmap_count_words(const mplm_bitmap *b, uint64_t first, uint64_t n);
+void mplm_bitmap_zero_words(mplm_bitmap *b, uint64_t first, uint64_t n);
 /* Index of the first set bit >= from, or nbits if there is none. */
 uint64_t mplm_bitmap_find_next_set(const mplm_bitmap *b, uint64_t from);
 /* dst |= src; both of the same size. */
@@ -224,6 +227,14 @@ struct mplm_page_sent {
 
 #define MPLM_DEST_UNKNOWN (-2) /* start_destination: outcome unknown */
 
+/* What send_run did: pages sent (the lowest of the mask), their wire
+ * bytes and how many went as zero-page markers. */
+struct mplm_run_sent {
+	unsigned pages;
+	uint64_t wire_bytes;
+	unsigned zero;
+};
+
 struct mplm_backend {
 	void *ctx;
 	/* The rate the link itself carries, bytes/s; 0 = unknown (a real
@@ -240,8 +251,22 @@ struct mplm_backend {
 	 * set in `dirty` every page written since the previous call. Must not
 	 * clear bits already set in `dirty`. */
 	int (*sync_dirty_log)(void *ctx, mplm_bitmap *dirty);
+	/* Optional (may be NULL): the words of the dirty log that
+	 * sync_dirty_log can ever set, [*first, *first + *count); the engine
+	 * then clears, counts and merges only those at each sync (a VM far
+	 * larger than what its guest writes). Without it, the whole log. */
+	void (*dirty_log_words)(void *ctx, uint64_t *first, uint64_t *count);
 	/* Send the current content of one page. */
 	int (*send_page)(void *ctx, uint64_t page, struct mplm_page_sent *out);
+	/* Optional (may be NULL): send_page for several pages of one 64-page
+	 * word, in address order, with nothing the engine does in between:
+	 * the pages word * 64 + i for the bits i set in `mask`, at most
+	 * `max` of them, and none once now() - since >= limit (the caller's
+	 * own clock test, checked before every page but the first). Exactly
+	 * what that many send_page calls would do; a simulator saves the
+	 * calls, and only the pages sent are reported in *out. */
+	int (*send_run)(void *ctx, uint64_t word, uint64_t mask, unsigned max,
+			double since, double limit, struct mplm_run_sent *out);
 	/* Pause the source guest for good: downtime starts. */
 	int (*stop_guest)(void *ctx);
 	/* Send vCPU and device state; *wire_bytes receives its size. */

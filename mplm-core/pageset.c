@@ -21,13 +21,23 @@ void pageset_destroy(struct pageset *s)
 {
 	mplm_bitmap_free(s->bits);
 	s->bits = NULL;
+	s->words = NULL;
 }
 
 uint64_t pageset_peek(struct pageset *s)
 {
-	uint64_t n = mplm_bitmap_nbits(s->bits);
 	if (s->count == 0)
 		return PAGESET_NONE;
+	/* Most peeks find their page in the cursor's own word. */
+	uint64_t n = mplm_bitmap_nbits(s->bits), c = s->cursor;
+	if (c < n) {
+		uint64_t word = s->words[c / 64] & (~UINT64_C(0) << (c % 64));
+		if (word) {
+			uint64_t p = c / 64 * 64 + (uint64_t)__builtin_ctzll(word);
+			if (p < n)
+				return p;
+		}
+	}
 	uint64_t p = mplm_bitmap_find_next_set(s->bits, s->cursor);
 	if (p < n)
 		return p;
@@ -43,29 +53,13 @@ void pageset_take(struct pageset *s, uint64_t page)
 	s->cursor = page + 1;
 }
 
-uint64_t pageset_merge(struct pageset *dst, const mplm_bitmap *src)
-{
-	uint64_t *d = mplm_bitmap_words(dst->bits);
-	const uint64_t *w = mplm_bitmap_cwords(src);
-	uint64_t n = mplm_bitmap_nwords(src), added = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		if (!w[i])
-			continue;
-		added += (uint64_t)__builtin_popcountll(w[i] & ~d[i]);
-		d[i] |= w[i];
-	}
-	dst->count += added;
-	return added;
-}
-
 uint64_t pageset_merge_moving(struct pageset *dst, struct pageset *also_from,
-			      const mplm_bitmap *src)
+			      const mplm_bitmap *src, uint64_t first, uint64_t n)
 {
-	uint64_t *d = mplm_bitmap_words(dst->bits);
-	uint64_t *f = mplm_bitmap_words(also_from->bits);
+	uint64_t *d = dst->words, *f = also_from->words;
 	const uint64_t *w = mplm_bitmap_cwords(src);
-	uint64_t n = mplm_bitmap_nwords(src), added = 0, removed = 0;
-	for (uint64_t i = 0; i < n; i++) {
+	uint64_t added = 0, removed = 0;
+	for (uint64_t i = first; i < first + n; i++) {
 		if (!w[i])
 			continue;
 		added += (uint64_t)__builtin_popcountll(w[i] & ~d[i]);

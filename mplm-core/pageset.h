@@ -30,18 +30,20 @@ static inline bool pageset_has(const struct pageset *s, uint64_t page)
 
 static inline bool pageset_remove(struct pageset *s, uint64_t page)
 {
-	uint64_t bit = UINT64_C(1) << (page % 64);
-	if (!(s->words[page / 64] & bit))
+	uint64_t bit = UINT64_C(1) << (page % 64), *w = &s->words[page / 64];
+	if (!(*w & bit))
 		return false;
-	s->words[page / 64] &= ~bit;
+	*w &= ~bit;
 	s->count--;
 	return true;
 }
 
 static inline bool pageset_add(struct pageset *s, uint64_t page)
 {
-	if (mplm_bitmap_test_and_set(s->bits, page))
+	uint64_t bit = UINT64_C(1) << (page % 64), *w = &s->words[page / 64];
+	if (*w & bit)
 		return false;
+	*w |= bit;
 	s->count++;
 	return true;
 }
@@ -52,11 +54,10 @@ uint64_t pageset_peek(struct pageset *s);
 /* Remove the page pageset_peek returned and move the cursor past it. */
 void pageset_take(struct pageset *s, uint64_t page);
 
-/* dst |= src, returning how many pages were new to dst. */
-uint64_t pageset_merge(struct pageset *dst, const mplm_bitmap *src);
-/* Move every page of src into dst and out of also_from (MPLM's sync:
- * newly dirty pages join D and leave ND). Returns pages new to dst. */
+/* Move every page of src's words [first, first + n) into dst and out of
+ * also_from (MPLM's sync: newly dirty pages join D and leave ND). Returns
+ * pages new to dst. */
 uint64_t pageset_merge_moving(struct pageset *dst, struct pageset *also_from,
-			      const mplm_bitmap *src);
+			      const mplm_bitmap *src, uint64_t first, uint64_t n);
 
 #endif

@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config linux-libc-dev zlib1g-dev libgsl-dev
 libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev libinih-dev
 gnuplot-nox tmux clang libclang-rt-14-dev help2man libmicrohttpd-dev
-chromium curl slurm-wlm munge"
+chromium curl slurm-wlm munge libsimgrid-dev g++"
 
 missing=""
 for p in $PKGS; do

@@ -9,9 +9,12 @@
  * T] are written when the guest clock reaches T, all at once: that is
  * what a dirty log read at T would have reported.
  *
- * With `verify`, every page carries a version (bumped on each write) and
- * the destination keeps the version of the copy it received; at resume
- * they must all agree.
+ * With `verify`, the simulator knows which pages the destination holds
+ * stale: every page at first, a page again whenever the guest writes it,
+ * no longer once it is sent. At resume none may be stale. That is the
+ * check "every page carries the version the source had at pause" (a
+ * per-page write counter on each side, equal exactly when the last send
+ * came after the last write), kept in one bit per page instead of 64.
  */
 #include "sim.h"
 
@@ -27,7 +30,13 @@
 #include "trace.h"
 #include "units.h"
 
-#define NEVER_RECEIVED UINT32_MAX
+/* k steps of clock += d at once (see clock_step). */
+struct clock_step {
+	uint64_t e; /* the binade (a double's biased exponent); 0: none yet */
+	double d, u, top;
+	uint64_t m;
+	bool ok;
+};
 
 struct sim {
 	const struct sim_config *cfg;
@@ -44,6 +53,11 @@ struct sim {
 	double guest;        /* s of trace time */
 	double sec_per_byte; /* on the wire, at the effective rate */
 	double guest_speed;  /* 1, or 1 - throttle / 100 (auto-converge) */
+	/* page_cost of a full page and of a zero page, at that rate */
+	double dt_full, dt_marker;
+	uint32_t full_bytes, marker_bytes;
+	/* Each clock's step for send runs' jumps (clock_step). */
+	struct clock_step step_now, step_guest;
 	bool paused;
 
 	/* The next interval, read ahead: lands when guest >= next_at. */
@@ -56,11 +70,14 @@ struct sim {
 	mplm_bitmap *log;     /* written since the last sync */
 	mplm_bitmap *written; /* written since the trace started, up to the last sync */
 	mplm_bitmap *touched; /* written since the migration started, ditto */
+	/* Their words, for the per-page tests of the send path. */
+	const uint64_t *initial_words, *written_words, *log_words;
+	uint64_t *stale_words;
 	uint64_t pages_written_migrating; /* sum of interval sizes */
 	double guest_at_start;
 
-	uint32_t *version, *dest_version; /* with verify */
-	mplm_bitmap *sent;                /* with an observer */
+	mplm_bitmap *stale; /* with verify: the destination's copy is old */
+	mplm_bitmap *sent;  /* with an observer */
 
 	mplm_migration *m;
 	char *err;
@@ -99,23 +116,31 @@ static int read_next_interval(struct sim *s)
 	}
 }
 
-/* The guest writes the pages of the interval that just ended. Straight
- * word loops the compiler vectorises: an interval touches a scattered
- * fraction of a large bitmap, where a branch per word mispredicts. */
+/* dst |= src over n words, four at a time: GCC does not vectorise at
+ * -O2, and this pass runs once per trace interval over the whole trace. */
+typedef uint64_t words4 __attribute__((vector_size(32), aligned(8), may_alias));
+static void or_words(uint64_t *restrict dst, const uint64_t *restrict src,
+		     uint64_t n)
+{
+	uint64_t w = 0;
+	for (; w + 4 <= n; w += 4)
+		*(words4 *)(dst + w) |= *(const words4 *)(src + w);
+	for (; w < n; w++)
+		dst[w] |= src[w];
+}
+
+/* The guest writes the pages of the interval that just ended; the
+ * interval bitmap is cleared for the next one. Word loops, not a branch
+ * per word: an interval touches a scattered fraction of a large bitmap,
+ * where a branch per word mispredicts. */
 static void apply_interval(struct sim *s, bool migrating)
 {
-	uint64_t *restrict iv = mplm_bitmap_words(s->iv);
-	uint64_t *restrict dst = mplm_bitmap_words(migrating ? s->log : s->written);
+	uint64_t *iv = mplm_bitmap_words(s->iv);
 	uint64_t nw = mplm_bitmap_nwords(s->iv);
 
-	for (uint64_t w = 0; w < nw; w++)
-		dst[w] |= iv[w];
-	if (s->version) {
-		uint32_t *version = s->version + s->base;
-		for (uint64_t w = 0; w < nw; w++)
-			for (uint64_t b = iv[w]; b; b &= b - 1)
-				version[w * 64 + (uint64_t)__builtin_ctzll(b)]++;
-	}
+	or_words(mplm_bitmap_words(migrating ? s->log : s->written), iv, nw);
+	if (s->stale)
+		or_words(mplm_bitmap_words(s->stale) + s->base / 64, iv, nw);
 	mplm_bitmap_zero(s->iv);
 	if (migrating)
 		s->pages_written_migrating += s->iv_count;
@@ -160,10 +185,20 @@ static int advance(struct sim *s, double dt)
 
 static double be_now(void *ctx) { return ((struct sim *)ctx)->now; }
 
+/* What one page costs: its bytes on the wire, and the seconds it takes
+ * (the wire, and the source's CPU for a zero page). */
+static double page_cost(const struct sim *s, bool zero, uint32_t *bytes)
+{
+	*bytes = zero ? s->zero_bytes : s->cfg->header_bytes + s->page_size;
+	return *bytes * s->sec_per_byte + (zero ? s->cfg->zero_page_cost : 0);
+}
+
 static void be_set_max_bandwidth(void *ctx, double bps)
 {
 	struct sim *s = ctx;
 	s->sec_per_byte = 1.0 / mplm_wire_rate(s->cfg->link_bandwidth, bps);
+	s->dt_full = page_cost(s, false, &s->full_bytes);
+	s->dt_marker = page_cost(s, true, &s->marker_bytes);
 }
 
 static void be_set_throttle(void *ctx, unsigned pct)
@@ -199,33 +234,238 @@ static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 	return rc;
 }
 
+/* Bits of word `lo / 64` (lo its first page) for the pages in [a, b). */
+static uint64_t range_bits(uint64_t lo, uint64_t a, uint64_t b)
+{
+	if (b <= lo || a >= lo + 64 || a >= b)
+		return 0;
+	unsigned start = a > lo ? (unsigned)(a - lo) : 0;
+	unsigned end = b < lo + 64 ? (unsigned)(b - lo) : 64;
+	uint64_t upto = end == 64 ? ~UINT64_C(0) : (UINT64_C(1) << end) - 1;
+	return upto & ~((UINT64_C(1) << start) - 1);
+}
+
+/* Which pages of a word are all zero now: outside the trace, those that
+ * are neither static data nor --untraced nonzero; in it, those neither
+ * non-zero at the trace's start nor written since. */
+static uint64_t word_zero_mask(const struct sim *s, uint64_t word)
+{
+	uint64_t lo = word * 64;
+	uint64_t trace = range_bits(lo, s->base, s->base + s->trace_pages);
+	uint64_t stat = range_bits(lo, s->static_lo, s->static_hi);
+	uint64_t zero = s->cfg->untraced_nonzero ? 0 : ~trace & ~stat;
+
+	if (trace && s->initial_words) {
+		uint64_t tw = word - s->base / 64; /* the trace is word-aligned */
+		zero |= trace & ~(s->initial_words[tw] | s->written_words[tw] |
+				  s->log_words[tw]);
+	}
+	return zero;
+}
+
+/* Only the trace's pages are ever written. */
+static void be_dirty_log_words(void *ctx, uint64_t *first, uint64_t *count)
+{
+	struct sim *s = ctx;
+	*first = s->base / 64;
+	*count = (s->trace_pages + 63) / 64;
+}
+
 static bool page_is_zero(const struct sim *s, uint64_t page)
 {
-	if (page - s->base >= s->trace_pages) {
-		if (page >= s->static_lo && page < s->static_hi)
-			return false;
-		return !s->cfg->untraced_nonzero;
-	}
-	uint64_t tp = page - s->base;
-	if (!s->initial || mplm_bitmap_test(s->initial, tp))
-		return false;
-	return !mplm_bitmap_test(s->written, tp) &&
-	       !mplm_bitmap_test(s->log, tp);
+	return (word_zero_mask(s, page / 64) >> (page % 64)) & 1;
+}
+
+/* Pages of `word` just sent: fresh at the destination, and (for viewers)
+ * sent. */
+static void mark_sent(struct sim *s, uint64_t word, uint64_t bits)
+{
+	if (s->stale_words)
+		s->stale_words[word] &= ~bits;
+	if (s->sent)
+		mplm_bitmap_words(s->sent)[word] |= bits;
 }
 
 static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
 {
 	struct sim *s = ctx;
 	bool zero = page_is_zero(s, page);
-	uint32_t bytes = zero ? s->zero_bytes : s->cfg->header_bytes + s->page_size;
+	uint32_t bytes;
+	double dt = page_cost(s, zero, &bytes);
 
-	if (s->dest_version)
-		s->dest_version[page] = s->version[page];
-	if (s->sent)
-		mplm_bitmap_set(s->sent, page);
+	mark_sent(s, page / 64, UINT64_C(1) << (page % 64));
 	out->wire_bytes = bytes;
 	out->zero = zero;
-	return advance(s, bytes * s->sec_per_byte + (zero ? s->cfg->zero_page_cost : 0));
+	return advance(s, dt);
+}
+
+/* Repeated x += d, each sum rounded to nearest, computed at once, bit for
+ * bit: while x stays in one binade [2^(e-1), 2^e), whose spacing is u,
+ * every step adds d rounded to a multiple m of u, the same m each time
+ * unless d / u ends in exactly .5 (then it depends on x's last bit). So
+ * after k steps x is x + k m u, exact, if that is still below 2^e. The
+ * step is kept per clock: binade and d change rarely. */
+static double double_from_bits(uint64_t b)
+{
+	double d;
+	memcpy(&d, &b, sizeof(d));
+	return d;
+}
+
+/* The step for x's binade and d (cached in *c); c->ok false when the
+ * shortcut does not apply (the caller steps one by one). */
+static const struct clock_step *clock_step(struct clock_step *c, double x, double d)
+{
+	uint64_t bits;
+	memcpy(&bits, &x, sizeof(bits));
+	uint64_t e = bits >> 52; /* biased exponent; negative x: sign bit too */
+	if (e == c->e && d == c->d)
+		return c;
+	c->e = e;
+	c->d = d;
+	c->ok = false;
+	if (!(d > 0) || e <= 52 || e >= 0x7fe)
+		return c;
+	c->u = double_from_bits((e - 52) << 52);
+	c->top = double_from_bits((e + 1) << 52);
+	double q = d * double_from_bits((2098 - e) << 52); /* d / u, exact */
+	if (!(q < 0x1p52))
+		return c;
+	uint64_t whole = (uint64_t)q;
+	double frac = q - (double)whole;
+	c->m = whole + (frac > 0.5);
+	c->ok = frac != 0.5 && c->m < (UINT64_C(1) << 46); /* 64 m < 2^53 */
+	return c;
+}
+
+/* x (of the step's binade) after k <= 64 steps. */
+static bool repeated_add(const struct clock_step *c, double x, uint64_t k,
+			 double *out)
+{
+	if (!c->ok || k > 64)
+		return false;
+	double y = x + (double)(k * c->m) * c->u; /* multiples of u: exact */
+	if (!(y < c->top))
+		return false;
+	*out = y;
+	return true;
+}
+
+/* The lowest n set bits of mask. */
+static uint64_t lowest_bits(uint64_t mask, unsigned n)
+{
+	if ((unsigned)__builtin_popcountll(mask) <= n)
+		return mask;
+	uint64_t rest = mask;
+	for (unsigned i = 0; i < n && rest; i++)
+		rest &= rest - 1;
+	return mask & ~rest;
+}
+
+/* A stretch of full pages at the head of a run, at once: the clocks jump
+ * by what as many steps would give, if that is exact (repeated_add), no
+ * guest interval lands before its last page and the caller's clock test
+ * passes before each page after the first (monotone: tested on the
+ * last). Returns the pages sent, or 0 (then step one by one). */
+static unsigned full_stretch(struct sim *s, uint64_t stretch, double dt,
+			     bool paused, double next_at, double since,
+			     double limit, double *now, double *guest)
+{
+	unsigned k = (unsigned)__builtin_popcountll(stretch);
+	double now_k, before_last, guest_k = *guest;
+	if (k < 2)
+		return 0;
+	const struct clock_step *cn = clock_step(&s->step_now, *now, dt);
+	if (!repeated_add(cn, *now, k, &now_k) ||
+	    !repeated_add(cn, *now, k - 1, &before_last) ||
+	    !(before_last - since < limit))
+		return 0;
+	if (!paused && (!repeated_add(clock_step(&s->step_guest, *guest, dt), *guest,
+				      k, &guest_k) ||
+			!(guest_k < next_at)))
+		return 0;
+	*now = now_k;
+	*guest = guest_k;
+	return k;
+}
+
+/* be_send_page for the pages of a word, without a call per page: the
+ * same tests and the same clock steps, in the same order, with the clocks
+ * in registers until a guest interval lands between two pages (it lands
+ * there, after the pages before it are marked sent, as it would between
+ * two send_page calls). */
+static int be_send_run(void *ctx, uint64_t word, uint64_t mask, unsigned max,
+		       double since, double limit, struct mplm_run_sent *out)
+{
+	struct sim *s = ctx;
+	const uint32_t full = s->full_bytes, marker = s->marker_bytes;
+	const double dt_full = s->dt_full, dt_marker = s->dt_marker;
+	const bool paused = s->paused;
+	/* advance's steps: the guest's clock at guest_speed, and the work a
+	 * throttled guest loses (no jumps then: one more sum per page). */
+	const double speed = s->guest_speed;
+	double now = s->now, guest = s->guest, next_at = s->next_at;
+	double lost = s->res->guest_lost;
+	uint64_t zero_bits = word_zero_mask(s, word), done = 0;
+	unsigned pages = 0, zeros = 0;
+	bool jump = speed == 1;
+	int rc = 0;
+
+	if (s->err[0])
+		return -1;
+	for (; mask && pages < max; mask &= mask - 1) {
+		if (pages && now - since >= limit)
+			break;
+		/* Full pages up to the next zero page: at once, when exact
+		 * (tried again only after an interval lands: what failed
+		 * once fails for the rest of the word). */
+		uint64_t z = mask & zero_bits;
+		uint64_t head = lowest_bits(z ? mask & ((z & -z) - 1) : mask, max - pages);
+		unsigned k = jump ? full_stretch(s, head, dt_full, paused, next_at,
+						 since, limit, &now, &guest) : 0;
+		jump = k != 0;
+		if (k) {
+			done |= head;
+			pages += k;
+			mask &= ~head;
+			if (!mask || pages >= max || now - since >= limit)
+				break;
+		}
+		uint64_t bit = mask & -mask;
+		bool zero = (zero_bits & bit) != 0;
+		double dt = zero ? dt_marker : dt_full;
+		done |= bit;
+		pages++;
+		zeros += zero;
+		now += dt;
+		if (paused)
+			continue;
+		lost += dt * (1 - speed);
+		double until = guest + dt * speed;
+		if (until < next_at) {
+			guest = until;
+			continue;
+		}
+		mark_sent(s, word, done);
+		done = 0;
+		s->now = now;
+		s->guest = guest;
+		s->res->guest_lost = lost;
+		if ((rc = guest_run_to(s, until, true)) < 0)
+			break;
+		guest = s->guest;
+		next_at = s->next_at;
+		zero_bits = word_zero_mask(s, word);
+		jump = speed == 1;
+	}
+	mark_sent(s, word, done);
+	s->now = now;
+	s->guest = guest;
+	s->res->guest_lost = lost;
+	out->pages = pages;
+	out->zero = zeros;
+	out->wire_bytes = (uint64_t)zeros * marker + (uint64_t)(pages - zeros) * full;
+	return rc;
 }
 
 static int be_stop_guest(void *ctx)
@@ -251,16 +491,12 @@ static int be_send_state(void *ctx, uint64_t *wire_bytes)
 static int be_start_destination(void *ctx)
 {
 	struct sim *s = ctx;
-	if (!s->dest_version)
+	if (!s->stale)
 		return 0;
 	s->res->verified = true;
-	for (uint64_t p = 0; p < s->vm_pages; p++) {
-		if (s->dest_version[p] != s->version[p]) {
-			if (!s->res->mismatches)
-				s->res->first_mismatch = p;
-			s->res->mismatches++;
-		}
-	}
+	s->res->mismatches = mplm_bitmap_count(s->stale);
+	if (s->res->mismatches)
+		s->res->first_mismatch = mplm_bitmap_find_next_set(s->stale, 0);
 	return 0;
 }
 
@@ -408,8 +644,7 @@ static void sim_destroy(struct sim *s)
 	mplm_bitmap_free(s->written);
 	mplm_bitmap_free(s->touched);
 	mplm_bitmap_free(s->sent);
-	free(s->version);
-	free(s->dest_version);
+	mplm_bitmap_free(s->stale);
 }
 
 static int open_source(struct sim *s)
@@ -494,15 +729,15 @@ static uint64_t memory_available(void)
 
 /* What the run will allocate: the simulator's and the trace reader's
  * bitmaps over the trace, the engine's over the VM (D, ND, the dirty log
- * and the pages to send), and with the check at resume two page-version
- * arrays. Refused before allocating when the machine cannot hold it, so a
+ * and the pages to send), and with the check at resume the stale-page
+ * bitmap. Refused before allocating when the machine cannot hold it, so a
  * six-line trace that claims 2^32 pages fails at once with the reason. */
 static int check_memory(struct sim *s)
 {
 	uint64_t bitmap_vm = (s->vm_pages + 63) / 64 * 8;
 	uint64_t bitmap_trace = (s->trace_pages + 63) / 64 * 8;
-	uint64_t versions = s->cfg->verify ? 2 * 8 * s->vm_pages : 0;
-	uint64_t need = 6 * bitmap_trace + 5 * bitmap_vm + versions;
+	uint64_t check = s->cfg->verify ? bitmap_vm : 0;
+	uint64_t need = 6 * bitmap_trace + 5 * bitmap_vm + check;
 	uint64_t avail = memory_available();
 	char n[32], a[32], v[32];
 
@@ -510,10 +745,10 @@ static int check_memory(struct sim *s)
 		return 0;
 	units_format_size(need, n, sizeof(n));
 	units_format_size(avail, a, sizeof(a));
-	units_format_size(versions, v, sizeof(v));
+	units_format_size(check, v, sizeof(v));
 	snprintf(s->err, s->errlen,
 		 "a VM of %" PRIu64 " pages needs %s of the simulator's memory (%s of it "
-		 "page versions for the check at resume, which --no-verify drops); "
+		 "the stale-page bitmap for the check at resume, which --no-verify drops); "
 		 "this machine has %s available",
 		 s->vm_pages, n, v, a);
 	return -1;
@@ -525,21 +760,19 @@ static int alloc_state(struct sim *s)
 	s->log = mplm_bitmap_new(s->trace_pages);
 	s->written = mplm_bitmap_new(s->trace_pages);
 	s->touched = mplm_bitmap_new(s->trace_pages);
-	if (s->cfg->verify) {
-		s->version = calloc(s->vm_pages, sizeof(*s->version));
-		s->dest_version = malloc(s->vm_pages * sizeof(*s->dest_version));
-		if (s->dest_version)
-			memset(s->dest_version, 0xff, s->vm_pages * sizeof(*s->dest_version));
-	}
+	if (s->cfg->verify && (s->stale = mplm_bitmap_new(s->vm_pages)))
+		mplm_bitmap_fill(s->stale); /* nothing sent yet */
 	if (s->cfg->observer)
 		s->sent = mplm_bitmap_new(s->vm_pages);
 	if (!s->iv || !s->log || !s->written || !s->touched ||
-	    (s->cfg->observer && !s->sent) ||
-	    (s->cfg->verify && (!s->version || !s->dest_version))) {
+	    (s->cfg->observer && !s->sent) || (s->cfg->verify && !s->stale)) {
 		snprintf(s->err, s->errlen, "out of memory for a %" PRIu64 "-page VM",
 			 s->vm_pages);
 		return -1;
 	}
+	s->log_words = mplm_bitmap_words(s->log);
+	s->written_words = mplm_bitmap_words(s->written);
+	s->stale_words = s->stale ? mplm_bitmap_words(s->stale) : NULL;
 	return 0;
 }
 
@@ -612,6 +845,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	    alloc_state(&s) < 0)
 		goto out;
 	s.initial = trace_source_initial(s.src);
+	s.initial_words = s.initial ? mplm_bitmap_cwords(s.initial) : NULL;
 	if (fast_forward(&s) < 0)
 		goto out;
 
@@ -622,7 +856,9 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		.set_max_bandwidth = be_set_max_bandwidth,
 		.set_throttle = be_set_throttle,
 		.sync_dirty_log = be_sync_dirty_log,
+		.dirty_log_words = be_dirty_log_words,
 		.send_page = be_send_page,
+		.send_run = cfg->page_by_page ? NULL : be_send_run,
 		.stop_guest = be_stop_guest,
 		.send_state = be_send_state,
 		.start_destination = be_start_destination,

@@ -68,7 +68,9 @@ struct sim_config {
 	enum sim_at_end at_end;
 	double extend_live_at;     /* s after start; < 0 never */
 	double end_live_at;        /* s after start; < 0 never */
-	bool verify;               /* track page versions, check at resume */
+	bool verify;               /* track stale pages, check at resume */
+	bool page_by_page;         /* tests: no send runs (the reference the
+	                            * runs must equal) */
 	/* Optional: called after every dirty log sync (not with sim_run's
 	 * result filled yet). */
 	void (*observer)(void *arg, const struct sim_snapshot *snap);

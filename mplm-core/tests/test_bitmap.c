@@ -157,6 +157,21 @@ static void test_pageset_full_scan_in_order(void **state)
 	pageset_destroy(&s);
 }
 
+static void test_word_ranges(void **state)
+{
+	(void)state;
+	mplm_bitmap *b = mplm_bitmap_new(300);
+	mplm_bitmap_set_range(b, 10, 299);
+	assert_int_equal(mplm_bitmap_count_words(b, 0, 1), 54);
+	assert_int_equal(mplm_bitmap_count_words(b, 1, 2), 128);
+	assert_int_equal(mplm_bitmap_count_words(b, 4, 1), 300 - 256);
+	mplm_bitmap_zero_words(b, 1, 2);
+	assert_int_equal(mplm_bitmap_count(b), 54 + 300 - 192);
+	assert_false(mplm_bitmap_test(b, 64));
+	assert_true(mplm_bitmap_test(b, 192));
+	mplm_bitmap_free(b);
+}
+
 static void test_pageset_merge_moving(void **state)
 {
 	(void)state;
@@ -171,13 +186,20 @@ static void test_pageset_merge_moving(void **state)
 	mplm_bitmap_set(log, 127); /* in ND: moves */
 	pageset_remove(&nd, 50);
 	mplm_bitmap_set(log, 50);  /* sent already: re-enters D */
-	assert_int_equal(pageset_merge_moving(&d, &nd, log), 3);
+	assert_int_equal(pageset_merge_moving(&d, &nd, log, 0, 2), 3);
 	assert_int_equal(d.count, 4);
 	assert_int_equal(nd.count, 128 - 1 - 1 - 2);
 	assert_int_equal(d.count, mplm_bitmap_count(d.bits));
 	assert_int_equal(nd.count, mplm_bitmap_count(nd.bits));
 	assert_false(pageset_has(&nd, 11));
 	assert_true(pageset_has(&d, 50));
+	/* Only the words given are looked at. */
+	mplm_bitmap_set(log, 100);
+	mplm_bitmap_set(log, 20);
+	assert_int_equal(pageset_merge_moving(&d, &nd, log, 1, 1), 1);
+	assert_true(pageset_has(&d, 100));
+	assert_false(pageset_has(&d, 20));
+	assert_true(pageset_has(&nd, 20));
 	mplm_bitmap_free(log);
 	pageset_destroy(&d);
 	pageset_destroy(&nd);
@@ -193,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_or),
 		cmocka_unit_test(test_pageset_cursor_wraps),
 		cmocka_unit_test(test_pageset_full_scan_in_order),
+		cmocka_unit_test(test_word_ranges),
 		cmocka_unit_test(test_pageset_merge_moving),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,7 +105,7 @@ check "bad profile line" expect_error 2 "badprof: line 2: downtime-limit is not 
 # Bounded inputs: a six-line trace that claims 2^36 pages is refused before
 # anything is allocated, with what it would need and what there is.
 printf 'mplm-trace 1\npage-size 4096\npages 68719476736\ninterval-us 100000\nd 100000 0-3\ne 200000\n' >"$tmp/huge.trace"
-check "2^36 pages refused" expect_error 1 "needs 1.086 TiB of the simulator's memory" "$sim" "$tmp/huge.trace"
+check "2^36 pages refused" expect_error 1 "needs 96 GiB of the simulator's memory" "$sim" "$tmp/huge.trace"
 check "so is a 1 us interval" expect_error 2 "intervaltime 0.000001: out of range: 0.001 s" "$sim" --intervaltime 0.000001 "$tmp/huge.trace"
 # Issue 8's bugs, as filed. A link slower than max-bandwidth: the downtime
 # stays at about the 300 ms limit (it was 3011 ms).
