@@ -1,0 +1,381 @@
+/*
+ * test_golden.c - the simulator's results do not change when it is made
+ * faster. Every case (the four NPB traces under every algorithm, and
+ * random generated workloads with random machine and migration settings)
+ * is run and its final statistics and every per-sync record are compared,
+ * field by field and bit for bit (times as hexadecimal floats), with
+ * golden/records.txt, which was written by main's simulator and engine
+ * at 5d9022a, page by page, before any send run reached the policies
+ * (`test_golden --write FILE`). Every MPLM case runs under both variants
+ * (qemu-mplm, paper); each sync record carries its cause, rate,
+ * threshold, verdict and throttle. Other random workloads are run twice,
+ * in runs and page by page, and must agree too.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sim.h"
+
+#define GOLDEN "simulator/tests/golden/records.txt"
+#define NRANDOM 100
+#define NLARGE 4
+#define LINE 512
+
+static const char *const npb_names[] = { "mg", "is", "sp", "bt" };
+
+/* The NPB traces: in the repository once they move there, else on the
+ * team's shelf. */
+static int npb_path(const char *name, char *path, size_t len)
+{
+	const char *shared = getenv("MPLM_SHARED");
+	snprintf(path, len, "workloads/traces/npb/npb-%s.B.trace.gz", name);
+	if (access(path, R_OK) == 0)
+		return 0;
+	snprintf(path, len, "%s/traces/npb/npb-%s.B.trace.gz",
+		 shared && *shared ? shared : "../shared", name);
+	return access(path, R_OK);
+}
+
+static uint64_t next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* One case: a name, a config, and the spec text it owns. */
+struct golden_case {
+	char name[LINE];
+	char spec[256];
+	char path[1024];
+	struct sim_config c;
+};
+
+static void npb_case(struct golden_case *g, size_t trace, int variant)
+{
+	sim_config_default(&g->c);
+	if (npb_path(npb_names[trace], g->path, sizeof(g->path)) != 0)
+		fail_msg("missing NPB trace %s (set MPLM_SHARED)", g->path);
+	g->c.trace_path = g->path;
+	g->c.start_at = 1.0 + variant * 0.5;
+	switch (variant) {
+	case 0: g->c.params.algorithm = MPLM_ALG_PRECOPY; break;
+	case 1:
+		g->c.params.algorithm = MPLM_ALG_PRECOPY;
+		g->c.params.downtime_limit = 1.0;
+		g->c.params.threshold_bandwidth = MPLM_THRESHOLD_MEASURED;
+		g->c.vm_bytes = 1ull << 30;
+		g->c.placement = SIM_PLACE_TOP;
+		g->c.static_bytes = 64ull << 20;
+		break;
+	case 2:
+	case 5: g->c.params.algorithm = MPLM_ALG_MPLM; break;
+	case 3:
+	case 6:
+		g->c.params.algorithm = MPLM_ALG_MPLM;
+		g->c.params.relaxlivemig = true;
+		g->c.params.firstnondirty = false;
+		g->c.params.dirtypercents = 70;
+		g->c.params.intervaltime = 0.5;
+		g->c.at_end = SIM_END_LOOP;
+		g->c.untraced_nonzero = true;
+		g->c.vm_bytes = 768ull << 20;
+		break;
+	default: g->c.params.algorithm = MPLM_ALG_STOPCOPY; break;
+	}
+	/* Both MPLM variants: 2, 3 qemu-mplm's code (the default), 5, 6 the
+	 * paper's. */
+	if (variant >= 5)
+		g->c.params.mplm_variant = MPLM_VARIANT_PAPER;
+	snprintf(g->name, sizeof(g->name), "npb-%s variant %d", npb_names[trace],
+		 variant);
+}
+
+/* Random generated workloads: every pattern, small VMs, slow links so
+ * that migrations span many intervals, every machine option. */
+static void random_case(struct golden_case *g, uint64_t seed)
+{
+	static const char *const patterns[] = { "uniform", "sequential",
+						"hotspot", "stencil" };
+	uint64_t r = seed * 0x9E3779B97F4A7C15ull + 7;
+	uint64_t pages = 256 + next_rand(&r) % 20000;
+	uint64_t wss = 1 + next_rand(&r) % pages;
+	unsigned rate = (unsigned)(next_rand(&r) % (pages * 3));
+	const char *pat = patterns[next_rand(&r) % 4];
+	struct sim_config *c = &g->c;
+
+	snprintf(g->spec, sizeof(g->spec),
+		 "%s,pages=%llu,wss=%llu,rate=%u,duration=%u,interval=%u,seed=%llu",
+		 pat, (unsigned long long)pages, (unsigned long long)wss * 4096,
+		 rate, (unsigned)(1 + next_rand(&r) % 120),
+		 (unsigned)(10 + next_rand(&r) % 400), (unsigned long long)seed);
+	sim_config_default(c);
+	c->workload_spec = g->spec;
+	c->params.algorithm = (enum mplm_algorithm)(next_rand(&r) % 3);
+	c->link_bandwidth = 4096.0 * (200 + next_rand(&r) % 20000);
+	c->params.max_bandwidth = next_rand(&r) % 3 ? c->link_bandwidth : 0;
+	c->params.threshold_bandwidth = next_rand(&r) % 4 == 0
+						? MPLM_THRESHOLD_MEASURED
+						: MPLM_THRESHOLD_MAX_BANDWIDTH;
+	c->params.downtime_limit = (double)(next_rand(&r) % 2000) / 1000;
+	c->params.intervaltime = 0.05 + (double)(next_rand(&r) % 3000) / 1000;
+	c->params.dirtypercents = (unsigned)(next_rand(&r) % 101);
+	c->params.firstnondirty = next_rand(&r) % 2;
+	c->params.relaxlivemig = next_rand(&r) % 2;
+	c->params.max_iterations = (unsigned)(next_rand(&r) % 4);
+	c->params.max_total_time = 30 + (double)(next_rand(&r) % 300);
+	c->at_end = next_rand(&r) % 3 ? SIM_END_IDLE : SIM_END_LOOP;
+	c->start_at = (double)(next_rand(&r) % 5000) / 1000;
+	c->vm_bytes = 4096ull * (pages + next_rand(&r) % 3000);
+	c->untraced_nonzero = next_rand(&r) % 2;
+	c->placement = next_rand(&r) % 2 ? SIM_PLACE_TOP : SIM_PLACE_BOTTOM;
+	uint64_t spare = c->vm_bytes / 4096 - pages;
+	if (c->placement == SIM_PLACE_TOP)
+		spare &= ~UINT64_C(63);
+	c->static_bytes = 4096 * (next_rand(&r) % (spare + 1));
+	if (c->params.algorithm == MPLM_ALG_MPLM && next_rand(&r) % 4 == 0) {
+		c->extend_live_at = 0.5;
+		c->end_live_at = 4;
+	}
+	c->header_bytes = (uint32_t)(next_rand(&r) % 64);
+	c->params.mplm_variant = next_rand(&r) % 2 ? MPLM_VARIANT_PAPER
+						   : MPLM_VARIANT_QEMU_MPLM;
+	c->params.auto_converge = next_rand(&r) % 4 == 0;
+	snprintf(g->name, sizeof(g->name), "random %llu %s %s %s",
+		 (unsigned long long)seed, mplm_algorithm_name(c->params.algorithm),
+		 c->params.algorithm == MPLM_ALG_MPLM
+			 ? mplm_variant_name(c->params.mplm_variant) : "-",
+		 g->spec);
+}
+
+/* The benchmark's shape at 1 GiB: dense dirty sets, long runs of pages
+ * between events, a fast link. */
+static void large_case(struct golden_case *g, int variant)
+{
+	struct sim_config *c = &g->c;
+	sim_config_default(c);
+	snprintf(g->spec, sizeof(g->spec),
+		 "uniform,memory=1G,wss=%s,rate=%s,duration=60,seed=%d",
+		 variant % 2 ? "512M" : "922M", variant == 2 ? "30000" : "26000",
+		 variant == 3 ? 4 : variant + 3);
+	c->workload_spec = g->spec;
+	c->link_bandwidth = variant == 0 ? 1.25e9 : 125e6;
+	c->params.max_bandwidth = c->link_bandwidth;
+	c->params.downtime_limit = 0.03;
+	c->params.max_total_time = 20;
+	c->params.algorithm = variant == 1 || variant == 3 ? MPLM_ALG_MPLM
+							     : MPLM_ALG_PRECOPY;
+	if (variant == 3) /* the same run as 1 under the paper's MPLM */
+		c->params.mplm_variant = MPLM_VARIANT_PAPER;
+	snprintf(g->name, sizeof(g->name), "large %d %s %s", variant,
+		 mplm_algorithm_name(c->params.algorithm), g->spec);
+}
+
+#define NPB_VARIANTS 7
+#define NNPB (4 * NPB_VARIANTS)
+
+static size_t ncases(void) { return NNPB + NLARGE + NRANDOM; }
+
+static void make_case(struct golden_case *g, size_t i)
+{
+	if (i < NNPB)
+		npb_case(g, i / NPB_VARIANTS, (int)(i % NPB_VARIANTS));
+	else if (i < NNPB + NLARGE)
+		large_case(g, (int)(i - NNPB));
+	else
+		random_case(g, i - NNPB - NLARGE + 1);
+}
+
+/* A run's result as text lines, one for the stats and one per sync. */
+static void stats_line(const struct sim_result *r, char *buf, size_t len)
+{
+	const struct mplm_stats *s = &r->stats;
+	snprintf(buf, len,
+		 "stats %s %a %a %a %llu %llu %llu %llu %llu %llu %d %llu\n",
+		 mplm_status_name(s->status), s->total_time, s->downtime,
+		 s->setup_time, (unsigned long long)s->transferred,
+		 (unsigned long long)s->duplicate, (unsigned long long)s->normal,
+		 (unsigned long long)s->dirty_sync_count,
+		 (unsigned long long)s->downtime_pages,
+		 (unsigned long long)r->touched_pages, r->verified,
+		 (unsigned long long)r->mismatches);
+}
+
+static void sync_line(const struct mplm_sync_record *y, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "sync %u %a %a %llu %llu %llu %llu %llu %llu %llu %llu %d %s %a %a %s %u\n",
+		 y->index, y->time, y->interval, (unsigned long long)y->dirtied,
+		 (unsigned long long)y->d_size, (unsigned long long)y->nd_size,
+		 (unsigned long long)y->sent_d, (unsigned long long)y->sent_nd,
+		 (unsigned long long)y->slots_nd,
+		 (unsigned long long)y->slots_total,
+		 (unsigned long long)y->bytes, y->final,
+		 mplm_sync_cause_name(y->cause), y->bandwidth, y->threshold,
+		 mplm_verdict_name(y->verdict), y->throttle);
+}
+
+
+static int write_golden(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	for (size_t i = 0; i < ncases(); i++) {
+		struct golden_case g;
+		struct sim_result r;
+		char line[2 * LINE];
+		make_case(&g, i);
+		if (sim_run(&g.c, &r) != 0) {
+			fprintf(stderr, "%s: %s\n", g.name, r.error);
+			fclose(f);
+			return 1;
+		}
+		fprintf(f, "case %s\n", g.name);
+		stats_line(&r, line, sizeof(line));
+		fputs(line, f);
+		for (size_t k = 0; k < r.nsyncs; k++) {
+			sync_line(&r.syncs[k], line, sizeof(line));
+			fputs(line, f);
+		}
+		sim_result_free(&r);
+	}
+	return fclose(f) ? 1 : 0;
+}
+
+/* Next line of the golden file, which must be `want`. */
+static void expect_line(FILE *f, const char *want, const char *name)
+{
+	char got[2 * LINE];
+	if (!fgets(got, sizeof(got), f))
+		fail_msg("%s: golden file ends early; expected %s", name, want);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: differs from the golden record\n  golden: %s  now:    %s",
+			 name, got, want);
+}
+
+static void test_records_match_golden(void **state)
+{
+	(void)state;
+	FILE *f = fopen(GOLDEN, "r");
+	if (!f)
+		fail_msg("cannot open %s (run from the repository root)", GOLDEN);
+	for (size_t i = 0; i < ncases(); i++) {
+		struct golden_case g;
+		struct sim_result r;
+		char line[2 * LINE];
+		make_case(&g, i);
+		if (sim_run(&g.c, &r) != 0)
+			fail_msg("%s: %s", g.name, r.error);
+		snprintf(line, sizeof(line), "case %s\n", g.name);
+		expect_line(f, line, g.name);
+		stats_line(&r, line, sizeof(line));
+		expect_line(f, line, g.name);
+		for (size_t k = 0; k < r.nsyncs; k++) {
+			sync_line(&r.syncs[k], line, sizeof(line));
+			expect_line(f, line, g.name);
+		}
+		assert_true(r.nsyncs > 0);
+		sim_result_free(&r);
+	}
+	char extra[LINE];
+	if (fgets(extra, sizeof(extra), f))
+		fail_msg("golden file has more than the %zu cases: %s", ncases(), extra);
+	fclose(f);
+}
+
+/* Run g in send runs and page by page (the reference): everything the
+ * run reports must agree. Returns the guest work lost (auto-converge). */
+static double runs_equal_page_by_page(struct golden_case *g)
+{
+	struct sim_result a, b;
+	char la[2 * LINE], lb[2 * LINE];
+
+	g->c.page_by_page = false;
+	if (sim_run(&g->c, &a) != 0)
+		fail_msg("%s: %s", g->name, a.error);
+	g->c.page_by_page = true;
+	if (sim_run(&g->c, &b) != 0)
+		fail_msg("%s: %s", g->name, b.error);
+	stats_line(&a, la, sizeof(la));
+	stats_line(&b, lb, sizeof(lb));
+	if (strcmp(la, lb) != 0)
+		fail_msg("%s:\n  per page: %s  in runs:  %s", g->name, lb, la);
+	if (a.guest_lost != b.guest_lost)
+		fail_msg("%s: guest work lost %a page by page, %a in runs", g->name,
+			 b.guest_lost, a.guest_lost);
+	assert_int_equal(a.nsyncs, b.nsyncs);
+	for (size_t k = 0; k < a.nsyncs; k++) {
+		sync_line(&a.syncs[k], la, sizeof(la));
+		sync_line(&b.syncs[k], lb, sizeof(lb));
+		if (strcmp(la, lb) != 0)
+			fail_msg("%s:\n  per page: %s  in runs:  %s", g->name, lb, la);
+	}
+	double lost = a.guest_lost;
+	sim_result_free(&a);
+	sim_result_free(&b);
+	return lost;
+}
+
+/* Beyond the golden cases: on other random workloads, sending a word's
+ * pages per call (with its jumps over full pages) gives exactly what a
+ * call per page gives. */
+static void test_runs_equal_page_by_page(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1000; seed < 1060; seed++) {
+		struct golden_case g;
+		random_case(&g, seed);
+		if (seed % 2) { /* a machine profile's zero-page costs */
+			g.c.zero_page_bytes = (int64_t)(seed % 50);
+			g.c.zero_page_cost = 1e-6 * (double)(seed % 7);
+		}
+		runs_equal_page_by_page(&g);
+	}
+}
+
+/* The same with auto-converge throttling the guest (its trace time runs
+ * slower, the rest is lost work), on test_throttle's case at four seeds
+ * and rates. */
+static void test_throttled_runs_equal_page_by_page(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		struct golden_case g;
+		sim_config_default(&g.c);
+		snprintf(g.spec, sizeof(g.spec),
+			 "uniform,pages=8192,wss=16M,rate=%d,duration=600,seed=%d",
+			 2500 + 500 * i, 4 + i);
+		snprintf(g.name, sizeof(g.name), "throttled %s", g.spec);
+		g.c.workload_spec = g.spec;
+		g.c.link_bandwidth = 2048.0 * 4096;
+		g.c.params.algorithm = MPLM_ALG_PRECOPY;
+		g.c.params.max_bandwidth = 0;
+		g.c.params.auto_converge = true;
+		g.c.params.max_total_time = 300;
+		if (!(runs_equal_page_by_page(&g) > 0))
+			fail_msg("%s: auto-converge did not throttle", g.name);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--write") == 0)
+		return write_golden(argv[2]);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_records_match_golden),
+		cmocka_unit_test(test_runs_equal_page_by_page),
+		cmocka_unit_test(test_throttled_runs_equal_page_by_page),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
