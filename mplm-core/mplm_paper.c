@@ -92,6 +92,29 @@ static uint64_t pick(struct mplm_migration *m, struct mplm_state *s,
 	return pick_dirty(m, s, from);
 }
 
+/* After pick: how many pages, this one included, pick would go on taking
+ * from the same set in address order, with no other decision between
+ * them (the epoch's clock test is engine_send_run's). Only runs of
+ * plain slots: not relaxed mode's first pass, not an extended stage with
+ * ND empty. */
+static unsigned run_length(const struct mplm_migration *m,
+			   const struct mplm_state *s, const struct pageset *from,
+			   const struct pageset *cursor)
+{
+	unsigned nd_slots = SLOTS_PER_BATCH - m->params.dirtypercents;
+	if (from != cursor || m->nd.count == 0)
+		return 1;
+	if (from == &m->nd) {
+		if (s->nd_only || nd_slots == SLOTS_PER_BATCH)
+			return ENGINE_STEP_PAGES; /* engine_send_run caps it so */
+		/* pick counted this page's slot already */
+		return s->slot < nd_slots ? 1 + nd_slots - s->slot : 1;
+	}
+	if (s->d_first_pass && m->params.relaxlivemig)
+		return 1;
+	return s->slot != 0 ? 1 + SLOTS_PER_BATCH - s->slot : 1;
+}
+
 /* End-live, or ND empty without extend-live: MPLM_VERDICT_NONE if the
  * live stage goes on. */
 static enum mplm_verdict live_stage_done(struct mplm_migration *m)
@@ -175,11 +198,16 @@ enum live_end mplm_paper_live(struct mplm_migration *m)
 			engine_step_soon(m);
 			continue;
 		}
-		if (engine_send(m, from, page) < 0)
+		uint64_t last;
+		long n = engine_send_run(m, from, page, run_length(m, &s, from, cursor),
+					 s.t_epoch, m->params.intervaltime, &last);
+		if (n < 0)
 			return LIVE_FAILED;
-		cursor->cursor = page + 1;
-		m->cur.slots_total++;
+		if (!s.nd_only)
+			s.slot = (unsigned)((s.slot + (uint64_t)n - 1) % SLOTS_PER_BATCH);
+		cursor->cursor = last + 1;
+		m->cur.slots_total += (uint64_t)n;
 		if (cursor == &m->nd)
-			m->cur.slots_nd++;
+			m->cur.slots_nd += (uint64_t)n;
 	}
 }
