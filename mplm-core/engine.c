@@ -147,11 +147,51 @@ static long send_word(struct mplm_migration *m, struct pageset *from,
 	return rs.pages;
 }
 
-long engine_send_run(struct mplm_migration *m, struct pageset *from,
-		     uint64_t page, unsigned max, double since, double limit,
-		     uint64_t *last)
+/* The pages of word page / 64 a run may take, from `page` on: the set's,
+ * cut where lim says (a gap with `contiguous`, the first page of
+ * `stop_at`). *whole is false when the run must end in this word. */
+static uint64_t run_mask(const struct pageset *from, const struct run_limits *lim,
+			 uint64_t page, bool *whole)
 {
-	unsigned left = ticks_left(m);
+	uint64_t w = page / 64, word = from->words[w];
+	unsigned b = page % 64;
+	uint64_t mask = word & (~UINT64_C(0) << b);
+	*whole = true;
+	if (lim->contiguous) {
+		uint64_t gaps = ~(word >> b); /* bits above 63 - b read as gaps */
+		unsigned ones = gaps ? (unsigned)__builtin_ctzll(gaps) : 64;
+		if (b + ones < 64) {
+			mask &= (UINT64_C(1) << (b + ones)) - 1;
+			*whole = false;
+		}
+	}
+	if (lim->stop_at) {
+		uint64_t other = lim->stop_at->words[w] & (~UINT64_C(0) << b);
+		if (other) {
+			mask &= (other & -other) - 1;
+			*whole = false;
+		}
+	}
+	return mask;
+}
+
+/* Whether a run that sent word w whole goes on at `next`, the set's next
+ * page after it. */
+static bool run_goes_on(const struct mplm_migration *m,
+			const struct run_limits *lim, uint64_t w, uint64_t next)
+{
+	if (next >= m->pages || m->be.now(m->be.ctx) - lim->since >= lim->limit)
+		return false;
+	if (lim->contiguous && next != (w + 1) * 64)
+		return false;
+	return !lim->stop_at ||
+	       mplm_bitmap_find_next_set(lim->stop_at->bits, (w + 1) * 64) > next;
+}
+
+long engine_send_run(struct mplm_migration *m, struct pageset *from,
+		     uint64_t page, const struct run_limits *lim, uint64_t *last)
+{
+	unsigned max = lim->max, left = ticks_left(m);
 	if (max > left)
 		max = left;
 	*last = page;
@@ -163,20 +203,33 @@ long engine_send_run(struct mplm_migration *m, struct pageset *from,
 	 * wrapped), after the same clock test. */
 	unsigned sent = 0;
 	for (;;) {
-		uint64_t w = page / 64, mask = from->words[w] & (~UINT64_C(0) << (page % 64));
-		long n = send_word(m, from, w, mask, max - sent, since, limit, last);
+		bool whole;
+		uint64_t w = page / 64, mask = run_mask(from, lim, page, &whole);
+		long n = send_word(m, from, w, mask, max - sent, lim->since,
+				   lim->limit, last);
 		if (n < 0)
 			return -1;
 		sent += (unsigned)n;
-		if (n < __builtin_popcountll(mask) || sent >= max)
+		if (!whole || n < __builtin_popcountll(mask) || sent >= max)
 			break;
 		page = mplm_bitmap_find_next_set(from->bits, (w + 1) * 64);
-		if (page >= m->pages || m->be.now(m->be.ctx) - since >= limit)
+		if (!run_goes_on(m, lim, w, page))
 			break;
 	}
 	if (sent > 1)
 		m->since_step += sent - 1;
 	return sent;
+}
+
+unsigned engine_pages_before_fit(const struct mplm_migration *m)
+{
+	uint64_t left = m->d.count + m->nd.count;
+	unsigned n = ENGINE_STEP_PAGES;
+	/* After k more pages, left - k remain; the test is monotone in k. */
+	while (n > 1 && (left <= n - 1 ||
+			 (double)((left - (n - 1)) * m->page_size) < m->threshold))
+		n--;
+	return n;
 }
 
 static int record_sync(struct mplm_migration *m)
@@ -341,10 +394,11 @@ enum live_end engine_step(struct mplm_migration *m)
  * engine_step, and that tick follows the run). */
 static int send_all(struct mplm_migration *m, struct pageset *s)
 {
+	const struct run_limits lim = RUN_LIMITS(UINT_MAX);
 	uint64_t last;
 	for (uint64_t p = mplm_bitmap_find_next_set(s->bits, 0); p < m->pages;
 	     p = mplm_bitmap_find_next_set(s->bits, last + 1)) {
-		long n = engine_send_run(m, s, p, UINT_MAX, 0, INFINITY, &last);
+		long n = engine_send_run(m, s, p, &lim, &last);
 		if (n < 0)
 			return -1;
 		m->st.downtime_pages += (uint64_t)n;

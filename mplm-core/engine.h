@@ -5,11 +5,13 @@
 #ifndef MPLM_ENGINE_H
 #define MPLM_ENGINE_H
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "autoconverge.h"
 #include "mplm.h"
+
 #include "pageset.h"
 
 /* Housekeeping (poll, cancel, caps) runs every ENGINE_STEP_TIME seconds
@@ -80,17 +82,31 @@ struct mplm_migration {
 /* Send one page of set `from` and remove it from the set; moving the
  * set's cursor is the caller's. */
 int engine_send(struct mplm_migration *m, struct pageset *from, uint64_t page);
+/* Where a send run must end besides the housekeeping step: after `max`
+ * pages (the first included), before any page once now - since >= limit,
+ * with `contiguous` at the first gap in the set's addresses, with
+ * `stop_at` before that set's next page. */
+struct run_limits {
+	unsigned max;
+	double since, limit;
+	const struct pageset *stop_at;
+	bool contiguous;
+};
+/* At most max pages, no clock test, no other cut. */
+#define RUN_LIMITS(max) ((struct run_limits){ (max), 0, INFINITY, NULL, false })
 /* Send `page` of set `from` and, when the back end has send_run, the
  * pages of `from` after it in address order, a word per back-end call,
- * without wrapping: at most `max` in all, counting
- * the engine_ticks they stand for (so none passes an engine_step), and
- * none once now - since >= limit. What as many engine_tick + engine_send
- * calls would do, for a caller that would have made no other decision
- * between those pages. Returns the pages sent, the highest in *last, or
- * -1. */
+ * without wrapping, up to what lim allows, counting the engine_ticks they
+ * stand for (so none passes an engine_step). What as many engine_tick +
+ * engine_send calls would do, for a caller that would have made no other
+ * decision between those pages. Returns the pages sent, the highest in
+ * *last, or -1. */
 long engine_send_run(struct mplm_migration *m, struct pageset *from,
-		     uint64_t page, unsigned max, double since, double limit,
-		     uint64_t *last);
+		     uint64_t page, const struct run_limits *lim, uint64_t *last);
+/* How many pages may go, the next included, before engine_converged()
+ * could turn true (each page lowers what is pending by one; the
+ * threshold only changes in engine_step, which no run passes). */
+unsigned engine_pages_before_fit(const struct mplm_migration *m);
 /* Read and clear the dirty log, move what it reports into D (out of ND),
  * and write the per-sync record with the rate and threshold in force. A
  * live sync's record is complete, and shown to on_sync, once the policy

@@ -199,8 +199,9 @@ enum live_end mplm_paper_live(struct mplm_migration *m)
 			continue;
 		}
 		uint64_t last;
-		long n = engine_send_run(m, from, page, run_length(m, &s, from, cursor),
-					 s.t_epoch, m->params.intervaltime, &last);
+		const struct run_limits lim = { run_length(m, &s, from, cursor), s.t_epoch,
+						m->params.intervaltime, NULL, false };
+		long n = engine_send_run(m, from, page, &lim, &last);
 		if (n < 0)
 			return LIVE_FAILED;
 		if (!s.nd_only)

@@ -109,11 +109,33 @@ static uint64_t find_dirty(const struct mplm_migration *m, struct qstate *q,
 	return pd < pn ? pd : pn;
 }
 
+/* Which pages of `from` after `page` the cursor's next steps would send,
+ * one per step, as the searches above find them: with the bulk stage's
+ * pos + 1, consecutive addresses; the D cursor's search of D u ND ends a
+ * run before a page of the other set; strict D in the bulk stage looks
+ * at D alone, and only from a cursor past 0. */
+static void cursor_run(const struct mplm_migration *m, const struct qstate *q,
+		       bool nd_cursor, bool relaxed, const struct pageset *from,
+		       uint64_t page, struct run_limits *lim)
+{
+	if (q->bulk && (nd_cursor || relaxed)) {
+		lim->contiguous = true;
+	} else if (q->bulk) {
+		if (from == &m->nd || page == 0)
+			lim->max = 1;
+	} else if (!nd_cursor) {
+		lim->stop_at = from == &m->nd ? &m->d : &m->nd;
+	}
+}
+
 /* Move a cursor to `next` and send the page there if it is still to send
- * (ND cursor: in ND; D cursor: in D or ND). Past the end, the cursor
- * wraps and the bulk stage is over (find_dirty_block). */
+ * (ND cursor: in ND; D cursor: in D or ND), and, up to `budget` pages in
+ * all, the pages the cursor's next steps would send (cursor_run): *sent
+ * says how many. Past the end, the cursor wraps and the bulk stage is
+ * over (find_dirty_block). */
 static int cursor_step(struct mplm_migration *m, struct qstate *q,
-		       uint64_t *pos, uint64_t next, bool nd_cursor)
+		       uint64_t *pos, uint64_t next, bool nd_cursor,
+		       bool relaxed, unsigned budget, unsigned *sent)
 {
 	if (next >= m->pages) {
 		*pos = 0;
@@ -126,23 +148,52 @@ static int cursor_step(struct mplm_migration *m, struct qstate *q,
 								       : NULL;
 	if (!from)
 		return STEP_EMPTY;
-	return engine_send(m, from, next) < 0 ? -1 : STEP_SENT;
+	struct run_limits lim = RUN_LIMITS(budget);
+	cursor_run(m, q, nd_cursor, relaxed, from, next, &lim);
+	long n = engine_send_run(m, from, next, &lim, pos);
+	if (n < 0)
+		return -1;
+	*sent = (unsigned)n;
+	return STEP_SENT;
 }
 
-static int nd_step(struct mplm_migration *m, struct qstate *q)
+static unsigned min_pages(unsigned a, unsigned b) { return a < b ? a : b; }
+
+static int nd_step(struct mplm_migration *m, struct qstate *q,
+		   unsigned budget, unsigned *sent)
 {
-	return cursor_step(m, q, &q->nd_pos, find_nondirty(m, q), true);
+	return cursor_step(m, q, &q->nd_pos, find_nondirty(m, q), true, false,
+			   budget, sent);
 }
 
-static int d_step(struct mplm_migration *m, struct qstate *q, bool relaxed)
+static int d_step(struct mplm_migration *m, struct qstate *q, bool relaxed,
+		  unsigned budget, unsigned *sent)
 {
-	return cursor_step(m, q, &q->d_pos, find_dirty(m, q, relaxed), false);
+	return cursor_step(m, q, &q->d_pos, find_dirty(m, q, relaxed), false,
+			   relaxed, budget, sent);
 }
 
-/* One step of ram_find_and_save_block's loop; -1 if sending failed. */
-static int search_step(struct mplm_migration *m, struct qstate *q)
+/* The slots a run of `sent` pages used beyond its first page's. */
+static void count_run_slots(struct mplm_migration *m, struct qstate *q,
+			    int r, unsigned sent, bool nd_slots, bool batch)
+{
+	if (r != STEP_SENT || sent <= 1)
+		return;
+	m->cur.slots_total += sent - 1;
+	if (nd_slots)
+		m->cur.slots_nd += sent - 1;
+	if (batch)
+		q->counter += sent - 1;
+}
+
+/* One step of ram_find_and_save_block's loop, and with a budget > 1 the
+ * steps after it that would send the next pages with nothing else
+ * between (the batch's slots left included); -1 if sending failed. */
+static int search_step(struct mplm_migration *m, struct qstate *q,
+		       unsigned budget, unsigned *sent)
 {
 	unsigned nd_allot = SLOTS_PER_BATCH - m->params.dirtypercents;
+	int r;
 
 	/* qemu-mplm would search forever here (no slot can find a page):
 	 * say nothing was found. */
@@ -154,7 +205,9 @@ static int search_step(struct mplm_migration *m, struct qstate *q)
 	case S0_NONDIRTY:
 		m->cur.slots_nd++;
 		m->cur.slots_total++;
-		return nd_step(m, q);
+		r = nd_step(m, q, budget, sent);
+		count_run_slots(m, q, r, *sent, true, false);
+		return r;
 	case S1_NONDIRTY:
 		if (q->counter >= nd_allot) {
 			q->state = S2_DIRTY;
@@ -163,7 +216,9 @@ static int search_step(struct mplm_migration *m, struct qstate *q)
 		q->counter++;
 		m->cur.slots_nd++;
 		m->cur.slots_total++;
-		return nd_step(m, q);
+		r = nd_step(m, q, min_pages(budget, 1 + nd_allot - q->counter), sent);
+		count_run_slots(m, q, r, *sent, true, true);
+		return r;
 	case S2_DIRTY:
 		if (q->counter >= SLOTS_PER_BATCH) {
 			q->counter = 0;
@@ -172,10 +227,15 @@ static int search_step(struct mplm_migration *m, struct qstate *q)
 		}
 		q->counter++;
 		m->cur.slots_total++;
-		return d_step(m, q, m->params.relaxlivemig);
+		r = d_step(m, q, m->params.relaxlivemig,
+			   min_pages(budget, 1 + SLOTS_PER_BATCH - q->counter), sent);
+		count_run_slots(m, q, r, *sent, false, true);
+		return r;
 	case S3_DIRTY:
 		m->cur.slots_total++;
-		return d_step(m, q, true);
+		r = d_step(m, q, true, budget, sent);
+		count_run_slots(m, q, r, *sent, false, false);
+		return r;
 	}
 	return STEP_NOTHING;
 }
@@ -186,24 +246,39 @@ static int search_step(struct mplm_migration *m, struct qstate *q)
  * towards the end of memory (whose pass ends the bulk stage), or uses
  * one of a batch's slots, and search_step says nothing when no slot can
  * find a page. */
-static int find_and_save_block(struct mplm_migration *m, struct qstate *q)
+static int find_and_save_block(struct mplm_migration *m, struct qstate *q,
+			       unsigned budget, unsigned *sent)
 {
 	int r;
 	do
-		r = search_step(m, q);
+		r = search_step(m, q, budget, sent);
 	while (r == STEP_EMPTY);
 	return r;
 }
 
+/* How many pages may go, the next included, before one is due for the
+ * interval check (check_interval): a run ends on that page. */
+static unsigned pages_to_interval_check(const struct mplm_migration *m,
+					const struct qstate *q)
+{
+	unsigned i = q->window != m->windows ? 0 : q->pages_in_call;
+	i %= INTERVAL_CHECK_PAGES;
+	return i == 0 ? 1 : INTERVAL_CHECK_PAGES + 1 - i;
+}
+
 /* ram_save_iterate's interval check, at the first page of a call (one
- * call per rate window) and every 64 pages of it. */
-static void check_interval(struct mplm_migration *m, struct qstate *q)
+ * call per rate window) and every 64 pages of it; `sent` pages just
+ * went, none but the last due for the check. */
+static void check_interval(struct mplm_migration *m, struct qstate *q,
+			   unsigned sent)
 {
 	if (q->window != m->windows) {
 		q->window = m->windows;
 		q->pages_in_call = 0;
 	}
-	if (q->pages_in_call++ % INTERVAL_CHECK_PAGES)
+	unsigned last = q->pages_in_call + sent - 1;
+	q->pages_in_call += sent;
+	if (last % INTERVAL_CHECK_PAGES)
 		return;
 	double now = m->be.now(m->be.ctx);
 	if (now > q->wakeup) {
@@ -302,12 +377,18 @@ enum live_end mplm_qemu_live(struct mplm_migration *m)
 			engine_step_soon(m);
 			continue;
 		}
-		int r = find_and_save_block(m, &q);
+		/* A run of pages ends where the page-by-page loop would sync:
+		 * QEMU's pending test or the interval check. */
+		unsigned sent = 0;
+		int r = find_and_save_block(m, &q,
+					    min_pages(engine_pages_before_fit(m),
+						      pages_to_interval_check(m, &q)),
+					    &sent);
 		if (r < 0)
 			return LIVE_FAILED;
 		if (r == STEP_SENT) {
 			q.idle = false;
-			check_interval(m, &q);
+			check_interval(m, &q, sent);
 		} else if (r == STEP_NOTHING) {
 			q.cause = nothing_found(m, &q);
 			q.sync_flag = true;

@@ -9,23 +9,7 @@
  * test). With max_iterations, it also ends after that many live syncs, as
  * Cloud Hypervisor's bounded number of dirty passes does.
  */
-#include <math.h>
-
 #include "engine.h"
-
-/* How many pages may go before engine_converged() could turn true (it is
- * tested before every page, and each page lowers what is pending by one;
- * the threshold only changes in engine_step, which no run passes). */
-static unsigned pages_before_fit(const struct mplm_migration *m)
-{
-	uint64_t left = m->d.count + m->nd.count;
-	unsigned n = ENGINE_STEP_PAGES;
-	/* After k more pages, left - k remain; the test is monotone in k. */
-	while (n > 1 && (left <= n - 1 ||
-			 (double)((left - (n - 1)) * m->page_size) < m->threshold))
-		n--;
-	return n;
-}
 
 /* A live sync and the test after it. */
 static enum live_end sync_and_test(struct mplm_migration *m, unsigned *live_syncs)
@@ -61,8 +45,8 @@ enum live_end precopy_live(struct mplm_migration *m)
 			continue;
 		}
 		uint64_t page = pageset_peek(&m->d), last;
-		long n = engine_send_run(m, &m->d, page, pages_before_fit(m), 0,
-					 INFINITY, &last);
+		const struct run_limits lim = RUN_LIMITS(engine_pages_before_fit(m));
+		long n = engine_send_run(m, &m->d, page, &lim, &last);
 		if (n < 0)
 			return LIVE_FAILED;
 		m->d.cursor = last + 1;

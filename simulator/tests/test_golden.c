@@ -368,6 +368,34 @@ static void test_throttled_runs_equal_page_by_page(void **state)
 	}
 }
 
+/* qemu-mplm's D cursor after the bulk stage searches D u ND: with strict
+ * D slots (relaxlivemig off) taking most of each batch, the D cursor
+ * wraps while the ND cursor has pages ahead of it, and then meets them
+ * among D's pages. A run of D pages must stop at each. */
+static void test_qemu_mplm_d_cursor_meets_nd(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		struct golden_case g;
+		sim_config_default(&g.c);
+		snprintf(g.spec, sizeof(g.spec),
+			 "%s,pages=16384,wss=%dM,rate=%d,duration=600,seed=%d",
+			 i % 2 ? "hotspot" : "uniform", 8 + 8 * (i % 3),
+			 500 + 700 * i, 11 + i);
+		snprintf(g.name, sizeof(g.name), "d cursor meets nd %s", g.spec);
+		g.c.workload_spec = g.spec;
+		g.c.link_bandwidth = 1500.0 * 4096;
+		g.c.params.algorithm = MPLM_ALG_MPLM;
+		g.c.params.mplm_variant = MPLM_VARIANT_QEMU_MPLM;
+		g.c.params.relaxlivemig = false;
+		g.c.params.firstnondirty = false;
+		g.c.params.dirtypercents = 80 + 3 * (unsigned)i;
+		g.c.params.intervaltime = 0.5 + 0.25 * i;
+		g.c.params.max_total_time = 120;
+		runs_equal_page_by_page(&g);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write") == 0)
@@ -376,6 +404,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_records_match_golden),
 		cmocka_unit_test(test_runs_equal_page_by_page),
 		cmocka_unit_test(test_throttled_runs_equal_page_by_page),
+		cmocka_unit_test(test_qemu_mplm_d_cursor_meets_nd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
