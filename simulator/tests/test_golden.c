@@ -30,16 +30,10 @@
 
 static const char *const npb_names[] = { "mg", "is", "sp", "bt" };
 
-/* The NPB traces: in the repository once they move there, else on the
- * team's shelf. */
+/* The NPB traces, shipped in the repository. */
 static int npb_path(const char *name, char *path, size_t len)
 {
-	const char *shared = getenv("MPLM_SHARED");
 	snprintf(path, len, "workloads/traces/npb/npb-%s.B.trace.gz", name);
-	if (access(path, R_OK) == 0)
-		return 0;
-	snprintf(path, len, "%s/traces/npb/npb-%s.B.trace.gz",
-		 shared && *shared ? shared : "../shared", name);
 	return access(path, R_OK);
 }
 
@@ -63,7 +57,7 @@ static void npb_case(struct golden_case *g, size_t trace, int variant)
 {
 	sim_config_default(&g->c);
 	if (npb_path(npb_names[trace], g->path, sizeof(g->path)) != 0)
-		fail_msg("missing NPB trace %s (set MPLM_SHARED)", g->path);
+		fail_msg("missing NPB trace %s (run from the repository's root)", g->path);
 	g->c.trace_path = g->path;
 	g->c.start_at = 1.0 + variant * 0.5;
 	switch (variant) {
