@@ -212,15 +212,21 @@ static size_t count_completed(sqlite3 *h, const char *experiment,
 	return n;
 }
 
+/* Row i is the first with its x text (text x values are categories). */
+static bool first_of_its_text(const struct figure *g, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(g->rows[j].xtext, g->rows[i].xtext))
+			return false;
+	return true;
+}
+
 /* The position of a text x: its rank among the distinct values. */
 static double text_position(const struct figure *g, const char *x)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < g->nrows; i++) {
-		bool first = true;
-		for (size_t j = 0; j < i && first; j++)
-			first = strcmp(g->rows[j].xtext, g->rows[i].xtext) != 0;
-		if (!first)
+		if (!first_of_its_text(g, i))
 			continue;
 		if (!strcmp(g->rows[i].xtext, x))
 			return (double)k;
@@ -287,10 +293,7 @@ static void category_axis(FILE *f, const struct figure *g, double lo,
 		hi + 0.5);
 	const char *sep = "";
 	for (size_t i = 0; i < g->nrows; i++) {
-		bool first = true;
-		for (size_t j = 0; j < i && first; j++)
-			first = strcmp(g->rows[j].xtext, g->rows[i].xtext) != 0;
-		if (!first)
+		if (!first_of_its_text(g, i))
 			continue;
 		char q[200];
 		plot_quote(g->rows[i].xtext, q, sizeof(q));
