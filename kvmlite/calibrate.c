@@ -188,15 +188,12 @@ static void line(FILE *f, enum mplm_setting_id id, double value)
 		fprintf(f, "%s = %.0f\n", s->name, value);
 }
 
-static int write_profile(const char *path, const struct bench *b,
+static int write_profile(FILE *f, const char *path, const struct bench *b,
 			 const struct profile *p, struct kl_err *e)
 {
 	char host[256] = "?", when[64] = "?";
 	time_t now = time(NULL);
 	struct tm tm;
-	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-	if (!f)
-		return kl_fail_errno(e, "%s", path);
 	gethostname(host, sizeof(host) - 1);
 	if (gmtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
@@ -231,6 +228,12 @@ int kl_calibrate(struct kl_cli *c)
 	struct bench b = { .exe = exe, .mem = c->cfg.mem_bytes };
 	struct profile p = { 0 };
 	const char *out = c->profile_out ? c->profile_out : "-";
+	/* Opened first: a bad path fails now, not after the measurements. */
+	FILE *f = strcmp(out, "-") ? fopen(out, "w") : stdout;
+	if (!f) {
+		kl_fail_errno(&b.e, "--output %s", out);
+		goto fail;
+	}
 
 	fprintf(stderr, "kvmlite calibrate: %llu MiB guest: dirty-log reads...\n",
 		(unsigned long long)(b.mem >> 20));
@@ -242,12 +245,20 @@ int kl_calibrate(struct kl_cli *c)
 	fprintf(stderr, "kvmlite calibrate: stream rate and state (3 migrations)...\n");
 	if (measure_stream(&b, &p) < 0)
 		goto fail;
-	if (write_profile(out, &b, &p, &b.e) < 0)
+	if (write_profile(f, out, &b, &p, &b.e) < 0) {
+		if (f != stdout)
+			unlink(out); /* closed there; no half profile left */
+		f = NULL;
 		goto fail;
+	}
 	if (strcmp(out, "-"))
 		fprintf(stderr, "kvmlite calibrate: wrote %s\n", out);
 	return 0;
 fail:
+	if (f && f != stdout) {
+		fclose(f);
+		unlink(out); /* nothing partial left as if it were a profile */
+	}
 	fprintf(stderr, "kvmlite: calibrate: %s\n", b.e.msg);
 	return 1;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_calibrate_writes_a_profile(void **state)
@@ -53,10 +54,29 @@ static void test_calibrate_writes_a_profile(void **state)
 	unlink(path);
 }
 
+/* A path that cannot be written fails at once, before any measurement,
+ * with one line naming it. */
+static void test_bad_output_fails_first(void **state)
+{
+	(void)state;
+	char cmd[8400], line[512] = "";
+	snprintf(cmd, sizeof(cmd), "%s calibrate --output /nonexistent/dir/x.prof 2>&1",
+		 kltest_kvmlite());
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	char rest[64];
+	assert_null(fgets(rest, sizeof(rest), p)); /* one line */
+	int st = pclose(p);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	assert_non_null(strstr(line, "--output /nonexistent/dir/x.prof"));
+}
+
 int main(void)
 {
 	kltest_init(300);
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_output_fails_first),
 		cmocka_unit_test(test_calibrate_writes_a_profile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
