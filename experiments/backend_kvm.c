@@ -45,9 +45,10 @@ static int find_built(const char *rel, char *out, size_t len)
 
 /* gen.h's SPEC, parsed by gen.h itself so a spec means the same workload
  * on a real guest as in the simulator; the guest runs the same pattern. */
-static int parse_spec(const char *text, struct gen_spec *s, uint64_t *pattern,
-		      char *err, size_t len)
+static int parse_spec(const char *text, struct gen_spec *s, char *err, size_t len)
 {
+	uint64_t pattern;
+
 	if (gen_parse(text, s, err, len) < 0)
 		return -1;
 	if (s->page_size != KL_PAGE_SIZE) {
@@ -55,7 +56,7 @@ static int parse_spec(const char *text, struct gen_spec *s, uint64_t *pattern,
 			 KL_PAGE_SIZE);
 		return -1;
 	}
-	if (kl_pattern_parse(s->pattern, pattern) < 0) {
+	if (kl_pattern_parse(s->pattern, &pattern) < 0) {
 		snprintf(err, len, "workload %s: no guest program for pattern %s",
 			 text, s->pattern);
 		return -1;
@@ -66,20 +67,17 @@ static int parse_spec(const char *text, struct gen_spec *s, uint64_t *pattern,
 /* The guest's working set is the simulated VM's memory; kvmlite's boot
  * area (4 MiB) comes on top. */
 static void vm_for(const struct sim_config *cfg, const struct gen_spec *s,
-		   uint64_t pattern, struct kl_config *c, struct kl_params *p)
+		   struct kl_config *c, struct kl_params *p)
 {
 	uint64_t mem = cfg->vm_bytes ? cfg->vm_bytes : s->pages * KL_PAGE_SIZE;
 	kl_config_default(c);
 	c->mem_bytes = (KL_DATA_GPA + mem + KL_HUGE - 1) / KL_HUGE * KL_HUGE;
 	c->quiet = true;
+	c->nvcpus = s->vcpus;
 	memset(p, 0, sizeof(*p));
-	p->pattern = pattern;
-	p->wss_pages = s->wss_pages;
-	p->rate = (uint64_t)llround(s->rate);
-	p->seed = s->seed;
-	p->hot_permille = (uint64_t)llround(s->hot * 1000);
-	p->skew_permille = (uint64_t)llround(s->skew * 1000);
-	p->arrays = s->arrays;
+	/* The generator's own translation, so the guest writes the pages a
+	 * simulated run of this spec would see. */
+	gen_guest_params(s, p);
 	/* Status ten times a second, for the rate reported. */
 	p->progress_every = p->rate / 10 > 1024 ? p->rate / 10 : 1024;
 	/* Loop: the guest writes until it is migrated away. */
@@ -169,7 +167,6 @@ static int migrate_once(struct kl_vm *vm, const struct sim_config *cfg,
 static int kvm_run(const struct sim_config *cfg, struct sim_result *res)
 {
 	struct gen_spec s;
-	uint64_t pattern;
 	struct kl_config c;
 	struct kl_params p;
 	struct kl_vm *vm;
@@ -180,9 +177,9 @@ static int kvm_run(const struct sim_config *cfg, struct sim_result *res)
 	memset(res, 0, sizeof(*res));
 	if (!cfg->workload_spec)
 		return fail(res, "backend kvm runs generated workloads (workload = SPEC), not trace files");
-	if (parse_spec(cfg->workload_spec, &s, &pattern, res->error, sizeof(res->error)) < 0)
+	if (parse_spec(cfg->workload_spec, &s, res->error, sizeof(res->error)) < 0)
 		return -1;
-	vm_for(cfg, &s, pattern, &c, &p);
+	vm_for(cfg, &s, &c, &p);
 	if (p.rate > KL_PVM_MAX_RATE && access("/sys/module/kvm_pvm", F_OK) == 0)
 		return fail(res, "rate above the ~150,000 pages/s a guest can dirty on kvm_pvm");
 	if (find_built("guests/workload.bin", guest, sizeof(guest)) < 0)

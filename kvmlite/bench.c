@@ -13,6 +13,7 @@
  * Destinations are `kvmlite incoming --no-run` child processes.
  */
 #include "bench.h"
+#include "gen.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -85,7 +86,10 @@ void bench_guest(struct kl_params *p, uint64_t pattern, uint64_t wss,
 	p->rate = rate;
 	p->duration_ms = duration_ms;
 	p->seed = 1;
-	p->arrays = 3;
+	/* The generators' defaults, as on the command line. */
+	p->hot_permille = gen_permille(GEN_HOT_DEFAULT);
+	p->skew_permille = gen_permille(GEN_SKEW_DEFAULT);
+	p->arrays = GEN_ARRAYS_DEFAULT;
 	p->progress_every = rate / 10 > 1024 ? rate / 10 : 65536;
 }
 

@@ -179,9 +179,9 @@ static void defaults(struct kl_cli *c)
 	c->params.pattern = KL_PAT_SEQUENTIAL;
 	c->params.seed = 1;
 	/* The generators' hotspot, so one spec means one workload. */
-	c->params.hot_permille = (uint64_t)(GEN_HOT_DEFAULT * 1000 + 0.5);
-	c->params.skew_permille = (uint64_t)(GEN_SKEW_DEFAULT * 1000 + 0.5);
-	c->params.arrays = 3;
+	c->params.hot_permille = gen_permille(GEN_HOT_DEFAULT);
+	c->params.skew_permille = gen_permille(GEN_SKEW_DEFAULT);
+	c->params.arrays = GEN_ARRAYS_DEFAULT;
 	c->duration = -1;
 	c->trace_interval = 0.1;
 	c->migrate_after = 1;
@@ -243,8 +243,8 @@ static int apply(struct kl_cli *c, int opt, const char *arg, struct kl_err *e)
 	case O_DURATION: c->duration = parse_seconds(arg, &ok); break;
 	case O_ITER: c->params.iterations = (uint64_t)kl_parse_rate(arg, &ok); break;
 	case O_SEED: c->params.seed = kl_parse_size(arg, &ok); break;
-	case O_HOT: c->params.hot_permille = (uint64_t)(parse_double(arg, &ok) * 1000 + 0.5); break;
-	case O_SKEW: c->params.skew_permille = (uint64_t)(parse_double(arg, &ok) * 1000 + 0.5); break;
+	case O_HOT: c->params.hot_permille = gen_permille(parse_double(arg, &ok)); break;
+	case O_SKEW: c->params.skew_permille = gen_permille(parse_double(arg, &ok)); break;
 	case O_ARRAYS: c->params.arrays = kl_parse_size(arg, &ok); break;
 	case O_FORCE_RATE: c->allow_any_rate = true; break;
 	case O_TIMEOUT: c->timeout = c->in.run_timeout = parse_seconds(arg, &ok); break;
@@ -288,6 +288,9 @@ static int complete(struct kl_cli *c, struct kl_err *e)
 			       (unsigned long long)(data_pages >> 8));
 	if (p->wss_pages < c->cfg.nvcpus)
 		return kl_fail(e, "--wss must give every vCPU at least one page");
+	if (p->pattern == KL_PAT_STENCIL &&
+	    (p->arrays < 1 || p->arrays > p->wss_pages / c->cfg.nvcpus))
+		return kl_fail(e, "--arrays must be between 1 and the pages of a vCPU's share of the working set");
 	if (c->duration < 0 && !p->iterations)
 		c->duration = p->pattern == KL_PAT_IDLE ? 0 : 2;
 	if (c->duration > 0)

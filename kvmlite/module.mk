@@ -11,7 +11,7 @@ KL_BIN  := $(B)/kvmlite/kvmlite
 # The guests' write patterns, compiled for the host too (the tests and
 # `--verify` replay them to know the checksum a guest must print).
 KL_HOST_WL := $(B)/workloads/guests/wl.o
-KL_LDLIBS := -ljansson $(WL_LDLIBS) -lpthread
+KL_LDLIBS := -ljansson -lgsl -lgslcblas $(WL_LDLIBS) -lpthread
 # Trace recording uses workloads' trace_writer.
 KL_WL_LIB := $(WL_LIB)
 

@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 sim="$build/mplm-sim"
 classroom="--simple --max-bandwidth 512KiB/s"
 uniform="uniform,pages=256,wss=1M,duration=30,seed=1"
-hotspot="hotspot,pages=256,wss=1M,rate=400,hot=0.5,skew=0.99,duration=60,seed=1"
+hotspot="hotspot,pages=256,wss=1M,rate=500,hot=0.5,skew=0.99,duration=60,seed=1"
 
 # gif NAME ARGS...: one run as an animated GIF and its last sync as a PNG.
 gif() {

@@ -3,18 +3,18 @@
  *
  * Pages are numbered 0..pages-1 and the working set is pages [0, wss).
  * The working set starts non-zero (`p 0-(wss-1)`); the rest is zero and is
- * never written. Interval k ends at min(k * interval, duration); the pages
- * written in it number round(rate * t_k) - round(rate * t_{k-1}), capped at
- * the working set, so the long-run rate is exact even when rate * interval
- * is not a whole number.
+ * never written. Interval k ends at min(k * interval, duration).
  *
- * Everything random comes from one seed: a xoshiro256** stream (seeded by
- * splitmix64) for uniform page numbers, which must be cheap (20,000 pages
- * per interval, 10,000 intervals in the simulator's benchmark), and GSL's
- * MT19937 for the hotspot's binomial split. Rewind re-seeds both.
+ * The page writes are the guest's: kvmlite's guest program and these
+ * generators take which page each write goes to from one definition,
+ * guests/wl_seq.h, so a spec means the same page-write sequence on both
+ * back ends. Each vCPU makes round(r * t_k) - round(r * t_{k-1}) writes in
+ * interval k, r = rate / vcpus (so the long-run rate is exact), and the
+ * interval's dirty set is the distinct pages of those writes.
  */
 #include "gen.h"
 #include "units.h"
+#include "guests/wl_seq.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,13 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_randist.h>
-#include <gsl/gsl_rng.h>
-
 enum pattern { PAT_UNIFORM, PAT_SEQUENTIAL, PAT_HOTSPOT, PAT_STENCIL };
 
 static const char *const pattern_names[] = {
 	"uniform", "sequential", "hotspot", "stencil",
+};
+
+/* The guest program's pattern for each of ours. */
+static const uint64_t guest_patterns[] = {
+	KL_PAT_UNIFORM, KL_PAT_SEQUENTIAL, KL_PAT_HOTSPOT, KL_PAT_STENCIL,
 };
 
 #define NPATTERNS (sizeof(pattern_names) / sizeof(pattern_names[0]))
@@ -41,99 +43,27 @@ struct gen_params {
 	uint64_t page_size;
 	uint64_t memory, pages;      /* bytes or pages; 0 = not given */
 	uint64_t wss;                /* bytes; UINT64_MAX = all the memory */
-	double rate;                 /* pages/s; < 0 = not given */
+	double rate;                 /* page writes/s; < 0 = not given */
 	double duration;             /* s */
 	double interval_ms;
 	uint64_t seed;
+	uint64_t vcpus;
 	double hot, skew;            /* hotspot */
 	uint64_t arrays;             /* stencil */
-};
-
-struct xoshiro {
-	uint64_t s[4];
 };
 
 struct gen {
 	struct gen_params p;
 	char *spec;
 	uint64_t pages, wss;         /* in pages */
-	uint64_t hot_pages;
 	uint64_t interval_us, end_us;
+	struct kl_params guest;      /* what the guest program would be given */
 	/* Run state, reset by rewind. */
 	uint64_t t;                  /* end of the last interval made */
-	uint64_t target;             /* round(rate * t) */
-	struct xoshiro rng;
-	gsl_rng *grng;               /* hotspot only */
-	uint64_t cursor;             /* sequential */
-	uint64_t cur_array;          /* stencil: the array written next */
-	uint64_t *array_off;         /* stencil: sweep offset in each array */
+	uint64_t target;             /* round(rate / vcpus * t): writes per vCPU */
+	struct wl_seq *seq;          /* one sequence per vCPU */
 	mplm_bitmap *scratch;        /* see sample_target; made on first use */
 };
-
-/* ------------------------------------------------------------------ */
-/* Random numbers. */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static void xoshiro_seed(struct xoshiro *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t xoshiro_next(struct xoshiro *r)
-{
-	uint64_t *s = r->s;
-	uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-/* Uniform in [0, n), n > 0: Lemire's multiply-shift, unbiased. */
-static inline uint64_t rng_below(struct xoshiro *r, uint64_t n)
-{
-	unsigned __int128 m = (unsigned __int128)xoshiro_next(r) * n;
-	uint64_t lo = (uint64_t)m;
-
-	if (lo < n) {
-		uint64_t floor = -n % n;
-		while (lo < floor) {
-			m = (unsigned __int128)xoshiro_next(r) * n;
-			lo = (uint64_t)m;
-		}
-	}
-	return (uint64_t)(m >> 64);
-}
-
-/* The same from 32 random bits x, n <= 2^32: half a draw per number. */
-static inline uint64_t rng_below32(struct xoshiro *r, uint32_t x, uint64_t n)
-{
-	uint64_t m = (uint64_t)x * n;
-
-	if ((uint32_t)m < n) {
-		uint32_t floor = (uint32_t)(UINT64_C(0x100000000) % n);
-		while ((uint32_t)m < floor)
-			m = (xoshiro_next(r) >> 32) * n;
-	}
-	return m >> 32;
-}
 
 /* ------------------------------------------------------------------ */
 /* Intervals. */
@@ -146,46 +76,6 @@ static inline bool set_new(uint64_t *words, uint64_t i)
 
 	*w |= bit;
 	return fresh;
-}
-
-/* Set k distinct pages chosen uniformly from [lo, lo + n) in b, where that
- * span is clear. Rejection sampling, or for k > n/2 the complement (set
- * all, clear n - k), so the expected number of draws is below 2k.
- *
- * This is the generator's hot loop (20,000 pages per interval in the
- * simulator's benchmark): for n <= 2^32 each 64-bit draw gives two page
- * numbers, and the bit test is branch-free. */
-static void sample_distinct(struct xoshiro *r, mplm_bitmap *b, uint64_t lo,
-			    uint64_t n, uint64_t k)
-{
-	uint64_t *words = mplm_bitmap_words(b);
-
-	if (k == 0)
-		return;
-	if (k > n / 2) {
-		mplm_bitmap_set_range(b, lo, lo + n - 1);
-		for (uint64_t drop = n - k; drop;) {
-			uint64_t i = lo + rng_below(r, n);
-			if (mplm_bitmap_test(b, i)) {
-				mplm_bitmap_clear(b, i);
-				drop--;
-			}
-		}
-		return;
-	}
-	/* A local copy: stores to words could alias r, which would keep the
-	 * generator's state out of registers. */
-	struct xoshiro g = *r;
-	if (n <= UINT64_C(0x100000000)) {
-		while (k > 1) {
-			uint64_t x = xoshiro_next(&g);
-			k -= set_new(words, lo + rng_below32(&g, (uint32_t)x, n));
-			k -= set_new(words, lo + rng_below32(&g, (uint32_t)(x >> 32), n));
-		}
-	}
-	while (k)
-		k -= set_new(words, lo + rng_below(&g, n));
-	*r = g;
 }
 
 /* No page of [0, nbits) set in b? Blocks of eight words keep it cheap. */
@@ -204,10 +94,10 @@ static bool prefix_clear(const mplm_bitmap *b, uint64_t nbits)
 	return true;
 }
 
-/* Where the sampled patterns put an interval's pages: straight into the
- * caller's bitmap when it has no working-set page set yet (the simulator
- * hands over a clear one), else into the scratch bitmap, which must be
- * moved over after, because bits already set cannot tell repeats. */
+/* Where the hotspot puts an interval's pages: straight into the caller's
+ * bitmap when it has no working-set page set yet (the simulator hands
+ * over a clear one), else into the scratch bitmap, which must be moved
+ * over after, because bits already set cannot tell repeats. */
 static mplm_bitmap *sample_target(struct gen *g, mplm_bitmap *pages)
 {
 	if (prefix_clear(pages, g->wss))
@@ -230,72 +120,160 @@ static void move_scratch(struct gen *g, mplm_bitmap *pages)
 	}
 }
 
-static void make_uniform(struct gen *g, mplm_bitmap *b, uint64_t count)
-{
-	sample_distinct(&g->rng, b, 0, g->wss, count);
-}
-
-/* The hot set is [0, hot_pages). Each page of the interval is hot with
- * probability skew: a binomial split, clamped to what each part holds. */
-static void make_hotspot(struct gen *g, mplm_bitmap *b, uint64_t count)
-{
-	uint64_t cold = g->wss - g->hot_pages, nhot;
-
-	if (count <= UINT32_MAX)
-		nhot = gsl_ran_binomial(g->grng, g->p.skew, (unsigned)count);
-	else
-		nhot = (uint64_t)llround(g->p.skew * (double)count);
-	if (nhot > g->hot_pages)
-		nhot = g->hot_pages;
-	if (count - nhot > cold)
-		nhot = count - cold;
-	sample_distinct(&g->rng, b, 0, g->hot_pages, nhot);
-	sample_distinct(&g->rng, b, g->hot_pages, cold, count - nhot);
-}
-
-/* count pages from offset *off of [base, base + len), wrapping; count <= len. */
+/* count pages from offset off of [base, base + len), wrapping; count <= len. */
 static void sweep(mplm_bitmap *pages, uint64_t base, uint64_t len,
-		  uint64_t *off, uint64_t count)
+		  uint64_t off, uint64_t count)
 {
-	uint64_t first = count < len - *off ? count : len - *off;
+	uint64_t first = count < len - off ? count : len - off;
 
 	if (first)
-		mplm_bitmap_set_range(pages, base + *off, base + *off + first - 1);
+		mplm_bitmap_set_range(pages, base + off, base + off + first - 1);
 	if (count > first)
 		mplm_bitmap_set_range(pages, base, base + count - first - 1);
-	*off = (*off + count) % len;
 }
 
-static void make_sequential(struct gen *g, mplm_bitmap *pages, uint64_t count)
+static uint64_t min_u64(uint64_t a, uint64_t b)
 {
-	sweep(pages, 0, g->wss, &g->cursor, count);
+	return a < b ? a : b;
 }
 
-/* Array i of the stencil: wss split as evenly as possible. */
-static void array_span(const struct gen *g, uint64_t i, uint64_t *base,
-		       uint64_t *len)
+/* Permutation indices computed per block on the uniform fast path. */
+#define UNIFORM_BLOCK 256
+
+/* walk uniform writes from s->perm_i into words, whole blocks of
+ * UNIFORM_BLOCK indices while they cannot hold more writes than are left;
+ * the writes left. Shares below 2^32 pages only: then wl_seq_permute in
+ * 32-bit arithmetic is the same map (everything is mod 2^b, b <= 32), the
+ * block's loop has no branch and vectorises, and a value past the share
+ * (a skipped index) sets no bit instead of being skipped by a branch
+ * that the CPU cannot predict. */
+static uint64_t uniform_blocks(struct wl_seq *s, uint64_t *words,
+			       uint64_t base, uint64_t walk)
 {
-	uint64_t a = g->p.arrays, q = g->wss / a, rem = g->wss % a;
+	const uint32_t m = (uint32_t)s->perm_mask, pages = (uint32_t)s->pages;
+	const uint32_t mul1 = (uint32_t)WL_SEQ_PERM_MUL1, mul2 = (uint32_t)WL_SEQ_PERM_MUL2;
+	const uint32_t xor2 = (uint32_t)(s->seed >> 32);
+	const unsigned sh = s->perm_shift;
+	uint32_t vals[UNIFORM_BLOCK];
+	uint64_t i = s->perm_i;
 
-	*base = i * q + (i < rem ? i : rem);
-	*len = q + (i < rem);
-}
-
-/* A chunk of the current array at its own sweep offset; the next interval
- * moves on to the next array. A chunk longer than an array takes all of it
- * and continues in the following arrays. */
-static void make_stencil(struct gen *g, mplm_bitmap *pages, uint64_t count)
-{
-	uint64_t a = g->cur_array, base, len;
-
-	while (count) {
-		array_span(g, a, &base, &len);
-		uint64_t take = count < len ? count : len;
-		sweep(pages, base, len, &g->array_off[a], take);
-		count -= take;
-		a = (a + 1) % g->p.arrays;
+	for (; walk >= UNIFORM_BLOCK; i += UNIFORM_BLOCK) {
+		/* x * mul1 + seed for consecutive x: one add apart. */
+		uint32_t y = (uint32_t)i * mul1 + (uint32_t)s->seed, n = 0;
+		for (uint32_t j = 0; j < UNIFORM_BLOCK; j++, y += mul1) {
+			uint32_t x = y & m;
+			x ^= x >> sh;
+			x = ((x ^ xor2) * mul2) & m;
+			vals[j] = x ^ (x >> sh);
+		}
+		/* Keep the values inside the share, without a branch. */
+		for (uint32_t j = 0; j < UNIFORM_BLOCK; j++) {
+			vals[n] = vals[j];
+			n += vals[j] < pages;
+		}
+		for (uint32_t j = 0; j < n; j++) {
+			uint64_t p = base + vals[j];
+			words[p / 64] |= UINT64_C(1) << (p % 64);
+		}
+		walk -= n;
 	}
-	g->cur_array = (g->cur_array + 1) % g->p.arrays;
+	s->perm_i = i;
+	return walk;
+}
+
+/* The next n writes of a uniform vCPU into its share at base. Any S
+ * consecutive writes of the permutation are distinct, so the bits can go
+ * straight into the caller's bitmap and the count is min(n, S). */
+static uint64_t writes_uniform(struct wl_seq *s, mplm_bitmap *pages,
+			       uint64_t base, uint64_t n)
+{
+	uint64_t *words = mplm_bitmap_words(pages);
+	uint64_t distinct = min_u64(n, s->pages), walk = n;
+
+	/* S writes are one whole pass: they write every page and bring the
+	 * permutation back where it was. */
+	if (n >= s->pages) {
+		mplm_bitmap_set_range(pages, base, base + s->pages - 1);
+		walk = n % s->pages;
+	}
+	if (s->pages <= UINT32_MAX)
+		walk = uniform_blocks(s, words, base, walk);
+	for (uint64_t i = 0; i < walk; i++) {
+		uint64_t p = base + wl_seq_next_uniform(s);
+		words[p / 64] |= UINT64_C(1) << (p % 64);
+	}
+	s->k += n;
+	return distinct;
+}
+
+/* Hotspot writes repeat pages: count the ones new in this interval (the
+ * target holds nothing of it yet, see sample_target). */
+static uint64_t writes_hotspot(struct wl_seq *s, uint64_t *words,
+			       uint64_t base, uint64_t n)
+{
+	uint64_t fresh = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		fresh += set_new(words, base + wl_seq_next_hotspot(s));
+	s->k += n;
+	return fresh;
+}
+
+/* Sequential: write k is page k mod S, a sweep. */
+static uint64_t writes_sequential(struct wl_seq *s, mplm_bitmap *pages,
+				  uint64_t base, uint64_t n)
+{
+	uint64_t count = min_u64(n, s->pages);
+
+	sweep(pages, base, s->pages, s->k % s->pages, count);
+	s->k += n;
+	return count;
+}
+
+/* Stencil: each array's own sweep moves on by the writes of its chunks
+ * among the next n (wl_seq_array_writes), and the arrays are disjoint. */
+static uint64_t writes_stencil(struct wl_seq *s, mplm_bitmap *pages,
+			       uint64_t base, uint64_t n)
+{
+	uint64_t count = 0;
+
+	for (uint64_t a = 0; a < s->arrays; a++) {
+		uint64_t from = wl_seq_array_writes(s, a, s->k);
+		uint64_t writes = wl_seq_array_writes(s, a, s->k + n) - from;
+		uint64_t abase, len;
+		wl_seq_array_span(s, a, &abase, &len);
+		uint64_t take = min_u64(writes, len);
+		sweep(pages, base + abase, len, from % len, take);
+		count += take;
+	}
+	s->k += n;
+	return count;
+}
+
+/* Every vCPU's next n writes into pages; the distinct pages written. */
+static uint64_t make_writes(struct gen *g, mplm_bitmap *pages, uint64_t n)
+{
+	uint64_t *words = mplm_bitmap_words(pages), count = 0;
+
+	for (unsigned v = 0; v < g->guest.nvcpus; v++) {
+		struct wl_seq *s = &g->seq[v];
+		uint64_t base = wl_seq_share_base(&g->guest, v);
+		switch (g->p.pattern) {
+		case PAT_UNIFORM:
+			count += writes_uniform(s, pages, base, n);
+			break;
+		case PAT_HOTSPOT:
+			count += writes_hotspot(s, words, base, n);
+			break;
+		case PAT_SEQUENTIAL:
+			count += writes_sequential(s, pages, base, n);
+			break;
+		case PAT_STENCIL:
+			count += writes_stencil(s, pages, base, n);
+			break;
+		}
+	}
+	return count;
 }
 
 static int gen_next(void *impl, mplm_bitmap *pages, uint64_t *t_end_us,
@@ -310,55 +288,30 @@ static int gen_next(void *impl, mplm_bitmap *pages, uint64_t *t_end_us,
 	}
 	uint64_t t = g->end_us - g->t > g->interval_us ? g->t + g->interval_us
 							: g->end_us;
-	uint64_t target = (uint64_t)llround(g->p.rate * (double)t / 1e6);
+	double per_vcpu = g->p.rate / (double)g->guest.nvcpus;
+	uint64_t target = (uint64_t)llround(per_vcpu * (double)t / 1e6);
 	uint64_t n = target - g->target;
-	if (n > g->wss)
-		n = g->wss;
 
 	mplm_bitmap *into = pages;
-	switch (g->p.pattern) {
-	case PAT_UNIFORM:
-	case PAT_HOTSPOT:
-		into = sample_target(g, pages);
-		if (!into) {
-			snprintf(err, errlen, "workload %s: out of memory",
-				 g->spec);
-			return -1;
-		}
-		if (g->p.pattern == PAT_UNIFORM)
-			make_uniform(g, into, n);
-		else
-			make_hotspot(g, into, n);
-		if (into != pages)
-			move_scratch(g, pages);
-		break;
-	case PAT_SEQUENTIAL:
-		make_sequential(g, pages, n);
-		break;
-	case PAT_STENCIL:
-		make_stencil(g, pages, n);
-		break;
+	if (g->p.pattern == PAT_HOTSPOT && !(into = sample_target(g, pages))) {
+		snprintf(err, errlen, "workload %s: out of memory", g->spec);
+		return -1;
 	}
+	*count = make_writes(g, into, n);
+	if (into != pages)
+		move_scratch(g, pages);
 	g->t = t;
 	g->target = target;
 	*t_end_us = t;
-	*count = n;
 	return 1;
 }
 
 static void gen_reset(struct gen *g)
 {
-	uint64_t x = g->p.seed;
-
 	g->t = 0;
 	g->target = 0;
-	xoshiro_seed(&g->rng, g->p.seed);
-	if (g->grng)
-		gsl_rng_set(g->grng, splitmix64(&x));
-	g->cursor = 0;
-	g->cur_array = 0;
-	if (g->array_off)
-		memset(g->array_off, 0, g->p.arrays * sizeof(uint64_t));
+	for (unsigned v = 0; v < g->guest.nvcpus; v++)
+		wl_seq_init(&g->seq[v], &g->guest, v);
 }
 
 static int gen_rewind(void *impl, char *err, size_t errlen)
@@ -375,9 +328,7 @@ static void gen_close(void *impl)
 
 	if (!g)
 		return;
-	if (g->grng)
-		gsl_rng_free(g->grng);
-	free(g->array_off);
+	free(g->seq);
 	free(g->spec);
 	mplm_bitmap_free(g->scratch);
 	free(g);
@@ -480,6 +431,7 @@ static const struct key_def keys[] = {
 	KEY("duration", K_SECONDS, -1, duration),
 	KEY("interval", K_MS, -1, interval_ms),
 	KEY("seed", K_UINT, -1, seed),
+	KEY("vcpus", K_UINT, -1, vcpus),
 	KEY("page-size", K_SIZE, -1, page_size),
 	KEY("hot", K_REAL, PAT_HOTSPOT, hot),
 	KEY("skew", K_REAL, PAT_HOTSPOT, skew),
@@ -552,6 +504,12 @@ out:
 	return r;
 }
 
+/* A whole number of thousandths, as the guest's parameter page holds it. */
+static bool in_permille(double f)
+{
+	return fabs(f * 1000 - (double)gen_permille(f)) < 1e-6;
+}
+
 /* Turn the parsed keys into sizes in pages and times in microseconds. */
 static int check_params(const struct spec_ctx *c, struct gen *g)
 {
@@ -581,7 +539,7 @@ static int check_params(const struct spec_ctx *c, struct gen *g)
 	if (g->wss > g->pages)
 		return spec_fail(c, "wss is larger than the memory");
 	if (p->rate < 0)
-		return spec_fail(c, "rate (pages written per second) is required");
+		return spec_fail(c, "rate (page writes per second) is required");
 	if (p->duration > MAX_DURATION_S)
 		return spec_fail(c, "duration %g s is too long", p->duration);
 	if (p->rate * p->duration > MAX_PAGES_WRITTEN)
@@ -594,11 +552,15 @@ static int check_params(const struct spec_ctx *c, struct gen *g)
 		return spec_fail(c, "hot must be a fraction in (0, 1]");
 	if (p->skew > 1)
 		return spec_fail(c, "skew must be a fraction in [0, 1]");
-	g->hot_pages = (uint64_t)llround(p->hot * (double)g->wss);
-	if (g->hot_pages < 1)
-		g->hot_pages = 1;
-	if (p->pattern == PAT_STENCIL && (p->arrays < 1 || p->arrays > g->wss))
-		return spec_fail(c, "arrays must be between 1 and the working set in pages");
+	if (!in_permille(p->hot) || !in_permille(p->skew))
+		return spec_fail(c, "hot and skew go in steps of 0.001 (the guest program takes them in permille)");
+	if (p->vcpus < 1 || p->vcpus > KL_MAX_VCPUS)
+		return spec_fail(c, "vcpus must be between 1 and %d", KL_MAX_VCPUS);
+	if (g->wss < p->vcpus)
+		return spec_fail(c, "wss must give every vCPU at least one page");
+	if (p->pattern == PAT_STENCIL &&
+	    (p->arrays < 1 || p->arrays > g->wss / p->vcpus))
+		return spec_fail(c, "arrays must be between 1 and the pages of a vCPU's share of the working set");
 	return 0;
 }
 
@@ -611,22 +573,28 @@ static void default_params(struct gen_params *p)
 	p->duration = 60;
 	p->interval_ms = 100;
 	p->seed = 1;
+	p->vcpus = 1;
 	p->hot = GEN_HOT_DEFAULT;
 	p->skew = GEN_SKEW_DEFAULT;
-	p->arrays = 3;
+	p->arrays = GEN_ARRAYS_DEFAULT;
 }
 
-/* GSL generator, stencil offsets: what the pattern needs. */
-static int alloc_state(struct gen *g)
+static void to_spec(const struct gen *g, struct gen_spec *out)
 {
-	enum pattern pat = g->p.pattern;
-
-	if (pat == PAT_HOTSPOT && !(g->grng = gsl_rng_alloc(gsl_rng_mt19937)))
-		return -1;
-	if (pat == PAT_STENCIL &&
-	    !(g->array_off = calloc(g->p.arrays, sizeof(uint64_t))))
-		return -1;
-	return 0;
+	*out = (struct gen_spec){
+		.pattern = pattern_names[g->p.pattern],
+		.page_size = (uint32_t)g->p.page_size,
+		.pages = g->pages,
+		.wss_pages = g->wss,
+		.rate = g->p.rate,
+		.duration = g->p.duration,
+		.interval_ms = g->p.interval_ms,
+		.seed = g->p.seed,
+		.vcpus = (unsigned)g->p.vcpus,
+		.hot = g->p.hot,
+		.skew = g->p.skew,
+		.arrays = g->p.arrays,
+	};
 }
 
 int gen_parse(const char *spec, struct gen_spec *out, char *err, size_t errlen)
@@ -638,20 +606,29 @@ int gen_parse(const char *spec, struct gen_spec *out, char *err, size_t errlen)
 	default_params(&g.p);
 	if (parse_spec(&c, &g.p) < 0 || check_params(&c, &g) < 0)
 		return -1;
-	*out = (struct gen_spec){
-		.pattern = pattern_names[g.p.pattern],
-		.page_size = (uint32_t)g.p.page_size,
-		.pages = g.pages,
-		.wss_pages = g.wss,
-		.rate = g.p.rate,
-		.duration = g.p.duration,
-		.interval_ms = g.p.interval_ms,
-		.seed = g.p.seed,
-		.hot = g.p.hot,
-		.skew = g.p.skew,
-		.arrays = g.p.arrays,
-	};
+	to_spec(&g, out);
 	return 0;
+}
+
+uint64_t gen_permille(double fraction)
+{
+	return (uint64_t)llround(fraction * 1000);
+}
+
+void gen_guest_params(const struct gen_spec *s, struct kl_params *p)
+{
+	size_t i = 0;
+
+	while (i + 1 < NPATTERNS && strcmp(s->pattern, pattern_names[i]) != 0)
+		i++;
+	p->pattern = guest_patterns[i];
+	p->nvcpus = s->vcpus;
+	p->wss_pages = s->wss_pages;
+	p->rate = (uint64_t)llround(s->rate);
+	p->seed = s->seed;
+	p->hot_permille = gen_permille(s->hot);
+	p->skew_permille = gen_permille(s->skew);
+	p->arrays = s->arrays;
 }
 
 trace_source *gen_open(const char *spec, char *err, size_t errlen)
@@ -667,7 +644,11 @@ trace_source *gen_open(const char *spec, char *err, size_t errlen)
 	default_params(&g->p);
 	if (parse_spec(&c, &g->p) < 0 || check_params(&c, g) < 0)
 		goto fail;
-	if (alloc_state(g) < 0 || !(g->spec = strdup(spec)) || !(initial = mplm_bitmap_new(g->pages))) {
+	struct gen_spec checked;
+	to_spec(g, &checked);
+	gen_guest_params(&checked, &g->guest);
+	if (!(g->seq = calloc(g->p.vcpus, sizeof(*g->seq))) ||
+	    !(g->spec = strdup(spec)) || !(initial = mplm_bitmap_new(g->pages))) {
 		spec_fail(&c, "out of memory");
 		goto fail;
 	}

@@ -5,7 +5,7 @@ $(B)/workloads/%.o: INCLUDES := mplm-core workloads
 WL_SRC := workloads/trace.c workloads/trace_reader.c workloads/trace_writer.c \
 	workloads/gen.c
 WL_LIB := $(B)/libmplm-workloads.a
-WL_LDLIBS := -lz -lgsl -lgslcblas -lm
+WL_LDLIBS := -lz -lm
 LIBS += $(WL_LIB)
 
 $(WL_LIB): $(WL_SRC:%.c=$(B)/%.o)

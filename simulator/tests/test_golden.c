@@ -6,7 +6,9 @@
  * field by field and bit for bit (times as hexadecimal floats), with
  * golden/records.txt, which was written by main's simulator and engine
  * at 5d9022a, page by page, before any send run reached the policies
- * (`test_golden --write FILE`). Every MPLM case runs under both variants
+ * (`test_golden --write FILE`); its generated cases were rewritten (the
+ * NPB cases unchanged) when the generators took kvmlite's guest write
+ * sequences (workloads/guests/wl_seq.h). Every MPLM case runs under both variants
  * (qemu-mplm, paper); each sync record carries its cause, rate,
  * threshold, verdict and throttle. Other random workloads are run twice,
  * in runs and page by page, and must agree too.

@@ -24,7 +24,7 @@ MPLM_GNUPLOT=/nonexistent/gnuplot check "no gnuplot" expect_error 1 "cannot run 
 "$sim" --explain $small $paper >"$tmp/out" 2>&1
 check "explain runs" grep -q "^Migration status: completed$" "$tmp/out"
 check "explain starts at sync 0" sh -c "head -n 1 '$tmp/out' | grep -qx 'Sync 0 at 0.000 s (setup)'"
-check "explain has the final sync" grep -q "^Sync 2 at 1.399 s (final, inside the downtime)" "$tmp/out"
+check "explain has the final sync" grep -q "^Sync 2 at 1.469 s (final, inside the downtime)" "$tmp/out"
 check "explain, then the report" before "$tmp/out" "Result" "Migration status: completed"
 check "explain wraps at 78" sh -c "! awk 'length > 78' '$tmp/out' | grep -q ."
 check "explain: ND empty" has "the last ND page was sent. ND is now empty" "$tmp/out"

@@ -110,7 +110,7 @@ expect_after "dirtypercents 60 | rate 60/s" '+'
 wait_for "Pages go in batches of 100 slots: 40 for ND, then 60 for D" || note "narration not replayed with 60 %"
 # Pre-copy's header shows pre-copy's parameters only.
 expect_after "pre-copy | downtime-limit 300 ms | rate 60/s" a
-line_is 2 "sync 0 of 4 | t = 0.000 s | D = 256 pages"
+line_is 2 "sync 0 of 5 | t = 0.000 s | D = 256 pages"
 line_is 3 "      0 uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
 grep -q "dirtypercents\|intervaltime" "$tmp/screen" && note "pre-copy shows MPLM's parameters"
 # The write rate (Exercise 1): w and W, replayed with the new rate.
@@ -126,12 +126,12 @@ expect_after "intervaltime 1 s | dirtypercents 60" i
 # Side by side: both maps on each row, both runs named, a steps them
 # not; s goes back to one run.
 expect_after "pre-copy vs MPLM | downtime-limit 300 ms | intervaltime 1 s | dirtypercents 60" s
-line_is 2 "pre-copy: sync 0 of 4, t = 0.000 s"
+line_is 2 "pre-copy: sync 0 of 5, t = 0.000 s"
 grep -q "MPLM: sync 0 of 2, t = 0.000 s" "$tmp/screen" || note "no MPLM sync line side by side"
 line_is 3 "      0 uuuuuuuuuuuuuuuu        0 nnnnnnnnnnnnnnnn"
 awk 'length > 80 { bad = 1 } END { exit bad }' "$tmp/screen" || note "a line is wider than 80 side by side"
-expect_after "pre-copy: sync 1 of 4, t = 1.000 s  MPLM: sync 1 of 2" Right
-expect_after "pre-copy: sync 4 of 4" End
+expect_after "pre-copy: sync 1 of 5, t = 1.000 s  MPLM: sync 1 of 2" Right
+expect_after "pre-copy: sync 5 of 5" End
 grep -q "MPLM: sync 2 of 2" "$tmp/screen" || note "MPLM does not stay at its last sync"
 expect_after "side by side shows both" a
 expect_after "MPLM | downtime-limit 300 ms | intervaltime 1 s | dirtypercents 60" s
@@ -142,7 +142,7 @@ finished 0
 # A larger VM: 8 map rows at 24 lines, the narration scrolls.
 start --simple --max-bandwidth 512KiB/s --workload uniform,pages=4096,wss=4M,rate=60,duration=60,seed=1
 wait_for "sync 0 of" || note "no first screen (4096 pages)"
-line_is 2 "sync 0 of 4 | t = 0.000 s | D = 0, ND = 4,096 pages; 1 cell = 8 pages"
+line_is 2 "sync 0 of 5 | t = 0.000 s | D = 0, ND = 4,096 pages; 1 cell = 8 pages"
 line_is 10 "   3584 ................................................................"
 grep -q "\[lines 1-[0-9]* of [0-9]*: up/down to scroll\]" "$tmp/screen" || note "no scroll hint"
 expect_after "[lines 2-" Down

@@ -52,9 +52,9 @@ monotonic() {
 
 check_ex1_converge() {
 	has "so pre-copy stops the live stage"
-	[ "$(field 'dirty sync count')" = 4 ] || fail "not 4 syncs"
+	[ "$(field 'dirty sync count')" = 5 ] || fail "not 5 syncs"
 	ok "$(field downtime) <= 300" "downtime over the 300 ms limit"
-	[ "$(grep -c '^Memory map: pre-copy, sync' "$tmp/out/$id")" -eq 4 ] || fail "not a map per sync"
+	[ "$(grep -c '^Memory map: pre-copy, sync' "$tmp/out/$id")" -eq 5 ] || fail "not a map per sync"
 	! grep -q "$(printf '\033')" "$tmp/out/$id" || fail "colour in a file"
 }
 
@@ -103,8 +103,8 @@ check_ex3_dirtypercents() {
 
 # The two rates of the same run, and the guide's glossary for them.
 rates_explained() {
-	has "The guest dirtied 128 distinct pages in those 1.000 s (128 pages/s)"
-	grep -q "^guest write rate while migrating: 393 pages/s" "$tmp/out/$id" || fail "no write rate of 393"
+	has "The guest dirtied 133 distinct pages in those 1.000 s (133 pages/s)"
+	grep -q "^guest write rate while migrating: 413 pages/s" "$tmp/out/$id" || fail "no write rate of 413"
 	grep -q '^| write rate | ' "$doc" || fail "the glossary lacks write rate"
 	grep -q '^| dirty rate | \*distinct\* pages' "$doc" || fail "the glossary lacks dirty rate"
 }
@@ -120,7 +120,10 @@ check_ex3_slides() {
 check_ex4_rates() {
 	[ "$(timings | wc -l)" -eq 5 ] || fail "not 5 rates"
 	monotonic 2 up
-	timings | awk '$1 < 1.5 || $1 > 2.5 { bad = 1 } END { exit bad }' || fail "live time off the memory bound"
+	# Near the 2 s bound while the guest writes slower than the link (the
+	# first four rates); at 160 pages/s ND empties sooner, never later.
+	timings | awk '$1 > 2.5 || (NR <= 4 && $1 < 1.5) || $1 < 1 { bad = 1 } END { exit bad }' ||
+		fail "live time off the memory bound"
 }
 
 check_ex4_npb() {
@@ -157,26 +160,26 @@ check_timeline() {
 	db=$tmp/work/classroom.db
 	pre=$(sqlite3 "$db" "SELECT total_time >= 30 AND downtime <= 0.3 FROM runs WHERE algorithm = 'precopy'")
 	[ "$pre" = 1 ] || fail "pre-copy did not outlast the program"
-	mplm=$(sqlite3 "$db" "SELECT live_time < 1.3 AND abs(downtime - 206 / 128.0) < 1e-6 FROM runs WHERE algorithm = 'mplm'")
+	mplm=$(sqlite3 "$db" "SELECT live_time < 1.8 AND abs(downtime - 205 / 128.0) < 1e-6 FROM runs WHERE algorithm = 'mplm'")
 	[ "$mplm" = 1 ] || fail "MPLM's live time or downtime differ from the guide"
-	d=$(sqlite3 "$db" "SELECT min(d_size) >= 200 AND max(d_size) <= 240 FROM syncs
+	d=$(sqlite3 "$db" "SELECT min(d_size) >= 230 AND max(d_size) <= 256 FROM syncs
 		JOIN runs ON runs.id = run_id WHERE algorithm = 'precopy' AND idx > 0 AND time < 30")
-	[ "$d" = 1 ] || fail "pre-copy's D is not around 220 pages"
+	[ "$d" = 1 ] || fail "pre-copy's D is not around 250 pages"
 	x=$(sqlite3 "$db" "SELECT transferred_bytes / 1048576.0 > 15.5 FROM runs WHERE algorithm = 'precopy'")
 	[ "$x" = 1 ] || fail "pre-copy did not send 16 times the VM"
 }
 
 # Step blocks: keys pressed and screens expected.
 
-# Exercise 1's search: at 140 and 150 pages/s pre-copy still converges
+# Exercise 1's search: at 110 and 120 pages/s pre-copy still converges
 # while the program runs (before 30 s), at 160 it does not.
 step_ex1_step() {
-	wait_for "pre-copy | downtime-limit 300 ms | rate 140/s" || fail "first screen"
-	key End "(final) | t = 8.492 s"
-	key W "rate 150/s"
-	key End "(final) | t = 21.695 s"
-	key W "rate 160/s"
-	key End "(final) | t = 30.281 s"
+	wait_for "pre-copy | downtime-limit 300 ms | rate 110/s" || fail "first screen"
+	key End "(final) | t = 9.398 s"
+	key W "rate 120/s"
+	key End "(final) | t = 18.898 s"
+	key W "rate 130/s"
+	key End "(final) | t = 31.094 s"
 }
 
 # Exercise 2: the limits of its table, one key each; pre-copy's header

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "guest_abi.h"
+#include "wl_seq.h"
 
 #define WL_PAGE 4096ull
 #define WL_WORDS (WL_PAGE / 8)
@@ -21,20 +22,9 @@ typedef uint64_t wl_v2 __attribute__((vector_size(16)));
 
 struct wl {
 	uint8_t *base;       /* this vCPU's share of the working set */
-	uint64_t pages;      /* pages in it */
-	uint64_t pattern;
-	uint64_t seed;
-	uint64_t hot_pages;  /* hotspot */
-	uint64_t skew_permille;
-	uint64_t arrays;     /* stencil */
-	uint64_t array_pages;
-	uint64_t perm_mask;  /* uniform: permutation of 0..perm_mask */
-	unsigned perm_shift;
-	/* What has been done so far. */
-	uint64_t k;          /* page writes */
+	struct wl_seq seq;   /* which page each write goes to (wl_seq.h);
+	                      * seq.k: page writes done */
 	uint64_t csum;
-	uint64_t rng;
-	uint64_t perm_i;
 	wl_v2 vacc;
 };
 

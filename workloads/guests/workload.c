@@ -69,7 +69,7 @@ static uint64_t pace(struct pacer *pc, uint64_t k)
 static void publish(struct kl_status *st, const struct wl *w,
 		    const struct pacer *pc)
 {
-	st->writes = w->k;
+	st->writes = w->seq.k;
 	st->checksum = w->csum;
 	st->vecsum = wl_vecsum(w);
 	st->tsc_dropped = pc->dropped;
@@ -94,7 +94,7 @@ static void print_result(unsigned vcpu, const struct kl_status *st)
 static bool finished(const struct kl_params *p, const struct wl *w,
 		     const struct pacer *pc)
 {
-	if (p->iterations && w->k >= p->iterations)
+	if (p->iterations && w->seq.k >= p->iterations)
 		return true;
 	return p->duration_ms &&
 	       rdtsc() - pc->t0 >= p->duration_ms * (pc->tsc_hz / 1000);
@@ -122,18 +122,18 @@ static void run_pattern(unsigned vcpu, const struct kl_params *p)
 	pacer_init(&pc, p);
 	st->tsc_start = pc.t0;
 	while (!finished(p, &w, &pc)) {
-		uint64_t n = pace(&pc, w.k);
-		if (p->iterations && n > p->iterations - w.k)
-			n = p->iterations - w.k;
+		uint64_t n = pace(&pc, w.seq.k);
+		if (p->iterations && n > p->iterations - w.seq.k)
+			n = p->iterations - w.seq.k;
 		wl_run(&w, n);
-		if (w.k - reported >= every) {
+		if (w.seq.k - reported >= every) {
 			publish(st, &w, &pc);
-			outl(KL_PORT_PROGRESS, (uint32_t)(w.k - reported));
-			reported = w.k;
+			outl(KL_PORT_PROGRESS, (uint32_t)(w.seq.k - reported));
+			reported = w.seq.k;
 		}
 	}
 	publish(st, &w, &pc);
-	outl(KL_PORT_PROGRESS, (uint32_t)(w.k - reported));
+	outl(KL_PORT_PROGRESS, (uint32_t)(w.seq.k - reported));
 	st->memhash = wl_memhash(&w);
 }
 

@@ -42,7 +42,9 @@ check "ends with e" sh -c "tail -n 1 '$tmp/a.trace' | grep -qx 'e 3000000'"
 check "stats of a spec" sh -c "'$bin' --stats '$spec' >'$tmp/s1'"
 check "stats of its trace" sh -c "'$bin' --stats '$tmp/a.trace.gz' >'$tmp/s2'"
 check "stats: intervals" grep -qx 'intervals: 30' "$tmp/s1"
-check "stats: rate" grep -qx 'mean-dirty-per-s: 20000' "$tmp/s1"
+# 20,000 page writes/s; a hotspot's writes repeat pages, so each 100 ms
+# interval holds fewer distinct pages than writes.
+check "stats: rate" grep -qx 'mean-dirty-per-s: 19054' "$tmp/s1"
 check "stats: same numbers from the file" cmp -s "$tmp/s1" "$tmp/s2"
 
 check "stats of NPB BT" sh -c "'$bin' --stats '$npb/npb-bt.B.trace.gz' >'$tmp/bt'"

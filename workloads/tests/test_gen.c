@@ -4,6 +4,11 @@
  */
 #include "wl_test.h"
 
+#include <inttypes.h>
+#include <math.h>
+
+#include "guests/wl_seq.h"
+
 static trace_source *open_spec(const char *spec)
 {
 	char err[512];
@@ -23,10 +28,11 @@ static void read_spec(const char *spec, struct read_result *res)
 	trace_source_close(s);
 }
 
-/* Every interval: the exact count, only working-set pages, times on the
- * interval grid; the working set is the initial non-zero set. */
-static void check_shape(const char *spec, uint64_t pages, uint64_t wss,
-			uint64_t per_interval, uint64_t intervals)
+/* Every interval: the count (exactly per_interval, or at most that for
+ * patterns whose writes repeat pages), only working-set pages, times on
+ * the interval grid; the working set is the initial non-zero set. */
+static void check_shape_of(const char *spec, uint64_t pages, uint64_t wss,
+			   uint64_t per_interval, uint64_t intervals, bool exact)
 {
 	trace_source *s = open_spec(spec);
 	const struct trace_info *info = trace_source_info(s);
@@ -44,7 +50,10 @@ static void check_shape(const char *spec, uint64_t pages, uint64_t wss,
 	while (trace_source_next(s, b, &t, &n) > 0) {
 		k++;
 		assert_int_equal(t, k * 100000);
-		assert_int_equal(n, per_interval);
+		if (exact)
+			assert_int_equal(n, per_interval);
+		else
+			assert_true(n > 0 && n <= per_interval);
 		assert_int_equal(mplm_bitmap_count(b), n);
 		assert_true(mplm_bitmap_find_next_set(b, wss) == pages);
 		mplm_bitmap_zero(b);
@@ -53,6 +62,12 @@ static void check_shape(const char *spec, uint64_t pages, uint64_t wss,
 	assert_int_equal(t, intervals * 100000);
 	mplm_bitmap_free(b);
 	trace_source_close(s);
+}
+
+static void check_shape(const char *spec, uint64_t pages, uint64_t wss,
+			uint64_t per_interval, uint64_t intervals)
+{
+	check_shape_of(spec, pages, wss, per_interval, intervals, true);
 }
 
 static void uniform_shape(void **state)
@@ -72,9 +87,10 @@ static void sequential_shape(void **state)
 static void hotspot_shape(void **state)
 {
 	(void)state;
-	check_shape("hotspot,memory=64M,wss=32M,rate=20000,duration=3", 16384, 8192, 2000, 30);
+	/* Hotspot writes repeat pages: at most `rate` distinct per second. */
+	check_shape_of("hotspot,memory=64M,wss=32M,rate=20000,duration=3", 16384, 8192, 2000, 30, false);
 	/* More per interval than the hot set holds. */
-	check_shape("hotspot,memory=64M,wss=32M,rate=50000,duration=1,hot=0.1", 16384, 8192, 5000, 10);
+	check_shape_of("hotspot,memory=64M,wss=32M,rate=50000,duration=1,hot=0.1", 16384, 8192, 5000, 10, false);
 }
 
 static void stencil_shape(void **state)
@@ -135,12 +151,12 @@ static void partial_last_interval(void **state)
 	mplm_bitmap_free(b);
 }
 
-/* More than the working set per interval: capped at the working set. */
+/* More writes than the working set per interval: every page of it. */
 static void rate_capped_at_wss(void **state)
 {
 	(void)state;
 	check_shape("uniform,pages=1000,wss=400K,rate=1e7,duration=1", 1000, 100, 100, 10);
-	check_shape("hotspot,pages=1000,wss=400K,rate=1e7,duration=1", 1000, 100, 100, 10);
+	check_shape("hotspot,pages=1000,wss=400K,rate=1e6,duration=1", 1000, 100, 100, 10);
 	check_shape("sequential,pages=1000,wss=400K,rate=1e7,duration=1", 1000, 100, 100, 10);
 	check_shape("stencil,pages=1000,wss=400K,rate=1e7,duration=1", 1000, 100, 100, 10);
 }
@@ -265,8 +281,9 @@ static void uniform_is_uniform(void **state)
 	trace_source_close(s);
 }
 
-/* Hotspot: a fraction skew of the pages of an interval is in the hot set,
- * pages [0, hot * wss). */
+/* Hotspot: a fraction skew of the writes go to the hot part, the first
+ * hot * S pages of the share (wl_seq.h); the generator writes what the
+ * sequence says (matches_guest_writes). */
 static void hotspot_skew(void **state)
 {
 	static const struct {
@@ -274,28 +291,31 @@ static void hotspot_skew(void **state)
 		uint64_t hot_pages;
 		double skew;
 	} cases[] = {
-		{ "hotspot,pages=100000,rate=10000,duration=10", 20000, 0.8 },
-		{ "hotspot,pages=100000,wss=200M,rate=10000,duration=10,hot=0.1,skew=0.6", 5120, 0.6 },
-		{ "hotspot,pages=100000,rate=10000,duration=10,skew=0", 20000, 0.0 },
+		{ "hotspot,pages=100000,rate=10000", 20000, 0.8 },
+		{ "hotspot,pages=100000,wss=200M,rate=10000,hot=0.1,skew=0.6", 5120, 0.6 },
+		{ "hotspot,pages=100000,rate=10000,skew=0", 20000, 0.0 },
+		{ "hotspot,pages=100000,rate=10000,skew=1", 20000, 1.0 },
 	};
 	(void)state;
 
-	for (size_t i = 0; i < 3; i++) {
-		trace_source *s = open_spec(cases[i].spec);
-		mplm_bitmap *b = mplm_bitmap_new(100000);
-		uint64_t t, n, hot = 0, total = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gen_spec g;
+		struct kl_params kp = { 0 };
+		struct wl_seq seq;
+		char err[256];
+		uint64_t hot = 0, writes = 100000;
 
-		while (trace_source_next(s, b, &t, &n) > 0) {
-			for (uint64_t p = mplm_bitmap_find_next_set(b, 0); p < cases[i].hot_pages;
-			     p = mplm_bitmap_find_next_set(b, p + 1))
-				hot++;
-			total += n;
-			mplm_bitmap_zero(b);
+		assert_int_equal(gen_parse(cases[i].spec, &g, err, sizeof(err)), 0);
+		gen_guest_params(&g, &kp);
+		wl_seq_init(&seq, &kp, 0);
+		assert_int_equal(seq.hot_pages, cases[i].hot_pages);
+		for (uint64_t k = 0; k < writes; k++) {
+			uint64_t p = wl_seq_next(&seq);
+			assert_true(p < g.wss_pages);
+			hot += p < cases[i].hot_pages;
 		}
-		double frac = (double)hot / (double)total;
+		double frac = (double)hot / (double)writes;
 		assert_true(frac > cases[i].skew - 0.01 && frac < cases[i].skew + 0.01);
-		mplm_bitmap_free(b);
-		trace_source_close(s);
 	}
 }
 
@@ -323,11 +343,12 @@ static void sequential_sweeps(void **state)
 	trace_source_close(s);
 }
 
-/* Stencil: interval k writes a contiguous chunk of array k mod arrays,
- * each array swept from where its last chunk ended. */
+/* Stencil: 100 pages in 3 arrays, [0,34) [34,67) [67,100); chunks of a
+ * tenth of a second's writes (10 at rate 100, one interval here): interval
+ * k writes a chunk of array k mod 3, each array swept from where its last
+ * chunk ended. */
 static void stencil_moves_between_arrays(void **state)
 {
-	/* 100 pages in 3 arrays: [0,34) [34,67) [67,100). */
 	trace_source *s = open_spec("stencil,pages=100,rate=100,duration=2");
 	static const uint64_t base[3] = { 0, 34, 67 }, len[3] = { 34, 33, 33 };
 	uint64_t off[3] = { 0, 0, 0 }, t, n;
@@ -348,6 +369,63 @@ static void stencil_moves_between_arrays(void **state)
 	mplm_bitmap_free(b);
 	mplm_bitmap_free(want);
 	trace_source_close(s);
+}
+
+/* The generator's intervals are the distinct pages of the writes the
+ * guest program makes (wl_seq.h, one write at a time) at the spec's rate:
+ * every pattern, one vCPU and several, more writes than a share holds,
+ * and a fractional rate per vCPU. */
+static void matches_guest_writes(void **state)
+{
+	static const char *const specs[] = {
+		"uniform,pages=5000,wss=12M,rate=20000,duration=3",
+		"uniform,pages=5000,wss=12M,rate=20000,duration=3,vcpus=3",
+		"uniform,pages=70000,rate=1e6,duration=1,vcpus=2",
+		"uniform,pages=100,rate=1234.5,duration=2,seed=5",
+		"sequential,pages=5000,wss=12M,rate=20000,duration=3,vcpus=3",
+		"sequential,pages=500,rate=7777,duration=2",
+		"hotspot,pages=5000,wss=12M,rate=20000,duration=3",
+		"hotspot,pages=5000,rate=20000,duration=3,vcpus=4,hot=0.05,skew=0.95",
+		"stencil,pages=5000,wss=12M,rate=20000,duration=3",
+		"stencil,pages=5000,rate=33333,duration=3,vcpus=3,arrays=4",
+		"stencil,pages=100,rate=5000,duration=1,arrays=1",
+		"stencil,pages=1000,rate=2345,duration=2,arrays=7,interval=37",
+		"stencil,pages=100,rate=1e6,duration=1,vcpus=2",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		struct gen_spec g;
+		struct kl_params kp = { 0 };
+		struct wl_seq seq[KL_MAX_VCPUS];
+		char err[256];
+		uint64_t t, n, done = 0;
+
+		assert_int_equal(gen_parse(specs[i], &g, err, sizeof(err)), 0);
+		gen_guest_params(&g, &kp);
+		for (unsigned v = 0; v < g.vcpus; v++)
+			wl_seq_init(&seq[v], &kp, v);
+		trace_source *s = open_spec(specs[i]);
+		mplm_bitmap *b = mplm_bitmap_new(g.pages), *want = mplm_bitmap_new(g.pages);
+		while (trace_source_next(s, b, &t, &n) > 0) {
+			uint64_t due = (uint64_t)llround(g.rate / g.vcpus * (double)t / 1e6);
+			mplm_bitmap_zero(want);
+			for (unsigned v = 0; v < g.vcpus; v++)
+				for (uint64_t k = done; k < due; k++)
+					mplm_bitmap_set(want, wl_seq_share_base(&kp, v) +
+							      wl_seq_next(&seq[v]));
+			done = due;
+			assert_int_equal(n, mplm_bitmap_count(want));
+			if (memcmp(mplm_bitmap_cwords(b), mplm_bitmap_cwords(want),
+				   mplm_bitmap_nwords(b) * sizeof(uint64_t)) != 0)
+				fail_msg("%s: interval ending at %" PRIu64 " us differs from the guest's writes",
+					 specs[i], t);
+			mplm_bitmap_zero(b);
+		}
+		mplm_bitmap_free(b);
+		mplm_bitmap_free(want);
+		trace_source_close(s);
+	}
 }
 
 static void sizes(void **state)
@@ -392,7 +470,7 @@ static void spec_errors(void **state)
 		{ "uniform,rate=1", "memory (or pages) is required" },
 		{ "uniform,memory=0,rate=1", "memory (or pages) is required" },
 		{ "uniform,memory=1G,pages=5,rate=1", "give memory or pages, not both" },
-		{ "uniform,memory=1G", "rate (pages written per second) is required" },
+		{ "uniform,memory=1G", "rate (page writes per second) is required" },
 		{ "uniform,memory=1G,rate=-5", "rate=-5: expected a number" },
 		{ "uniform,memory=1G,rate=5x", "rate=5x: expected a number" },
 		{ "uniform,memory=1G,rate=inf", "rate=inf: expected a number" },
@@ -412,6 +490,12 @@ static void spec_errors(void **state)
 		{ "hotspot,memory=1G,rate=1,skew=1.01", "skew must be a fraction in [0, 1]" },
 		{ "stencil,memory=1G,rate=1,arrays=0", "arrays must be between 1" },
 		{ "stencil,pages=4,rate=1,arrays=5", "arrays must be between 1" },
+		{ "stencil,pages=10,rate=1,arrays=4,vcpus=3", "arrays must be between 1 and the pages of a vCPU's share" },
+		{ "hotspot,memory=1G,rate=1,hot=0.2345", "hot and skew go in steps of 0.001" },
+		{ "hotspot,memory=1G,rate=1,skew=0.8001", "hot and skew go in steps of 0.001" },
+		{ "uniform,memory=1G,rate=1,vcpus=0", "vcpus must be between 1 and 32" },
+		{ "uniform,memory=1G,rate=1,vcpus=33", "vcpus must be between 1 and 32" },
+		{ "uniform,pages=2,rate=1,vcpus=3", "wss must give every vCPU at least one page" },
 		{ "uniform,pages=99999999999999,rate=1", "too many pages" },
 	};
 	char err[512], prefix[600];
@@ -468,6 +552,15 @@ static void parse_for_other_back_ends(void **state)
 	assert_true(g.rate == 1500 && g.duration == 60 && g.interval_ms == 100);
 	assert_true(g.hot == 0.2 && g.skew == 0.8);
 	assert_int_equal(g.seed, 1);
+	assert_int_equal(g.vcpus, 1);
+	struct kl_params kp = { 0 };
+	gen_guest_params(&g, &kp);
+	assert_int_equal(kp.pattern, KL_PAT_HOTSPOT);
+	assert_int_equal(kp.nvcpus, 1);
+	assert_int_equal(kp.wss_pages, 4096);
+	assert_int_equal(kp.rate, 1500);
+	assert_int_equal(kp.hot_permille, 200);
+	assert_int_equal(kp.skew_permille, 800);
 	assert_int_equal(gen_parse("stencil,pages=300,arrays=5,rate=10,seed=9", &g,
 				   err, sizeof(err)), 0);
 	assert_int_equal(g.arrays, 5);
@@ -496,6 +589,7 @@ int main(void)
 		cmocka_unit_test(hotspot_skew),
 		cmocka_unit_test(sequential_sweeps),
 		cmocka_unit_test(stencil_moves_between_arrays),
+		cmocka_unit_test(matches_guest_writes),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(spec_errors),
 		cmocka_unit_test(write_and_read_back),
