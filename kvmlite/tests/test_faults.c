@@ -97,6 +97,25 @@ static void second_migration_succeeds(struct kl_vm *vm, struct kl_config *cfg)
 	kltest_dst_cleanup(&d);
 }
 
+/* Wait (bounded) until the migration is in its live stage and has sent
+ * something: on a loaded machine the destination's start can take longer
+ * than any fixed sleep. At 20 MB/s the 128 MiB first pass alone lasts
+ * over 6 s, so the stage is still live when this returns. */
+static void wait_live_stage(struct mig_thread *m)
+{
+	struct mplm_stats st;
+	for (int i = 0; i < 400; i++) {
+		kl_source_stats(m->s, &st);
+		if (st.status == MPLM_STATUS_ACTIVE && st.transferred > 0)
+			return;
+		if (st.status != MPLM_STATUS_SETUP && st.status != MPLM_STATUS_ACTIVE)
+			break;
+		kltest_sleep(0.05);
+	}
+	fail_msg("the migration did not reach its live stage (status %s)",
+		 mplm_status_name(st.status));
+}
+
 static void test_destination_killed_during_live_stage(void **state)
 {
 	(void)state;
@@ -110,9 +129,7 @@ static void test_destination_killed_during_live_stage(void **state)
 	struct kl_vm *vm = long_guest(&cfg, &p);
 	kltest_dst_start(&d, &cfg, NULL);
 	start_migration(&m, vm, d.uri, 20e6); /* 20 MB/s: a long live stage */
-	kltest_sleep(0.8);
-	kl_source_stats(m.s, &st);
-	assert_int_equal(st.status, MPLM_STATUS_ACTIVE);
+	wait_live_stage(&m);
 	kill(d.pid, SIGKILL);
 	pthread_join(m.t, NULL);
 	assert_int_equal(m.rc, -1);
@@ -139,7 +156,7 @@ static void test_cancel_during_live_stage(void **state)
 	struct kl_vm *vm = long_guest(&cfg, &p);
 	kltest_dst_start(&d, &cfg, NULL);
 	start_migration(&m, vm, d.uri, 20e6);
-	kltest_sleep(0.6);
+	wait_live_stage(&m);
 	kl_source_cancel(m.s);
 	pthread_join(m.t, NULL);
 	assert_int_equal(m.rc, -1);
