@@ -328,6 +328,8 @@ static int experiment_key(struct parse_ctx *c, const char *key,
 		return set_bool(c, &e->untraced_nonzero, key, value);
 	if (!strcmp(key, "verify"))
 		return set_bool(c, &e->verify, key, value);
+	if (!strcmp(key, "replay"))
+		return set_setting_int(c, &e->replay, key, value);
 	if (!strcmp(key, "include")) {
 		if (c->depth >= MAX_INCLUDE_DEPTH)
 			return fail(c, "include: nested too deeply");
@@ -858,7 +860,7 @@ struct experiment *exp_load(const char *path, char *err, size_t errlen)
 	for (int id = 0; id < MPLM_SET_COUNT; id++)
 		e->machine[id] = e->profile[id] = -1;
 	e->max_total_time = -1;
-	e->untraced_nonzero = e->verify = -1;
+	e->untraced_nonzero = e->verify = e->replay = -1;
 
 	if (!parse_file(NULL, e, path, &e->text, err, errlen)) {
 		exp_free(e);
@@ -1033,7 +1035,7 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		"bw=%.17g;hdr=%u;zero=%u;zerocost=%.17g;state=%llu;syncf=%.17g;syncp=%.17g;"
 		"start=%.17g;jitter=%.17g;end=%s;verify=%d;alg=%s;algname=%s;"
 		"dl=%.17g;maxbw=%.17g;iters=%u;threshold=%s;variant=%s;inv=%.17g;dp=%u;"
-		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g;ac=%d/%u/%u",
+		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g;ac=%d/%u/%u;replay=%s",
 		e->backend->name, w->name,
 		w->spec ? "gen" : "trace", source,
 		(unsigned long long)c->vm_bytes, c->untraced_nonzero,
@@ -1049,7 +1051,8 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		p->firstnondirty, p->relaxlivemig, p->max_total_time,
 		w->placement == 1 ? "top" : "bottom",
 		w->static_bytes > 0 ? w->static_bytes : 0, p->auto_converge,
-		p->cpu_throttle_initial, p->cpu_throttle_increment);
+		p->cpu_throttle_initial, p->cpu_throttle_increment,
+		c->replay == SIM_REPLAY_INTERVAL ? "interval" : "spread");
 	r->key = xasprintf("%s;seed=%llu", point, (unsigned long long)r->seed);
 	snprintf(r->point_hash, sizeof(r->point_hash), "%016llx",
 		 (unsigned long long)exp_fnv1a(point));
@@ -1085,6 +1088,8 @@ static void base_config(const struct experiment *e,
 	}
 	if (e->verify >= 0)
 		c->verify = e->verify;
+	if (e->replay >= 0)
+		sim_config_set(c, MPLM_SET_REPLAY, e->replay);
 	int untraced = w->untraced_nonzero >= 0 ? w->untraced_nonzero
 						: e->untraced_nonzero;
 	if (untraced >= 0)

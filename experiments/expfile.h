@@ -89,6 +89,7 @@ struct experiment {
 	char *profile_path;
 	double max_total_time;
 	int untraced_nonzero, verify;
+	int replay;           /* enum sim_replay, -1 unset (spread) */
 
 	struct exp_workload *workloads;
 	size_t nworkloads;

@@ -149,7 +149,10 @@ bool plot_axis(FILE *f, const char *axis, double lo, double hi,
 		r.lo = lo / 1.6;
 		r.hi = hi * 1.6;
 	} else {
-		double pad = hi > lo ? (hi - lo) * 0.06 : fabs(hi) * 0.1 + 1e-9;
+		/* Values equal to the 6 digits the range is written with
+		 * (%g) get room of their own: an empty range stops gnuplot. */
+		double pad = hi - lo > fabs(hi) * 1e-4 ? (hi - lo) * 0.06
+						       : fabs(hi) * 0.1 + 1e-9;
 		/* Keep a zero baseline when the data starts near it. */
 		r.lo = lo >= 0 && lo <= hi / 2 ? 0 : lo - pad;
 		r.hi = hi + pad;

@@ -79,8 +79,9 @@ const char *kl_exe_dir(void)
 }
 
 /* The settings kvmlite takes from the table: all but the simulated
- * link's speed (kvmlite's link is real). */
-#define KL_SKIP_SETTINGS (1u << MPLM_SET_BANDWIDTH)
+ * link's speed (kvmlite's link is real) and the simulator's replay of a
+ * trace (kvmlite's guest really runs). */
+#define KL_SKIP_SETTINGS ((1u << MPLM_SET_BANDWIDTH) | (1u << MPLM_SET_REPLAY))
 
 void kl_cli_usage(FILE *f)
 {

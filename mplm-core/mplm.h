@@ -140,6 +140,7 @@ enum mplm_setting_id {
 	MPLM_SET_START_AT,       /* migrate this far into the guest's run */
 	MPLM_SET_EXTEND_LIVE_AT, /* set-mplm-extend-live at this time */
 	MPLM_SET_END_LIVE_AT,    /* set-mplm-end-live at this time */
+	MPLM_SET_REPLAY,         /* simulator: when a trace interval's writes land */
 	/* the machine's costs (a simulated back end's; kvmlite calibrate
 	 * measures them into a profile) */
 	MPLM_SET_HEADER_BYTES,   /* wire bytes per page beyond the page */

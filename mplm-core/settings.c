@@ -113,6 +113,14 @@ static const struct mplm_setting table[MPLM_SET_COUNT] = {
 	  .unit = "s", .scale = 1, .min = 0, .max = LONG_TIME,
 	  .metavar = "S",
 	  .help = "MPLM: set-mplm-end-live this long after the start" },
+	/* The simulator's: spread (the default) lands each page of a trace
+	 * interval at its own time inside it; interval lands them all at its
+	 * end, as before (simulator/README.md, "The guest's writes"). */
+	[MPLM_SET_REPLAY] = { .id = MPLM_SET_REPLAY, .name = "replay", .type = MPLM_TYPE_CHOICE,
+	  .unit = "", .scale = 1, .min = 0, .max = 1,
+	  .choices = "spread|interval",
+	  .metavar = "spread|interval",
+	  .help = "simulator: a trace interval's writes spread over it, or all at its end" },
 	[MPLM_SET_HEADER_BYTES] = { .id = MPLM_SET_HEADER_BYTES, .name = "header-bytes", .type = MPLM_TYPE_SIZE,
 	  .unit = "bytes", .scale = 1, .min = 0, .max = 65536,
 	  .metavar = "N",

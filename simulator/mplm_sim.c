@@ -60,7 +60,8 @@ static const char usage_tail[] =
 	"  --color auto|always|never           ANSI colours in maps (default auto: on a terminal)\n"
 	"  --simple                            no page header, CPU state or sync cost, the link\n"
 	"                                      at max-bandwidth (unless --bandwidth), so every\n"
-	"                                      time is bytes / bandwidth\n"
+	"                                      time is bytes / bandwidth; --replay interval\n"
+	"                                      (unless given)\n"
 	"  --version, --help\n";
 
 static void print_usage(void)
@@ -69,6 +70,7 @@ static void print_usage(void)
 		[MPLM_SET_MEMORY] = "the trace's",
 		[MPLM_SET_BANDWIDTH] = "1 Gbps",
 		[MPLM_SET_START_AT] = "0 s",
+		[MPLM_SET_REPLAY] = "spread",
 		[MPLM_SET_HEADER_BYTES] = "8",
 		[MPLM_SET_ZERO_PAGE_BYTES] = "header-bytes + 1",
 		[MPLM_SET_ZERO_PAGE_COST] = "0 us",
@@ -125,7 +127,7 @@ struct cli {
 	bool explain, memmap, step;
 	const char *png_dir, *gif_file;
 	enum color_when color;
-	bool simple, link_given;
+	bool simple, link_given, replay_given;
 };
 
 static int bad_value(const char *opt, const char *value, const char *want)
@@ -192,6 +194,8 @@ static int parse_setting(struct cli *cli, int opt, const char *arg)
 	sim_config_set(c, set->id, v);
 	if (set->id == MPLM_SET_BANDWIDTH)
 		cli->link_given = true;
+	if (set->id == MPLM_SET_REPLAY)
+		cli->replay_given = true;
 	return 0;
 }
 
@@ -286,6 +290,10 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	 * goes at it too. */
 	if (cli->simple && !cli->link_given && cli->cfg.params.max_bandwidth > 0)
 		cli->cfg.link_bandwidth = cli->cfg.params.max_bandwidth;
+	/* ... and writes land at the end of each trace interval, so each
+	 * sync's dirty pages can be counted by hand from the trace. */
+	if (cli->simple && !cli->replay_given)
+		cli->cfg.replay = SIM_REPLAY_INTERVAL;
 	if (optind < argc)
 		cli->cfg.trace_path = argv[optind++];
 	if (optind < argc) {

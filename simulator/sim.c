@@ -5,9 +5,30 @@
  * Two clocks run here. `now` is the migration's clock, starting at 0 when
  * the migration starts. `guest` is the trace's clock: it advances with
  * `now` while the guest runs and stands still while the guest is paused
- * (dirty log syncs, the downtime). The pages of a trace interval (T_prev,
- * T] are written when the guest clock reaches T, all at once: that is
- * what a dirty log read at T would have reported.
+ * (dirty log syncs, the downtime).
+ *
+ * The guest's writes (`replay`). A trace only says which pages were
+ * written in each interval (T_prev, T], not when. With `replay = spread`
+ * (the default) each page of an interval lands at its own time inside it:
+ * the interval is cut into K equal slices, K the fewest that make a slice
+ * at most 1 ms (from the interval's length in whole microseconds, as the
+ * trace gives it; at most 2^20), and page p of the interval numbered n (0
+ * the trace's first, counting on when it loops) lands at the end of slice
+ * j = floor(h(p, n) K / 2^32), h the top 32 bits of a fixed-seed 64-bit
+ * mix (MurmurHash3's finaliser) of p and n. A hash, not the page order,
+ * so that no address range lands first (MPLM's cursor walks memory
+ * upwards), and deterministic, so a run can be repeated. A page lands
+ * when the guest clock reaches its time, so a pass shorter than the
+ * interval sees the writes that fall inside it, as a real guest's dirty
+ * log would; without it, a short last pass of pre-copy sees nothing and
+ * converges early. The slices are what keeps this fast: a landing is an
+ * event between two page sends, and 1 ms holds tens to hundreds of sends
+ * at 1-10 Gbps, so the send runs still jump over whole stretches.
+ * Intervals of one slice (1 ms or less), and every interval that ends
+ * before the migration starts (--start-at: only which pages were written
+ * matters then), land whole at T with word operations. `replay =
+ * interval` lands every interval whole at T: what a dirty log read at T
+ * reports, the model before spread replay.
  *
  * With `verify`, the simulator knows which pages the destination holds
  * stale: every page at first, a page again whenever the guest writes it,
@@ -60,12 +81,26 @@ struct sim {
 	struct clock_step step_now, step_guest;
 	bool paused;
 
-	/* The next interval, read ahead: lands when guest >= next_at. */
+	/* The next interval, read ahead: its pages (or with spread replay,
+	 * its next slice's) land when guest >= next_at. */
 	mplm_bitmap *iv;
 	uint64_t iv_count;
 	double next_at;      /* s of trace time; INFINITY when none left */
 	double loop_offset;  /* trace time at which the current pass began */
+	double iv_end;       /* the read-ahead interval's end T (trace time) */
+	uint64_t iv_number;  /* intervals read so far */
 	bool src_done;
+	/* Spread replay: the read-ahead interval (t0, t1]'s pages by slice. */
+	struct {
+		uint32_t *pages;   /* its trace pages in slice order */
+		uint32_t *scratch; /* the same in page order, while sorting */
+		uint32_t *ends;    /* ends[j]: one past slice j's last in pages */
+		uint64_t cap_pages;
+		uint32_t cap_slices;
+		uint32_t k;        /* slices; 0: the interval lands whole */
+		uint32_t next;     /* the next slice to land */
+		double t0, t1;
+	} sp;
 
 	mplm_bitmap *log;     /* written since the last sync */
 	mplm_bitmap *written; /* written since the trace started, up to the last sync */
@@ -87,6 +122,141 @@ struct sim {
 /* ---------------------------------------------------------------- */
 /* The guest: replaying the trace. */
 
+/* Spread replay (see the file comment): slices of at most 1 ms. */
+#define SPREAD_SLICE_US 1000
+#define SPREAD_MAX_SLICES (UINT32_C(1) << 20)
+#define SPREAD_SEED UINT64_C(0x6d706c6d2d6c6162) /* "mplm-lab" */
+
+/* K for an interval (t0, t1]: trace times are whole microseconds. */
+static uint32_t spread_slices(double t0, double t1)
+{
+	long long us = llround((t1 - t0) * 1e6);
+	long long k = (us + SPREAD_SLICE_US - 1) / SPREAD_SLICE_US;
+	return k < 1 ? 1 : k > SPREAD_MAX_SLICES ? SPREAD_MAX_SLICES : (uint32_t)k;
+}
+
+/* Page p of interval n lands in slice floor(h K / 2^32) of K. */
+static uint32_t spread_slice(uint64_t page, uint64_t interval, uint32_t k)
+{
+	uint64_t x = page ^ (interval * UINT64_C(0x9e3779b97f4a7c15)) ^ SPREAD_SEED;
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return (uint32_t)(((x >> 32) * k) >> 32);
+}
+
+/* The end of slice j of k of (t0, t1]: when its pages land. */
+static double slice_end(double t0, double t1, uint32_t j, uint32_t k)
+{
+	if (j + 1 >= k)
+		return t1;
+	double t = t0 + (t1 - t0) * (j + 1) / k;
+	return t < t1 ? t : t1;
+}
+
+double sim_landing_time(uint64_t page, uint64_t interval, double t0, double t1)
+{
+	uint32_t k = spread_slices(t0, t1);
+	return slice_end(t0, t1, spread_slice(page, interval, k), k);
+}
+
+static int spread_reserve(struct sim *s, uint64_t pages, uint32_t slices)
+{
+	if (pages > s->sp.cap_pages) {
+		uint32_t *a = realloc(s->sp.pages, pages * sizeof(*a));
+		if (a)
+			s->sp.pages = a;
+		uint32_t *b = a ? realloc(s->sp.scratch, pages * sizeof(*b)) : NULL;
+		if (!b)
+			goto oom;
+		s->sp.scratch = b;
+		s->sp.cap_pages = pages;
+	}
+	if (slices > s->sp.cap_slices) {
+		uint32_t *e = realloc(s->sp.ends, slices * sizeof(*e));
+		if (!e)
+			goto oom;
+		s->sp.ends = e;
+		s->sp.cap_slices = slices;
+	}
+	return 0;
+oom:
+	snprintf(s->err, s->errlen, "out of memory for an interval of %" PRIu64 " pages",
+		 pages);
+	return -1;
+}
+
+/* Sort the interval's pages by slice (a counting sort: the count per
+ * slice, then each page to its place), clearing the interval bitmap. */
+static void spread_sort(struct sim *s, uint64_t interval, uint32_t k)
+{
+	uint64_t *iv = mplm_bitmap_words(s->iv);
+	uint64_t nw = mplm_bitmap_nwords(s->iv), n = 0;
+	uint32_t *ends = s->sp.ends;
+
+	memset(ends, 0, k * sizeof(*ends));
+	for (uint64_t w = 0; w < nw; w++) {
+		for (uint64_t bits = iv[w]; bits; bits &= bits - 1) {
+			uint32_t p = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
+			s->sp.scratch[n++] = p;
+			ends[spread_slice(p, interval, k)]++;
+		}
+		iv[w] = 0;
+	}
+	for (uint32_t j = 1; j < k; j++) /* ends[j]: past slice j */
+		ends[j] += ends[j - 1];
+	for (uint64_t i = n; i-- > 0;) { /* from the back: pages in order */
+		uint32_t p = s->sp.scratch[i];
+		s->sp.pages[--ends[spread_slice(p, interval, k)]] = p;
+	}
+	/* ends[j] is now slice j's start: shift to one past its end. */
+	memmove(ends, ends + 1, (k - 1) * sizeof(*ends));
+	ends[k - 1] = (uint32_t)n;
+}
+
+/* The slice after j that has pages, or k. */
+static uint32_t next_full_slice(const struct sim *s, uint32_t j)
+{
+	for (j++; j < s->sp.k && s->sp.ends[j] == s->sp.ends[j - 1]; j++)
+		;
+	return j;
+}
+
+/* Point next_at at slice j, or say the interval is done (true). */
+static bool spread_at(struct sim *s, uint32_t j)
+{
+	if (j >= s->sp.k) {
+		s->sp.k = 0;
+		return true;
+	}
+	s->sp.next = j;
+	s->next_at = slice_end(s->sp.t0, s->sp.t1, j, s->sp.k);
+	return false;
+}
+
+/* The interval (t0, next_at] just read: spread it, unless it lands whole
+ * (interval replay, one slice, or over before the migration starts). */
+static int spread_interval(struct sim *s, double t0, uint64_t interval)
+{
+	double t1 = s->next_at;
+	uint32_t k = spread_slices(t0, t1);
+
+	s->sp.k = 0;
+	if (s->cfg->replay != SIM_REPLAY_SPREAD || k == 1 || !s->iv_count ||
+	    t1 <= s->cfg->start_at)
+		return 0;
+	if (spread_reserve(s, s->iv_count, k) < 0)
+		return -1;
+	spread_sort(s, interval, k);
+	s->sp.k = k;
+	s->sp.t0 = t0;
+	s->sp.t1 = t1;
+	spread_at(s, s->sp.ends[0] ? 0 : next_full_slice(s, 0));
+	return 0;
+}
+
 static int read_next_interval(struct sim *s)
 {
 	uint64_t t_us, count;
@@ -97,9 +267,10 @@ static int read_next_interval(struct sim *s)
 			return -1;
 		}
 		if (r > 0) {
+			double t0 = s->iv_end;
 			s->iv_count = count;
-			s->next_at = s->loop_offset + (double)t_us / 1e6;
-			return 0;
+			s->iv_end = s->next_at = s->loop_offset + (double)t_us / 1e6;
+			return spread_interval(s, t0, s->iv_number++);
 		}
 		/* End of the workload at t_us: idle from then on, or replay
 		 * it from the start. An empty trace cannot loop. */
@@ -113,6 +284,7 @@ static int read_next_interval(struct sim *s)
 			return -1;
 		}
 		s->loop_offset += (double)t_us / 1e6;
+		s->iv_end = s->loop_offset;
 	}
 }
 
@@ -146,13 +318,43 @@ static void apply_interval(struct sim *s, bool migrating)
 		s->pages_written_migrating += s->iv_count;
 }
 
+/* The guest writes the pages of the spread interval's next slice. */
+static void apply_slice(struct sim *s, bool migrating)
+{
+	uint32_t j = s->sp.next;
+	uint32_t from = j ? s->sp.ends[j - 1] : 0, to = s->sp.ends[j];
+	uint64_t *dst = mplm_bitmap_words(migrating ? s->log : s->written);
+	uint64_t *stale = s->stale ? mplm_bitmap_words(s->stale) + s->base / 64 : NULL;
+
+	for (uint32_t i = from; i < to; i++) {
+		uint32_t p = s->sp.pages[i];
+		uint64_t bit = UINT64_C(1) << (p % 64);
+		dst[p / 64] |= bit;
+		if (stale)
+			stale[p / 64] |= bit;
+	}
+	if (migrating)
+		s->pages_written_migrating += to - from;
+}
+
+/* What lands at next_at: the whole interval, or its next slice. True when
+ * the interval is all written (the next one is to be read). */
+static bool land_next(struct sim *s, bool migrating)
+{
+	if (!s->sp.k) {
+		apply_interval(s, migrating);
+		return true;
+	}
+	apply_slice(s, migrating);
+	return spread_at(s, next_full_slice(s, s->sp.next));
+}
+
 /* Let the guest run until its clock reads `until`. */
 static int guest_run_to(struct sim *s, double until, bool migrating)
 {
 	while (s->next_at <= until) {
 		s->guest = s->next_at;
-		apply_interval(s, migrating);
-		if (read_next_interval(s) < 0)
+		if (land_next(s, migrating) && read_next_interval(s) < 0)
 			return -1;
 	}
 	s->guest = until;
@@ -581,6 +783,7 @@ void sim_config_set(struct sim_config *c, enum mplm_setting_id id, double v)
 	case MPLM_SET_START_AT: c->start_at = v; break;
 	case MPLM_SET_EXTEND_LIVE_AT: c->extend_live_at = v; break;
 	case MPLM_SET_END_LIVE_AT: c->end_live_at = v; break;
+	case MPLM_SET_REPLAY: c->replay = (enum sim_replay)v; break;
 	case MPLM_SET_HEADER_BYTES: c->header_bytes = (uint32_t)v; break;
 	case MPLM_SET_ZERO_PAGE_BYTES: c->zero_page_bytes = (int64_t)v; break;
 	case MPLM_SET_ZERO_PAGE_COST: c->zero_page_cost = v; break;
@@ -640,6 +843,9 @@ static void sim_destroy(struct sim *s)
 	if (s->src)
 		trace_source_close(s->src);
 	mplm_bitmap_free(s->iv);
+	free(s->sp.pages);
+	free(s->sp.scratch);
+	free(s->sp.ends);
 	mplm_bitmap_free(s->log);
 	mplm_bitmap_free(s->written);
 	mplm_bitmap_free(s->touched);
@@ -756,6 +962,13 @@ static int check_memory(struct sim *s)
 
 static int alloc_state(struct sim *s)
 {
+	/* Spread replay keeps an interval's pages as 32-bit numbers. */
+	if (s->cfg->replay == SIM_REPLAY_SPREAD && s->trace_pages > (UINT64_C(1) << 32)) {
+		snprintf(s->err, s->errlen,
+			 "replay spread: the trace has %" PRIu64 " pages, more than 2^32 "
+			 "(use replay interval)", s->trace_pages);
+		return -1;
+	}
 	s->iv = mplm_bitmap_new(s->trace_pages);
 	s->log = mplm_bitmap_new(s->trace_pages);
 	s->written = mplm_bitmap_new(s->trace_pages);

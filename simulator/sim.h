@@ -17,6 +17,17 @@
 
 enum sim_at_end { SIM_END_IDLE, SIM_END_LOOP };
 
+/* When the pages of a trace interval (T_prev, T] are written (the
+ * setting `replay`; the indices are its choices'). */
+enum sim_replay {
+	SIM_REPLAY_SPREAD,   /* each at its own time inside the interval */
+	SIM_REPLAY_INTERVAL, /* all at T, what a dirty log read at T reports */
+};
+/* Spread replay's rule, for tests and viewers: the landing time of trace
+ * page `page` of interval number `interval` (0 the trace's first,
+ * counting on when a trace loops) that covers (t0, t1]. */
+double sim_landing_time(uint64_t page, uint64_t interval, double t0, double t1);
+
 /* Where the trace's pages sit in a VM larger than the trace. */
 enum sim_placement {
 	SIM_PLACE_BOTTOM, /* trace page i is guest page i */
@@ -66,6 +77,7 @@ struct sim_config {
 	double sync_per_page;      /* s per dirty page reported */
 	double start_at;           /* s into the trace */
 	enum sim_at_end at_end;
+	enum sim_replay replay;    /* default spread */
 	double extend_live_at;     /* s after start; < 0 never */
 	double end_live_at;        /* s after start; < 0 never */
 	bool verify;               /* track stale pages, check at resume */

@@ -252,6 +252,10 @@ int web_request_finish(struct web_request *rq, const struct web_limits *lim,
 	 * cap for it) goes at max-bandwidth too. */
 	if (rq->simple && !rq->link_given && rq->cfg.params.max_bandwidth > 0)
 		rq->cfg.link_bandwidth = rq->cfg.params.max_bandwidth;
+	/* ... and writes land at each trace interval's end (replay
+	 * interval), as the exercises count them, unless replay is given. */
+	if (rq->simple && !(rq->seen & (1ull << MPLM_SET_REPLAY)))
+		rq->cfg.replay = SIM_REPLAY_INTERVAL;
 	snprintf(rq->spec, sizeof(rq->spec), "%s", rq->pattern);
 	spec_add(rq->spec, sizeof(rq->spec), "memory", rq->memory);
 	spec_add(rq->spec, sizeof(rq->spec), "wss", rq->wss);

@@ -10,8 +10,12 @@
  * NPB cases unchanged) when the generators took kvmlite's guest write
  * sequences (workloads/guests/wl_seq.h). Every MPLM case runs under both variants
  * (qemu-mplm, paper); each sync record carries its cause, rate,
- * threshold, verdict and throttle. Other random workloads are run twice,
- * in runs and page by page, and must agree too.
+ * threshold, verdict and throttle. The golden cases replay the guest's
+ * writes as they were recorded, a trace interval's all at its end
+ * (`replay = interval`), so they stay bit for bit: the send runs did not
+ * change. Other random workloads are run in runs and page by page, under
+ * both replays (spread, the default, lands pages between sends inside a
+ * run), and must agree too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -180,6 +184,7 @@ static void large_case(struct golden_case *g, int variant)
 
 static size_t ncases(void) { return NNPB + NLARGE + NRANDOM; }
 
+/* Golden case i, with the replay its record was written with. */
 static void make_case(struct golden_case *g, size_t i)
 {
 	if (i < NNPB)
@@ -188,6 +193,7 @@ static void make_case(struct golden_case *g, size_t i)
 		large_case(g, (int)(i - NNPB));
 	else
 		random_case(g, i - NNPB - NLARGE + 1);
+	g->c.replay = SIM_REPLAY_INTERVAL;
 }
 
 /* A run's result as text lines, one for the stats and one per sync. */
@@ -290,36 +296,56 @@ static void test_records_match_golden(void **state)
 	fclose(f);
 }
 
-/* Run g in send runs and page by page (the reference): everything the
- * run reports must agree. Returns the guest work lost (auto-converge). */
-static double runs_equal_page_by_page(struct golden_case *g)
+/* Run g in send runs and page by page (the reference) under g's replay:
+ * everything the run reports must agree. Returns the guest work lost
+ * (auto-converge); the stats line goes to `stats`. */
+static double runs_equal_page_by_page_once(struct golden_case *g,
+					   char stats[2 * LINE])
 {
 	struct sim_result a, b;
 	char la[2 * LINE], lb[2 * LINE];
+	const char *replay = g->c.replay == SIM_REPLAY_SPREAD ? "spread" : "interval";
 
 	g->c.page_by_page = false;
 	if (sim_run(&g->c, &a) != 0)
-		fail_msg("%s: %s", g->name, a.error);
+		fail_msg("%s (replay %s): %s", g->name, replay, a.error);
 	g->c.page_by_page = true;
 	if (sim_run(&g->c, &b) != 0)
-		fail_msg("%s: %s", g->name, b.error);
+		fail_msg("%s (replay %s): %s", g->name, replay, b.error);
 	stats_line(&a, la, sizeof(la));
 	stats_line(&b, lb, sizeof(lb));
 	if (strcmp(la, lb) != 0)
-		fail_msg("%s:\n  per page: %s  in runs:  %s", g->name, lb, la);
+		fail_msg("%s (replay %s):\n  per page: %s  in runs:  %s", g->name,
+			 replay, lb, la);
 	if (a.guest_lost != b.guest_lost)
-		fail_msg("%s: guest work lost %a page by page, %a in runs", g->name,
-			 b.guest_lost, a.guest_lost);
+		fail_msg("%s (replay %s): guest work lost %a page by page, %a in runs",
+			 g->name, replay, b.guest_lost, a.guest_lost);
 	assert_int_equal(a.nsyncs, b.nsyncs);
 	for (size_t k = 0; k < a.nsyncs; k++) {
 		sync_line(&a.syncs[k], la, sizeof(la));
 		sync_line(&b.syncs[k], lb, sizeof(lb));
 		if (strcmp(la, lb) != 0)
-			fail_msg("%s:\n  per page: %s  in runs:  %s", g->name, lb, la);
+			fail_msg("%s (replay %s):\n  per page: %s  in runs:  %s",
+				 g->name, replay, lb, la);
 	}
 	double lost = a.guest_lost;
+	stats_line(&a, stats, 2 * LINE);
 	sim_result_free(&a);
 	sim_result_free(&b);
+	return lost;
+}
+
+/* The same under both replays; the work lost under spread replay.
+ * *differ counts the cases where the two replays' results differ (the
+ * spread replay did land pages inside intervals). */
+static double runs_equal_page_by_page(struct golden_case *g, unsigned *differ)
+{
+	char whole[2 * LINE], spread[2 * LINE];
+	g->c.replay = SIM_REPLAY_INTERVAL;
+	runs_equal_page_by_page_once(g, whole);
+	g->c.replay = SIM_REPLAY_SPREAD;
+	double lost = runs_equal_page_by_page_once(g, spread);
+	*differ += strcmp(whole, spread) != 0;
 	return lost;
 }
 
@@ -329,6 +355,7 @@ static double runs_equal_page_by_page(struct golden_case *g)
 static void test_runs_equal_page_by_page(void **state)
 {
 	(void)state;
+	unsigned differ = 0;
 	for (uint64_t seed = 1000; seed < 1060; seed++) {
 		struct golden_case g;
 		random_case(&g, seed);
@@ -336,8 +363,11 @@ static void test_runs_equal_page_by_page(void **state)
 			g.c.zero_page_bytes = (int64_t)(seed % 50);
 			g.c.zero_page_cost = 1e-6 * (double)(seed % 7);
 		}
-		runs_equal_page_by_page(&g);
+		runs_equal_page_by_page(&g, &differ);
 	}
+	/* Spread replay changed many of them (25 of 60 when written): it
+	 * did land pages inside intervals, and inside runs. */
+	assert_true(differ >= 20);
 }
 
 /* The same with auto-converge throttling the guest (its trace time runs
@@ -346,6 +376,7 @@ static void test_runs_equal_page_by_page(void **state)
 static void test_throttled_runs_equal_page_by_page(void **state)
 {
 	(void)state;
+	unsigned differ = 0;
 	for (int i = 0; i < 4; i++) {
 		struct golden_case g;
 		sim_config_default(&g.c);
@@ -359,9 +390,10 @@ static void test_throttled_runs_equal_page_by_page(void **state)
 		g.c.params.max_bandwidth = 0;
 		g.c.params.auto_converge = true;
 		g.c.params.max_total_time = 300;
-		if (!(runs_equal_page_by_page(&g) > 0))
+		if (!(runs_equal_page_by_page(&g, &differ) > 0))
 			fail_msg("%s: auto-converge did not throttle", g.name);
 	}
+	assert_int_equal(differ, 4);
 }
 
 /* qemu-mplm's D cursor after the bulk stage searches D u ND: with strict
@@ -371,6 +403,7 @@ static void test_throttled_runs_equal_page_by_page(void **state)
 static void test_qemu_mplm_d_cursor_meets_nd(void **state)
 {
 	(void)state;
+	unsigned differ = 0;
 	for (int i = 0; i < 6; i++) {
 		struct golden_case g;
 		sim_config_default(&g.c);
@@ -388,8 +421,9 @@ static void test_qemu_mplm_d_cursor_meets_nd(void **state)
 		g.c.params.dirtypercents = 80 + 3 * (unsigned)i;
 		g.c.params.intervaltime = 0.5 + 0.25 * i;
 		g.c.params.max_total_time = 120;
-		runs_equal_page_by_page(&g);
+		runs_equal_page_by_page(&g, &differ);
 	}
+	assert_int_equal(differ, 6);
 }
 
 int main(int argc, char **argv)

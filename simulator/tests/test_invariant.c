@@ -2,6 +2,8 @@
  * test_invariant.c - for every algorithm and many random traces: when the
  * destination resumes, every page carries the version the source had at
  * pause. Also the real NPB traces, end to end, with both live algorithms.
+ * Every case runs under both replays of the guest's writes (spread over
+ * each trace interval, and all at its end).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,20 +62,30 @@ static char *random_trace(uint64_t seed, unsigned *pages_out)
 	return path;
 }
 
-static void check_invariant(struct sim_config *c, const char *what)
+static void check_invariant_once(struct sim_config *c, const char *what)
 {
 	struct sim_result r;
+	const char *replay = c->replay == SIM_REPLAY_SPREAD ? "spread" : "interval";
 	if (sim_run(c, &r) != 0)
-		fail_msg("%s: %s", what, r.error);
+		fail_msg("%s, replay %s: %s", what, replay, r.error);
 	if (r.stats.status != MPLM_STATUS_COMPLETED)
-		fail_msg("%s: status %s", what, mplm_status_name(r.stats.status));
+		fail_msg("%s, replay %s: status %s", what, replay,
+			 mplm_status_name(r.stats.status));
 	if (!r.verified || r.mismatches)
-		fail_msg("%s: %llu pages differ (first %llu)", what,
+		fail_msg("%s, replay %s: %llu pages differ (first %llu)", what, replay,
 			 (unsigned long long)r.mismatches,
 			 (unsigned long long)r.first_mismatch);
 	/* Every page went over at least once. */
 	assert_true(r.stats.pages_sent >= r.vm_pages);
 	sim_result_free(&r);
+}
+
+static void check_invariant(struct sim_config *c, const char *what)
+{
+	c->replay = SIM_REPLAY_SPREAD;
+	check_invariant_once(c, what);
+	c->replay = SIM_REPLAY_INTERVAL;
+	check_invariant_once(c, what);
 }
 
 static void test_random_traces_all_algorithms(void **state)
