@@ -14,21 +14,33 @@
  * at most 1 ms (from the interval's length in whole microseconds, as the
  * trace gives it; at most 2^20), and page p of the interval numbered n (0
  * the trace's first, counting on when it loops) lands at the end of slice
- * j = floor(h(p, n) K / 2^32), h the top 32 bits of a fixed-seed 64-bit
- * mix (MurmurHash3's finaliser) of p and n. A hash, not the page order,
- * so that no address range lands first (MPLM's cursor walks memory
- * upwards), and deterministic, so a run can be repeated. A page lands
- * when the guest clock reaches its time, so a pass shorter than the
- * interval sees the writes that fall inside it, as a real guest's dirty
- * log would; without it, a short last pass of pre-copy sees nothing and
- * converges early. The slices are what keeps this fast: a landing is an
- * event between two page sends, and 1 ms holds tens to hundreds of sends
- * at 1-10 Gbps, so the send runs still jump over whole stretches.
- * Intervals of one slice (1 ms or less), and every interval that ends
- * before the migration starts (--start-at: only which pages were written
- * matters then), land whole at T with word operations. `replay =
- * interval` lands every interval whole at T: what a dirty log read at T
- * reports, the model before spread replay.
+ * j = floor(h K / 2^32), h the top 32 bits of (p ^ salt(n)) x (2^64 /
+ * golden ratio) mod 2^64, salt(n) a fixed-seed mix of n (spread_slice).
+ * A hash, not the page order, so that no address range lands first
+ * (MPLM's cursor walks memory upwards); fixed, so a run repeats exactly.
+ * A page lands when the guest clock passes its time, so a pass shorter
+ * than the interval sees the writes that fall inside it, as a real
+ * guest's dirty log would; with every write at T, a short last pass of
+ * pre-copy sees nothing and converges early (issue 9).
+ *
+ * Landing is lazy, which keeps the send runs and their jumps as they
+ * were: the pages of a spread interval wait in its bitmap and land when
+ * something would see them. A send of a waiting page first lands it if
+ * its time came by the send's start (be_send_page, be_send_run; a full
+ * page in a jumped stretch with the guest clock it had at its turn,
+ * stretch_pages_land; a waiting page that is still all zero ends a
+ * stretch, as whether it landed decides how it is sent). A dirty log
+ * sync, the guest's pause and the migration's start land all whose time
+ * came, in one pass over the bitmap (land_due: a slice index per page,
+ * compared with the slices ended). What is left lands at T with word
+ * operations, as an interval under `replay = interval` does. So every
+ * observer sees what landing each page at its own time would have shown
+ * (test_golden checks runs against page-by-page sends under both
+ * replays). Intervals of one slice (1 ms or less) and every interval that
+ * ends before the migration starts (--start-at: only which pages were
+ * written matters then) land whole at T. `replay = interval` lands every
+ * interval whole at T: what a dirty log read at T reports, the model
+ * before spread replay.
  *
  * With `verify`, the simulator knows which pages the destination holds
  * stale: every page at first, a page again whenever the guest writes it,
@@ -90,23 +102,23 @@ struct sim {
 	double iv_end;       /* the read-ahead interval's end T (trace time) */
 	uint64_t iv_number;  /* intervals read so far */
 	bool src_done;
-	/* Spread replay: the read-ahead interval (t0, t1]'s pages by slice. */
+	/* Spread replay: the read-ahead interval (t0, t1]'s pages that have
+	 * not landed yet are the bits left in iv (see land_due). */
 	struct {
-		uint32_t *pages;   /* its trace pages in slice order */
-		uint32_t *scratch; /* the same in page order, while sorting */
-		uint32_t *ends;    /* ends[j]: one past slice j's last in pages */
-		uint64_t cap_pages;
-		uint32_t cap_slices;
-		uint32_t k;        /* slices; 0: the interval lands whole */
-		uint32_t next;     /* the next slice to land */
+		uint32_t k;        /* slices; 0: the interval lands whole at t1 */
+		uint64_t salt;     /* the interval number's part of the hash */
+		uint64_t off[64];  /* (b ^ salt's low 6 bits) x PHI, b a bit */
+		uint32_t landed;   /* slices whose pages have all landed */
 		double t0, t1;
 	} sp;
+	uint64_t iv_left;    /* pages left in iv */
 
 	mplm_bitmap *log;     /* written since the last sync */
 	mplm_bitmap *written; /* written since the trace started, up to the last sync */
 	mplm_bitmap *touched; /* written since the migration started, ditto */
 	/* Their words, for the per-page tests of the send path. */
-	const uint64_t *initial_words, *written_words, *log_words;
+	const uint64_t *initial_words;
+	uint64_t *written_words, *log_words, *iv_words;
 	uint64_t *stale_words;
 	uint64_t pages_written_migrating; /* sum of interval sizes */
 	double guest_at_start;
@@ -135,16 +147,26 @@ static uint32_t spread_slices(double t0, double t1)
 	return k < 1 ? 1 : k > SPREAD_MAX_SLICES ? SPREAD_MAX_SLICES : (uint32_t)k;
 }
 
-/* Page p of interval n lands in slice floor(h K / 2^32) of K. */
-static uint32_t spread_slice(uint64_t page, uint64_t interval, uint32_t k)
+/* Page p of interval n lands in slice floor(h K / 2^32) of K, h the top
+ * 32 bits of (p ^ salt(n)) x PHI (Fibonacci hashing: one multiply, as
+ * sync-time scans hash every pending page), salt(n) MurmurHash3's 64-bit
+ * finaliser of n ^ SEED (once per interval, so intervals look unrelated). */
+#define SPREAD_PHI UINT64_C(0x9e3779b97f4a7c15) /* 2^64 / golden ratio */
+
+static uint64_t spread_salt(uint64_t interval)
 {
-	uint64_t x = page ^ (interval * UINT64_C(0x9e3779b97f4a7c15)) ^ SPREAD_SEED;
+	uint64_t x = interval ^ SPREAD_SEED;
 	x ^= x >> 33;
 	x *= UINT64_C(0xff51afd7ed558ccd);
 	x ^= x >> 33;
 	x *= UINT64_C(0xc4ceb9fe1a85ec53);
 	x ^= x >> 33;
-	return (uint32_t)(((x >> 32) * k) >> 32);
+	return x;
+}
+
+static uint32_t spread_slice(uint64_t page, uint64_t salt, uint32_t k)
+{
+	return (uint32_t)((((page ^ salt) * SPREAD_PHI) >> 32) * k >> 32);
 }
 
 /* The end of slice j of k of (t0, t1]: when its pages land. */
@@ -159,102 +181,170 @@ static double slice_end(double t0, double t1, uint32_t j, uint32_t k)
 double sim_landing_time(uint64_t page, uint64_t interval, double t0, double t1)
 {
 	uint32_t k = spread_slices(t0, t1);
-	return slice_end(t0, t1, spread_slice(page, interval, k), k);
+	return slice_end(t0, t1, spread_slice(page, spread_salt(interval), k), k);
 }
 
-static int spread_reserve(struct sim *s, uint64_t pages, uint32_t slices)
+/* The landing time of trace page p of the pending spread interval. */
+static double pending_landing(const struct sim *s, uint64_t p)
 {
-	if (pages > s->sp.cap_pages) {
-		uint32_t *a = realloc(s->sp.pages, pages * sizeof(*a));
-		if (a)
-			s->sp.pages = a;
-		uint32_t *b = a ? realloc(s->sp.scratch, pages * sizeof(*b)) : NULL;
-		if (!b)
-			goto oom;
-		s->sp.scratch = b;
-		s->sp.cap_pages = pages;
-	}
-	if (slices > s->sp.cap_slices) {
-		uint32_t *e = realloc(s->sp.ends, slices * sizeof(*e));
-		if (!e)
-			goto oom;
-		s->sp.ends = e;
-		s->sp.cap_slices = slices;
-	}
-	return 0;
-oom:
-	snprintf(s->err, s->errlen, "out of memory for an interval of %" PRIu64 " pages",
-		 pages);
-	return -1;
+	uint32_t j = spread_slice(p, s->sp.salt, s->sp.k);
+	return slice_end(s->sp.t0, s->sp.t1, j, s->sp.k);
 }
 
-/* Sort the interval's pages by slice (a counting sort: the count per
- * slice, then each page to its place), clearing the interval bitmap. */
-static void spread_sort(struct sim *s, uint64_t interval, uint32_t k)
+/* Pages `bits` of trace word w of the pending interval land now:
+ * written (into the dirty log while migrating), stale at the
+ * destination, no longer pending. */
+static inline void land_word(struct sim *s, uint64_t w, uint64_t bits,
+			     bool migrating)
 {
-	uint64_t *iv = mplm_bitmap_words(s->iv);
-	uint64_t nw = mplm_bitmap_nwords(s->iv), n = 0;
-	uint32_t *ends = s->sp.ends;
-
-	memset(ends, 0, k * sizeof(*ends));
-	for (uint64_t w = 0; w < nw; w++) {
-		for (uint64_t bits = iv[w]; bits; bits &= bits - 1) {
-			uint32_t p = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
-			s->sp.scratch[n++] = p;
-			ends[spread_slice(p, interval, k)]++;
-		}
-		iv[w] = 0;
-	}
-	for (uint32_t j = 1; j < k; j++) /* ends[j]: past slice j */
-		ends[j] += ends[j - 1];
-	for (uint64_t i = n; i-- > 0;) { /* from the back: pages in order */
-		uint32_t p = s->sp.scratch[i];
-		s->sp.pages[--ends[spread_slice(p, interval, k)]] = p;
-	}
-	/* ends[j] is now slice j's start: shift to one past its end. */
-	memmove(ends, ends + 1, (k - 1) * sizeof(*ends));
-	ends[k - 1] = (uint32_t)n;
+	(migrating ? s->log_words : s->written_words)[w] |= bits;
+	if (s->stale_words)
+		s->stale_words[s->base / 64 + w] |= bits;
+	s->iv_words[w] &= ~bits;
+	unsigned n = (unsigned)__builtin_popcountll(bits);
+	s->iv_left -= n;
+	if (migrating)
+		s->pages_written_migrating += n;
 }
 
-/* The slice after j that has pages, or k. */
-static uint32_t next_full_slice(const struct sim *s, uint32_t j)
+/* The slices of the pending interval that have ended by `until`: the
+ * pages of slices below it have landed by then (slice ends go up with j,
+ * so the estimate is corrected by whole slices, with slice_end's own
+ * arithmetic). */
+static uint32_t slices_ended(const struct sim *s, double until)
 {
-	for (j++; j < s->sp.k && s->sp.ends[j] == s->sp.ends[j - 1]; j++)
-		;
+	const uint32_t k = s->sp.k;
+	double f = floor((until - s->sp.t0) / (s->sp.t1 - s->sp.t0) * k);
+	uint32_t j = f < 0 ? 0 : f > k ? k : (uint32_t)f;
+	while (j > 0 && slice_end(s->sp.t0, s->sp.t1, j - 1, k) > until)
+		j--;
+	while (j < k && slice_end(s->sp.t0, s->sp.t1, j, k) <= until)
+		j++;
 	return j;
 }
 
-/* Point next_at at slice j, or say the interval is done (true). */
-static bool spread_at(struct sim *s, uint32_t j)
+/* Land every pending page whose time has come by `until` (guest time).
+ * Landing is lazy: a spread interval's pages wait in iv, and land when
+ * something looks at them (a sync reads the log, the migration starts or
+ * the guest pauses, a send of the page: sent_page_lands) or, all that
+ * are left, at the interval's end. What anything sees is what landing
+ * each at its time would have shown, at a scan per look instead of an
+ * event per slice. */
+/* What a scan for due pages needs, in locals (the scan writes bitmaps
+ * through uint64_t pointers, which could alias the fields of struct sim). */
+struct due_scan {
+	const uint64_t *off; /* sp.off */
+	uint64_t salt_hi;    /* the salt's bits above the low 6 */
+	uint32_t k, due;
+	uint64_t *iv, *stale; /* stale: the trace's first word, or NULL */
+};
+
+/* The slices of the pending interval that have ended by guest time
+ * `until`; 0 when none has since the last look (sp.landed: their pages
+ * are out already), or no interval is spread. */
+static uint32_t due_slices(struct sim *s, double until)
 {
-	if (j >= s->sp.k) {
-		s->sp.k = 0;
-		return true;
+	if (!s->sp.k || until <= s->sp.t0)
+		return 0;
+	uint32_t due = slices_ended(s, until);
+	if (due <= s->sp.landed)
+		return 0;
+	s->sp.landed = due;
+	return due;
+}
+
+/* A scan for the pages due by `until` (d->due 0: nothing to land). */
+static void due_scan_init(struct sim *s, double until, struct due_scan *d)
+{
+	*d = (struct due_scan){
+		.off = s->sp.off, .salt_hi = s->sp.salt & ~UINT64_C(63),
+		.k = s->sp.k, .due = due_slices(s, until), .iv = s->iv_words,
+		.stale = s->stale_words ? s->stale_words + s->base / 64 : NULL,
+	};
+}
+
+/* The slice of bit b of trace word w of the pending interval: spread_slice,
+ * with (64 w + b) ^ salt = (64 w ^ salt's high bits) + (b ^ its low 6),
+ * so the product is a word's part plus a bit's (sp.off), mod 2^64. */
+static inline uint32_t word_slice(const struct due_scan *d, uint64_t word_part,
+				  unsigned b)
+{
+	return (uint32_t)(((word_part + d->off[b]) >> 32) * d->k >> 32);
+}
+
+/* Take the pending pages of trace word w in the first d->due slices out of
+ * the interval and make them stale at the destination: the caller writes
+ * them (land_due) or reads them straight into a dirty log sync. The two
+ * lowest are tested without a branch (an interval leaves most words with
+ * none, one or two pages: a loop per page would mispredict its end once
+ * a word), the rest one by one. */
+static inline uint64_t take_due(const struct due_scan *d, uint64_t w)
+{
+	const uint64_t top = UINT64_C(1) << 63; /* ctz of an empty word: 63 */
+	uint64_t bits = d->iv[w], wp = ((w * 64) ^ d->salt_hi) * SPREAD_PHI;
+	uint64_t b0 = bits & -bits, rest = bits & (bits - 1), b1 = rest & -rest;
+	unsigned i0 = (unsigned)__builtin_ctzll(bits | top);
+	unsigned i1 = (unsigned)__builtin_ctzll(rest | top);
+	uint64_t landed = (b0 & -(uint64_t)(word_slice(d, wp, i0) < d->due)) |
+			  (b1 & -(uint64_t)(word_slice(d, wp, i1) < d->due));
+	for (rest &= rest - 1; rest; rest &= rest - 1) {
+		unsigned b = (unsigned)__builtin_ctzll(rest);
+		landed |= (uint64_t)(word_slice(d, wp, b) < d->due) << b;
 	}
-	s->sp.next = j;
-	s->next_at = slice_end(s->sp.t0, s->sp.t1, j, s->sp.k);
-	return false;
+	d->iv[w] &= ~landed;
+	if (d->stale)
+		d->stale[w] |= landed;
+	return landed;
+}
+
+static void land_due(struct sim *s, double until, bool migrating)
+{
+	struct due_scan d;
+	due_scan_init(s, until, &d);
+	for (uint64_t w = 0, nw = mplm_bitmap_nwords(s->iv); w < nw && d.due; w++) {
+		uint64_t landed = take_due(&d, w);
+		if (landed)
+			land_word(s, w, landed, migrating);
+	}
+}
+
+/* The pending pages of VM word `word` (0 unless a spread interval is). */
+static uint64_t pending_bits(const struct sim *s, uint64_t word)
+{
+	uint64_t first = s->base / 64, tw = word - first;
+	if (!s->sp.k || word < first || tw >= mplm_bitmap_nwords(s->iv))
+		return 0;
+	return s->iv_words[tw];
+}
+
+/* A pending page (VM word `word`, bit `bit`) is about to be sent with the
+ * guest clock at `guest`: it lands first if its time has come. True if
+ * it did (then it is no longer a zero page). */
+static bool sent_page_lands(struct sim *s, uint64_t word, uint64_t bit,
+			    double guest)
+{
+	uint64_t p = word * 64 + (unsigned)__builtin_ctzll(bit) - s->base;
+	if (pending_landing(s, p) > guest)
+		return false;
+	land_word(s, p / 64, bit, true);
+	return true;
 }
 
 /* The interval (t0, next_at] just read: spread it, unless it lands whole
  * (interval replay, one slice, or over before the migration starts). */
-static int spread_interval(struct sim *s, double t0, uint64_t interval)
+static void spread_interval(struct sim *s, double t0, uint64_t interval)
 {
 	double t1 = s->next_at;
 	uint32_t k = spread_slices(t0, t1);
-
-	s->sp.k = 0;
-	if (s->cfg->replay != SIM_REPLAY_SPREAD || k == 1 || !s->iv_count ||
-	    t1 <= s->cfg->start_at)
-		return 0;
-	if (spread_reserve(s, s->iv_count, k) < 0)
-		return -1;
-	spread_sort(s, interval, k);
-	s->sp.k = k;
+	bool spread = s->cfg->replay == SIM_REPLAY_SPREAD && k > 1 &&
+		      s->iv_count && t1 > s->cfg->start_at;
+	s->sp.k = spread ? k : 0;
+	s->sp.landed = 0;
+	s->sp.salt = spread_salt(interval);
+	for (unsigned b = 0; b < 64; b++)
+		s->sp.off[b] = (b ^ (s->sp.salt & 63)) * SPREAD_PHI;
 	s->sp.t0 = t0;
 	s->sp.t1 = t1;
-	spread_at(s, s->sp.ends[0] ? 0 : next_full_slice(s, 0));
-	return 0;
 }
 
 static int read_next_interval(struct sim *s)
@@ -269,8 +359,10 @@ static int read_next_interval(struct sim *s)
 		if (r > 0) {
 			double t0 = s->iv_end;
 			s->iv_count = count;
+			s->iv_left = count;
 			s->iv_end = s->next_at = s->loop_offset + (double)t_us / 1e6;
-			return spread_interval(s, t0, s->iv_number++);
+			spread_interval(s, t0, s->iv_number++);
+			return 0;
 		}
 		/* End of the workload at t_us: idle from then on, or replay
 		 * it from the start. An empty trace cannot loop. */
@@ -315,38 +407,7 @@ static void apply_interval(struct sim *s, bool migrating)
 		or_words(mplm_bitmap_words(s->stale) + s->base / 64, iv, nw);
 	mplm_bitmap_zero(s->iv);
 	if (migrating)
-		s->pages_written_migrating += s->iv_count;
-}
-
-/* The guest writes the pages of the spread interval's next slice. */
-static void apply_slice(struct sim *s, bool migrating)
-{
-	uint32_t j = s->sp.next;
-	uint32_t from = j ? s->sp.ends[j - 1] : 0, to = s->sp.ends[j];
-	uint64_t *dst = mplm_bitmap_words(migrating ? s->log : s->written);
-	uint64_t *stale = s->stale ? mplm_bitmap_words(s->stale) + s->base / 64 : NULL;
-
-	for (uint32_t i = from; i < to; i++) {
-		uint32_t p = s->sp.pages[i];
-		uint64_t bit = UINT64_C(1) << (p % 64);
-		dst[p / 64] |= bit;
-		if (stale)
-			stale[p / 64] |= bit;
-	}
-	if (migrating)
-		s->pages_written_migrating += to - from;
-}
-
-/* What lands at next_at: the whole interval, or its next slice. True when
- * the interval is all written (the next one is to be read). */
-static bool land_next(struct sim *s, bool migrating)
-{
-	if (!s->sp.k) {
-		apply_interval(s, migrating);
-		return true;
-	}
-	apply_slice(s, migrating);
-	return spread_at(s, next_full_slice(s, s->sp.next));
+		s->pages_written_migrating += s->iv_left;
 }
 
 /* Let the guest run until its clock reads `until`. */
@@ -354,7 +415,8 @@ static int guest_run_to(struct sim *s, double until, bool migrating)
 {
 	while (s->next_at <= until) {
 		s->guest = s->next_at;
-		if (land_next(s, migrating) && read_next_interval(s) < 0)
+		apply_interval(s, migrating);
+		if (read_next_interval(s) < 0)
 			return -1;
 	}
 	s->guest = until;
@@ -416,10 +478,18 @@ static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 	uint64_t *wr = mplm_bitmap_words(s->written);
 	uint64_t *tt = mplm_bitmap_words(s->touched);
 	uint64_t nw = mplm_bitmap_nwords(s->log), n = 0;
+	struct due_scan due; /* land_due, in this pass */
+	uint64_t landed = 0;
 
+	due_scan_init(s, s->guest, &due);
 	/* The trace starts on a word boundary of the VM: same layout. */
 	for (uint64_t w = 0; w < nw; w++) {
 		uint64_t bits = log[w];
+		if (due.due) {
+			uint64_t now = take_due(&due, w);
+			landed += (uint64_t)__builtin_popcountll(now);
+			bits |= now;
+		}
 		if (!bits)
 			continue;
 		n += (uint64_t)__builtin_popcountll(bits);
@@ -428,6 +498,8 @@ static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 		tt[w] |= bits;
 		log[w] = 0;
 	}
+	s->iv_left -= landed;
+	s->pages_written_migrating += landed;
 	/* The guest is paused while the hypervisor reads the log. */
 	bool was_paused = s->paused;
 	s->paused = true;
@@ -491,11 +563,14 @@ static void mark_sent(struct sim *s, uint64_t word, uint64_t bits)
 static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
 {
 	struct sim *s = ctx;
+	uint64_t bit = UINT64_C(1) << (page % 64);
+	if (pending_bits(s, page / 64) & bit)
+		sent_page_lands(s, page / 64, bit, s->guest);
 	bool zero = page_is_zero(s, page);
 	uint32_t bytes;
 	double dt = page_cost(s, zero, &bytes);
 
-	mark_sent(s, page / 64, UINT64_C(1) << (page % 64));
+	mark_sent(s, page / 64, bit);
 	out->wire_bytes = bytes;
 	out->zero = zero;
 	return advance(s, dt);
@@ -591,6 +666,25 @@ static unsigned full_stretch(struct sim *s, uint64_t stretch, double dt,
 	return k;
 }
 
+/* The pending pages among a stretch of full pages just sent from guest
+ * time guest0 (full_stretch): each lands first if its time came by its
+ * own send, the guest clock then being guest0 plus as many page steps as
+ * pages before it in the stretch (repeated_add: the same sums as one by
+ * one). Pending zero pages end stretches instead: whether one lands
+ * decides how it is sent. */
+static void stretch_pages_land(struct sim *s, uint64_t word, uint64_t head,
+			       uint64_t pend, double guest0, bool paused)
+{
+	for (uint64_t b = head & pend; b; b &= b - 1) {
+		uint64_t bit = b & -b;
+		double g = guest0;
+		if (!paused)
+			repeated_add(&s->step_guest, guest0,
+				     (uint64_t)__builtin_popcountll(head & (bit - 1)), &g);
+		sent_page_lands(s, word, bit, g);
+	}
+}
+
 /* be_send_page for the pages of a word, without a call per page: the
  * same tests and the same clock steps, in the same order, with the clocks
  * in registers until a guest interval lands between two pages (it lands
@@ -609,6 +703,7 @@ static int be_send_run(void *ctx, uint64_t word, uint64_t mask, unsigned max,
 	double now = s->now, guest = s->guest, next_at = s->next_at;
 	double lost = s->res->guest_lost;
 	uint64_t zero_bits = word_zero_mask(s, word), done = 0;
+	uint64_t pend = pending_bits(s, word); /* spread replay's, not landed */
 	unsigned pages = 0, zeros = 0;
 	bool jump = speed == 1;
 	int rc = 0;
@@ -623,10 +718,13 @@ static int be_send_run(void *ctx, uint64_t word, uint64_t mask, unsigned max,
 		 * once fails for the rest of the word). */
 		uint64_t z = mask & zero_bits;
 		uint64_t head = lowest_bits(z ? mask & ((z & -z) - 1) : mask, max - pages);
+		double guest0 = guest;
 		unsigned k = jump ? full_stretch(s, head, dt_full, paused, next_at,
 						 since, limit, &now, &guest) : 0;
 		jump = k != 0;
 		if (k) {
+			if (head & pend)
+				stretch_pages_land(s, word, head, pend, guest0, paused);
 			done |= head;
 			pages += k;
 			mask &= ~head;
@@ -634,6 +732,8 @@ static int be_send_run(void *ctx, uint64_t word, uint64_t mask, unsigned max,
 				break;
 		}
 		uint64_t bit = mask & -mask;
+		if ((bit & pend) && sent_page_lands(s, word, bit, guest))
+			zero_bits &= ~bit;
 		bool zero = (zero_bits & bit) != 0;
 		double dt = zero ? dt_marker : dt_full;
 		done |= bit;
@@ -658,6 +758,7 @@ static int be_send_run(void *ctx, uint64_t word, uint64_t mask, unsigned max,
 		guest = s->guest;
 		next_at = s->next_at;
 		zero_bits = word_zero_mask(s, word);
+		pend = pending_bits(s, word);
 		jump = speed == 1;
 	}
 	mark_sent(s, word, done);
@@ -670,9 +771,12 @@ static int be_send_run(void *ctx, uint64_t word, uint64_t mask, unsigned max,
 	return rc;
 }
 
+/* What the guest wrote up to its pause lands before it pauses. */
 static int be_stop_guest(void *ctx)
 {
-	((struct sim *)ctx)->paused = true;
+	struct sim *s = ctx;
+	land_due(s, s->guest, true);
+	s->paused = true;
 	return 0;
 }
 
@@ -843,9 +947,6 @@ static void sim_destroy(struct sim *s)
 	if (s->src)
 		trace_source_close(s->src);
 	mplm_bitmap_free(s->iv);
-	free(s->sp.pages);
-	free(s->sp.scratch);
-	free(s->sp.ends);
 	mplm_bitmap_free(s->log);
 	mplm_bitmap_free(s->written);
 	mplm_bitmap_free(s->touched);
@@ -985,6 +1086,7 @@ static int alloc_state(struct sim *s)
 	}
 	s->log_words = mplm_bitmap_words(s->log);
 	s->written_words = mplm_bitmap_words(s->written);
+	s->iv_words = mplm_bitmap_words(s->iv);
 	s->stale_words = s->stale ? mplm_bitmap_words(s->stale) : NULL;
 	return 0;
 }
@@ -997,6 +1099,7 @@ static int fast_forward(struct sim *s)
 		return -1;
 	if (guest_run_to(s, s->cfg->start_at, false) < 0)
 		return -1;
+	land_due(s, s->guest, false);
 	s->guest_at_start = s->guest;
 	return 0;
 }

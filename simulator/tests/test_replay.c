@@ -3,9 +3,10 @@
  * README "The guest's writes"). With spread replay (the default) page p
  * of trace interval n, (t0, t1], lands at the end of slice
  * j = floor(h K / 2^32) of K equal slices, K = ceil((t1 - t0) / 1 ms) in
- * whole microseconds (at least 1), h the top 32 bits of MurmurHash3's
- * 64-bit finaliser applied to p ^ (n x 0x9e3779b97f4a7c15) ^
- * 0x6d706c6d2d6c6162. The expected landing times below are computed from
+ * whole microseconds (at least 1), h the top 32 bits of
+ * (p ^ salt) x 0x9e3779b97f4a7c15 (mod 2^64), salt MurmurHash3's 64-bit
+ * finaliser of n ^ 0x6d706c6d2d6c6162. The expected landing times below
+ * are computed from
  * that rule, written out here again, and the runs are worked out by hand
  * from them: a pass shorter than an interval sees exactly the pages that
  * landed before its sync.
@@ -39,11 +40,12 @@ static double rule_landing(uint64_t page, uint64_t n, double t0, double t1)
 {
 	long long us = llround((t1 - t0) * 1e6);
 	uint64_t k = us <= 1000 ? 1 : (uint64_t)(us + 999) / 1000;
-	uint64_t h = page ^ (n * 0x9e3779b97f4a7c15ull) ^ 0x6d706c6d2d6c6162ull;
-	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
-	h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	uint64_t j = ((h >> 32) * k) >> 32;
+	uint64_t salt = n ^ 0x6d706c6d2d6c6162ull;
+	salt = (salt ^ (salt >> 33)) * 0xff51afd7ed558ccdull;
+	salt = (salt ^ (salt >> 33)) * 0xc4ceb9fe1a85ec53ull;
+	salt ^= salt >> 33;
+	uint64_t h = ((page ^ salt) * 0x9e3779b97f4a7c15ull) >> 32;
+	uint64_t j = (h * k) >> 32;
 	return j + 1 == k ? t1 : t0 + (t1 - t0) * (double)(j + 1) / (double)k;
 }
 
