@@ -235,7 +235,11 @@ static uint32_t slices_ended(const struct sim *s, double until)
 struct due_scan {
 	const uint64_t *off; /* sp.off */
 	uint64_t salt_hi;    /* the salt's bits above the low 6 */
-	uint32_t k, due;
+	uint32_t due;        /* slices ended; 0: nothing to land */
+	/* A page is due when its product (spread_slice) is below this:
+	 * floor(h K / 2^32) < due <=> h < ceil(due 2^32 / K), h the product's
+	 * top 32 bits; UINT64_MAX when every slice has ended. */
+	uint64_t below;
 	uint64_t *iv, *stale; /* stale: the trace's first word, or NULL */
 };
 
@@ -258,18 +262,22 @@ static void due_scan_init(struct sim *s, double until, struct due_scan *d)
 {
 	*d = (struct due_scan){
 		.off = s->sp.off, .salt_hi = s->sp.salt & ~UINT64_C(63),
-		.k = s->sp.k, .due = due_slices(s, until), .iv = s->iv_words,
+		.due = due_slices(s, until), .iv = s->iv_words,
 		.stale = s->stale_words ? s->stale_words + s->base / 64 : NULL,
 	};
+	uint64_t k = s->sp.k;
+	if (d->due) /* then k > 1 */
+		d->below = d->due >= k ? UINT64_MAX
+				       : (((uint64_t)d->due << 32 | (k - 1)) / k) << 32;
 }
 
-/* The slice of bit b of trace word w of the pending interval: spread_slice,
- * with (64 w + b) ^ salt = (64 w ^ salt's high bits) + (b ^ its low 6),
- * so the product is a word's part plus a bit's (sp.off), mod 2^64. */
-static inline uint32_t word_slice(const struct due_scan *d, uint64_t word_part,
-				  unsigned b)
+/* Whether bit b of trace word w of the pending interval is due: its
+ * spread_slice product, with (64 w + b) ^ salt = (64 w ^ salt's high
+ * bits) + (b ^ its low 6) so that the product is a word's part plus a
+ * bit's (sp.off), mod 2^64, compared with d->below. */
+static inline bool bit_due(const struct due_scan *d, uint64_t word_part, unsigned b)
 {
-	return (uint32_t)(((word_part + d->off[b]) >> 32) * d->k >> 32);
+	return word_part + d->off[b] < d->below;
 }
 
 /* Take the pending pages of trace word w in the first d->due slices out of
@@ -285,11 +293,11 @@ static inline uint64_t take_due(const struct due_scan *d, uint64_t w)
 	uint64_t b0 = bits & -bits, rest = bits & (bits - 1), b1 = rest & -rest;
 	unsigned i0 = (unsigned)__builtin_ctzll(bits | top);
 	unsigned i1 = (unsigned)__builtin_ctzll(rest | top);
-	uint64_t landed = (b0 & -(uint64_t)(word_slice(d, wp, i0) < d->due)) |
-			  (b1 & -(uint64_t)(word_slice(d, wp, i1) < d->due));
+	uint64_t landed = (b0 & -(uint64_t)bit_due(d, wp, i0)) |
+			  (b1 & -(uint64_t)bit_due(d, wp, i1));
 	for (rest &= rest - 1; rest; rest &= rest - 1) {
 		unsigned b = (unsigned)__builtin_ctzll(rest);
-		landed |= (uint64_t)(word_slice(d, wp, b) < d->due) << b;
+		landed |= (uint64_t)bit_due(d, wp, b) << b;
 	}
 	d->iv[w] &= ~landed;
 	if (d->stale)
