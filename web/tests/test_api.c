@@ -134,6 +134,7 @@ static void test_run_agrees_with_sim(void **state)
 	c.header_bytes = 0;
 	c.state_bytes = 0;
 	c.sync_fixed = c.sync_per_page = 0;
+	c.replay = SIM_REPLAY_INTERVAL; /* the textbook mode's, as --simple */
 	assert_int_equal(sim_run(&c, &r), 0);
 
 	json_t *frames = json_object_get(o, "frames");
