@@ -86,6 +86,34 @@ static void test_profile(void **state)
 	exp_free(e);
 }
 
+/* replay = spread|interval (mplm-core's table): into every run's
+ * configuration and key; spread when not given. */
+static void test_replay(void **state)
+{
+	(void)state;
+	static const char *const given[] = { "", "replay = interval\n", "replay = spread\n" };
+	static const enum sim_replay want[] = { SIM_REPLAY_SPREAD, SIM_REPLAY_INTERVAL,
+						SIM_REPLAY_SPREAD };
+	for (size_t i = 0; i < 3; i++) {
+		char err[1024] = "", text[512];
+		snprintf(text, sizeof(text),
+			 "[experiment]\nname = r\n%s"
+			 "[workload u]\ngenerator = uniform,memory=16M,rate=1k,duration=5\n"
+			 "[algorithm precopy]\n", given[i]);
+		struct experiment *e = load_text("replay.ini", text, err, sizeof(err));
+		if (!e)
+			fail_msg("%s", err);
+		struct exp_runs runs;
+		assert_int_equal(exp_expand(e, &runs, err, sizeof(err)), 0);
+		assert_int_equal(runs.v[0].cfg.replay, want[i]);
+		assert_non_null(strstr(runs.v[0].key, want[i] == SIM_REPLAY_SPREAD
+							 ? ";replay=spread;"
+							 : ";replay=interval;"));
+		exp_runs_free(&runs);
+		exp_free(e);
+	}
+}
+
 static void test_parse_and_expand(void **state)
 {
 	(void)state;
@@ -152,6 +180,8 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	{ "[experiment]\nname = x\nreplay = sometimes\n",
+	  ":3: replay sometimes: expected spread|interval" },
 	{ "[experiment]\nname = x\ncolour = blue\n",
 	  ":3: unknown key `colour' in [experiment]" },
 	{ "[experiment]\nname = x\nrepetitions = ten\n",
@@ -382,6 +412,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_expand),
 		cmocka_unit_test(test_profile),
+		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_nul_in_value),

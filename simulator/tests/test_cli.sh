@@ -28,6 +28,18 @@ check "VM too small" expect_error 1 "smaller than the trace" "$sim" --memory 4K 
 check "bad workload" expect_error 1 "workload" "$sim" --workload "nosuchpattern,memory=1G"
 check "bad variant" expect_error 2 "--mplm-variant qemu: expected qemu-mplm|paper" "$sim" --mplm-variant qemu "$tmp/ok.trace"
 check "bad threshold" expect_error 2 "--threshold-bandwidth link: expected measured|max-bandwidth" "$sim" --threshold-bandwidth link "$tmp/ok.trace"
+check "bad replay" expect_error 2 "--replay end: expected spread|interval" "$sim" --replay end "$tmp/ok.trace"
+
+# --replay: a first pass (61.5 ms) shorter than the 100 ms interval sees
+# the writes spread over it (tests/test_replay.c works this case out), or
+# none of them when the interval lands at its end: pre-copy then stops at
+# once. --simple keeps interval replay unless --replay is given.
+printf 'mplm-trace 1\npage-size 4096\npages 64\ninterval-us 100000\np 0-31\nd 0\nd 100000 0-63\ne 1000000\n' >"$tmp/short.trace"
+syncs() { "$sim" --algorithm precopy --max-bandwidth 4MiB/s --downtime-limit 1 \
+	--threshold-bandwidth max-bandwidth "$@" "$tmp/short.trace" | sed -n 's/^dirty sync count: //p'; }
+check "replay interval: stops at once" test "$(syncs --simple)" = 3
+check "replay interval, given" test "$(syncs --simple --zero-page-bytes 4096 --replay interval)" = 3
+check "replay spread: goes on" test "$(syncs --simple --zero-page-bytes 4096 --replay spread)" -gt 3
 
 # The whole trace is checked, also past the point where the migration
 # ended: this 16-page VM migrates in milliseconds, the bad line comes at
