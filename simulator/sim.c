@@ -96,7 +96,6 @@ struct sim {
 	/* The next interval, read ahead: its pages (or with spread replay,
 	 * its next slice's) land when guest >= next_at. */
 	mplm_bitmap *iv;
-	uint64_t iv_count;
 	double next_at;      /* s of trace time; INFINITY when none left */
 	double loop_offset;  /* trace time at which the current pass began */
 	double iv_end;       /* the read-ahead interval's end T (trace time) */
@@ -223,13 +222,6 @@ static uint32_t slices_ended(const struct sim *s, double until)
 	return j;
 }
 
-/* Land every pending page whose time has come by `until` (guest time).
- * Landing is lazy: a spread interval's pages wait in iv, and land when
- * something looks at them (a sync reads the log, the migration starts or
- * the guest pauses, a send of the page: sent_page_lands) or, all that
- * are left, at the interval's end. What anything sees is what landing
- * each at its time would have shown, at a scan per look instead of an
- * event per slice. */
 /* What a scan for due pages needs, in locals (the scan writes bitmaps
  * through uint64_t pointers, which could alias the fields of struct sim). */
 struct due_scan {
@@ -305,6 +297,13 @@ static inline uint64_t take_due(const struct due_scan *d, uint64_t w)
 	return landed;
 }
 
+/* Land every pending page whose time has come by `until` (guest time).
+ * Landing is lazy: a spread interval's pages wait in iv, and land when
+ * something looks at them (a sync reads the log, the migration starts or
+ * the guest pauses, a send of the page: sent_page_lands) or, all that
+ * are left, at the interval's end. What anything sees is what landing
+ * each at its time would have shown, at a scan per look instead of an
+ * event per slice. */
 static void land_due(struct sim *s, double until, bool migrating)
 {
 	struct due_scan d;
@@ -345,8 +344,10 @@ static void spread_interval(struct sim *s, double t0, uint64_t interval)
 	double t1 = s->next_at;
 	uint32_t k = spread_slices(t0, t1);
 	bool spread = s->cfg->replay == SIM_REPLAY_SPREAD && k > 1 &&
-		      s->iv_count && t1 > s->cfg->start_at;
+		      s->iv_left && t1 > s->cfg->start_at;
 	s->sp.k = spread ? k : 0;
+	if (!spread)
+		return;
 	s->sp.landed = 0;
 	s->sp.salt = spread_salt(interval);
 	for (unsigned b = 0; b < 64; b++)
@@ -366,7 +367,6 @@ static int read_next_interval(struct sim *s)
 		}
 		if (r > 0) {
 			double t0 = s->iv_end;
-			s->iv_count = count;
 			s->iv_left = count;
 			s->iv_end = s->next_at = s->loop_offset + (double)t_us / 1e6;
 			spread_interval(s, t0, s->iv_number++);
