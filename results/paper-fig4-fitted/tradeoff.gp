@@ -15,30 +15,30 @@ set logscale x
 set xrange [11.7207:1573.14]
 set xtics (20, 50, 100, 200, 500, 1000)
 set logscale y
-set yrange [0.188195:96.8533]
+set yrange [0.187907:96.8533]
 set ytics (0.2, 0.5, 1, 2, 5, 10, 20, 50)
 set xlabel 'total migration time (s), log scale'
 set ylabel 'downtime (s), log scale'
 unset label
-set label "0.3 s" at first 103.532823, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "0.3 s" at first 103.443021, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "1 s" at first 102.385453, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "5 s" at first 94.3698488, first 5.01027067 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "10 s" at first 91.9809157, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "10 s" at first 91.769916, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "30 s" at first 60.6593816, first 30.0591168 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "60 s/80 s/120 s" at first 60.6391574, first 60.1176992 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "60 s/80 s/120 s" at first 60.6392874, first 60.1176992 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "0.3 s" at first 26.2744155, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "1 s" at first 25.5730583, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "5 s" at first 22.2716265, first 5.01027067 left offset screen 0.02308, screen 0.04157 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "10 s" at first 22.2716265, first 10.0200399 left offset screen -0.01145, screen 0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "30 s/60 s/80 s/120 s" at first 22.267268, first 22.1668944 left offset screen 0.02308, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "0.3 s" at first 982.115943, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "1 s" at first 981.62548, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "5 s" at first 24.6583369, first 5.00491906 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "30 s/60 s/80 s/120 s" at first 22.2672679, first 22.1668944 left offset screen 0.02308, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "0.3 s" at first 982.065516, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "1 s" at first 981.587738, first 1.00238307 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "5 s" at first 24.7190829, first 5.00342192 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "10 s" at first 23.6821169, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "30 s/60 s/80 s/120 s" at first 23.6760206, first 23.5681647 left offset screen 0.01154, screen 0.01627 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "0.3 s" at first 618.624287, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "1 s" at first 617.249518, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "5 s" at first 19.1898786, first 5.00840581 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "30 s/60 s/80 s/120 s" at first 23.6760338, first 23.5681647 left offset screen 0.01154, screen 0.01627 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "0.3 s" at first 618.600786, first 0.301065283 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "1 s" at first 617.245253, first 1.00228129 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "5 s" at first 19.1757122, first 5.0071779 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "10 s" at first 18.7588376, first 10.0200399 left offset screen -0.03443, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "30 s/60 s/80 s/120 s" at first 18.7530655, first 18.6529258 left offset screen 0.01154, screen -0.01627 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 plot 'tradeoff.dat' index 0 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "MG (class C model): pre-copy", \
@@ -71,30 +71,30 @@ set logscale x
 set xrange [11.7207:1573.14]
 set xtics (20, 50, 100, 200, 500, 1000)
 set logscale y
-set yrange [0.188195:96.8533]
+set yrange [0.187907:96.8533]
 set ytics (0.2, 0.5, 1, 2, 5, 10, 20, 50)
 set xlabel 'total migration time (s), log scale'
 set ylabel 'downtime (s), log scale'
 unset label
-set label "0.3 s" at first 103.532823, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "0.3 s" at first 103.443021, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "1 s" at first 102.385453, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "5 s" at first 94.3698488, first 5.01027067 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "10 s" at first 91.9809157, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "10 s" at first 91.769916, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "30 s" at first 60.6593816, first 30.0591168 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "60 s/80 s/120 s" at first 60.6391574, first 60.1176992 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "60 s/80 s/120 s" at first 60.6392874, first 60.1176992 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "0.3 s" at first 26.2744155, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "1 s" at first 25.5730583, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "5 s" at first 22.2716265, first 5.01027067 left offset screen 0.02308, screen 0.04157 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "10 s" at first 22.2716265, first 10.0200399 left offset screen -0.01145, screen 0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "30 s/60 s/80 s/120 s" at first 22.267268, first 22.1668944 left offset screen 0.02308, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "0.3 s" at first 982.115943, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "1 s" at first 981.62548, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "5 s" at first 24.6583369, first 5.00491906 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "30 s/60 s/80 s/120 s" at first 22.2672679, first 22.1668944 left offset screen 0.02308, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "0.3 s" at first 982.065516, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "1 s" at first 981.587738, first 1.00238307 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "5 s" at first 24.7190829, first 5.00342192 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "10 s" at first 23.6821169, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "30 s/60 s/80 s/120 s" at first 23.6760206, first 23.5681647 left offset screen 0.01154, screen 0.01627 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "0.3 s" at first 618.624287, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "1 s" at first 617.249518, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "5 s" at first 19.1898786, first 5.00840581 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "30 s/60 s/80 s/120 s" at first 23.6760338, first 23.5681647 left offset screen 0.01154, screen 0.01627 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "0.3 s" at first 618.600786, first 0.301065283 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "1 s" at first 617.245253, first 1.00228129 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "5 s" at first 19.1757122, first 5.0071779 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "10 s" at first 18.7588376, first 10.0200399 left offset screen -0.03443, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "30 s/60 s/80 s/120 s" at first 18.7530655, first 18.6529258 left offset screen 0.01154, screen -0.01627 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 plot 'tradeoff.dat' index 0 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "MG (class C model): pre-copy", \

@@ -12,7 +12,7 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.52692, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [0:125.798]
+set xrange [0:125.797]
 set xtics autofreq
 set logscale y
 set yrange [0.144214:19.6178]
@@ -24,20 +24,20 @@ set label "0.3 s" at first 14.6628468, first 0.301111248 left offset screen 0.01
 set label "1 s" at first 13.9614896, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "5 s" at first 12.364367, first 4.94029531 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "10 s" at first 12.3639401, first 9.94963865 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "30 s/60 s/80 s/120 s" at first 12.3635314, first 12.2611549 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "30 s/60 s/80 s/120 s" at first 12.3630617, first 12.2611549 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "0.3 s" at first 12.9465829, first 0.301111248 left offset screen -0.04015, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "1 s" at first 12.2452257, first 1.00246843 left offset screen -0.00858, screen -0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "5 s" at first 10.9567896, first 4.93990219 left offset screen -0.00858, screen 0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "10 s" at first 9.79759116, first 8.79239165 left offset screen 0.01154, screen -0.01627 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "30 s/60 s/80 s/120 s" at first 9.381224, first 9.28115246 left offset screen 0.02308, screen -0.04157 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "0.3 s" at first 68.338966, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "1 s" at first 13.491669, first 1.00245749 left offset screen 0.02308, screen 0.04157 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "10 s" at first 10.0370371, first 9.03160517 left offset screen 0.01154, screen -0.01627 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "30 s/60 s/80 s/120 s" at first 9.40853442, first 9.30846338 left offset screen 0.02308, screen -0.04157 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "0.3 s" at first 68.3211548, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "1 s" at first 68.4794501, first 0.997554576 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "5 s" at first 10.2857154, first 4.95136819 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "10 s/30 s/60 s/80 s/120 s" at first 10.2857151, first 9.96113741 left offset screen -0.07154, screen 0.06325 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "0.3 s" at first 119.206981, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "1 s" at first 11.3411261, first 0.993144144 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "0.3 s" at first 119.193635, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "1 s" at first 11.3744434, first 0.9920388 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "5 s" at first 10.1976579, first 4.94098327 left offset screen -0.00858, screen -0.02711 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "10 s/30 s/60 s/80 s/120 s" at first 10.1971013, first 9.95075249 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "10 s/30 s/60 s/80 s/120 s" at first 10.1968834, first 9.95075249 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 plot 'tradeoff.dat' index 0 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "MG class B trace: pre-copy", \
      '' index 0 using 1:4 with lines lw 1 dt 1 lc rgb '#1f5fa8' notitle, \
      'tradeoff.dat' index 1 using 1:4:2:3:5:6 with xyerrorbars pt 9 ps 2.2 lw 2 lc rgb '#1f5fa8' title "MG class B trace: MPLM", \
@@ -65,7 +65,7 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.52692, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [0:125.798]
+set xrange [0:125.797]
 set xtics autofreq
 set logscale y
 set yrange [0.144214:19.6178]
@@ -77,20 +77,20 @@ set label "0.3 s" at first 14.6628468, first 0.301111248 left offset screen 0.01
 set label "1 s" at first 13.9614896, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "5 s" at first 12.364367, first 4.94029531 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "10 s" at first 12.3639401, first 9.94963865 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "30 s/60 s/80 s/120 s" at first 12.3635314, first 12.2611549 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "30 s/60 s/80 s/120 s" at first 12.3630617, first 12.2611549 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "0.3 s" at first 12.9465829, first 0.301111248 left offset screen -0.04015, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "1 s" at first 12.2452257, first 1.00246843 left offset screen -0.00858, screen -0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "5 s" at first 10.9567896, first 4.93990219 left offset screen -0.00858, screen 0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "10 s" at first 9.79759116, first 8.79239165 left offset screen 0.01154, screen -0.01627 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "30 s/60 s/80 s/120 s" at first 9.381224, first 9.28115246 left offset screen 0.02308, screen -0.04157 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "0.3 s" at first 68.338966, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "1 s" at first 13.491669, first 1.00245749 left offset screen 0.02308, screen 0.04157 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "10 s" at first 10.0370371, first 9.03160517 left offset screen 0.01154, screen -0.01627 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "30 s/60 s/80 s/120 s" at first 9.40853442, first 9.30846338 left offset screen 0.02308, screen -0.04157 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "0.3 s" at first 68.3211548, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "1 s" at first 68.4794501, first 0.997554576 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "5 s" at first 10.2857154, first 4.95136819 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "10 s/30 s/60 s/80 s/120 s" at first 10.2857151, first 9.96113741 left offset screen -0.07154, screen 0.06325 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "0.3 s" at first 119.206981, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "1 s" at first 11.3411261, first 0.993144144 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "0.3 s" at first 119.193635, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "1 s" at first 11.3744434, first 0.9920388 left offset screen -0.02871, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "5 s" at first 10.1976579, first 4.94098327 left offset screen -0.00858, screen -0.02711 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "10 s/30 s/60 s/80 s/120 s" at first 10.1971013, first 9.95075249 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "10 s/30 s/60 s/80 s/120 s" at first 10.1968834, first 9.95075249 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 plot 'tradeoff.dat' index 0 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "MG class B trace: pre-copy", \
      '' index 0 using 1:4 with lines lw 1 dt 1 lc rgb '#1f5fa8' notitle, \
      'tradeoff.dat' index 1 using 1:4:2:3:5:6 with xyerrorbars pt 9 ps 2.2 lw 2 lc rgb '#1f5fa8' title "MG class B trace: MPLM", \

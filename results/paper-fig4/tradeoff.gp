@@ -12,10 +12,10 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.52692, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 set logscale x
-set xrange [7.87348:1573.07]
+set xrange [7.87348:1573.03]
 set xtics (10, 20, 50, 100, 200, 500, 1000)
 set logscale y
-set yrange [0.187866:43.0345]
+set yrange [0.188195:43.0345]
 set ytics (0.2, 0.5, 1, 2, 5, 10, 20)
 set xlabel 'total migration time (s), log scale'
 set ylabel 'downtime (s), log scale'
@@ -23,21 +23,21 @@ unset label
 set label "0.3 s" at first 91.7260493, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "1 s" at first 89.6219778, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "5 s" at first 94.4657855, first 5.01027067 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "10 s" at first 88.1092566, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "30 s/60 s/80 s/120 s" at first 26.9976753, first 26.8965415 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "0.3 s" at first 24.6525959, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "1 s" at first 24.702497, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "10 s" at first 88.0002841, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "30 s/60 s/80 s/120 s" at first 26.9976767, first 26.8965415 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "0.3 s" at first 24.631889, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "1 s" at first 24.6593176, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "5 s" at first 12.6019229, first 5.01027067 left offset screen 0.01154, screen 0.01627 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "10 s" at first 12.6019229, first 10.0200399 left offset screen -0.03443, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "30 s/60 s/80 s/120 s" at first 12.5975643, first 12.4971907 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "0.3 s" at first 981.355685, first 0.301058717 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "1 s" at first 981.915892, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "5 s" at first 16.6771371, first 5.00609116 left offset screen -0.00858, screen -0.02711 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "0.3 s" at first 981.303882, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "1 s" at first 981.859538, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "5 s" at first 16.7083493, first 5.00308046 left offset screen -0.02871, screen -0.01627 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "10 s" at first 15.7064984, first 10.0200399 left offset screen -0.01145, screen -0.02711 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "30 s/60 s/80 s/120 s" at first 15.700402, first 15.6002179 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "0.3 s" at first 618.703336, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "1 s" at first 617.312371, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "5 s" at first 20.0764543, first 5.01027067 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "0.3 s" at first 618.630632, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "1 s" at first 617.222986, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "5 s" at first 20.0764533, first 5.01027067 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "10 s" at first 19.7065188, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "30 s/60 s/80 s/120 s" at first 19.7007468, first 19.6006071 left offset screen -0.12600, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 plot 'tradeoff.dat' index 0 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "MG (class C model): pre-copy", \
@@ -67,10 +67,10 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.52692, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 set logscale x
-set xrange [7.87348:1573.07]
+set xrange [7.87348:1573.03]
 set xtics (10, 20, 50, 100, 200, 500, 1000)
 set logscale y
-set yrange [0.187866:43.0345]
+set yrange [0.188195:43.0345]
 set ytics (0.2, 0.5, 1, 2, 5, 10, 20)
 set xlabel 'total migration time (s), log scale'
 set ylabel 'downtime (s), log scale'
@@ -78,21 +78,21 @@ unset label
 set label "0.3 s" at first 91.7260493, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "1 s" at first 89.6219778, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set label "5 s" at first 94.4657855, first 5.01027067 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "10 s" at first 88.1092566, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "30 s/60 s/80 s/120 s" at first 26.9976753, first 26.8965415 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "0.3 s" at first 24.6525959, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "1 s" at first 24.702497, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "10 s" at first 88.0002841, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "30 s/60 s/80 s/120 s" at first 26.9976767, first 26.8965415 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "0.3 s" at first 24.631889, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "1 s" at first 24.6593176, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "5 s" at first 12.6019229, first 5.01027067 left offset screen 0.01154, screen 0.01627 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "10 s" at first 12.6019229, first 10.0200399 left offset screen -0.03443, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set label "30 s/60 s/80 s/120 s" at first 12.5975643, first 12.4971907 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "0.3 s" at first 981.355685, first 0.301058717 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "1 s" at first 981.915892, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "5 s" at first 16.6771371, first 5.00609116 left offset screen -0.00858, screen -0.02711 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "0.3 s" at first 981.303882, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "1 s" at first 981.859538, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
+set label "5 s" at first 16.7083493, first 5.00308046 left offset screen -0.02871, screen -0.01627 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "10 s" at first 15.7064984, first 10.0200399 left offset screen -0.01145, screen -0.02711 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
 set label "30 s/60 s/80 s/120 s" at first 15.700402, first 15.6002179 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#27ae60' front boxed
-set label "0.3 s" at first 618.703336, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "1 s" at first 617.312371, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
-set label "5 s" at first 20.0764543, first 5.01027067 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "0.3 s" at first 618.630632, first 0.301111248 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "1 s" at first 617.222986, first 1.00246843 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
+set label "5 s" at first 20.0764533, first 5.01027067 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "10 s" at first 19.7065188, first 10.0200399 left offset screen 0.01154, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 set label "30 s/60 s/80 s/120 s" at first 19.7007468, first 19.6006071 left offset screen -0.12600, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#8e44ad' front boxed
 plot 'tradeoff.dat' index 0 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "MG (class C model): pre-copy", \

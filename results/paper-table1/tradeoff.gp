@@ -12,7 +12,7 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.52692, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [16.5826:28.5175]
+set xrange [16.741:28.5084]
 set xtics autofreq
 unset logscale y
 set yrange [0:22.8704]
@@ -38,7 +38,7 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.52692, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [16.5826:28.5175]
+set xrange [16.741:28.5084]
 set xtics autofreq
 unset logscale y
 set yrange [0:22.8704]

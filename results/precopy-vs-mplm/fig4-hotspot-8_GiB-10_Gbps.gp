@@ -13,9 +13,8 @@ set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 0.309598147, first 4.30557667 left offset screen -0.04547, screen 0.04125 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 0.309598147, first 0.309598147 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 0.300645955, first 0.300645955 left offset screen 0.01917, screen -0.02400 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 30/50/70" at first 0.316928438, first 4.30786268 left offset screen -0.04547, screen 0.04125 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 0.316928438, first 0.316928438 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
 set key bottom right box opaque spacing 1.2
 plot 'fig4-hotspot-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -35,9 +34,8 @@ set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 0.309598147, first 4.30557667 left offset screen -0.04547, screen 0.04125 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 0.309598147, first 0.309598147 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 0.300645955, first 0.300645955 left offset screen 0.01917, screen -0.02400 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 30/50/70" at first 0.316928438, first 4.30786268 left offset screen -0.04547, screen 0.04125 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 0.316928438, first 0.316928438 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
 set key bottom right box opaque spacing 1.2
 plot 'fig4-hotspot-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \

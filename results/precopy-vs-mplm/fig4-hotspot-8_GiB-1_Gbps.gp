@@ -7,18 +7,18 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.261942:16.3714]
+set xrange [-0.261801:16.3626]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 10.4603608, first 52.4703231 left offset screen -0.06050, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 10.4603608, first 10.4603608 left offset screen -0.06050, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
-set label "dp 50" at first 11.9208704, first 50.9292491 left offset screen -0.02067, screen 0.04125 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 50" at first 11.9208704, first 11.9208704 left offset screen -0.02067, screen 0.04125 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
-set label "dp 70" at first 13.0928087, first 52.1011873 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 13.0928087, first 13.0928087 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 10.4417232, first 52.4515341 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 10.4417232, first 10.4417232 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 50" at first 11.9118416, first 50.920092 left offset screen -0.06050, screen -0.02400 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 50" at first 11.9118416, first 11.9118416 left offset screen -0.06050, screen 0.02400 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 70" at first 13.0868989, first 52.0951493 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 70" at first 13.0868989, first 13.0868989 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
 set key bottom right box opaque spacing 1.2
 plot 'fig4-hotspot-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -32,18 +32,18 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.261942:16.3714]
+set xrange [-0.261801:16.3626]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 10.4603608, first 52.4703231 left offset screen -0.06050, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 10.4603608, first 10.4603608 left offset screen -0.06050, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
-set label "dp 50" at first 11.9208704, first 50.9292491 left offset screen -0.02067, screen 0.04125 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 50" at first 11.9208704, first 11.9208704 left offset screen -0.02067, screen 0.04125 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
-set label "dp 70" at first 13.0928087, first 52.1011873 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 13.0928087, first 13.0928087 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 10.4417232, first 52.4515341 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 10.4417232, first 10.4417232 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 50" at first 11.9118416, first 50.920092 left offset screen -0.06050, screen -0.02400 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 50" at first 11.9118416, first 11.9118416 left offset screen -0.06050, screen 0.02400 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 70" at first 13.0868989, first 52.0951493 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 70" at first 13.0868989, first 13.0868989 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
 set key bottom right box opaque spacing 1.2
 plot 'fig4-hotspot-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \

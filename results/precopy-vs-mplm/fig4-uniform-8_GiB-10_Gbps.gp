@@ -6,17 +6,17 @@ set title "uniform: 8 GiB VM, 10 Gbps link (mean of 3 runs, bars: min-max)"
 set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtypercents]'
 set ylabel 'time (s), log scale'
 set logscale y
-set yrange [0.1:10]
+set yrange [0.1:100]
 set xrange [-0.1:6.25]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 1.04299717, first 5.53414533 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 1.04299717, first 1.04299717 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 0.69674543, first 6.1552034 left offset screen 0.01917, screen 0.02400 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 50/70" at first 0.69674543, first 0.69674543 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 1.52613209, first 6.42785564 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 1.52613209, first 1.52613209 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 1.1499901, first 7.15598527 left offset screen -0.08530, screen -0.02400 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 50/70" at first 1.1499901, first 1.1499901 left offset screen 0.01917, screen -0.02400 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
 set key bottom right box opaque spacing 1.2
 plot 'fig4-uniform-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -29,17 +29,17 @@ set title "uniform: 8 GiB VM, 10 Gbps link (mean of 3 runs, bars: min-max)"
 set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtypercents]'
 set ylabel 'time (s), log scale'
 set logscale y
-set yrange [0.1:10]
+set yrange [0.1:100]
 set xrange [-0.1:6.25]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 1.04299717, first 5.53414533 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 1.04299717, first 1.04299717 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 0.69674543, first 6.1552034 left offset screen 0.01917, screen 0.02400 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 50/70" at first 0.69674543, first 0.69674543 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 1.52613209, first 6.42785564 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 1.52613209, first 1.52613209 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 1.1499901, first 7.15598527 left offset screen -0.08530, screen -0.02400 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 50/70" at first 1.1499901, first 1.1499901 left offset screen 0.01917, screen -0.02400 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
 set key bottom right box opaque spacing 1.2
 plot 'fig4-uniform-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \

@@ -7,14 +7,15 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.613353:38.3345]
+set xrange [-0.663626:41.4766]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 30.6204783, first 66.6443549 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 30.6204783, first 30.6204783 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 33.1448323, first 66.1733121 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 33.1448323, first 33.1448323 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 33.1705507, first 72.2053921 left offset screen 0.01917, screen 0.02400 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
 set key bottom right box opaque spacing 1.2
 plot 'fig4-uniform-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -28,14 +29,15 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.613353:38.3345]
+set xrange [-0.663626:41.4766]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 30.6204783, first 66.6443549 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 30.6204783, first 30.6204783 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 33.1448323, first 66.1733121 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 33.1448323, first 33.1448323 left offset screen 0.01917, screen 0.00000 font 'DejaVu Sans,16' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 33.1705507, first 72.2053921 left offset screen 0.01917, screen 0.02400 font 'DejaVu Sans,16' tc rgb '#1f5fa8' front boxed
 set key bottom right box opaque spacing 1.2
 plot 'fig4-uniform-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \

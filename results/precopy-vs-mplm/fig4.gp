@@ -8,18 +8,18 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.261942:16.3714]
+set xrange [-0.261801:16.3626]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 10.4603608, first 52.4703231 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 10.4603608, first 10.4603608 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50" at first 11.9208704, first 50.9292491 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 50" at first 11.9208704, first 11.9208704 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 70" at first 13.0928087, first 52.1011873 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 13.0928087, first 13.0928087 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 10.4417232, first 52.4515341 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 10.4417232, first 10.4417232 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50" at first 11.9118416, first 50.920092 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50" at first 11.9118416, first 11.9118416 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 70" at first 13.0868989, first 52.0951493 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 70" at first 13.0868989, first 13.0868989 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-hotspot-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -36,8 +36,8 @@ set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 0.309598147, first 4.30557667 left offset screen -0.02273, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 0.309598147, first 0.309598147 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30/50/70" at first 0.316928438, first 4.30786268 left offset screen -0.02273, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 0.316928438, first 0.316928438 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-hotspot-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -48,14 +48,15 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.613353:38.3345]
+set xrange [-0.663626:41.4766]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 30.6204783, first 66.6443549 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 30.6204783, first 30.6204783 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 33.1448323, first 66.1733121 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 33.1448323, first 33.1448323 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 33.1705507, first 72.2053921 left offset screen 0.01056, screen 0.01110 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-uniform-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -65,17 +66,17 @@ set title "uniform: 8 GiB VM, 10 Gbps link"
 set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtypercents]'
 set ylabel 'time (s), log scale'
 set logscale y
-set yrange [0.1:10]
+set yrange [0.1:100]
 set xrange [-0.1:6.25]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 1.04299717, first 5.53414533 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 1.04299717, first 1.04299717 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 0.69674543, first 6.1552034 left offset screen 0.01056, screen 0.01110 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 50/70" at first 0.69674543, first 0.69674543 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 1.52613209, first 6.42785564 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 1.52613209, first 1.52613209 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 1.1499901, first 7.15598527 left offset screen 0.02111, screen 0.02772 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50/70" at first 1.1499901, first 1.1499901 left offset screen 0.01056, screen -0.01110 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-uniform-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -91,18 +92,18 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.261942:16.3714]
+set xrange [-0.261801:16.3626]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 10.4603608, first 52.4703231 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 10.4603608, first 10.4603608 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50" at first 11.9208704, first 50.9292491 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 50" at first 11.9208704, first 11.9208704 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 70" at first 13.0928087, first 52.1011873 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 13.0928087, first 13.0928087 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 10.4417232, first 52.4515341 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 10.4417232, first 10.4417232 left offset screen -0.03122, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50" at first 11.9118416, first 50.920092 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50" at first 11.9118416, first 11.9118416 left offset screen -0.01033, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 70" at first 13.0868989, first 52.0951493 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 70" at first 13.0868989, first 13.0868989 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-hotspot-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -119,8 +120,8 @@ set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 0.309598147, first 4.30557667 left offset screen -0.02273, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 0.309598147, first 0.309598147 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30/50/70" at first 0.316928438, first 4.30786268 left offset screen -0.02273, screen 0.01949 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 0.316928438, first 0.316928438 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-hotspot-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -131,14 +132,15 @@ set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtyp
 set ylabel 'time (s), log scale'
 set logscale y
 set yrange [0.1:1000]
-set xrange [-0.613353:38.3345]
+set xrange [-0.663626:41.4766]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30/50/70" at first 30.6204783, first 66.6443549 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 30.6204783, first 30.6204783 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 33.1448323, first 66.1733121 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 33.1448323, first 33.1448323 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 33.1705507, first 72.2053921 left offset screen 0.01056, screen 0.01110 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-uniform-8_GiB-1_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \
@@ -148,17 +150,17 @@ set title "uniform: 8 GiB VM, 10 Gbps link"
 set xlabel 'pre-copy downtime limit (s)   [MPLM: at x = its downtime; dp: dirtypercents]'
 set ylabel 'time (s), log scale'
 set logscale y
-set yrange [0.1:10]
+set yrange [0.1:100]
 set xrange [-0.1:6.25]
 set xtics autofreq
 set mxtics 2
 set grid xtics ytics mytics lw 1 lc rgb '#dddddd'
 set border lw 1.5
 unset label
-set label "dp 30" at first 1.04299717, first 5.53414533 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 1.04299717, first 1.04299717 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 0.69674543, first 6.1552034 left offset screen 0.01056, screen 0.01110 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 50/70" at first 0.69674543, first 0.69674543 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 1.52613209, first 6.42785564 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 1.52613209, first 1.52613209 left offset screen 0.01056, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 1.1499901, first 7.15598527 left offset screen 0.02111, screen 0.02772 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50/70" at first 1.1499901, first 1.1499901 left offset screen 0.01056, screen -0.01110 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 set key bottom right box opaque font 'DejaVu Sans,13'
 plot 'fig4-uniform-8_GiB-10_Gbps.dat' index 0 using 1:2:3:4 with yerrorlines lw 3 pt 7 ps 1.6 lc rgb '#1f5fa8' title 'pre-copy: total time', \
      '' index 0 using 1:5:6:7 with yerrorlines lw 3 pt 5 ps 1.4 dt 2 lc rgb '#c0392b' title 'pre-copy: downtime', \

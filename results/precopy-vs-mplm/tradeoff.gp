@@ -12,25 +12,25 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.26944, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [0:255.972]
+set xrange [0:257.384]
 set xtics autofreq
 set logscale y
-set yrange [0.188195:49.0682]
-set ytics (0.2, 0.5, 1, 2, 5, 10, 20)
+set yrange [0.188195:53.0901]
+set ytics (0.2, 0.5, 1, 2, 5, 10, 20, 50)
 set xlabel 'total migration time (s)'
 set ylabel 'downtime (s), log scale'
 unset label
-set label "0.3 s" at first 209.443902, first 0.301111248 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "1 s" at first 209.078704, first 1.00246843 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "5 s" at first 208.088723, first 5.01027067 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 52.4703231, first 10.4603608 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 50" at first 50.9292491, first 11.9208704 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 52.1011873, first 13.0928087 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "0.3 s" at first 239.428794, first 0.301111248 left offset screen -0.01033, screen 0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "1 s" at first 235.950509, first 1.00246843 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "5 s" at first 244.354495, first 5.01027067 left offset screen -0.02073, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 30" at first 66.6443549, first 30.6204783 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 69.6812544, first 30.6555976 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "0.3 s" at first 209.307811, first 0.301111248 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "1 s" at first 208.95502, first 1.00246843 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "5 s" at first 207.90362, first 5.01027067 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 52.4515341, first 10.4417232 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50" at first 50.920092, first 11.9118416 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 70" at first 52.0951493, first 13.0868989 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "0.3 s" at first 239.78765, first 0.301111248 left offset screen -0.01033, screen 0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "1 s" at first 236.280864, first 1.00246843 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "5 s" at first 245.696722, first 5.01027067 left offset screen -0.02073, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 66.1733121, first 33.1448323 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 72.2053921, first 33.1705507 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 plot 'tradeoff.dat' index 0 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "hotspot: pre-copy", \
      '' index 0 using 1:4 with lines lw 1 dt 1 lc rgb '#1f5fa8' notitle, \
      'tradeoff.dat' index 1 using 1:4:2:3:5:6 with xyerrorbars pt 9 ps 2.2 lw 2 lc rgb '#1f5fa8' title "hotspot: MPLM", \
@@ -46,23 +46,23 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.76944, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [3.69262:6.98849]
+set xrange [0:9.84171]
 set xtics autofreq
 unset logscale y
-set yrange [0:1.65147]
+set yrange [0:1.65133]
 set ytics autofreq
 set xlabel 'total migration time (s)'
 set ylabel 'downtime (s)'
 unset label
-set label "0.3 s" at first 4.19466426, first 0.295086403 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "1 s" at first 4.01587322, first 0.560445317 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "5 s" at first 3.86933709, first 1.5746901 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 4.30557667, first 0.309598147 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "0.3 s" at first 6.81166388, first 0.298460438 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "1 s" at first 5.65257738, first 0.994725379 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "5 s" at first 4.3295223, first 1.52684512 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 30" at first 5.53414533, first 1.04299717 left offset screen 0.00833, screen 0.01627 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 6.1552034, first 0.69674543 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "0.3 s" at first 4.21443436, first 0.297335395 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "1 s" at first 4.01781453, first 0.562345397 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "5 s" at first 3.87075095, first 1.5746901 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 4.30786268, first 0.316928438 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "0.3 s" at first 9.49914641, first 0.29859505 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "1 s" at first 8.07026711, first 0.994598429 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "5 s" at first 4.98836811, first 1.53846984 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 6.42785564, first 1.52613209 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 7.15598527, first 1.1499901 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 plot 'tradeoff.dat' index 6 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "hotspot: pre-copy", \
      '' index 6 using 1:4 with lines lw 1 dt 1 lc rgb '#1f5fa8' notitle, \
      'tradeoff.dat' index 7 using 1:4:2:3:5:6 with xyerrorbars pt 9 ps 2.2 lw 2 lc rgb '#1f5fa8' title "hotspot: MPLM", \
@@ -86,25 +86,25 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.26944, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [0:255.972]
+set xrange [0:257.384]
 set xtics autofreq
 set logscale y
-set yrange [0.188195:49.0682]
-set ytics (0.2, 0.5, 1, 2, 5, 10, 20)
+set yrange [0.188195:53.0901]
+set ytics (0.2, 0.5, 1, 2, 5, 10, 20, 50)
 set xlabel 'total migration time (s)'
 set ylabel 'downtime (s), log scale'
 unset label
-set label "0.3 s" at first 209.443902, first 0.301111248 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "1 s" at first 209.078704, first 1.00246843 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "5 s" at first 208.088723, first 5.01027067 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30" at first 52.4703231, first 10.4603608 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 50" at first 50.9292491, first 11.9208704 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 70" at first 52.1011873, first 13.0928087 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "0.3 s" at first 239.428794, first 0.301111248 left offset screen -0.01033, screen 0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "1 s" at first 235.950509, first 1.00246843 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "5 s" at first 244.354495, first 5.01027067 left offset screen -0.02073, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 30" at first 66.6443549, first 30.6204783 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 69.6812544, first 30.6555976 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "0.3 s" at first 209.307811, first 0.301111248 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "1 s" at first 208.95502, first 1.00246843 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "5 s" at first 207.90362, first 5.01027067 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30" at first 52.4515341, first 10.4417232 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 50" at first 50.920092, first 11.9118416 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 70" at first 52.0951493, first 13.0868989 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "0.3 s" at first 239.78765, first 0.301111248 left offset screen -0.01033, screen 0.02711 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "1 s" at first 236.280864, first 1.00246843 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "5 s" at first 245.696722, first 5.01027067 left offset screen -0.02073, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 66.1733121, first 33.1448323 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 72.2053921, first 33.1705507 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 plot 'tradeoff.dat' index 0 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "hotspot: pre-copy", \
      '' index 0 using 1:4 with lines lw 1 dt 1 lc rgb '#1f5fa8' notitle, \
      'tradeoff.dat' index 1 using 1:4:2:3:5:6 with xyerrorbars pt 9 ps 2.2 lw 2 lc rgb '#1f5fa8' title "hotspot: MPLM", \
@@ -120,23 +120,23 @@ set tmargin at screen 0.85542
 set bmargin at screen 0.22892
 set key at screen 0.76944, screen 0.13253 center top vertical maxrows 3 box opaque font 'DejaVu Sans,13'
 unset logscale x
-set xrange [3.69262:6.98849]
+set xrange [0:9.84171]
 set xtics autofreq
 unset logscale y
-set yrange [0:1.65147]
+set yrange [0:1.65133]
 set ytics autofreq
 set xlabel 'total migration time (s)'
 set ylabel 'downtime (s)'
 unset label
-set label "0.3 s" at first 4.19466426, first 0.295086403 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "1 s" at first 4.01587322, first 0.560445317 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "5 s" at first 3.86933709, first 1.5746901 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "dp 30/50/70" at first 4.30557667, first 0.309598147 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
-set label "0.3 s" at first 6.81166388, first 0.298460438 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "1 s" at first 5.65257738, first 0.994725379 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "5 s" at first 4.3295223, first 1.52684512 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 30" at first 5.53414533, first 1.04299717 left offset screen 0.00833, screen 0.01627 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
-set label "dp 50/70" at first 6.1552034, first 0.69674543 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "0.3 s" at first 4.21443436, first 0.297335395 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "1 s" at first 4.01781453, first 0.562345397 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "5 s" at first 3.87075095, first 1.5746901 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "dp 30/50/70" at first 4.30786268, first 0.316928438 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#1f5fa8' front boxed
+set label "0.3 s" at first 9.49914641, first 0.29859505 left offset screen -0.02900, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "1 s" at first 8.07026711, first 0.994598429 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "5 s" at first 4.98836811, first 1.53846984 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 30" at first 6.42785564, first 1.52613209 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
+set label "dp 50/70" at first 7.15598527, first 1.1499901 left offset screen 0.00833, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#c0392b' front boxed
 plot 'tradeoff.dat' index 6 using 1:4:2:3:5:6 with xyerrorbars pt 7 ps 2.2 lw 2 lc rgb '#1f5fa8' title "hotspot: pre-copy", \
      '' index 6 using 1:4 with lines lw 1 dt 1 lc rgb '#1f5fa8' notitle, \
      'tradeoff.dat' index 7 using 1:4:2:3:5:6 with xyerrorbars pt 9 ps 2.2 lw 2 lc rgb '#1f5fa8' title "hotspot: MPLM", \
