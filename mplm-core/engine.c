@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,7 @@ mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
 	if (!backend->now || !backend->sync_dirty_log || !backend->send_page ||
 	    !backend->stop_guest || !backend->send_state ||
 	    !backend->start_destination ||
-	    (params->auto_converge && !backend->set_throttle))
+	    mplm_backend_check(params, backend, NULL, 0) < 0)
 		return NULL;
 
 	mplm_migration *m = calloc(1, sizeof(*m));
@@ -32,7 +33,8 @@ mplm_migration *mplm_migration_new(uint64_t pages, uint32_t page_size,
 	m->new_downtime_limit = m->new_max_bandwidth = -1;
 	autoconverge_init(&m->ac, params->cpu_throttle_initial,
 			  params->cpu_throttle_increment);
-	m->extend_live_at = m->end_live_at = -1;
+	m->extend_live_at = m->end_live_at = m->start_postcopy_at = -1;
+	atomic_init(&m->start_postcopy, false);
 	atomic_init(&m->extend_live, false);
 	atomic_init(&m->end_live, false);
 	atomic_init(&m->cancel, false);
@@ -307,7 +309,8 @@ int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause)
 
 static void publish(struct mplm_migration *m, double now)
 {
-	if (m->st.status == MPLM_STATUS_ACTIVE || m->st.status == MPLM_STATUS_SETUP)
+	if (m->st.status == MPLM_STATUS_ACTIVE || m->st.status == MPLM_STATUS_SETUP ||
+	    m->st.status == MPLM_STATUS_POSTCOPY_ACTIVE)
 		m->st.total_time = now - m->t_start;
 	m->st.remaining = engine_pending(m);
 	m->st.pages_sent = m->st.normal + m->st.duplicate;
@@ -360,6 +363,10 @@ static void run_schedule(struct mplm_migration *m)
 		atomic_store(&m->end_live, true);
 		m->end_live_at = -1;
 	}
+	if (m->start_postcopy_at >= 0 && t >= m->start_postcopy_at) {
+		atomic_store(&m->start_postcopy, true);
+		m->start_postcopy_at = -1;
+	}
 }
 
 enum live_end engine_step(struct mplm_migration *m)
@@ -367,7 +374,9 @@ enum live_end engine_step(struct mplm_migration *m)
 	if (m->be.poll)
 		m->be.poll(m->be.ctx);
 	run_schedule(m);
-	if (atomic_load(&m->cancel)) {
+	/* After the switch the destination runs the guest: a cancel would
+	 * lose it, so the push goes on. */
+	if (atomic_load(&m->cancel) && !m->postcopy) {
 		m->st.status = MPLM_STATUS_CANCELLED;
 		m->st.error = "cancelled";
 		return LIVE_FAILED;
@@ -408,7 +417,7 @@ static int send_all(struct mplm_migration *m, struct pageset *s)
 	return 0;
 }
 
-static int stop_and_copy(struct mplm_migration *m)
+int engine_pause(struct mplm_migration *m)
 {
 	m->t_stop = m->be.now(m->be.ctx);
 	if (m->be.stop_guest(m->be.ctx) < 0) {
@@ -416,13 +425,15 @@ static int stop_and_copy(struct mplm_migration *m)
 		return -1;
 	}
 	m->stopped = true;
-	/* QEMU's migration_completion: no rate limit for the last pages. */
+	/* QEMU's migration_completion and postcopy_start: no rate limit
+	 * from here on. */
 	if (m->be.set_max_bandwidth)
 		m->be.set_max_bandwidth(m->be.ctx, 0);
-	if (engine_sync(m, MPLM_CAUSE_FINAL) < 0 || send_all(m, &m->d) < 0 ||
-	    send_all(m, &m->nd) < 0)
-		return -1;
+	return engine_sync(m, MPLM_CAUSE_FINAL);
+}
 
+int engine_hand_over(struct mplm_migration *m)
+{
 	uint64_t state = 0;
 	if (m->be.send_state(m->be.ctx, &state) < 0) {
 		m->st.error = "sending the vCPU and device state failed";
@@ -444,6 +455,13 @@ static int stop_and_copy(struct mplm_migration *m)
 	return 0;
 }
 
+static int stop_and_copy(struct mplm_migration *m)
+{
+	if (engine_pause(m) < 0 || send_all(m, &m->d) < 0 || send_all(m, &m->nd) < 0)
+		return -1;
+	return engine_hand_over(m);
+}
+
 static void finish(struct mplm_migration *m, enum mplm_status status)
 {
 	/* QEMU's cpu_throttle_stop when the migration is over, whatever
@@ -457,9 +475,10 @@ static void finish(struct mplm_migration *m, enum mplm_status status)
 	if (status != MPLM_STATUS_COMPLETED) {
 		m->st.total_time = now - m->t_start;
 		m->st.downtime = 0;
-		/* Never resume when the destination may be running the guest:
-		 * two copies would diverge. */
-		if (m->stopped && m->be.resume_source && status != MPLM_STATUS_UNKNOWN)
+		/* Never resume when the destination may be running the guest
+		 * (or surely runs it: post-copy): two copies would diverge. */
+		if (m->stopped && m->be.resume_source && status != MPLM_STATUS_UNKNOWN &&
+		    !m->postcopy)
 			m->be.resume_source(m->be.ctx);
 	}
 	m->st.status = status;
@@ -510,6 +529,18 @@ int mplm_migration_run(mplm_migration *m)
 		}
 		break;
 	}
+	case LIVE_POSTCOPY: {
+		int r = postcopy_run(m);
+		if (r == 0) {
+			finish(m, MPLM_STATUS_COMPLETED);
+			return 0;
+		}
+		if (r == MPLM_DEST_UNKNOWN) {
+			finish(m, MPLM_STATUS_UNKNOWN);
+			return -1;
+		}
+		break;
+	}
 	case LIVE_GIVE_UP:
 		m->st.verdict = MPLM_VERDICT_NOT_CONVERGED;
 		finish(m, MPLM_STATUS_NOT_CONVERGED);
@@ -538,6 +569,33 @@ void mplm_migration_schedule(mplm_migration *m, double extend_live_at,
 {
 	m->extend_live_at = extend_live_at;
 	m->end_live_at = end_live_at;
+}
+
+static int postcopy_off(const struct mplm_migration *m, char *err, size_t errlen)
+{
+	if (m->params.postcopy_ram)
+		return 0;
+	if (err && errlen) /* QEMU's qmp_migrate_start_postcopy */
+		snprintf(err, errlen, "Enable postcopy with migrate_set_capability "
+			 "before the start of migration (postcopy-ram is off)");
+	return -1;
+}
+
+int mplm_migration_start_postcopy(mplm_migration *m, char *err, size_t errlen)
+{
+	if (postcopy_off(m, err, errlen) < 0)
+		return -1;
+	atomic_store(&m->start_postcopy, true);
+	return 0;
+}
+
+int mplm_migration_schedule_postcopy(mplm_migration *m, double at, char *err,
+				     size_t errlen)
+{
+	if (at >= 0 && postcopy_off(m, err, errlen) < 0)
+		return -1;
+	m->start_postcopy_at = at;
+	return 0;
 }
 
 void mplm_migration_cancel(mplm_migration *m)

@@ -31,6 +31,7 @@ enum live_end {
 	LIVE_STOP_AND_COPY, /* converged: go to the downtime */
 	LIVE_GIVE_UP,       /* not converged before max_total_time */
 	LIVE_FAILED,        /* a back-end call failed, or cancel */
+	LIVE_POSTCOPY,      /* pre-copy: switch to post-copy */
 };
 
 struct mplm_migration {
@@ -62,7 +63,12 @@ struct mplm_migration {
 
 	struct autoconverge ac; /* with params.auto_converge */
 	/* Scheduled operator events, s after the start (< 0: none). */
-	double extend_live_at, end_live_at;
+	double extend_live_at, end_live_at, start_postcopy_at;
+	/* Post-copy: the destination runs the guest (no way back), since
+	 * t_dest; error_buf holds the error that says the guest is lost. */
+	bool postcopy;
+	double t_dest;
+	char error_buf[192];
 
 	/* Counters since the last sync, for the per-sync record. */
 	struct mplm_sync_record cur;
@@ -73,7 +79,7 @@ struct mplm_migration {
 	struct mplm_stats st; /* the engine thread's own copy */
 
 	/* Shared with other threads: operator events and parameter changes. */
-	atomic_bool extend_live, end_live, cancel;
+	atomic_bool extend_live, end_live, cancel, start_postcopy;
 	pthread_mutex_t lock;
 	struct mplm_stats published;
 	double new_downtime_limit, new_max_bandwidth; /* < 0: no change */
@@ -116,12 +122,13 @@ int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause);
  * LIVE_STOP_AND_COPY for a verdict that ends the live stage (and keeps it
  * as the reason), LIVE_CONTINUE otherwise. */
 enum live_end engine_decided(struct mplm_migration *m, enum mplm_verdict v);
-/* The live stage ends without a sync (paper MPLM: ND emptied). */
+/* The live stage ends without a sync (paper MPLM: ND emptied; pre-copy:
+ * the switch to post-copy). */
 static inline enum live_end engine_stop(struct mplm_migration *m,
 					enum mplm_verdict v)
 {
 	m->st.verdict = v;
-	return LIVE_STOP_AND_COPY;
+	return v == MPLM_VERDICT_POSTCOPY ? LIVE_POSTCOPY : LIVE_STOP_AND_COPY;
 }
 /* Housekeeping between pages: poll, cancellation, parameter changes,
  * stats publication, the total-time cap. */
@@ -159,6 +166,20 @@ static inline bool engine_converged(const struct mplm_migration *m)
 }
 
 enum live_end precopy_live(struct mplm_migration *m);
+/* The downtime's start: pause the source, lift the rate limit, the final
+ * sync. 0 or -1. */
+int engine_pause(struct mplm_migration *m);
+/* The downtime's end: send the device state, start the destination and
+ * record the downtime. 0, -1, or MPLM_DEST_UNKNOWN. */
+int engine_hand_over(struct mplm_migration *m);
+/* Whether pre-copy switches to post-copy now (the operator's command or
+ * postcopy-after-passes, read at each live sync's test and before each
+ * page; QEMU switches only while pending >= max_size). */
+bool postcopy_wanted(struct mplm_migration *m, unsigned live_syncs);
+/* The switch and the post-copy phase (postcopy.c): 0 completed, -1
+ * failed (m->postcopy says whether the guest was lost), or
+ * MPLM_DEST_UNKNOWN. */
+int postcopy_run(struct mplm_migration *m);
 /* MPLM, the paper's description (mplm_paper.c). */
 enum live_end mplm_paper_live(struct mplm_migration *m);
 /* MPLM as qemu-mplm's code runs it (mplm_qemu.c). */

@@ -92,6 +92,16 @@ struct mplm_params {
 	bool auto_converge;
 	unsigned cpu_throttle_initial;   /* percent, QEMU: 20 */
 	unsigned cpu_throttle_increment; /* percent, QEMU: 10 */
+	/* QEMU's postcopy-ram capability (pre-copy only): at the switch the
+	 * source stops, the destination runs the guest and pulls each page it
+	 * faults on while the source pushes the rest. The switch comes with
+	 * migrate-start-postcopy (mplm_migration_start_postcopy, or
+	 * start-postcopy-at) or after postcopy_after_passes live syncs. */
+	bool postcopy_ram;
+	unsigned postcopy_after_passes; /* mplm-lab's, not QEMU's: switch at
+	                                 * the test after this many pre-copy
+	                                 * passes (live syncs); 0 = only on
+	                                 * the operator's command */
 	double max_total_time;   /* seconds; 0 = no cap. Past it the run ends
 	                          * as not converged. */
 };
@@ -134,6 +144,8 @@ enum mplm_setting_id {
 	MPLM_SET_AUTO_CONVERGE,
 	MPLM_SET_CPU_THROTTLE_INITIAL,
 	MPLM_SET_CPU_THROTTLE_INCREMENT,
+	MPLM_SET_POSTCOPY_RAM,   /* QEMU's capability */
+	MPLM_SET_POSTCOPY_AFTER_PASSES,
 	/* the run's, kept by the back end */
 	MPLM_SET_MEMORY,         /* VM memory */
 	MPLM_SET_BANDWIDTH,      /* link speed (simulated links only) */
@@ -141,6 +153,7 @@ enum mplm_setting_id {
 	MPLM_SET_EXTEND_LIVE_AT, /* set-mplm-extend-live at this time */
 	MPLM_SET_END_LIVE_AT,    /* set-mplm-end-live at this time */
 	MPLM_SET_REPLAY,         /* simulator: when a trace interval's writes land */
+	MPLM_SET_START_POSTCOPY_AT, /* migrate-start-postcopy at this time */
 	/* the machine's costs (a simulated back end's; kvmlite calibrate
 	 * measures them into a profile) */
 	MPLM_SET_HEADER_BYTES,   /* wire bytes per page beyond the page */
@@ -149,6 +162,7 @@ enum mplm_setting_id {
 	MPLM_SET_STATE_BYTES,    /* vCPU and device state */
 	MPLM_SET_SYNC_FIXED,     /* dirty log sync: fixed cost */
 	MPLM_SET_SYNC_PER_PAGE,  /* ... and per dirty page reported */
+	MPLM_SET_RTT,            /* post-copy: a remote fault's round trip */
 	MPLM_SET_COUNT
 };
 
@@ -217,7 +231,8 @@ int mplm_params_set(struct mplm_params *p, const char *name,
 
 /* ------------------------------------------------------------------ */
 /* The back end. Every callback returns 0 on success and -1 on failure
- * (after which the migration fails and the source guest keeps running). */
+ * (after which the migration fails and the source guest keeps running;
+ * after the switch to post-copy the guest is lost instead). */
 
 struct mplm_sync_record;
 
@@ -299,7 +314,40 @@ struct mplm_backend {
 	/* Optional (may be NULL): a dirty log sync was just recorded; the
 	 * sets can be read with mplm_migration_sets (for viewers). */
 	void (*on_sync)(void *ctx, const struct mplm_sync_record *rec);
+
+	/* Post-copy (QEMU's postcopy-ram): all three, or none, and then the
+	 * engine refuses postcopy-ram (mplm_backend_check says why). The
+	 * switch: stop_guest, a last sync_dirty_log, postcopy_discard,
+	 * send_state, start_destination (downtime ends; from here on there
+	 * is no way back to the source), then send_page for every page
+	 * still to send, asking postcopy_next_request before each one, then
+	 * postcopy_done. */
+	/* The source is paused and its log synced for the last time: the
+	 * destination must drop these pages before it runs (QEMU's discard
+	 * bitmap, ram_postcopy_send_discard_bitmap: every page not sent since
+	 * its last write, never-sent ones included) and fetch them on first
+	 * touch. -1: the source may resume. */
+	int (*postcopy_discard)(void *ctx, const mplm_bitmap *discard);
+	/* After the destination started: the oldest page the destination
+	 * faulted on and asked for over the return path (QEMU's
+	 * ram_save_queue_pages), removed from the back end's queue. 1 with
+	 * *page set, 0 when none waits, -1 when the return path failed (the
+	 * guest is lost). The engine sends a requested page before any other
+	 * (get_queued_page), skips one already sent, and its background push
+	 * goes on after the requested page, as QEMU's does. */
+	int (*postcopy_next_request)(void *ctx, uint64_t *page);
+	/* Every page is sent: return once the destination holds them all,
+	 * with the seconds its guest waited on remote faults in *fault_wait
+	 * (the back end knows them; the engine does not). -1: the destination
+	 * was lost (so is the guest). */
+	int (*postcopy_done)(void *ctx, double *fault_wait);
 };
+
+/* Whether this back end can run these parameters: 0, or -1 with one line
+ * in err (postcopy-ram without the three post-copy hooks, auto-converge
+ * without set_throttle). mplm_migration_new refuses the same. */
+int mplm_backend_check(const struct mplm_params *p,
+		       const struct mplm_backend *be, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* A migration. */
@@ -315,6 +363,8 @@ enum mplm_status {
 	MPLM_STATUS_NOT_CONVERGED, /* hit max_total_time while still live */
 	MPLM_STATUS_UNKNOWN,       /* the destination's answer never came: the
 	                            * source stays paused (never resumed) */
+	MPLM_STATUS_POSTCOPY_ACTIVE, /* the destination runs the guest and
+	                              * pages still arrive */
 };
 const char *mplm_status_name(enum mplm_status s); /* QEMU's words */
 
@@ -328,6 +378,7 @@ enum mplm_verdict {
 	MPLM_VERDICT_END_LIVE,       /* MPLM paper variant: end-live */
 	MPLM_VERDICT_MAX_ITERATIONS, /* pre-copy: max-iterations */
 	MPLM_VERDICT_NOT_CONVERGED,  /* max_total_time reached while live */
+	MPLM_VERDICT_POSTCOPY,       /* pre-copy: the switch to post-copy */
 };
 const char *mplm_verdict_name(enum mplm_verdict v); /* "go-on", ... */
 
@@ -388,6 +439,16 @@ struct mplm_stats {
 	uint64_t metadata_bytes; /* the engine's own memory (bitmaps) */
 	unsigned cpu_throttle_percentage; /* auto-converge's, now (QEMU's) */
 	enum mplm_verdict verdict; /* why the live stage ended */
+	/* Post-copy (zero without it). downtime is then the source's pause
+	 * until the destination runs; total_time runs to the last page. */
+	uint64_t postcopy_requests; /* QEMU's postcopy-requests: pages the
+	                             * destination asked for */
+	uint64_t postcopy_pages;    /* pages sent after the destination
+	                             * started, asked for or pushed */
+	double postcopy_wait;  /* s the destination's guest waited on remote
+	                        * faults (postcopy_done's) */
+	double postcopy_time;  /* s from the destination's start to its last
+	                        * page: the degradation window */
 	const char *error;     /* why, when status is FAILED */
 };
 
@@ -408,7 +469,18 @@ void mplm_migration_end_live(mplm_migration *m);    /* set-mplm-end-live */
  * --extend-live-at / --end-live-at. */
 void mplm_migration_schedule(mplm_migration *m, double extend_live_at,
 			     double end_live_at);
-void mplm_migration_cancel(mplm_migration *m);      /* migrate_cancel */
+/* migrate_cancel. After the switch to post-copy it is ignored: the guest
+ * runs on the destination, and stopping the push would lose it. */
+void mplm_migration_cancel(mplm_migration *m);
+/* QEMU's migrate-start-postcopy: switch at the next check (before the
+ * next page) while pre-copy has not converged. 0, or -1 with QEMU's
+ * message in err when postcopy-ram is off. */
+int mplm_migration_start_postcopy(mplm_migration *m, char *err, size_t errlen);
+/* The same at s after the start (< 0: never), like
+ * mplm_migration_schedule; the front ends' --start-postcopy-at. 0, or -1
+ * with err as above (at >= 0 with postcopy-ram off). */
+int mplm_migration_schedule_postcopy(mplm_migration *m, double at, char *err,
+				     size_t errlen);
 /* migrate-set-parameters while running: downtime-limit, max-bandwidth. */
 void mplm_migration_set_downtime_limit(mplm_migration *m, double seconds);
 void mplm_migration_set_max_bandwidth(mplm_migration *m, double bytes_per_s);

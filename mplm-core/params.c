@@ -3,6 +3,7 @@
  */
 #include "mplm.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void mplm_params_default(struct mplm_params *p)
@@ -80,6 +81,7 @@ static const char *const verdict_names[] = {
 	[MPLM_VERDICT_END_LIVE] = "end-live",
 	[MPLM_VERDICT_MAX_ITERATIONS] = "max-iterations",
 	[MPLM_VERDICT_NOT_CONVERGED] = "not-converged",
+	[MPLM_VERDICT_POSTCOPY] = "postcopy",
 };
 
 const char *mplm_verdict_name(enum mplm_verdict v)
@@ -129,6 +131,29 @@ int mplm_algorithm_parse(const char *s, enum mplm_algorithm *out)
 	return -1;
 }
 
+static int params_fail(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+	return -1;
+}
+
+/* Settings that only make sense together. Post-copy continues QEMU's
+ * pre-copy; MPLM is refused: its point is a live stage bounded by memory,
+ * which post-copy would cut short (qemu-mplm never combines them). */
+static int check_combinations(const struct mplm_params *p, char *err,
+			      size_t errlen)
+{
+	if (p->postcopy_ram && p->algorithm != MPLM_ALG_PRECOPY)
+		return params_fail(err, errlen,
+				   "postcopy-ram: only with algorithm precopy (MPLM and "
+				   "stop-and-copy have no post-copy switch)");
+	if (p->postcopy_after_passes && !p->postcopy_ram)
+		return params_fail(err, errlen,
+				   "postcopy-after-passes: needs postcopy-ram on");
+	return 0;
+}
+
 /* Every migration parameter against its range in the settings table, so
  * the rule is the same whichever front end set it. */
 int mplm_params_check(const struct mplm_params *p, char *err, size_t errlen)
@@ -142,6 +167,21 @@ int mplm_params_check(const struct mplm_params *p, char *err, size_t errlen)
 					     &ok, err, errlen) < 0)
 			return -1;
 	}
+	return check_combinations(p, err, errlen);
+}
+
+int mplm_backend_check(const struct mplm_params *p,
+		       const struct mplm_backend *be, char *err, size_t errlen)
+{
+	if (p->auto_converge && !be->set_throttle)
+		return params_fail(err, errlen,
+				   "auto-converge: this back end cannot throttle the guest");
+	bool hooks = be->postcopy_discard && be->postcopy_next_request &&
+		     be->postcopy_done;
+	if (p->postcopy_ram && !hooks)
+		return params_fail(err, errlen,
+				   "postcopy-ram: this back end cannot do post-copy "
+				   "(no discard, page request or completion hook)");
 	return 0;
 }
 
@@ -153,6 +193,7 @@ static const char *const status_names[] = {
 	[MPLM_STATUS_CANCELLED] = "cancelled",
 	[MPLM_STATUS_NOT_CONVERGED] = "not-converged",
 	[MPLM_STATUS_UNKNOWN] = "outcome-unknown",
+	[MPLM_STATUS_POSTCOPY_ACTIVE] = "postcopy-active",
 };
 
 const char *mplm_status_name(enum mplm_status s)

@@ -7,7 +7,9 @@
  * log is synced; if they are still under it after the sync, or nothing is
  * marked, the live stage ends (QEMU's ram_save_pending + migration_thread
  * test). With max_iterations, it also ends after that many live syncs, as
- * Cloud Hypervisor's bounded number of dirty passes does.
+ * Cloud Hypervisor's bounded number of dirty passes does. With
+ * postcopy-ram it switches to post-copy instead of going on when asked
+ * (postcopy.c).
  */
 #include "engine.h"
 
@@ -19,6 +21,8 @@ static enum live_end sync_and_test(struct mplm_migration *m, unsigned *live_sync
 	++*live_syncs;
 	if (engine_converged(m))
 		return engine_decided(m, MPLM_VERDICT_CONVERGED);
+	if (postcopy_wanted(m, *live_syncs))
+		return engine_decided(m, MPLM_VERDICT_POSTCOPY);
 	if (m->params.max_iterations && *live_syncs >= m->params.max_iterations)
 		return engine_decided(m, MPLM_VERDICT_MAX_ITERATIONS);
 	engine_step_soon(m);
@@ -44,6 +48,9 @@ enum live_end precopy_live(struct mplm_migration *m)
 				return e;
 			continue;
 		}
+		/* migrate-start-postcopy takes effect before the next page. */
+		if (postcopy_wanted(m, live_syncs))
+			return engine_stop(m, MPLM_VERDICT_POSTCOPY);
 		uint64_t page = pageset_peek(&m->d), last;
 		const struct run_limits lim = RUN_LIMITS(engine_pages_before_fit(m));
 		long n = engine_send_run(m, &m->d, page, &lim, &last);

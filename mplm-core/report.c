@@ -59,6 +59,9 @@ size_t mplm_format_info_migrate(const struct mplm_stats *st, char *buf,
 	/* QEMU prints it while auto-converge throttles. */
 	if (st->cpu_throttle_percentage)
 		tb_printf(&t, "cpu throttle percentage: %u\n", st->cpu_throttle_percentage);
+	/* QEMU 2.9's hmp_info_migrate prints it once there is one. */
+	if (st->postcopy_requests)
+		tb_printf(&t, "postcopy request count: %" PRIu64 "\n", st->postcopy_requests);
 	return t.need;
 }
 
@@ -116,6 +119,8 @@ char *mplm_query_migrate_json(const struct mplm_stats *st,
 		"normal-bytes", (json_int_t)st->normal_bytes,
 		"dirty-sync-count", (json_int_t)st->dirty_sync_count,
 		"mbps", st->mbps);
+	json_object_set_new(ram, "postcopy-requests",
+			    json_integer((json_int_t)st->postcopy_requests));
 	json_t *o = json_pack("{s:s, s:I, s:I, s:o}", "status",
 			      mplm_status_name(st->status), "total-time",
 			      (json_int_t)ms(st->total_time), "setup-time",
@@ -155,6 +160,12 @@ char *mplm_query_migrate_json(const struct mplm_stats *st,
 		"verdict", mplm_verdict_name(st->verdict), "syncs", list);
 	json_object_set_new(mplm, "auto-converge", json_boolean(params->auto_converge));
 	json_object_set_new(mplm, "cpu-throttle-max", json_integer(throttle_max));
+	json_object_set_new(mplm, "postcopy-ram", json_boolean(params->postcopy_ram));
+	json_object_set_new(mplm, "postcopy-after-passes",
+			    json_integer(params->postcopy_after_passes));
+	json_object_set_new(mplm, "postcopy-pages", json_integer((json_int_t)st->postcopy_pages));
+	json_object_set_new(mplm, "postcopy-wait", json_real(st->postcopy_wait));
+	json_object_set_new(mplm, "postcopy-time", json_real(st->postcopy_time));
 	json_object_set_new(o, "mplm", mplm);
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);

@@ -92,6 +92,17 @@ static const struct mplm_setting table[MPLM_SET_COUNT] = {
 	  .metavar = "N",
 	  .help = "auto-converge: added at each later throttle",
 	  .migration = true },
+	[MPLM_SET_POSTCOPY_RAM] = { .id = MPLM_SET_POSTCOPY_RAM, .name = "postcopy-ram", .type = MPLM_TYPE_BOOL,
+	  .unit = "", .scale = 1, .min = 0, .max = 1,
+	  .metavar = "on|off",
+	  .help = "QEMU's capability: pre-copy may switch to post-copy (no way back after it)",
+	  .migration = true },
+	/* Not a QEMU parameter: QEMU switches on migrate-start-postcopy only. */
+	[MPLM_SET_POSTCOPY_AFTER_PASSES] = { .id = MPLM_SET_POSTCOPY_AFTER_PASSES, .name = "postcopy-after-passes", .type = MPLM_TYPE_COUNT,
+	  .unit = "", .scale = 1, .min = 0, .max = 1e6,
+	  .metavar = "N",
+	  .help = "post-copy after N pre-copy passes (live syncs); 0 = on migrate-start-postcopy only",
+	  .migration = true },
 	[MPLM_SET_MEMORY] = { .id = MPLM_SET_MEMORY, .name = "memory", .type = MPLM_TYPE_SIZE,
 	  .unit = "bytes", .scale = 1, .min = 4096, .max = 17592186044416.0 /* 16 TiB */,
 	  .metavar = "SIZE",
@@ -121,6 +132,10 @@ static const struct mplm_setting table[MPLM_SET_COUNT] = {
 	  .choices = "spread|interval",
 	  .metavar = "spread|interval",
 	  .help = "simulator: a trace interval's writes spread over it, or all at its end" },
+	[MPLM_SET_START_POSTCOPY_AT] = { .id = MPLM_SET_START_POSTCOPY_AT, .name = "start-postcopy-at", .type = MPLM_TYPE_DURATION,
+	  .unit = "s", .scale = 1, .min = 0, .max = LONG_TIME,
+	  .metavar = "S",
+	  .help = "postcopy-ram: migrate-start-postcopy this long after the start" },
 	[MPLM_SET_HEADER_BYTES] = { .id = MPLM_SET_HEADER_BYTES, .name = "header-bytes", .type = MPLM_TYPE_SIZE,
 	  .unit = "bytes", .scale = 1, .min = 0, .max = 65536,
 	  .metavar = "N",
@@ -150,6 +165,13 @@ static const struct mplm_setting table[MPLM_SET_COUNT] = {
 	  .unit = "ns", .scale = 1e-9, .min = 0, .max = 1e-3,
 	  .metavar = "NS",
 	  .help = "dirty log sync: cost per dirty page reported",
+	  .machine = true },
+	/* A 1 GbE LAN's ping is 0.1-0.2 ms, loopback's 0.02-0.05 ms; a
+	 * userfaultfd fault adds its own handling on both sides. */
+	[MPLM_SET_RTT] = { .id = MPLM_SET_RTT, .name = "rtt", .type = MPLM_TYPE_DURATION,
+	  .unit = "us", .scale = 1e-6, .min = 0, .max = 10,
+	  .metavar = "US",
+	  .help = "post-copy: a remote fault's round trip, on top of the page's time on the link",
 	  .machine = true },
 };
 
@@ -367,6 +389,8 @@ double mplm_params_get(const struct mplm_params *p, enum mplm_setting_id id)
 	case MPLM_SET_AUTO_CONVERGE: return p->auto_converge;
 	case MPLM_SET_CPU_THROTTLE_INITIAL: return p->cpu_throttle_initial;
 	case MPLM_SET_CPU_THROTTLE_INCREMENT: return p->cpu_throttle_increment;
+	case MPLM_SET_POSTCOPY_RAM: return p->postcopy_ram;
+	case MPLM_SET_POSTCOPY_AFTER_PASSES: return p->postcopy_after_passes;
 	default: return NAN;
 	}
 }
@@ -391,6 +415,8 @@ void mplm_params_put(struct mplm_params *p, enum mplm_setting_id id,
 	case MPLM_SET_AUTO_CONVERGE: p->auto_converge = v != 0; break;
 	case MPLM_SET_CPU_THROTTLE_INITIAL: p->cpu_throttle_initial = (unsigned)v; break;
 	case MPLM_SET_CPU_THROTTLE_INCREMENT: p->cpu_throttle_increment = (unsigned)v; break;
+	case MPLM_SET_POSTCOPY_RAM: p->postcopy_ram = v != 0; break;
+	case MPLM_SET_POSTCOPY_AFTER_PASSES: p->postcopy_after_passes = (unsigned)v; break;
 	default: break;
 	}
 }
@@ -444,7 +470,7 @@ int mplm_profile_parse(const char *text, double values[MPLM_SET_COUNT],
 		if (!s || !s->machine) {
 			snprintf(err, errlen, "line %d: %.64s is not a machine setting "
 				 "(header-bytes, zero-page-bytes, zero-page-cost, state-bytes, "
-				 "sync-fixed, sync-per-page, bandwidth)", n, p);
+				 "sync-fixed, sync-per-page, rtt, bandwidth)", n, p);
 			return -1;
 		}
 		char *v = eq + 1 + strspn(eq + 1, " \t");

@@ -273,6 +273,18 @@ static void bound_text(FILE *f, const struct ctx *c, uint64_t nd_pages,
 			(double)nd_pages / nd_rate);
 }
 
+/* Why pre-copy switched to post-copy after record r. */
+static void postcopy_why_text(FILE *f, const struct ctx *c,
+			      const struct mplm_sync_record *r)
+{
+	if (c->p->postcopy_after_passes && r->index >= c->p->postcopy_after_passes)
+		fprintf(f, ", and this was pass %u of postcopy-after-passes = %u, so pre-copy switches to post-copy: the guest is paused, and will run on the destination before its memory is there. ",
+			r->index, c->p->postcopy_after_passes);
+	else
+		fprintf(f, ", and the operator asked for post-copy (migrate-start-postcopy at %.3f s), so pre-copy switches to it: the guest is paused, and will run on the destination before its memory is there. ",
+			c->run->cfg.start_postcopy_at);
+}
+
 static void verdict_text(FILE *f, const struct ctx *c, size_t i)
 {
 	const struct mplm_sync_record *r = rec(c, i);
@@ -313,6 +325,12 @@ static void verdict_text(FILE *f, const struct ctx *c, size_t i)
 			r->nd_size ? "The live stage is extended:" : "ND is empty, but",
 			c->run->cfg.extend_live_at,
 			r->nd_size ? "goes on with both sets" : "sends D only");
+		return;
+	case MPLM_VERDICT_POSTCOPY:
+		pending_text(f, c, pend, true);
+		fprintf(f, " is still more than ");
+		threshold_text(f, c, r);
+		postcopy_why_text(f, c, r);
 		return;
 	case MPLM_VERDICT_GO_ON:
 	case MPLM_VERDICT_NONE:

@@ -876,6 +876,10 @@ void sim_config_default(struct sim_config *c)
 	c->at_end = SIM_END_IDLE;
 	c->extend_live_at = -1;
 	c->end_live_at = -1;
+	c->start_postcopy_at = -1;
+	/* A LAN's ping (1 GbE: 0.1-0.2 ms; loopback 0.02-0.05 ms) plus the
+	 * fault's handling on both sides. */
+	c->rtt = 200e-6;
 	c->verify = true;
 	mplm_params_default(&c->params);
 	c->params.max_total_time = 3600;
@@ -896,6 +900,8 @@ void sim_config_set(struct sim_config *c, enum mplm_setting_id id, double v)
 	case MPLM_SET_EXTEND_LIVE_AT: c->extend_live_at = v; break;
 	case MPLM_SET_END_LIVE_AT: c->end_live_at = v; break;
 	case MPLM_SET_REPLAY: c->replay = (enum sim_replay)v; break;
+	case MPLM_SET_START_POSTCOPY_AT: c->start_postcopy_at = v; break;
+	case MPLM_SET_RTT: c->rtt = v; break;
 	case MPLM_SET_HEADER_BYTES: c->header_bytes = (uint32_t)v; break;
 	case MPLM_SET_ZERO_PAGE_BYTES: c->zero_page_bytes = (int64_t)v; break;
 	case MPLM_SET_ZERO_PAGE_COST: c->zero_page_cost = v; break;

@@ -80,6 +80,10 @@ struct sim_config {
 	enum sim_replay replay;    /* default spread */
 	double extend_live_at;     /* s after start; < 0 never */
 	double end_live_at;        /* s after start; < 0 never */
+	double start_postcopy_at;  /* migrate-start-postcopy, s after start;
+	                            * < 0 never */
+	double rtt;                /* s, post-copy: a remote fault's round
+	                            * trip on top of the page's link time */
 	bool verify;               /* track stale pages, check at resume */
 	bool page_by_page;         /* tests: no send runs (the reference the
 	                            * runs must equal) */
