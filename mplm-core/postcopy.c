@@ -46,6 +46,7 @@ static int postcopy_switch(struct mplm_migration *m)
 	if (r == 0) {
 		m->postcopy = true;
 		m->t_dest = m->be.now(m->be.ctx);
+		engine_step_soon(m); /* publish postcopy-active at once */
 	}
 	return r;
 }

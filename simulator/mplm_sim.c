@@ -348,8 +348,16 @@ static void print_report(const struct cli *cli, const struct sim_result *r)
 		printf("auto-converge: throttle reached %u %%, guest work lost to it: %.3f s\n",
 		       top, r->guest_lost);
 	}
+	if (r->stats.verdict == MPLM_VERDICT_POSTCOPY)
+		printf("post-copy: %" PRIu64 " remote faults, guest waited %.3f s on them, "
+		       "%" PRIu64 " pages after the switch, degradation window %.3f s\n",
+		       r->stats.postcopy_requests, r->stats.postcopy_wait,
+		       r->stats.postcopy_pages, r->stats.postcopy_time);
 	if (r->verified)
-		printf("verified: %s\n", r->mismatches ? "MISMATCH" : "every page matches the source at pause");
+		printf("verified: %s\n", r->mismatches ? "MISMATCH"
+			: r->stats.verdict == MPLM_VERDICT_POSTCOPY
+				? "every page the destination holds is the latest"
+				: "every page matches the source at pause");
 }
 
 static bool use_color(const struct cli *cli)

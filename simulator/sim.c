@@ -125,10 +125,27 @@ struct sim {
 	mplm_bitmap *stale; /* with verify: the destination's copy is old */
 	mplm_bitmap *sent;  /* with an observer */
 
+	/* Post-copy (the pc_ functions): from the discard set on, the pages
+	 * the destination lacks; once it started, the guest runs there. */
+	mplm_bitmap *missing;
+	uint64_t *missing_words;
+	bool pc_on;           /* the destination runs the guest */
+	uint64_t pc_iv_word;  /* the landed interval is written up to here */
+	uint64_t fault_page;  /* the page the guest waits for, or PC_NONE */
+	bool fault_asked;     /* handed to the engine */
+	double resume_at;     /* when it can go on; INFINITY until sent */
+	double fault_wait;    /* s the guest waited on remote faults */
+
 	mplm_migration *m;
 	char *err;
 	size_t errlen;
 };
+
+#define PC_NONE UINT64_MAX
+
+static int pc_advance(struct sim *s, double dt);
+static int pc_start(struct sim *s);
+static void pc_page_sent(struct sim *s, uint64_t page);
 
 /* ---------------------------------------------------------------- */
 /* The guest: replaying the trace. */
@@ -438,6 +455,8 @@ static int advance(struct sim *s, double dt)
 {
 	if (s->err[0])
 		return -1;
+	if (s->pc_on)
+		return pc_advance(s, dt);
 	s->now += dt;
 	if (s->paused)
 		return 0;
@@ -564,6 +583,8 @@ static void mark_sent(struct sim *s, uint64_t word, uint64_t bits)
 {
 	if (s->stale_words)
 		s->stale_words[word] &= ~bits;
+	if (s->missing_words)
+		s->missing_words[word] &= ~bits;
 	if (s->sent)
 		mplm_bitmap_words(s->sent)[word] |= bits;
 }
@@ -581,7 +602,10 @@ static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
 	mark_sent(s, page / 64, bit);
 	out->wire_bytes = bytes;
 	out->zero = zero;
-	return advance(s, dt);
+	int rc = advance(s, dt);
+	if (s->pc_on)
+		pc_page_sent(s, page);
+	return rc;
 }
 
 /* Repeated x += d, each sum rounded to nearest, computed at once, bit for
@@ -805,12 +829,167 @@ static int be_send_state(void *ctx, uint64_t *wire_bytes)
 static int be_start_destination(void *ctx)
 {
 	struct sim *s = ctx;
+	if (s->missing)
+		return pc_start(s);
 	if (!s->stale)
 		return 0;
 	s->res->verified = true;
 	s->res->mismatches = mplm_bitmap_count(s->stale);
 	if (s->res->mismatches)
 		s->res->first_mismatch = mplm_bitmap_find_next_set(s->stale, 0);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Post-copy: after the switch the guest runs on the destination (the
+ * source's memory no longer changes). Its first write to a page the
+ * destination lacks is a remote fault: the guest's clock stands still
+ * until the page has been sent (it goes before the background push) and
+ * a round trip (rtt) more; writes to a page that arrived cost nothing. A
+ * page is on the destination from the moment it is sent, as in the
+ * check at resume. */
+
+/* The source is paused and synced: the destination drops `discard`. */
+static int be_postcopy_discard(void *ctx, const mplm_bitmap *discard)
+{
+	struct sim *s = ctx;
+	s->missing = mplm_bitmap_new(s->vm_pages);
+	if (!s->missing) {
+		snprintf(s->err, s->errlen, "out of memory for post-copy's page map");
+		return -1;
+	}
+	mplm_bitmap_or(s->missing, discard);
+	s->missing_words = mplm_bitmap_words(s->missing);
+	s->fault_page = PC_NONE;
+	return 0;
+}
+
+/* The invariant at the switch: every page the destination holds stale
+ * must be in the discard set, or the guest would use it. */
+static void pc_check_discard(struct sim *s)
+{
+	const uint64_t *stale = mplm_bitmap_cwords(s->stale);
+	for (uint64_t w = mplm_bitmap_nwords(s->stale); w-- > 0;) {
+		uint64_t bad = stale[w] & ~s->missing_words[w];
+		if (!bad)
+			continue;
+		s->res->mismatches += (uint64_t)__builtin_popcountll(bad);
+		s->res->first_mismatch = w * 64 + (uint64_t)__builtin_ctzll(bad);
+	}
+}
+
+/* The destination runs the guest, at full speed (the source's throttle
+ * stays behind). */
+static int pc_start(struct sim *s)
+{
+	if (s->stale)
+		pc_check_discard(s);
+	s->pc_on = true;
+	s->paused = false;
+	s->guest_speed = 1;
+	return 0;
+}
+
+/* The guest writes the interval that landed, in address order from where it stopped, up to the first page the
+ * destination lacks: a fault, and the guest waits. Written whole, the
+ * next interval is read. */
+static int pc_write_interval(struct sim *s)
+{
+	uint64_t *iv = mplm_bitmap_words(s->iv), nw = mplm_bitmap_nwords(s->iv);
+	uint64_t *lacks = s->missing_words + s->base / 64;
+	uint64_t *touched = mplm_bitmap_words(s->touched);
+
+	for (uint64_t w = s->pc_iv_word; w < nw; w++) {
+		uint64_t fault = iv[w] & lacks[w];
+		uint64_t done = fault ? iv[w] & ((fault & -fault) - 1) : iv[w];
+		touched[w] |= done;
+		iv[w] &= ~done;
+		if (fault) {
+			s->pc_iv_word = w;
+			s->fault_page = s->base + w * 64 + (uint64_t)__builtin_ctzll(fault);
+			s->fault_asked = false;
+			s->resume_at = INFINITY;
+			return 0;
+		}
+	}
+	s->pc_iv_word = 0;
+	s->pages_written_migrating += s->iv_count;
+	return read_next_interval(s);
+}
+
+/* The guest on the destination while the migration clock moves dt on:
+ * it runs, or waits for the page it faulted on. */
+static int pc_advance(struct sim *s, double dt)
+{
+	double t = s->now, end = s->now + dt;
+	while (t < end) {
+		if (s->fault_page != PC_NONE) {
+			double until = s->resume_at < end ? s->resume_at : end;
+			s->fault_wait += until - t;
+			s->res->guest_lost += until - t;
+			t = until;
+			if (t < s->resume_at)
+				break;
+			s->fault_page = PC_NONE; /* the page is there: written */
+			if (pc_write_interval(s) < 0)
+				return -1;
+			continue;
+		}
+		double until = s->guest + (end - t);
+		if (until < s->next_at) {
+			s->guest = until;
+			break;
+		}
+		t += s->next_at - s->guest;
+		s->guest = s->next_at;
+		if (pc_write_interval(s) < 0)
+			return -1;
+	}
+	s->now = end;
+	return 0;
+}
+
+/* A page reached the destination: the guest waiting for it goes on a
+ * round trip later. */
+static void pc_page_sent(struct sim *s, uint64_t page)
+{
+	if (page == s->fault_page && s->resume_at == INFINITY)
+		s->resume_at = s->now + s->cfg->rtt;
+}
+
+static int be_postcopy_next_request(void *ctx, uint64_t *page)
+{
+	struct sim *s = ctx;
+	if (s->err[0])
+		return -1;
+	if (s->fault_page == PC_NONE || s->fault_asked)
+		return 0;
+	s->fault_asked = true;
+	*page = s->fault_page;
+	return 1;
+}
+
+/* Every page is sent: the last fault's round trip still counts as
+ * waiting; then the rest of the invariant. */
+static int be_postcopy_done(void *ctx, double *fault_wait)
+{
+	struct sim *s = ctx;
+	if (s->err[0])
+		return -1;
+	if (s->fault_page != PC_NONE && s->resume_at > s->now) {
+		s->fault_wait += s->resume_at - s->now;
+		s->res->guest_lost += s->resume_at - s->now;
+	}
+	*fault_wait = s->fault_wait;
+	if (!s->stale)
+		return 0;
+	/* ... and at the end none may be missing or stale. */
+	mplm_bitmap_or(s->stale, s->missing);
+	uint64_t left = mplm_bitmap_count(s->stale);
+	s->res->verified = true;
+	if (left && !s->res->mismatches)
+		s->res->first_mismatch = mplm_bitmap_find_next_set(s->stale, 0);
+	s->res->mismatches += left;
 	return 0;
 }
 
@@ -966,6 +1145,7 @@ static void sim_destroy(struct sim *s)
 	mplm_bitmap_free(s->touched);
 	mplm_bitmap_free(s->sent);
 	mplm_bitmap_free(s->stale);
+	mplm_bitmap_free(s->missing);
 }
 
 static int open_source(struct sim *s)
@@ -1195,6 +1375,9 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		.resume_source = be_resume_source,
 		.wait = be_wait,
 		.on_sync = cfg->observer ? be_on_sync : NULL,
+		.postcopy_discard = be_postcopy_discard,
+		.postcopy_next_request = be_postcopy_next_request,
+		.postcopy_done = be_postcopy_done,
 	};
 	be_set_max_bandwidth(&s, cfg->params.max_bandwidth);
 	s.m = mplm_migration_new(s.vm_pages, s.page_size, &cfg->params, &be);
@@ -1203,6 +1386,12 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		goto out;
 	}
 	mplm_migration_schedule(s.m, cfg->extend_live_at, cfg->end_live_at);
+	char why[256];
+	if (mplm_migration_schedule_postcopy(s.m, cfg->start_postcopy_at, why,
+					     sizeof(why)) < 0) {
+		snprintf(res->error, sizeof(res->error), "start-postcopy-at: %s", why);
+		goto out;
+	}
 	int mrc = mplm_migration_run(s.m);
 	if (s.err[0] || check_rest_of_trace(&s) < 0) /* a bad trace: no result */
 		goto out;

@@ -1,7 +1,10 @@
 /*
  * test_invariant.c - for every algorithm and many random traces: when the
  * destination resumes, every page carries the version the source had at
- * pause. Also the real NPB traces, end to end, with both live algorithms.
+ * pause (with post-copy: every page the destination holds stale at the
+ * switch is in the discard set, and at the end every page is there).
+ * Also the real NPB traces, end to end, with both live algorithms and
+ * post-copy.
  * Every case runs under both replays of the guest's writes (spread over
  * each trace interval, and all at its end).
  */
@@ -62,7 +65,8 @@ static char *random_trace(uint64_t seed, unsigned *pages_out)
 	return path;
 }
 
-static void check_invariant_once(struct sim_config *c, const char *what)
+/* Returns why the live stage ended. */
+static enum mplm_verdict check_invariant_once(struct sim_config *c, const char *what)
 {
 	struct sim_result r;
 	const char *replay = c->replay == SIM_REPLAY_SPREAD ? "spread" : "interval";
@@ -78,28 +82,48 @@ static void check_invariant_once(struct sim_config *c, const char *what)
 	/* Every page went over at least once. */
 	assert_true(r.stats.pages_sent >= r.vm_pages);
 	sim_result_free(&r);
+	return r.stats.verdict;
 }
 
-static void check_invariant(struct sim_config *c, const char *what)
+/* Both replays; returns why the spread one's live stage ended. */
+static enum mplm_verdict check_invariant(struct sim_config *c, const char *what)
 {
 	c->replay = SIM_REPLAY_SPREAD;
-	check_invariant_once(c, what);
+	enum mplm_verdict v = check_invariant_once(c, what);
 	c->replay = SIM_REPLAY_INTERVAL;
 	check_invariant_once(c, what);
+	return v;
+}
+
+/* Post-copy after 1-3 passes or on the command at a random time, with a
+ * random round trip: the destination must fetch every page it holds
+ * stale, and hold every page at the end. */
+static void random_postcopy(struct sim_config *c, uint64_t *r)
+{
+	c->params.postcopy_ram = true;
+	if (next_rand(r) % 2)
+		c->params.postcopy_after_passes = 1 + (unsigned)(next_rand(r) % 3);
+	else
+		c->start_postcopy_at = (double)(next_rand(r) % 4000) / 1000;
+	c->rtt = (double)(next_rand(r) % 20000) * 1e-6;
 }
 
 static void test_random_traces_all_algorithms(void **state)
 {
 	(void)state;
+	unsigned switched = 0;
 	for (uint64_t seed = 1; seed <= 60; seed++) {
 		unsigned pages;
 		char *path = random_trace(seed, &pages);
 		uint64_t r = seed;
-		for (int alg = MPLM_ALG_PRECOPY; alg <= MPLM_ALG_STOPCOPY; alg++) {
+		/* The algorithms, then pre-copy switching to post-copy. */
+		for (int alg = MPLM_ALG_PRECOPY; alg <= MPLM_ALG_STOPCOPY + 1; alg++) {
+			bool postcopy = alg > MPLM_ALG_STOPCOPY;
 			struct sim_config c;
 			sim_config_default(&c);
 			c.trace_path = path;
-			c.params.algorithm = (enum mplm_algorithm)alg;
+			c.params.algorithm = postcopy ? MPLM_ALG_PRECOPY
+						      : (enum mplm_algorithm)alg;
 			/* A slow link so that migrations span many intervals. */
 			c.link_bandwidth = 4096.0 * (50 + next_rand(&r) % 2000);
 			c.params.max_bandwidth = c.link_bandwidth;
@@ -128,15 +152,21 @@ static void test_random_traces_all_algorithms(void **state)
 			/* Auto-converge throttles the guest; pages still arrive
 			 * whole. */
 			c.params.auto_converge = alg != MPLM_ALG_STOPCOPY && next_rand(&r) % 2;
+			if (postcopy)
+				random_postcopy(&c, &r);
 			char what[128];
-			snprintf(what, sizeof(what), "seed %llu %s",
+			snprintf(what, sizeof(what), "seed %llu %s%s",
 				 (unsigned long long)seed,
-				 mplm_algorithm_name(c.params.algorithm));
-			check_invariant(&c, what);
+				 mplm_algorithm_name(c.params.algorithm),
+				 postcopy ? " + post-copy" : "");
+			switched += check_invariant(&c, what) == MPLM_VERDICT_POSTCOPY;
 		}
 		unlink(path);
 		free(path);
 	}
+	/* Many post-copy runs switch (the others converge or end their
+	 * trace first). */
+	assert_true(switched >= 20);
 }
 
 /* The real NPB traces, both live algorithms, the paper's link: each run
@@ -152,16 +182,24 @@ static void test_npb_traces(void **state)
 			 names[i]);
 		if (access(path, R_OK) != 0)
 			fail_msg("missing %s", path);
-		for (int alg = MPLM_ALG_PRECOPY; alg <= MPLM_ALG_MPLM; alg++) {
+		/* Pre-copy, MPLM, and pre-copy with post-copy after a pass. */
+		for (int alg = MPLM_ALG_PRECOPY; alg <= MPLM_ALG_MPLM + 1; alg++) {
+			bool postcopy = alg > MPLM_ALG_MPLM;
 			struct sim_config c;
 			sim_config_default(&c);
 			c.trace_path = path;
-			c.params.algorithm = (enum mplm_algorithm)alg;
+			c.params.algorithm = postcopy ? MPLM_ALG_PRECOPY
+						      : (enum mplm_algorithm)alg;
+			c.params.postcopy_ram = postcopy;
+			c.params.postcopy_after_passes = postcopy;
 			c.start_at = 1.0;
 			char what[128];
-			snprintf(what, sizeof(what), "npb-%s %s", names[i],
-				 mplm_algorithm_name(c.params.algorithm));
-			check_invariant(&c, what);
+			snprintf(what, sizeof(what), "npb-%s %s%s", names[i],
+				 mplm_algorithm_name(c.params.algorithm),
+				 postcopy ? " + post-copy" : "");
+			enum mplm_verdict v = check_invariant(&c, what);
+			if (postcopy)
+				assert_int_equal(v, MPLM_VERDICT_POSTCOPY);
 		}
 	}
 }
