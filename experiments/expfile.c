@@ -444,6 +444,8 @@ static struct exp_algorithm *get_algorithm(struct parse_ctx *c,
 	a->firstnondirty = a->relaxlivemig = -1;
 	a->auto_converge = -1;
 	a->cpu_throttle_initial = a->cpu_throttle_increment = -1;
+	a->postcopy_ram = -1;
+	a->postcopy_after_passes = a->start_postcopy_at = -1;
 	a->max_total_time = -1;
 	a->where = where(c);
 	/* The section name is the algorithm unless `algorithm =` says. */
@@ -485,6 +487,12 @@ static int algorithm_key(struct parse_ctx *c, struct exp_algorithm *a,
 		return set_setting(c, &a->cpu_throttle_initial, key, value);
 	if (!strcmp(key, "cpu-throttle-increment"))
 		return set_setting(c, &a->cpu_throttle_increment, key, value);
+	if (!strcmp(key, "postcopy-ram"))
+		return set_setting_int(c, &a->postcopy_ram, key, value);
+	if (!strcmp(key, "postcopy-after-passes"))
+		return set_setting(c, &a->postcopy_after_passes, key, value);
+	if (!strcmp(key, "start-postcopy-at"))
+		return set_setting(c, &a->start_postcopy_at, key, value);
 	if (!strcmp(key, "max-total-time"))
 		return set_setting(c, &a->max_total_time, key, value);
 	return fail(c, "unknown key `%s' in an algorithm", key);
@@ -778,6 +786,13 @@ static int check_algorithm(const struct exp_algorithm *a, char *err,
 				  "intervaltime, dirtypercents, firstnondirty "
 				  "and relaxlivemig apply to mplm only",
 				  a->name);
+	bool postcopy = a->postcopy_ram == 1;
+	if ((postcopy || a->postcopy_after_passes > 0 || a->start_postcopy_at >= 0) &&
+	    (a->algorithm != MPLM_ALG_PRECOPY || !postcopy))
+		return check_fail(err, errlen, a->where, "[algorithm %s]: "
+				  "postcopy-after-passes and start-postcopy-at need "
+				  "postcopy-ram = on, which applies to precopy only",
+				  a->name);
 	if (a->algorithm == MPLM_ALG_STOPCOPY &&
 	    list_has_param(&a->downtime_limit))
 		return check_fail(err, errlen, a->where, "[algorithm %s]: "
@@ -1053,6 +1068,15 @@ static void build_key(struct exp_run *r, const struct experiment *e)
 		w->static_bytes > 0 ? w->static_bytes : 0, p->auto_converge,
 		p->cpu_throttle_initial, p->cpu_throttle_increment,
 		c->replay == SIM_REPLAY_INTERVAL ? "interval" : "spread");
+	/* Post-copy's settings only when it is on: the keys of every other
+	 * run stay what they were. */
+	if (p->postcopy_ram) {
+		char *pc = xasprintf("%s;pc=%u/%.17g;rtt=%.17g", point,
+				     p->postcopy_after_passes, c->start_postcopy_at,
+				     c->rtt);
+		free(point);
+		point = pc;
+	}
 	r->key = xasprintf("%s;seed=%llu", point, (unsigned long long)r->seed);
 	snprintf(r->point_hash, sizeof(r->point_hash), "%016llx",
 		 (unsigned long long)exp_fnv1a(point));
@@ -1153,6 +1177,12 @@ static void apply_algorithm(const struct experiment *e,
 		p->cpu_throttle_initial = (unsigned)a->cpu_throttle_initial;
 	if (a->cpu_throttle_increment >= 0)
 		p->cpu_throttle_increment = (unsigned)a->cpu_throttle_increment;
+	if (a->postcopy_ram >= 0)
+		p->postcopy_ram = a->postcopy_ram;
+	if (a->postcopy_after_passes >= 0)
+		p->postcopy_after_passes = (unsigned)a->postcopy_after_passes;
+	if (a->start_postcopy_at >= 0)
+		r->cfg.start_postcopy_at = a->start_postcopy_at;
 	if (a->max_total_time >= 0)
 		p->max_total_time = a->max_total_time;
 	else if (e->max_total_time >= 0)

@@ -56,6 +56,8 @@ struct exp_algorithm {
 	int firstnondirty, relaxlivemig; /* -1 unset */
 	int auto_converge;              /* -1 unset */
 	double cpu_throttle_initial, cpu_throttle_increment; /* < 0 unset */
+	int postcopy_ram;               /* -1 unset */
+	double postcopy_after_passes, start_postcopy_at; /* < 0 unset */
 	double max_total_time;          /* < 0: the experiment's */
 	char *where;
 };

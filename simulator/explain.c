@@ -508,6 +508,11 @@ static void pause_reason(FILE *f, const struct ctx *c, size_t i, double t_stop)
 			t_stop);
 		return;
 	}
+	if (why == MPLM_VERDICT_POSTCOPY) {
+		fprintf(f, "The operator's migrate-start-postcopy (at %.3f s) was read before the next page, with pages still pending: the guest was paused at %.3f s for the switch to post-copy. ",
+			cfg->start_postcopy_at, t_stop);
+		return;
+	}
 	if (why == MPLM_VERDICT_END_LIVE) {
 		fprintf(f, "The operator gave end-live at %.3f s: the guest was paused at %.3f s, %.3f s into epoch %u. ",
 			cfg->end_live_at, t_stop, t_stop - q->time, q->index);
@@ -550,6 +555,25 @@ static void downtime_text(FILE *f, const struct ctx *c, size_t i, double sync_co
 		fprintf(f, ". ");
 }
 
+/* The switch to post-copy: what goes while paused, and after. */
+static void postcopy_switch_text(FILE *f, const struct ctx *c, size_t i,
+				 double sync_cost)
+{
+	const struct teach_frame *fr = &c->run->frames[i];
+	const struct sim_config *cfg = &c->run->cfg;
+	const struct mplm_stats *st = &c->run->res.stats;
+	double state = (double)cfg->state_bytes / c->down_rate;
+
+	fprintf(f, "Post-copy does not send the %s pages still to send while paused. It sends the discard set, those %s pages (never sent, or written since they were sent), which the destination drops: it will fetch each on its first touch",
+		C(fr->rec.d_size), C(fr->rec.d_size));
+	if (cfg->state_bytes)
+		fprintf(f, "; then %s bytes of CPU and device state, %.3f s", C(cfg->state_bytes), state);
+	fprintf(f, ". The destination runs the guest after %.3f s of downtime", sync_cost + state);
+	if (st->status == MPLM_STATUS_COMPLETED)
+		fprintf(f, " (measured: %.3f s)", st->downtime);
+	fprintf(f, ". From here there is no way back: the source's memory is out of date, and a lost link or source loses the guest. ");
+}
+
 static void final_text(FILE *f, const struct ctx *c, size_t i)
 {
 	const struct mplm_sync_record *r = rec(c, i), *q = rec(c, i - 1);
@@ -565,7 +589,30 @@ static void final_text(FILE *f, const struct ctx *c, size_t i)
 		slots_text(f, c, i);
 	}
 	dirtied_text(f, c, i);
-	downtime_text(f, c, i, sync_cost);
+	if (r->verdict == MPLM_VERDICT_POSTCOPY)
+		postcopy_switch_text(f, c, i, sync_cost);
+	else
+		downtime_text(f, c, i, sync_cost);
+}
+
+/* How post-copy went: the push, the faults, the wait. */
+static void postcopy_outcome_text(FILE *f, const struct ctx *c, uint64_t live_syncs)
+{
+	const struct mplm_stats *st = &c->run->res.stats;
+	double pre = st->total_time - st->downtime - st->postcopy_time;
+	uint64_t faults = st->postcopy_requests;
+
+	fprintf(f, "Completed in %.3f s: pre-copy for %.3f s with %s live sync%s, %.3f s of downtime at the switch, then %.3f s of post-copy, the degradation window: the guest ran on the destination while %s pages still came, at the link's %s pages/s. ",
+		st->total_time, pre, C(live_syncs), live_syncs == 1 ? "" : "s",
+		st->downtime, st->postcopy_time, C(st->postcopy_pages),
+		R(c->down_rate / c->full_cost, 1));
+	if (!faults) {
+		fprintf(f, "The guest touched no page that had not arrived yet: no remote fault. ");
+		return;
+	}
+	fprintf(f, "The guest's first write to a page not there yet was a remote fault, %s in all: it stopped until the page, sent ahead of the rest, was there and a round trip (rtt = %.6f s) more, %.3f s in all (%.6f s each on average), trace time it did not run. ",
+		C(faults), c->run->cfg.rtt, st->postcopy_wait,
+		st->postcopy_wait / (double)faults);
 }
 
 static FILE *text_open(char **buf, size_t *len)
@@ -630,9 +677,12 @@ char *explain_outcome(const struct teach_run *run)
 		fprintf(f, ". The migration gives up and the guest keeps running on the source. ");
 		return text_close(f, &buf);
 	}
-	fprintf(f, "Completed in %.3f s: a live stage of %.3f s with %s live sync%s, then %.3f s of downtime. ",
-		st->total_time, st->live_time, C(live_syncs), live_syncs == 1 ? "" : "s",
-		st->downtime);
+	if (st->verdict == MPLM_VERDICT_POSTCOPY)
+		postcopy_outcome_text(f, &c, live_syncs);
+	else
+		fprintf(f, "Completed in %.3f s: a live stage of %.3f s with %s live sync%s, then %.3f s of downtime. ",
+			st->total_time, st->live_time, C(live_syncs),
+			live_syncs == 1 ? "" : "s", st->downtime);
 	fprintf(f, "%s pages went over the link for a %s-page VM (%.2f x its memory); %s of them while paused. ",
 		C(st->pages_sent), C(run->pages),
 		(double)st->pages_sent / (double)run->pages, C(st->downtime_pages));

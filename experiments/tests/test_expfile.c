@@ -114,6 +114,40 @@ static void test_replay(void **state)
 	}
 }
 
+/* Post-copy from an experiment file: the algorithm's keys and the
+ * machine's round trip reach the run; only post-copy runs' keys name
+ * them. */
+static void test_postcopy_keys(void **state)
+{
+	(void)state;
+	char err[1024] = "";
+	struct experiment *e = load_text("pc.ini",
+		"[experiment]\nname = pc\nrtt = 150us\n"
+		"[workload u]\ngenerator = uniform,memory=16M,rate=1k,duration=5\n"
+		"[algorithm precopy]\n"
+		"[algorithm after-one]\nalgorithm = precopy\npostcopy-ram = on\n"
+		"postcopy-after-passes = 1\n"
+		"[algorithm command]\nalgorithm = precopy\npostcopy-ram = on\n"
+		"start-postcopy-at = 2s\n", err, sizeof(err));
+	if (!e)
+		fail_msg("%s", err);
+	struct exp_runs runs;
+	assert_int_equal(exp_expand(e, &runs, err, sizeof(err)), 0);
+	assert_int_equal(runs.n, 3);
+	const struct sim_config *plain = &runs.v[0].cfg, *one = &runs.v[1].cfg,
+				*cmd = &runs.v[2].cfg;
+	assert_false(plain->params.postcopy_ram);
+	assert_null(strstr(runs.v[0].key, ";pc="));
+	assert_true(one->params.postcopy_ram);
+	assert_int_equal(one->params.postcopy_after_passes, 1);
+	assert_true(one->rtt > 149e-6 && one->rtt < 151e-6);
+	assert_non_null(strstr(runs.v[1].key, ";pc=1/"));
+	assert_true(cmd->start_postcopy_at == 2);
+	assert_int_equal(cmd->params.postcopy_after_passes, 0);
+	exp_runs_free(&runs);
+	exp_free(e);
+}
+
 static void test_parse_and_expand(void **state)
 {
 	(void)state;
@@ -230,6 +264,14 @@ static const struct bad_case bad_cases[] = {
 	  ":4: threshold-bandwidth link: expected measured|max-bandwidth" },
 	{ "[experiment]\nname = x\ninclude = no-such-file.ini\n",
 	  ":3: include " },
+	{ "[experiment]\nname = x\n[algorithm m]\nalgorithm = mplm\n"
+	  "postcopy-ram = on\n",
+	  ":3: [algorithm m]: postcopy-after-passes and start-postcopy-at need postcopy-ram = on, which applies to precopy only" },
+	{ "[experiment]\nname = x\n[algorithm p]\nalgorithm = precopy\n"
+	  "postcopy-after-passes = 1\n",
+	  ":3: [algorithm p]: postcopy-after-passes and start-postcopy-at need" },
+	{ "[experiment]\nname = x\nrtt = far\n",
+	  ":3: rtt far: expected a duration" },
 };
 
 static void test_malformed(void **state)
@@ -411,6 +453,7 @@ int main(int argc, char **argv)
 	helpers_init(argv[0]);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_expand),
+		cmocka_unit_test(test_postcopy_keys),
 		cmocka_unit_test(test_profile),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_malformed),

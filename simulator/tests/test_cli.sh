@@ -79,6 +79,27 @@ for key in '"status": "completed"' '"total-time":' '"downtime":' '"setup-time":'
 done
 check "json total ram" grep -qF '"total": 2097152' "$tmp/json"
 
+# Post-copy after one pass on MG: the switch, the faults, the invariant;
+# the JSON's post-copy fields; refusals in one line.
+"$sim" --algorithm precopy --postcopy-ram on --postcopy-after-passes 1 --start-at 2 \
+	workloads/traces/npb/npb-mg.B.trace.gz >"$tmp/out" 2>&1
+check "postcopy completes" grep -q "^Migration status: completed$" "$tmp/out"
+check "postcopy request count" grep -q "^postcopy request count: [1-9][0-9]*$" "$tmp/out"
+check "postcopy summary" grep -q "^post-copy: [1-9][0-9]* remote faults, guest waited [0-9.]* s on them" "$tmp/out"
+check "postcopy verified" grep -q "^verified: every page the destination holds is the latest$" "$tmp/out"
+"$sim" --json --algorithm precopy --postcopy-ram on --postcopy-after-passes 1 --rtt 50 \
+	--start-at 2 workloads/traces/npb/npb-mg.B.trace.gz >"$tmp/json" 2>&1
+for key in '"postcopy-requests":' '"postcopy-ram": true' '"postcopy-after-passes": 1' \
+	'"postcopy-pages":' '"postcopy-wait":' '"postcopy-time":' '"verdict": "postcopy"'; do
+	check "json $key" grep -qF "$key" "$tmp/json"
+done
+check "postcopy with mplm" expect_error 1 "postcopy-ram: only with algorithm precopy" \
+	"$sim" --algorithm mplm --postcopy-ram on "$tmp/ok.trace"
+check "start-postcopy-at without postcopy-ram" expect_error 1 \
+	"start-postcopy-at: Enable postcopy with migrate_set_capability" \
+	"$sim" --algorithm precopy --start-postcopy-at 1 "$tmp/ok.trace"
+check "bad rtt" expect_error 2 "--rtt far: expected a duration" "$sim" --rtt far "$tmp/ok.trace"
+
 # --verbose prints qemu-mplm's per-sync lines.
 "$sim" --verbose workloads/traces/npb/npb-mg.B.trace.gz --start-at 2 >"$tmp/out" 2>&1
 check "verbose sync lines" grep -q "^sync 1: t=3.0" "$tmp/out"

@@ -251,6 +251,37 @@ static void test_precopy_max_iterations(void **state)
 	free(path);
 }
 
+/* Post-copy after one pass: the scenario of test_postcopy.c's
+ * test_hand_worked_faults (22 faults, each 3/128 s). */
+static void test_postcopy_narration(void **state)
+{
+	(void)state;
+	char *path = hot_trace(256, 0, 63, 2);
+	struct sim_config c;
+	struct teach_run run;
+	classroom_config(&c, path, MPLM_ALG_PRECOPY);
+	c.params.postcopy_ram = true;
+	c.params.postcopy_after_passes = 1;
+	c.rtt = 2.0 / 128;
+	c.state_bytes = 8192;
+	record_ok(&c, 4096, &run);
+	assert_int_equal(run.nframes, 3);
+	expect_frame(&run, 1, "Pending 102 pages = 408.0 KiB is still more than",
+		     "and this was pass 1 of postcopy-after-passes = 1, so pre-copy switches to post-copy", NULL);
+	expect_frame(&run, 2, "The guest was paused at 1.703 s, as decided at sync 1.",
+		     "Post-copy does not send the 102 pages still to send while paused.",
+		     "then 8,192 bytes of CPU and device state, 0.016 s.",
+		     "The destination runs the guest after 0.016 s of downtime (measured: 0.016 s).",
+		     "there is no way back", NULL);
+	expect_frame(&run, 3, "Completed in 2.516 s: pre-copy for 1.703 s with 1 live sync, 0.016 s of downtime at the switch, then 0.797 s of post-copy",
+		     "while 102 pages still came",
+		     "a remote fault, 22 in all", "rtt = 0.015625 s",
+		     "0.516 s in all (0.023438 s each on average)", NULL);
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
 /* With the measured rate the records carry the rate and threshold the
  * engine used (here the link's 128 pages/s, measured): the narration
  * gives the numbers. */
@@ -627,6 +658,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mplm_narration),
+		cmocka_unit_test(test_postcopy_narration),
 		cmocka_unit_test(test_mplm_batch_runs_on),
 		cmocka_unit_test(test_precopy_converges),
 		cmocka_unit_test(test_precopy_not_converging),
