@@ -482,7 +482,9 @@ static void finish(struct mplm_migration *m, enum mplm_status status)
 			m->be.resume_source(m->be.ctx);
 	}
 	m->st.status = status;
-	m->st.live_time = m->st.total_time - m->st.downtime;
+	/* Post-copy's window is neither live (the source is paused) nor
+	 * downtime (the destination runs). */
+	m->st.live_time = m->st.total_time - m->st.downtime - m->st.postcopy_time;
 	/* QEMU's mbps counts the whole stream (qemu_ftell). */
 	m->st.mbps = m->st.total_time > 0
 			     ? (double)(m->st.transferred + m->st.state_bytes) *

@@ -422,7 +422,7 @@ struct mplm_stats {
 	double total_time;     /* s, start to destination resume */
 	double downtime;       /* s, last pause to destination resume */
 	double setup_time;     /* s, start to end of sync 0 */
-	double live_time;      /* total_time - downtime */
+	double live_time;      /* total_time - downtime (- postcopy_time) */
 	uint64_t transferred;  /* RAM wire bytes (pages and their headers);
 	                        * the device state is apart, as in QEMU */
 	uint64_t remaining;    /* bytes still to send (marked pages x P) */

@@ -599,7 +599,7 @@ static void final_text(FILE *f, const struct ctx *c, size_t i)
 static void postcopy_outcome_text(FILE *f, const struct ctx *c, uint64_t live_syncs)
 {
 	const struct mplm_stats *st = &c->run->res.stats;
-	double pre = st->total_time - st->downtime - st->postcopy_time;
+	double pre = st->live_time;
 	uint64_t faults = st->postcopy_requests;
 
 	fprintf(f, "Completed in %.3f s: pre-copy for %.3f s with %s live sync%s, %.3f s of downtime at the switch, then %.3f s of post-copy, the degradation window: the guest ran on the destination while %s pages still came, at the link's %s pages/s. ",

@@ -74,6 +74,7 @@ static void test_hand_worked_faults(void **state)
 	assert_true(s.r.guest_lost == 0.515625);
 	assert_true(st->postcopy_time == 0.796875);
 	assert_true(st->total_time == 2.515625);
+	assert_true(st->live_time == 1.703125);
 	assert_int_equal(st->normal, 218 + 102);
 	assert_int_equal(st->transferred, (218 + 102) * 4096);
 	scenario_end(&s);
