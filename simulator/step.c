@@ -195,6 +195,13 @@ static int record_one(const struct step *st, enum mplm_algorithm alg,
 	if (rows > 16)
 		rows = 16;
 	cfg.params.algorithm = alg;
+	/* Post-copy is pre-copy's option: MPLM's run (a, or side by side)
+	 * goes without it. */
+	if (alg != MPLM_ALG_PRECOPY) {
+		cfg.params.postcopy_ram = false;
+		cfg.params.postcopy_after_passes = 0;
+		cfg.start_postcopy_at = -1;
+	}
 	if (teach_record(&cfg, (uint64_t)shown_cols(st) * rows, run) < 0 ||
 	    run->nframes == 0) {
 		snprintf(err, errlen, "%s", run->res.error[0] ? run->res.error : "no syncs recorded");
