@@ -130,7 +130,8 @@ struct sim {
 	mplm_bitmap *missing;
 	uint64_t *missing_words;
 	bool pc_on;           /* the destination runs the guest */
-	uint64_t pc_iv_word;  /* the landed interval is written up to here */
+	mplm_bitmap *pc_due;  /* landed on the destination, to write in order */
+	uint64_t pc_word;     /* ... written up to this word */
 	uint64_t fault_page;  /* the page the guest waits for, or PC_NONE */
 	bool fault_asked;     /* handed to the engine */
 	double resume_at;     /* when it can go on; INFINITY until sent */
@@ -336,7 +337,8 @@ static void land_due(struct sim *s, double until, bool migrating)
 static uint64_t pending_bits(const struct sim *s, uint64_t word)
 {
 	uint64_t first = s->base / 64, tw = word - first;
-	if (!s->sp.k || word < first || tw >= mplm_bitmap_nwords(s->iv))
+	/* After the switch to post-copy they are the destination's. */
+	if (!s->sp.k || s->pc_on || word < first || tw >= mplm_bitmap_nwords(s->iv))
 		return 0;
 	return s->iv_words[tw];
 }
@@ -860,6 +862,11 @@ static int be_postcopy_discard(void *ctx, const mplm_bitmap *discard)
 	}
 	mplm_bitmap_or(s->missing, discard);
 	s->missing_words = mplm_bitmap_words(s->missing);
+	s->pc_due = mplm_bitmap_new(s->trace_pages);
+	if (!s->pc_due) {
+		snprintf(s->err, s->errlen, "out of memory for post-copy's page map");
+		return -1;
+	}
 	s->fault_page = PC_NONE;
 	return 0;
 }
@@ -890,31 +897,64 @@ static int pc_start(struct sim *s)
 	return 0;
 }
 
-/* The guest writes the interval that landed, in address order from where it stopped, up to the first page the
- * destination lacks: a fault, and the guest waits. Written whole, the
- * next interval is read. */
-static int pc_write_interval(struct sim *s)
+/* When the guest's next writes land: the end of the pending spread
+ * interval's next slice, or the interval's end. */
+static double pc_next_landing(const struct sim *s)
 {
-	uint64_t *iv = mplm_bitmap_words(s->iv), nw = mplm_bitmap_nwords(s->iv);
+	if (s->sp.k && s->sp.landed < s->sp.k)
+		return slice_end(s->sp.t0, s->sp.t1, s->sp.landed, s->sp.k);
+	return s->next_at;
+}
+
+/* The pending interval's pages whose time has come (guest clock) move to
+ * pc_due. They are the destination's writes: nothing goes stale, and the
+ * source's log and memory stay as they were. */
+static void pc_land(struct sim *s)
+{
+	uint64_t *iv = s->iv_words, *due = mplm_bitmap_words(s->pc_due);
+	uint64_t nw = mplm_bitmap_nwords(s->iv), n = 0;
+	if (!s->sp.k) {
+		or_words(due, iv, nw);
+		mplm_bitmap_zero(s->iv);
+		n = s->iv_left;
+	} else {
+		struct due_scan d;
+		due_scan_init(s, s->guest, &d);
+		d.stale = NULL;
+		for (uint64_t w = 0; w < nw && d.due; w++) {
+			uint64_t b = take_due(&d, w);
+			due[w] |= b;
+			n += (uint64_t)__builtin_popcountll(b);
+		}
+	}
+	s->iv_left -= n;
+	s->pages_written_migrating += n;
+}
+
+/* The guest writes the pages that landed, in address order from where it
+ * stopped, up to the first page the destination lacks: a fault, and the
+ * guest waits. When the interval is written whole, the next is read. */
+static int pc_write_due(struct sim *s)
+{
+	uint64_t *due = mplm_bitmap_words(s->pc_due), nw = mplm_bitmap_nwords(s->pc_due);
 	uint64_t *lacks = s->missing_words + s->base / 64;
 	uint64_t *touched = mplm_bitmap_words(s->touched);
 
-	for (uint64_t w = s->pc_iv_word; w < nw; w++) {
-		uint64_t fault = iv[w] & lacks[w];
-		uint64_t done = fault ? iv[w] & ((fault & -fault) - 1) : iv[w];
+	for (uint64_t w = s->pc_word; w < nw; w++) {
+		uint64_t fault = due[w] & lacks[w];
+		uint64_t done = fault ? due[w] & ((fault & -fault) - 1) : due[w];
 		touched[w] |= done;
-		iv[w] &= ~done;
+		due[w] &= ~done;
 		if (fault) {
-			s->pc_iv_word = w;
+			s->pc_word = w;
 			s->fault_page = s->base + w * 64 + (uint64_t)__builtin_ctzll(fault);
 			s->fault_asked = false;
 			s->resume_at = INFINITY;
 			return 0;
 		}
 	}
-	s->pc_iv_word = 0;
-	s->pages_written_migrating += s->iv_count;
-	return read_next_interval(s);
+	s->pc_word = 0;
+	return s->iv_left ? 0 : read_next_interval(s);
 }
 
 /* The guest on the destination while the migration clock moves dt on:
@@ -931,18 +971,19 @@ static int pc_advance(struct sim *s, double dt)
 			if (t < s->resume_at)
 				break;
 			s->fault_page = PC_NONE; /* the page is there: written */
-			if (pc_write_interval(s) < 0)
+			if (pc_write_due(s) < 0)
 				return -1;
 			continue;
 		}
-		double until = s->guest + (end - t);
-		if (until < s->next_at) {
+		double at = pc_next_landing(s), until = s->guest + (end - t);
+		if (until < at) {
 			s->guest = until;
 			break;
 		}
-		t += s->next_at - s->guest;
-		s->guest = s->next_at;
-		if (pc_write_interval(s) < 0)
+		t += at - s->guest;
+		s->guest = at;
+		pc_land(s);
+		if (pc_write_due(s) < 0)
 			return -1;
 	}
 	s->now = end;
@@ -1146,6 +1187,7 @@ static void sim_destroy(struct sim *s)
 	mplm_bitmap_free(s->sent);
 	mplm_bitmap_free(s->stale);
 	mplm_bitmap_free(s->missing);
+	mplm_bitmap_free(s->pc_due);
 }
 
 static int open_source(struct sim *s)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "classroom.h"
 
@@ -152,6 +153,47 @@ static void test_converged_stays_precopy(void **state)
 	scenario_end(&s);
 }
 
+/* Spread replay: a write lands at its own time inside its interval, and
+ * so does its fault. 256 pages; pages 0-63 written in (0, 1], page 200
+ * in (1, 2] at L = sim_landing_time(200, 1, 1, 2); migrate-start-postcopy
+ * at 1 s. As in test_operator_command the source pauses at 1 s with
+ * 0-127 sent and 0-63 written (all of (0, 1] has landed by then), and the
+ * push sends 128-255 from 1 s, page 200 in [1 + 72/128, 1 + 73/128].
+ * L is 1.394 s (slice 393 of 1000), before that send: the guest faults at
+ * L, the page on the wire ends at 179/128 s, page 200 goes next, then a
+ * round trip of 1/128: one fault, 179/128 + 2/128 - 1.394 s of waiting.
+ * The push still ends at 1 + 192/128 = 2.5 s (a fault only reorders it). */
+static void test_spread_fault_at_landing(void **state)
+{
+	(void)state;
+	struct scenario s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.path, CLASSROOM_PATH_LEN, "/tmp/mplm-test-XXXXXX");
+	int fd = mkstemp(s.path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	assert_non_null(f);
+	fprintf(f, "mplm-trace 1\npage-size 4096\npages 256\ninterval-us 1000000\n"
+		   "d 1000000 0-63\nd 2000000 200\ne 2000000\n");
+	fclose(f);
+	classroom_config(&s.c, s.path, MPLM_ALG_PRECOPY);
+	s.c.replay = SIM_REPLAY_SPREAD;
+	s.c.params.postcopy_ram = true;
+	s.c.start_postcopy_at = 1;
+	s.c.rtt = PAGE_T;
+	scenario_run(&s);
+
+	double landing = sim_landing_time(200, 1, 1, 2);
+	double push_start = 1 + 72 * PAGE_T;
+	const struct mplm_stats *st = &s.r.stats;
+	assert_int_equal(st->verdict, MPLM_VERDICT_POSTCOPY);
+	assert_int_equal(st->postcopy_pages, 192);
+	assert_true(st->total_time == 2.5);
+	assert_true(fabs(landing - 1.394) < 1e-12 && landing < push_start);
+	assert_int_equal(st->postcopy_requests, 1);
+	assert_true(fabs(st->postcopy_wait - (181 * PAGE_T - landing)) < 1e-12);
+	scenario_end(&s);
+}
+
 /* Pre-copy's send runs before the switch change nothing: the same run
  * page by page gives the same faults, wait and times, bit for bit (MG's
  * trace, after one pass, at 1 Gbps). */
@@ -216,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_operator_command),
 		cmocka_unit_test(test_converged_stays_precopy),
 		cmocka_unit_test(test_runs_equal_page_by_page),
+		cmocka_unit_test(test_spread_fault_at_landing),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
