@@ -9,18 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Columns 11.. of the query, in enum agg_metric order. */
+/* Columns 12.. of the query, in enum agg_metric order. */
 static const char query[] =
 	"SELECT point_hash, workload, workload_label, algorithm,"
 	" algorithm_name, vm_bytes, link_bandwidth, downtime_limit,"
-	" intervaltime, dirtypercents, status, total_time, downtime,"
+	" intervaltime, dirtypercents, auto_converge, status, total_time,"
+	" downtime,"
 	" live_time, setup_time, transferred_bytes, sent_ratio, touched_bytes,"
 	" dirty_rate,"
 	" (SELECT sum(s.dirtied) / sum(s.interval) FROM syncs s"
 	"   WHERE s.run_id = r.id AND s.idx > 0 AND s.final = 0),"
-	" metadata_bytes, syncs, peak_rss_bytes, wall_seconds, point_index"
+	" metadata_bytes, syncs, guest_lost, cpu_throttle_percentage,"
+	" postcopy_requests, postcopy_wait, postcopy_time, peak_rss_bytes,"
+	" wall_seconds, point_index"
 	" FROM current r WHERE experiment = ? ORDER BY point_hash, id";
-#define COL_METRIC0 11
+#define COL_STATUS 11
+#define COL_METRIC0 12
 #define COL_ORDER (COL_METRIC0 + AGG_NMETRICS)
 
 struct samples {
@@ -73,6 +77,7 @@ static void open_point(struct agg_point *p, sqlite3_stmt *st)
 	p->downtime_limit = column_or_nan(st, 7);
 	p->intervaltime = column_or_nan(st, 8);
 	p->dirtypercents = column_or_nan(st, 9);
+	p->auto_converge = column_or_nan(st, 10);
 	p->order = sqlite3_column_int64(st, COL_ORDER);
 }
 
@@ -157,7 +162,7 @@ int agg_load(expdb *db, const char *experiment, struct agg *out, char *err,
 			snprintf(cur, sizeof(cur), "%s", hash);
 		}
 		struct agg_point *p = &out->v[out->n - 1];
-		const char *status = (const char *)sqlite3_column_text(st, 10);
+		const char *status = (const char *)sqlite3_column_text(st, COL_STATUS);
 		p->runs++;
 		if (!strcmp(status, "completed")) {
 			p->completed++;

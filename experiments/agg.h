@@ -22,7 +22,9 @@ struct agg_stat {
 enum agg_metric {
 	AGG_TOTAL, AGG_DOWNTIME, AGG_LIVE, AGG_SETUP, AGG_TRANSFERRED,
 	AGG_SENT_RATIO, AGG_TOUCHED, AGG_TRACE_RATE, AGG_SYNC_RATE,
-	AGG_METADATA, AGG_SYNCS, AGG_PEAK_RSS, AGG_WALL, AGG_NMETRICS
+	AGG_METADATA, AGG_SYNCS, AGG_GUEST_LOST, AGG_THROTTLE,
+	AGG_POSTCOPY_REQUESTS, AGG_POSTCOPY_WAIT, AGG_POSTCOPY_TIME,
+	AGG_PEAK_RSS, AGG_WALL, AGG_NMETRICS
 };
 #define AGG_MACHINE0 AGG_PEAK_RSS
 
@@ -31,6 +33,7 @@ struct agg_point {
 	int64_t vm_bytes;
 	/* Settings; NAN where they do not apply (NULL in the database). */
 	double bandwidth, downtime_limit, intervaltime, dirtypercents;
+	double auto_converge;  /* 1 on, 0 off, NAN: does not apply */
 	size_t runs, completed, not_converged, failed;
 	int64_t order;         /* the point's place in the experiment file */
 	struct agg_stat m[AGG_NMETRICS];

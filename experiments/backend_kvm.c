@@ -200,6 +200,9 @@ static int kvm_run(const struct sim_config *cfg, struct sim_result *res)
 	double secs = (double)(g->tsc_end - g->tsc_start - g->tsc_dropped) /
 		      ((double)vm->tsc_khz * 1000);
 	res->trace_rate = secs > 0 ? (double)kl_dev_progress(&vm->dev) / secs : 0;
+	/* The guest work auto-converge's throttle cost: each vCPU's sleeps
+	 * (the mean over vCPUs), as kvmlite migrate prints it. */
+	res->guest_lost = kl_vm_throttled_seconds(vm);
 	kl_vm_destroy(vm);
 	res->wall_seconds = kl_now() - t0;
 	return r;

@@ -17,8 +17,10 @@ struct expdb {
 	sqlite3_stmt *delete_claim;
 };
 
-/* The runs table's columns, shared by the schema and the upgrade from
- * version 1 (which rebuilds the table: SQLite cannot drop NOT NULL). */
+/* The runs table's columns, shared by the schema and the upgrades: from
+ * version 1 (which rebuilds the table: SQLite cannot drop NOT NULL) and
+ * from version 2 (which adds the columns it lacks; each added one must be
+ * nullable). */
 #define RUNS_COLUMNS \
 	"(\n" \
 	"  id INTEGER PRIMARY KEY,\n" \
@@ -93,6 +95,11 @@ struct expdb {
 	"  mismatches INTEGER,\n" \
 	"  sim_seconds REAL,\n" \
 	"  wall_seconds REAL,\n" \
+	"  guest_lost REAL,\n" \
+	"  cpu_throttle_percentage INTEGER,\n" \
+	"  postcopy_requests INTEGER,\n" \
+	"  postcopy_wait REAL,\n" \
+	"  postcopy_time REAL,\n" \
 	"  UNIQUE (experiment_id, param_hash, repetition))"
 
 /* The declaration as text, to tell whether a column exists. */
@@ -179,7 +186,8 @@ static const char insert_run_sql[] =
 	" state_bytes_sent, remaining_bytes, syncs, mbps, vm_pages,"
 	" touched_pages, touched_bytes, sent_ratio, metadata_bytes,"
 	" peak_rss_bytes, dirty_rate, verified, mismatches, sim_seconds,"
-	" wall_seconds) VALUES (:experiment_id, :param_hash, :point_hash,"
+	" wall_seconds, guest_lost, cpu_throttle_percentage,"
+	" postcopy_requests, postcopy_wait, postcopy_time) VALUES (:experiment_id, :param_hash, :point_hash,"
 	" :point_index,"
 	" :param_key,"
 	" :repetition, :seed, :backend, :tool_version, :git_commit,"
@@ -198,7 +206,9 @@ static const char insert_run_sql[] =
 	" :pages_sent, :downtime_pages, :state_bytes_sent, :remaining_bytes,"
 	" :syncs, :mbps, :vm_pages, :touched_pages, :touched_bytes,"
 	" :sent_ratio, :metadata_bytes, :peak_rss_bytes, :dirty_rate,"
-	" :verified, :mismatches, :sim_seconds, :wall_seconds)"
+	" :verified, :mismatches, :sim_seconds, :wall_seconds, :guest_lost,"
+	" :cpu_throttle_percentage, :postcopy_requests, :postcopy_wait,"
+	" :postcopy_time)"
 	/* Another runner that took over a stale claim may have stored it. */
 	" ON CONFLICT (experiment_id, param_hash, repetition) DO NOTHING";
 
@@ -378,6 +388,45 @@ static int upgrade_from_1(expdb *db, char *err, size_t errlen)
 	return 0;
 }
 
+/* Does runs have this column? */
+static bool has_column(expdb *db, const char *name, size_t len)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM pragma_table_info('runs')"
+			       " WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, name, (int)len, SQLITE_STATIC);
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Version 2 lacks version 3's results (guest_lost, the final throttle,
+ * the post-copy figures): each column of RUNS_COLUMNS that runs does not
+ * have is added as declared there, NULL in the rows stored before (not
+ * measured then). The view over runs.* is made again by the schema. */
+static int add_missing_columns(expdb *db, char *err, size_t errlen)
+{
+	if (exec(db, "DROP VIEW IF EXISTS current;", err, errlen))
+		return -1;
+	for (const char *line = strchr(RUNS_DECLARATION, '\n'); line;
+	     line = strchr(line + 1, '\n')) {
+		const char *name = line + 3;   /* "\n  name TYPE...,": a column */
+		size_t len = strcspn(name, " ");
+		size_t decl = strcspn(name, ",\n");
+		if (line[1] != ' ' || !strncmp(name, "UNIQUE", 6) ||
+		    has_column(db, name, len))
+			continue;
+		char *sql = sqlite3_mprintf("ALTER TABLE runs ADD COLUMN %.*s;",
+					    (int)decl, name);
+		int rc = exec(db, sql, err, errlen);
+		sqlite3_free(sql);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 /* Inside the opening transaction: a new database gets the schema, an old
  * one is upgraded, another version is refused. */
 static int check_version(expdb *db, char *err, size_t errlen)
@@ -385,9 +434,12 @@ static int check_version(expdb *db, char *err, size_t errlen)
 	int v = read_version(db);
 	if (v < 0)
 		return db_error(db, err, errlen, "user_version");
-	if (v != 0 && v != 1 && v != EXP_DB_SCHEMA_VERSION)
+	if (v > EXP_DB_SCHEMA_VERSION)
 		return wrong_version(v, err, errlen);
 	if (v == 1 && upgrade_from_1(db, err, errlen))
+		return -1;
+	if (v >= 1 && v < EXP_DB_SCHEMA_VERSION &&
+	    add_missing_columns(db, err, errlen))
 		return -1;
 	if (exec(db, schema, err, errlen))
 		return -1;
@@ -530,7 +582,7 @@ expdb *db_open_read(const char *path, char *err, size_t errlen)
 		return db;
 	db_close(db);
 	/* An older database is upgraded when it may be written. */
-	if (v == 1 && strncmp(path, "file:", 5) && access(path, W_OK) == 0)
+	if (v >= 1 && v < EXP_DB_SCHEMA_VERSION && strncmp(path, "file:", 5) && access(path, W_OK) == 0)
 		return db_open(path, err, errlen);
 	if (v == 0)
 		snprintf(err, errlen, "results database: empty (no mplm-exp "
@@ -810,6 +862,42 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	}
 }
 
+/* The throttle auto-converge had reached when the live stage ended: the
+ * last one in force (it only rises during a migration). QEMU's
+ * query-migrate shows 0 after completion (cpu_throttle_stop), so the
+ * stats' final value would say nothing; the per-sync records keep it.
+ * NULL without auto-converge. */
+static void bind_throttle(sqlite3_stmt *st, const struct exp_run *r,
+			  const struct sim_result *res)
+{
+	int i = sqlite3_bind_parameter_index(st, ":cpu_throttle_percentage");
+	if (!r->cfg.params.auto_converge) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	unsigned pct = 0;
+	for (size_t k = 0; k < res->nsyncs; k++)
+		if (res->syncs[k].throttle > pct)
+			pct = res->syncs[k].throttle;
+	sqlite3_bind_int(st, i, (int)pct);
+}
+
+/* Post-copy's figures (QEMU's postcopy-requests; the guest's wait on
+ * remote faults; the degradation window), NULL for runs without
+ * post-copy. The hook for mplm-core's post-copy (branch postcopy):
+ * when struct mplm_stats has postcopy_requests, postcopy_wait and
+ * postcopy_time, bind them here for runs with postcopy-ram on. */
+static void bind_postcopy(sqlite3_stmt *st, const struct exp_run *r,
+			  const struct sim_result *res)
+{
+	(void)r;
+	(void)res;
+	static const char *const cols[] = {
+		":postcopy_requests", ":postcopy_wait", ":postcopy_time" };
+	for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
+		sqlite3_bind_null(st, sqlite3_bind_parameter_index(st, cols[k]));
+}
+
 /* A run that reached an end state (completed or not converged). */
 static void bind_results(sqlite3_stmt *st, const struct exp_run *r,
 			 const struct run_outcome *o)
@@ -818,7 +906,6 @@ static void bind_results(sqlite3_stmt *st, const struct exp_run *r,
 	const struct mplm_stats *s = &res->stats;
 	bool converged = s->status == MPLM_STATUS_COMPLETED;
 	uint64_t page_size = res->vm_pages ? s->total / res->vm_pages : 4096;
-	(void)r;
 	bind_t(st, ":status", mplm_status_name(s->status));
 	bind_i(st, ":converged", converged);
 	bind_d(st, ":total_time", s->total_time);
@@ -846,6 +933,9 @@ static void bind_results(sqlite3_stmt *st, const struct exp_run *r,
 	bind_i(st, ":verified", res->verified);
 	bind_i(st, ":mismatches", (int64_t)res->mismatches);
 	bind_d(st, ":sim_seconds", res->wall_seconds);
+	bind_d(st, ":guest_lost", res->guest_lost);
+	bind_throttle(st, r, res);
+	bind_postcopy(st, r, res);
 }
 
 static int insert_syncs(expdb *db, int64_t run_id, const struct sim_result *res)

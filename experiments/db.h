@@ -15,7 +15,7 @@
 #include "expfile.h"
 #include "sim.h"
 
-#define EXP_DB_SCHEMA_VERSION 2
+#define EXP_DB_SCHEMA_VERSION 3
 
 /* What a worker brings back for one run. */
 struct run_outcome {
@@ -28,7 +28,8 @@ struct run_outcome {
 
 typedef struct expdb expdb;
 
-/* For run: read-write, created if missing, a version-1 database upgraded.
+/* For run: read-write, created if missing, a version-1 or -2 database
+ * upgraded.
  * path may be a SQLite URI ("file:x.db?..."). */
 expdb *db_open(const char *path, char *err, size_t errlen);
 /* For list, report, plot, export: read-only (works on a file or folder

@@ -278,9 +278,9 @@ static int experiment_key(struct parse_ctx *c, const char *key,
 		return set_string(c, &e->description, key, value);
 	if (!strcmp(key, "figure")) {
 		if (strcmp(value, "fig4") && strcmp(value, "bounds") &&
-		    strcmp(value, "none"))
-			return fail(c, "figure: `%s' is not fig4, bounds or "
-				    "none", value);
+		    strcmp(value, "baselines") && strcmp(value, "none"))
+			return fail(c, "figure: `%s' is not fig4, bounds, "
+				    "baselines or none", value);
 		return set_string(c, &e->figure, key, value);
 	}
 	if (!strcmp(key, "backend")) {

@@ -76,7 +76,7 @@ struct experiment {
 	char *file;
 	char *name;
 	char *description;
-	char *figure;              /* fig4, bounds, none */
+	char *figure;              /* fig4, bounds, baselines, none */
 	char *text;                /* the file as read (stored in the DB) */
 	const struct backend *backend;  /* backend.h's table */
 	unsigned repetitions;

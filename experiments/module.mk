@@ -6,7 +6,8 @@ $(B)/experiments/backend_kvm.o: INCLUDES := mplm-core workloads simulator experi
 EXP_SRC := experiments/main.c experiments/expfile.c \
 	experiments/db.c experiments/runner.c experiments/agg.c \
 	experiments/report.c experiments/plot.c experiments/plotlib.c \
-	experiments/plot_tradeoff.c experiments/plot_generic.c experiments/export.c \
+	experiments/plot_tradeoff.c experiments/plot_generic.c \
+	experiments/plot_baselines.c experiments/export.c \
 	experiments/claims.c experiments/merge.c experiments/slurm.c \
 	experiments/backend.c experiments/backend_sim.c
 # backend = kvm, when kvmlite is built.

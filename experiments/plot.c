@@ -2,7 +2,8 @@
  * plot.c - figures from the results database: for each figure a data file
  * and a gnuplot script in OUTDIR/EXPERIMENT/, run to PNG (pngcairo) and
  * SVG (see plot.h). This file: the experiment's own figure (fig4 or
- * bounds) and the dispatch; plot_tradeoff.c and plot_generic.c the others.
+ * bounds) and the dispatch; plot_baselines.c, plot_tradeoff.c and
+ * plot_generic.c the others.
  *
  *   fig4    the paper's Figure 4 per workload: pre-copy total time and
  *           downtime against the downtime limit, MPLM as points at x = its
@@ -483,7 +484,12 @@ int plot_experiment(expdb *db, const char *experiment, const char *outdir,
 			rc = plot_fig4(dir, &a, say, err, errlen);
 		else if (!strcmp(a.figure, "bounds"))
 			rc = plot_bounds(dir, &a, say, err, errlen);
-		if (rc == 0)
+		else if (!strcmp(a.figure, "baselines"))
+			rc = plot_baselines(dir, &a, say, err, errlen);
+		/* The baselines page shows both times per configuration
+		 * already, and tells auto-converge apart, which the trade-off
+		 * view's shapes (one per algorithm) cannot. */
+		if (rc == 0 && strcmp(a.figure, "baselines"))
 			rc = plot_tradeoff(dir, &a, say, err, errlen);
 	}
 	agg_free(&a);

@@ -5,10 +5,11 @@
  * written is named on `say`.
  *
  * Without a request: the experiment's own figure (its `figure` setting:
- * fig4, bounds or none) and the trade-off view (tradeoff.png: downtime
- * against total time, one labelled point per configuration, a panel per
- * link speed). With one: the generic figure, METRIC against PARAM, one
- * line per value of BY, a panel per value of FACET.
+ * fig4, bounds, baselines or none) and, but for baselines, the trade-off
+ * view (tradeoff.png: downtime against total time, one labelled point per
+ * configuration, a panel per link speed). With one: the generic figure,
+ * METRIC against PARAM, one line per value of BY, a panel per value of
+ * FACET.
  */
 #ifndef EXP_PLOT_H
 #define EXP_PLOT_H
@@ -32,6 +33,8 @@ int plot_experiment(expdb *db, const char *experiment, const char *outdir,
 /* The parts, for plot.c. */
 int plot_tradeoff(const char *dir, const struct agg *a, FILE *say,
 		  char *err, size_t errlen);
+int plot_baselines(const char *dir, const struct agg *a, FILE *say,
+		   char *err, size_t errlen);
 int plot_generic(expdb *db, const char *dir, const char *experiment,
 		 const struct plot_request *req, FILE *say, char *err,
 		 size_t errlen);

@@ -42,6 +42,10 @@ static const struct column metrics[] = {
 	{ "mbps", "throughput", "mbps", 1, "Mbit/s", NUMBER, NULL },
 	{ "metadata", "migration metadata", "metadata_bytes", 1048576.0, "MiB",
 	  NUMBER, NULL },
+	{ "guest-lost", "guest work lost (throttled, post-copy faults)",
+	  "guest_lost", 1, "s", NUMBER, NULL },
+	{ "cpu-throttle", "auto-converge's throttle reached",
+	  "cpu_throttle_percentage", 1, "%", NUMBER, NULL },
 	{ "peak-rss", "worker peak RSS", "peak_rss_bytes", 1048576.0, "MiB",
 	  NUMBER, NULL },
 };

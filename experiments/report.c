@@ -237,21 +237,27 @@ static void write_machine_md(FILE *f, const struct agg *a)
 	fputc('\n', f);
 }
 
-/* One line per point with the statistics of metrics [k0, k1). */
-static void write_points_csv(FILE *f, const struct agg *a, int k0, int k1)
-{
-	static const char *const names[AGG_NMETRICS] = {
+static const char *const metric_names[AGG_NMETRICS] = {
 		"total_time", "downtime", "live_time", "setup_time",
 		"transferred_bytes", "sent_ratio", "touched_bytes",
 		"trace_dirty_rate", "sync_dirty_rate", "metadata_bytes",
-		"syncs", "peak_rss_bytes", "wall_seconds",
-	};
+		"syncs", "guest_lost", "cpu_throttle_percentage",
+		"postcopy_requests", "postcopy_wait", "postcopy_time",
+		"peak_rss_bytes", "wall_seconds",
+};
+
+/* One line per point with the statistics of the metrics ks[0..nk). */
+static void write_metrics_csv(FILE *f, const struct agg *a,
+			      const enum agg_metric *ks, size_t nk)
+{
 	fprintf(f, "workload,algorithm_name,algorithm,downtime_limit,"
-		"dirtypercents,intervaltime,vm_bytes,link_bandwidth,runs,"
+		"dirtypercents,intervaltime,auto_converge,vm_bytes,"
+		"link_bandwidth,runs,"
 		"completed,not_converged,failed");
-	for (int k = k0; k < k1; k++)
-		fprintf(f, ",%s_mean,%s_sd,%s_min,%s_max", names[k], names[k],
-			names[k], names[k]);
+	for (size_t i = 0; i < nk; i++) {
+		const char *n = metric_names[ks[i]];
+		fprintf(f, ",%s_mean,%s_sd,%s_min,%s_max", n, n, n, n);
+	}
 	fputc('\n', f);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct agg_point *p = &a->v[i];
@@ -259,11 +265,12 @@ static void write_points_csv(FILE *f, const struct agg *a, int k0, int k1)
 		csv_setting(f, p->downtime_limit);
 		csv_setting(f, p->dirtypercents);
 		csv_setting(f, p->intervaltime);
+		csv_setting(f, p->auto_converge);
 		fprintf(f, ",%lld,%.0f,%zu,%zu,%zu,%zu", (long long)p->vm_bytes,
 			p->bandwidth, p->runs, p->completed, p->not_converged,
 			p->failed);
-		for (int k = k0; k < k1; k++) {
-			const struct agg_stat *s = &p->m[k];
+		for (size_t k = 0; k < nk; k++) {
+			const struct agg_stat *s = &p->m[ks[k]];
 			if (s->n)
 				fprintf(f, ",%.6g,%.6g,%.6g,%.6g", s->mean,
 					s->sd, s->min, s->max);
@@ -272,6 +279,83 @@ static void write_points_csv(FILE *f, const struct agg *a, int k0, int k1)
 		}
 		fputc('\n', f);
 	}
+}
+
+/* The same for the metrics [k0, k1). */
+static void write_points_csv(FILE *f, const struct agg *a, int k0, int k1)
+{
+	enum agg_metric ks[AGG_NMETRICS];
+	size_t nk = 0;
+	for (int k = k0; k < k1; k++)
+		ks[nk++] = (enum agg_metric)k;
+	write_metrics_csv(f, a, ks, nk);
+}
+
+/* ------------------------------------------------------------------ */
+/* The baselines table: what the baselines figure shows, per workload and
+ * algorithm, with the throttle auto-converge reached and, once any run
+ * has them, post-copy's figures. */
+
+static const enum agg_metric baseline_metrics[] = {
+	AGG_TOTAL, AGG_DOWNTIME, AGG_GUEST_LOST, AGG_THROTTLE,
+	AGG_POSTCOPY_REQUESTS, AGG_POSTCOPY_WAIT, AGG_POSTCOPY_TIME,
+};
+#define NBASELINE (sizeof(baseline_metrics) / sizeof(baseline_metrics[0]))
+#define NBASELINE_PRE 4   /* the columns before post-copy's */
+
+static bool any_postcopy(const struct agg *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].m[AGG_POSTCOPY_REQUESTS].n)
+			return true;
+	return false;
+}
+
+static void write_baselines_md(FILE *f, const struct agg *a)
+{
+	bool pc = any_postcopy(a);
+	size_t nk = pc ? NBASELINE : NBASELINE_PRE;
+	fprintf(f, "## %s: total time, downtime and the guest's lost work\n\n",
+		a->name);
+	if (a->description[0])
+		fprintf(f, "%s\n\n", a->description);
+	fprintf(f, "Mean ± standard deviation over the runs that completed "
+		"(a point none of whose runs completed has no times: it says "
+		"why). Guest lost: trace time the guest did not run while "
+		"migrating (throttled by auto-converge, waiting on post-copy's "
+		"faults); the downtime comes on top. Throttle: the CPU "
+		"throttle auto-converge had reached when the live stage "
+		"ended.\n\n");
+	fprintf(f, "| workload | algorithm | parameters | runs (ok/not conv./"
+		"failed) | total time (s) | downtime (s) | guest lost (s) | "
+		"throttle (%%) |%s\n", pc ? " remote faults | fault wait (s) | "
+		"degradation window (s) |" : "");
+	fprintf(f, "|---|---|---|---|---|---|---|---|%s\n",
+		pc ? "---|---|---|" : "");
+	for (size_t i = 0; i < a->n; i++) {
+		const struct agg_point *p = &a->v[i];
+		char params[128];
+		point_params(p, params, sizeof(params));
+		if (p->auto_converge == 1)
+			snprintf(params + strlen(params),
+				 sizeof(params) - strlen(params), "%s",
+				 ", auto-converge");
+		fprintf(f, "| %s | %s | %s | %zu/%zu/%zu |", p->label,
+			p->alg_name, params, p->completed, p->not_converged,
+			p->failed);
+		for (size_t k = 0; k < nk; k++) {
+			char v[48];
+			if (!p->completed)
+				snprintf(v, sizeof(v), "%s", k ? "-" :
+					 p->failed ? "failed" : "not converged");
+			else
+				fmt_ms(&p->m[baseline_metrics[k]], v,
+				       sizeof(v), 1);
+			fprintf(f, " %s |", v);
+		}
+		fputc('\n', f);
+	}
+	fputc('\n', f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -540,6 +624,18 @@ int report_experiment(expdb *db, const char *experiment, const char *outdir,
 		    close_out(csv, "paper-vs-mplm-lab.csv", err, errlen))
 			goto out;
 	}
+	if (!strcmp(a.figure, "baselines")) {
+		if (!(f = open_out(dir, "baselines.md", err, errlen)))
+			goto out;
+		write_baselines_md(f, &a);
+		if (close_out(f, "baselines.md", err, errlen) ||
+		    !(f = open_out(dir, "baselines.csv", err, errlen)))
+			goto out;
+		write_metrics_csv(f, &a, baseline_metrics,
+				  any_postcopy(&a) ? NBASELINE : NBASELINE_PRE);
+		if (close_out(f, "baselines.csv", err, errlen))
+			goto out;
+	}
 	if (t.n) {
 		FILE *md = open_out(dir, "table1.md", err, errlen);
 		FILE *csv = md ? open_out(dir, "table1.csv", err, errlen) : NULL;
@@ -556,6 +652,8 @@ int report_experiment(expdb *db, const char *experiment, const char *outdir,
 	}
 	if (echo) {
 		copy_to(dir, "summary.md", echo);
+		if (!strcmp(a.figure, "baselines"))
+			copy_to(dir, "baselines.md", echo);
 		if (t.n)
 			copy_to(dir, "table1.md", echo);
 		if (rs.n)

@@ -9,8 +9,9 @@
 
 #include "db.h"
 
-/* Tables: summary, paper-vs-mplm-lab and table1 (.md and .csv); the
- * Markdown also goes to `echo` unless it is NULL. */
+/* Tables: summary, paper-vs-mplm-lab, table1 and, for figure =
+ * baselines, baselines (.md and .csv); the Markdown also goes to `echo`
+ * unless it is NULL. */
 int report_experiment(expdb *db, const char *experiment, const char *outdir,
 		      FILE *echo, char *err, size_t errlen);
 

@@ -1,7 +1,9 @@
 #!/bin/sh
 # make demo: reproduce the MPLM paper's Figure 4 and Table I on the
-# simulator, store every run in results/mplm.db, draw the figures and write
-# the tables under results/, and print the paper-vs-mplm-lab comparison.
+# simulator, compare MPLM with QEMU's stronger baselines (auto-converge;
+# post-copy once mplm-core has it), store every run in results/mplm.db,
+# draw the figures and write the tables under results/, and print the
+# paper-vs-mplm-lab comparison and the baselines table.
 #
 # Environment: B (build dir, default build), JOBS (default: CPUs),
 # DEMO_RESUME=1 keeps runs already stored (default: run everything again,
@@ -23,8 +25,8 @@ mkdir -p results
 rerun=--rerun
 [ "${DEMO_RESUME:-0}" = 1 ] && rerun=
 experiments="$P/paper-fig4.ini $P/paper-fig4-fitted.ini $P/paper-table1.ini $P/paper-fig4-traces.ini
-experiments/sweeps/precopy-vs-mplm.ini"
-names="paper-fig4 paper-fig4-fitted paper-table1 paper-fig4-traces precopy-vs-mplm"
+$P/baselines.ini experiments/sweeps/precopy-vs-mplm.ini"
+names="paper-fig4 paper-fig4-fitted paper-table1 paper-fig4-traces baselines precopy-vs-mplm"
 if [ "${DEMO_BOUNDS:-1}" = 1 ]; then
 	experiments="$experiments $P/bounds-sweep.ini"
 	names="$names bounds-sweep"
@@ -44,15 +46,16 @@ echo
 ./scripts/paper-prediction.sh results
 echo
 cat results/paper-table1/table1.md
+cat results/baselines/baselines.md
 echo "== results ($(($(date +%s) - start)) s)"
 echo "database:     $DB (schema: experiments/SCHEMA.md)"
 for n in $names; do
 	echo "$n:"
-	for f in results/$n/fig4.png results/$n/bounds.png results/$n/tradeoff.png; do
+	for f in results/$n/fig4.png results/$n/bounds.png results/$n/baselines.png results/$n/tradeoff.png; do
 		[ -f "$f" ] && echo "  figure      $f (and .svg)"
 	done
 	ls results/$n/fig4-*.png 2>/dev/null | sed 's/^/  figure      /'
-	for f in summary paper-vs-mplm-lab table1 prediction machine; do
+	for f in summary baselines paper-vs-mplm-lab table1 prediction machine; do
 		[ -f "results/$n/$f.md" ] && echo "  table       results/$n/$f.md (and .csv)"
 	done
 done

@@ -69,7 +69,7 @@ static void test_settings_that_do_not_apply_are_null(void **state)
 	/* Grouping by an MPLM setting sees MPLM's two points only. */
 	assert_true(db_value(db, "SELECT count(DISTINCT dirtypercents) FROM "
 			     "runs") == 2);
-	assert_true(db_value(db, "PRAGMA user_version") == 2);
+	assert_true(db_value(db, "PRAGMA user_version") == 3);
 }
 
 static int count_lines(const char *s)
@@ -276,31 +276,60 @@ static void test_readers_work_where_nothing_may_be_written(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* runs' column names in order, comma-separated. */
+static void runs_columns(const char *path, char *buf, size_t len)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT group_concat(name) FROM "
+					    "(SELECT name FROM pragma_table_info"
+					    "('runs') ORDER BY cid)", -1, &st,
+					    NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, len, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+/* Load experiments/tests/data/NAME (a dump) into tmp/DB. */
+static void load_dump(const char *name, char *path, size_t len,
+		      const char *db_name)
+{
+	char sqlpath[PATH_MAX + 64];
+	snprintf(sqlpath, sizeof(sqlpath), "%s/experiments/tests/data/%s",
+		 repo_root, name);
+	path_in_tmp(path, len, db_name);
+	char *sql = read_file(sqlpath);
+	assert_non_null(sql);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	free(sql);
+}
+
 /* A version-1 database (every setting in every row) is upgraded in place
  * by the first mplm-exp that may write it: runs and syncs kept, settings
  * that do not apply cleared. */
 static void test_version_1_is_upgraded(void **state)
 {
 	(void)state;
-	char sqlpath[PATH_MAX + 64], old[PATH_MAX + 32];
-	snprintf(sqlpath, sizeof(sqlpath), "%s/experiments/tests/data/"
-		 "schema-v1.sql", repo_root);
-	path_in_tmp(old, sizeof(old), "v1.db");
-	char *sql = read_file(sqlpath);
-	assert_non_null(sql);
-	sqlite3 *h;
-	assert_int_equal(sqlite3_open(old, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
-	free(sql);
+	char old[PATH_MAX + 32];
+	load_dump("schema-v1.sql", old, sizeof(old), "v1.db");
 	assert_true(db_value(old, "PRAGMA user_version") == 1);
 	assert_true(db_value(old, "SELECT count(*) FROM runs WHERE algorithm = "
 			     "'precopy' AND dirtypercents IS NOT NULL") == 2);
 	double syncs = db_value(old, "SELECT count(*) FROM syncs");
 	const char *list[] = { "list", "--db", old, NULL };
 	assert_int_equal(run_exp(list), 0);
-	assert_true(db_value(old, "PRAGMA user_version") == 2);
+	assert_true(db_value(old, "PRAGMA user_version") == 3);
 	assert_true(db_value(old, "SELECT count(*) FROM current") == 5);
+	/* Version 3's results were not measured then. */
+	assert_true(db_value(old, "SELECT count(guest_lost) + "
+			     "count(cpu_throttle_percentage) FROM current") == 0);
 	assert_true(db_value(old, "SELECT count(*) FROM syncs") == syncs);
 	assert_true(db_value(old, "SELECT count(*) FROM pragma_foreign_key_check")
 		    == 0);
@@ -311,6 +340,62 @@ static void test_version_1_is_upgraded(void **state)
 			     "'stopcopy' AND downtime_limit IS NULL") == 1);
 	assert_true(db_value(old, "SELECT count(*) FROM runs WHERE algorithm = "
 			     "'mplm' AND dirtypercents IN (30, 70)") == 2);
+}
+
+/* A version-2 database gets version 3's columns (the guest's lost work,
+ * the throttle, post-copy's figures) in place, NULL in its old runs, and
+ * then takes new runs that fill them. */
+static void test_version_2_is_upgraded(void **state)
+{
+	(void)state;
+	char old[PATH_MAX + 32];
+	load_dump("schema-v2.sql", old, sizeof(old), "v2.db");
+	assert_true(db_value(old, "PRAGMA user_version") == 2);
+	double syncs = db_value(old, "SELECT count(*) FROM syncs");
+	assert_true(syncs > 0);
+	const char *list[] = { "list", "--db", old, NULL };
+	assert_int_equal(run_exp(list), 0);
+	assert_true(db_value(old, "PRAGMA user_version") == 3);
+	assert_true(db_value(old, "SELECT count(*) FROM current") == 6);
+	assert_true(db_value(old, "SELECT count(*) FROM syncs") == syncs);
+	assert_true(db_value(old, "SELECT count(*) FROM pragma_foreign_key_check")
+		    == 0);
+	assert_true(db_value(old, "SELECT count(*) FROM current WHERE "
+			     "guest_lost IS NULL AND cpu_throttle_percentage "
+			     "IS NULL AND postcopy_requests IS NULL AND "
+			     "postcopy_wait IS NULL AND postcopy_time IS NULL")
+		    == 6);
+	/* The same columns in the same order as a new database's (merge
+	 * copies runs between the two). */
+	char fresh[PATH_MAX + 32], cols_old[4096], cols_new[4096];
+	path_in_tmp(fresh, sizeof(fresh), "v3-fresh.db");
+	const char *run_fresh[] = { "run", "--no-progress", "--db", fresh, ini,
+				    NULL };
+	assert_int_equal(run_exp(run_fresh), 0);
+	runs_columns(old, cols_old, sizeof(cols_old));
+	runs_columns(fresh, cols_new, sizeof(cols_new));
+	assert_non_null(strstr(cols_old, ",guest_lost,cpu_throttle_percentage,"
+			       "postcopy_requests,postcopy_wait,postcopy_time"));
+	assert_string_equal(cols_old, cols_new);
+	/* Its experiment (this file's, with pre-copy under auto-converge)
+	 * run again: the new runs have them. */
+	char v2t[PATH_MAX + 32], text[sizeof(experiment) + 128];
+	const char *rest = strstr(experiment, "\nmemory");
+	assert_non_null(rest);
+	snprintf(text, sizeof(text), "[experiment]\nname = v2t%s\n"
+		 "[algorithm precopy-ac]\nalgorithm = precopy\n"
+		 "downtime-limit = 300ms\nauto-converge = on\n", rest);
+	path_in_tmp(v2t, sizeof(v2t), "v2t.ini");
+	write_file(v2t, text);
+	const char *rerun[] = { "run", "--no-progress", "--rerun", "--db", old,
+				v2t, NULL };
+	assert_int_equal(run_exp(rerun), 0);
+	assert_true(db_value(old, "SELECT count(guest_lost) FROM current") == 6);
+	assert_true(db_value(old, "SELECT count(*) FROM current WHERE "
+			     "cpu_throttle_percentage IS NOT NULL") == 1);
+	assert_true(db_value(old, "SELECT cpu_throttle_percentage IS NOT NULL "
+			     "FROM current WHERE algorithm_name = "
+			     "'precopy-ac'") == 1);
 }
 
 static void test_export_of_an_unknown_experiment_is_one_line(void **state)
@@ -344,6 +429,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_readers_work_on_a_read_only_database),
 		cmocka_unit_test(test_readers_work_where_nothing_may_be_written),
 		cmocka_unit_test(test_version_1_is_upgraded),
+		cmocka_unit_test(test_version_2_is_upgraded),
 		cmocka_unit_test(test_export_of_an_unknown_experiment_is_one_line),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

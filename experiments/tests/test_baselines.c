@@ -1,0 +1,177 @@
+/*
+ * test_baselines.c - the baselines comparison end to end: a guest too
+ * fast for pre-copy at 300 ms, which auto-converge's throttle brings to
+ * convergence, and a slow one. Each run stores the guest's lost work and
+ * the throttle reached (schema 3), `plot` draws the grouped bars with the
+ * non-converged point marked as such, and `report` writes the table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+
+static char ini[PATH_MAX + 64], db[PATH_MAX + 64], out[PATH_MAX + 64];
+
+/* fast: 4000 pages/s over a 100 Mbps link (3052 pages/s): pre-copy does
+ * not converge within the 30 s cap; auto-converge throttles it to
+ * convergence. slow: 1500 pages/s, every algorithm converges unthrottled.
+ * 2 workloads x 3 algorithms x 2 repetitions = 12 runs. */
+static const char experiment[] =
+	"[experiment]\n"
+	"name = bl\n"
+	"figure = baselines\n"
+	"repetitions = 2\n"
+	"memory = 256M\n"
+	"bandwidth = 100Mbps\n"
+	"max-total-time = 30\n"
+	"\n"
+	"[workload fast]\n"
+	"label = fast guest\n"
+	"generator = uniform,memory=128M,wss=64M,rate=4000,duration=100\n"
+	"start-at = 1\n"
+	"\n"
+	"[workload slow]\n"
+	"generator = uniform,memory=128M,wss=64M,rate=1500,duration=100\n"
+	"start-at = 1\n"
+	"\n"
+	"[algorithm precopy]\n"
+	"downtime-limit = 300ms\n"
+	"\n"
+	"[algorithm precopy-ac]\n"
+	"algorithm = precopy\n"
+	"downtime-limit = 300ms\n"
+	"auto-converge = on\n"
+	"\n"
+	"[algorithm mplm]\n";
+
+static char *out_file(const char *name)
+{
+	char p[PATH_MAX + 128];
+	snprintf(p, sizeof(p), "%s/bl/%s", out, name);
+	char *s = read_file(p);
+	if (!s)
+		fail_msg("%s was not written", p);
+	return s;
+}
+
+static double count(const char *where)
+{
+	return db_value(db, "SELECT count(*) FROM current WHERE %s", where);
+}
+
+static void test_the_guest_lost_work_is_stored(void **state)
+{
+	(void)state;
+	assert_true(db_value(db, "PRAGMA user_version") == 3);
+	assert_true(count("1") == 12);
+	/* The throttled runs lost work, within what the throttle allows:
+	 * it only rises, so no more than live time x its last share. */
+	assert_true(count("workload = 'fast' AND algorithm_name = "
+			  "'precopy-ac' AND status = 'completed' AND "
+			  "guest_lost > 0 AND cpu_throttle_percentage >= 20 "
+			  "AND guest_lost <= live_time * "
+			  "cpu_throttle_percentage / 100.0") == 2);
+	/* The throttle stored is the last one in force at a sync. */
+	assert_true(count("cpu_throttle_percentage IS NOT (SELECT "
+			  "max(throttle) FROM syncs s WHERE s.run_id = "
+			  "current.id) AND auto_converge = 1") == 0);
+	/* Without auto-converge nothing is lost and no throttle applies. */
+	assert_true(count("algorithm_name != 'precopy-ac' AND (guest_lost != 0 "
+			  "OR cpu_throttle_percentage IS NOT NULL)") == 0);
+	assert_true(count("workload = 'fast' AND algorithm_name = 'precopy' "
+			  "AND status = 'not-converged' AND downtime IS NULL")
+		    == 2);
+	/* No post-copy in these runs: its figures do not apply. */
+	assert_true(count("postcopy_requests IS NOT NULL OR postcopy_wait IS "
+			  "NOT NULL OR postcopy_time IS NOT NULL") == 0);
+	assert_true(count("status = 'completed'") == 10);
+}
+
+static void test_the_figure_marks_what_did_not_converge(void **state)
+{
+	(void)state;
+	const char *args[] = { "plot", "--db", db, "--out", out, "bl", NULL };
+	assert_int_equal(run_exp(args), 0);
+	char *said = exp_stdout();
+	assert_non_null(strstr(said, "/bl/baselines.png and .svg"));
+	/* Its page replaces the trade-off view. */
+	assert_null(strstr(said, "tradeoff"));
+	free(said);
+	char p[PATH_MAX + 128];
+	snprintf(p, sizeof(p), "%s/bl/baselines.png", out);
+	assert_true(is_png(p));
+	char *dat = out_file("baselines.dat");
+	/* A block per algorithm section, a row per workload. */
+	assert_non_null(strstr(dat, "# precopy\n"));
+	assert_non_null(strstr(dat, "\n\n\n# precopy-ac\n"));
+	assert_non_null(strstr(dat, "\n\n\n# mplm\n"));
+	/* fast under pre-copy: no time, a note; first bar of group 0. */
+	char *row = strstr(dat, "# precopy\n") + strlen("# precopy\n");
+	assert_true(!strncmp(row, "-0.2800 nan nan nan nan nan nan nan nan "
+			     "nan 2 0 \"not converged\"", 58));
+	free(dat);
+	char *gp = out_file("baselines.gp");
+	assert_non_null(strstr(gp, "set label \"not converged\" at -0.2800,"));
+	assert_non_null(strstr(gp, "set multiplot layout 3,1"));
+	assert_non_null(strstr(gp, "title \"pre-copy 0.3 s, auto-converge\""));
+	assert_non_null(strstr(gp, "set xtics scale 0 (\"fast\\nguest\" 0, "
+			       "\"slow\" 1)"));
+	/* Downtimes from 0.3 s to MPLM's 3 s: within plot_axis's ratio,
+	 * linear from 0. */
+	assert_non_null(strstr(gp, "unset logscale y\nset yrange [0:"));
+	assert_non_null(strstr(gp, "set ylabel \"downtime (s)\"\n"));
+	free(gp);
+}
+
+static void test_the_table_has_every_point(void **state)
+{
+	(void)state;
+	const char *args[] = { "report", "--db", db, "--out", out, "bl", NULL };
+	assert_int_equal(run_exp(args), 0);
+	char *md = exp_stdout();
+	assert_non_null(strstr(md, "## bl: total time, downtime and the "
+			       "guest's lost work"));
+	assert_non_null(strstr(md, "| fast guest | precopy | downtime-limit "
+			       "0.3 s | 0/2/0 | not converged | - | - | - |\n"));
+	assert_non_null(strstr(md, "| fast guest | precopy-ac | downtime-limit "
+			       "0.3 s, auto-converge | 2/0/0 | "));
+	/* No run had post-copy: no post-copy columns. */
+	assert_null(strstr(md, "remote faults"));
+	free(md);
+	char *csv = out_file("baselines.csv");
+	assert_true(!strncmp(csv, "workload,algorithm_name,algorithm,"
+			     "downtime_limit,dirtypercents,intervaltime,"
+			     "auto_converge,vm_bytes,link_bandwidth,runs,"
+			     "completed,not_converged,failed,total_time_mean,", 130));
+	assert_non_null(strstr(csv, ",guest_lost_mean,guest_lost_sd,"));
+	assert_non_null(strstr(csv, "\nfast,precopy,precopy,0.3,,,0,"));
+	int lines = 0;
+	for (const char *c = csv; *c; c++)
+		lines += *c == '\n';
+	assert_int_equal(lines, 7);
+	free(csv);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	helpers_init(argv[0]);
+	path_in_tmp(ini, sizeof(ini), "bl.ini");
+	path_in_tmp(db, sizeof(db), "bl.db");
+	path_in_tmp(out, sizeof(out), "out");
+	write_file(ini, experiment);
+	if (!run_setup(ini, db))
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_the_guest_lost_work_is_stored),
+		cmocka_unit_test(test_the_figure_marks_what_did_not_converge),
+		cmocka_unit_test(test_the_table_has_every_point),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	helpers_cleanup();
+	return rc;
+}
