@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Columns 12.. of the query, in enum agg_metric order. */
+/* Columns 14.. of the query, in enum agg_metric order. */
 static const char query[] =
 	"SELECT point_hash, workload, workload_label, algorithm,"
 	" algorithm_name, vm_bytes, link_bandwidth, downtime_limit,"
-	" intervaltime, dirtypercents, auto_converge, status, total_time,"
-	" downtime,"
+	" intervaltime, dirtypercents, auto_converge, postcopy_ram,"
+	" postcopy_after_passes, status, total_time, downtime,"
 	" live_time, setup_time, transferred_bytes, sent_ratio, touched_bytes,"
 	" dirty_rate,"
 	" (SELECT sum(s.dirtied) / sum(s.interval) FROM syncs s"
@@ -23,8 +23,8 @@ static const char query[] =
 	" postcopy_requests, postcopy_wait, postcopy_time, peak_rss_bytes,"
 	" wall_seconds, point_index"
 	" FROM current r WHERE experiment = ? ORDER BY point_hash, id";
-#define COL_STATUS 11
-#define COL_METRIC0 12
+#define COL_STATUS 13
+#define COL_METRIC0 14
 #define COL_ORDER (COL_METRIC0 + AGG_NMETRICS)
 
 struct samples {
@@ -78,6 +78,8 @@ static void open_point(struct agg_point *p, sqlite3_stmt *st)
 	p->intervaltime = column_or_nan(st, 8);
 	p->dirtypercents = column_or_nan(st, 9);
 	p->auto_converge = column_or_nan(st, 10);
+	p->postcopy_ram = column_or_nan(st, 11);
+	p->postcopy_after_passes = column_or_nan(st, 12);
 	p->order = sqlite3_column_int64(st, COL_ORDER);
 }
 
@@ -219,4 +221,18 @@ const struct agg_point *agg_find_mplm(const struct agg *a, const char *w)
 		    !strcmp(a->v[i].algorithm, "mplm"))
 			return &a->v[i];
 	return NULL;
+}
+
+void agg_capabilities(const struct agg_point *p, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "%s", p->auto_converge == 1
+					      ? ", auto-converge" : "");
+	if (p->postcopy_ram != 1 || n >= len)
+		return;
+	if (p->postcopy_after_passes > 0)
+		snprintf(buf + n, len - n, ", post-copy after %g pass%s",
+			 p->postcopy_after_passes,
+			 p->postcopy_after_passes == 1 ? "" : "es");
+	else
+		snprintf(buf + n, len - n, ", post-copy on command");
 }

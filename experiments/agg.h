@@ -34,6 +34,8 @@ struct agg_point {
 	/* Settings; NAN where they do not apply (NULL in the database). */
 	double bandwidth, downtime_limit, intervaltime, dirtypercents;
 	double auto_converge;  /* 1 on, 0 off, NAN: does not apply */
+	double postcopy_ram;   /* the same */
+	double postcopy_after_passes;  /* NAN without post-copy */
 	size_t runs, completed, not_converged, failed;
 	int64_t order;         /* the point's place in the experiment file */
 	struct agg_stat m[AGG_NMETRICS];
@@ -53,6 +55,10 @@ void agg_free(struct agg *a);
  * dl unless dl is NAN); NULL if none. */
 const struct agg_point *agg_find(const struct agg *a, const char *w,
 				 const char *alg, double dl);
+/* The QEMU capabilities a point runs with, for labels: ", auto-converge",
+ * ", post-copy after 1 pass", ", post-copy on command"; "" for none. */
+void agg_capabilities(const struct agg_point *p, char *buf, size_t len);
+
 /* The first MPLM point of workload w; NULL if none. */
 const struct agg_point *agg_find_mplm(const struct agg *a, const char *w);
 

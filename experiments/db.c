@@ -100,6 +100,10 @@ struct expdb {
 	"  postcopy_requests INTEGER,\n" \
 	"  postcopy_wait REAL,\n" \
 	"  postcopy_time REAL,\n" \
+	"  postcopy_ram INTEGER,\n" \
+	"  postcopy_after_passes INTEGER,\n" \
+	"  start_postcopy_at REAL,\n" \
+	"  rtt REAL,\n" \
 	"  UNIQUE (experiment_id, param_hash, repetition))"
 
 /* The declaration as text, to tell whether a column exists. */
@@ -187,7 +191,8 @@ static const char insert_run_sql[] =
 	" touched_pages, touched_bytes, sent_ratio, metadata_bytes,"
 	" peak_rss_bytes, dirty_rate, verified, mismatches, sim_seconds,"
 	" wall_seconds, guest_lost, cpu_throttle_percentage,"
-	" postcopy_requests, postcopy_wait, postcopy_time) VALUES (:experiment_id, :param_hash, :point_hash,"
+	" postcopy_requests, postcopy_wait, postcopy_time, postcopy_ram,"
+	" postcopy_after_passes, start_postcopy_at, rtt) VALUES (:experiment_id, :param_hash, :point_hash,"
 	" :point_index,"
 	" :param_key,"
 	" :repetition, :seed, :backend, :tool_version, :git_commit,"
@@ -208,7 +213,8 @@ static const char insert_run_sql[] =
 	" :sent_ratio, :metadata_bytes, :peak_rss_bytes, :dirty_rate,"
 	" :verified, :mismatches, :sim_seconds, :wall_seconds, :guest_lost,"
 	" :cpu_throttle_percentage, :postcopy_requests, :postcopy_wait,"
-	" :postcopy_time)"
+	" :postcopy_time, :postcopy_ram, :postcopy_after_passes,"
+	" :start_postcopy_at, :rtt)"
 	/* Another runner that took over a stale claim may have stored it. */
 	" ON CONFLICT (experiment_id, param_hash, repetition) DO NOTHING";
 
@@ -280,6 +286,10 @@ static const struct {
 	{ MPLM_SET_AUTO_CONVERGE, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
 	{ MPLM_SET_CPU_THROTTLE_INITIAL, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
 	{ MPLM_SET_CPU_THROTTLE_INCREMENT, ALG(MPLM_ALG_PRECOPY) | ALG(MPLM_ALG_MPLM) },
+	/* mplm-core refuses post-copy with MPLM and stop-and-copy. */
+	{ MPLM_SET_POSTCOPY_RAM, ALG(MPLM_ALG_PRECOPY) },
+	{ MPLM_SET_POSTCOPY_AFTER_PASSES, ALG(MPLM_ALG_PRECOPY) },
+	{ MPLM_SET_START_POSTCOPY_AT, ALG(MPLM_ALG_PRECOPY) },
 };
 
 /* The simulator's cost model: not set on backend kvm, where the costs are
@@ -292,12 +302,17 @@ static bool modelled_cost(enum mplm_setting_id id)
 static bool setting_applies(enum mplm_setting_id id,
 			    const struct mplm_params *p, bool modelled)
 {
-	if (modelled_cost(id))
-		return modelled;
-	/* The throttle's steps, only when auto-converge is on. */
+	/* The throttle's steps, only when auto-converge is on; the switch's
+	 * settings and the fault's round trip, only with post-copy. */
 	if ((id == MPLM_SET_CPU_THROTTLE_INITIAL ||
 	     id == MPLM_SET_CPU_THROTTLE_INCREMENT) && !p->auto_converge)
 		return false;
+	if ((id == MPLM_SET_POSTCOPY_AFTER_PASSES ||
+	     id == MPLM_SET_START_POSTCOPY_AT || id == MPLM_SET_RTT) &&
+	    !p->postcopy_ram)
+		return false;
+	if (modelled_cost(id))
+		return modelled;
 	enum mplm_algorithm alg = p->algorithm;
 	for (size_t i = 0; i < sizeof(by_algorithm) / sizeof(by_algorithm[0]); i++)
 		if (by_algorithm[i].id == id)
@@ -332,7 +347,7 @@ bool db_setting_column(enum mplm_setting_id id, char *buf, size_t len)
 /* The column of a setting that may be NULL; false if none. */
 static bool nullable_column(enum mplm_setting_id id, char *buf, size_t len)
 {
-	bool nullable = modelled_cost(id);
+	bool nullable = modelled_cost(id) || id == MPLM_SET_START_POSTCOPY_AT;
 	for (size_t i = 0; i < sizeof(by_algorithm) / sizeof(by_algorithm[0]); i++)
 		nullable |= by_algorithm[i].id == id;
 	return nullable && db_setting_column(id, buf, len);
@@ -853,6 +868,12 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_i(st, ":cpu_throttle_initial", p->cpu_throttle_initial);
 	bind_i(st, ":cpu_throttle_increment", p->cpu_throttle_increment);
 	bind_d(st, ":max_total_time", p->max_total_time);
+	bind_i(st, ":postcopy_ram", p->postcopy_ram);
+	bind_i(st, ":postcopy_after_passes", p->postcopy_after_passes);
+	/* < 0: no operator command (NULL). */
+	bind_d(st, ":start_postcopy_at",
+	       c->start_postcopy_at >= 0 ? c->start_postcopy_at : NAN);
+	bind_d(st, ":rtt", c->rtt);
 	for (int id = 0; id < MPLM_SET_COUNT; id++) {
 		char name[64] = ":";
 		if (nullable_column(id, name + 1, sizeof(name) - 1) &&
@@ -884,18 +905,17 @@ static void bind_throttle(sqlite3_stmt *st, const struct exp_run *r,
 
 /* Post-copy's figures (QEMU's postcopy-requests; the guest's wait on
  * remote faults; the degradation window), NULL for runs without
- * post-copy. The hook for mplm-core's post-copy (branch postcopy):
- * when struct mplm_stats has postcopy_requests, postcopy_wait and
- * postcopy_time, bind them here for runs with postcopy-ram on. */
+ * post-copy, and for post-copy runs that never switched (pre-copy
+ * converged first, or the cap came first): they had no post-copy. */
 static void bind_postcopy(sqlite3_stmt *st, const struct exp_run *r,
 			  const struct sim_result *res)
 {
-	(void)r;
-	(void)res;
-	static const char *const cols[] = {
-		":postcopy_requests", ":postcopy_wait", ":postcopy_time" };
-	for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
-		sqlite3_bind_null(st, sqlite3_bind_parameter_index(st, cols[k]));
+	const struct mplm_stats *s = &res->stats;
+	if (!r->cfg.params.postcopy_ram || s->verdict != MPLM_VERDICT_POSTCOPY)
+		return;   /* cleared bindings: NULL */
+	bind_i(st, ":postcopy_requests", (int64_t)s->postcopy_requests);
+	bind_d(st, ":postcopy_wait", s->postcopy_wait);
+	bind_d(st, ":postcopy_time", s->postcopy_time);
 }
 
 /* A run that reached an end state (completed or not converged). */

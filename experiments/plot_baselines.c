@@ -95,11 +95,11 @@ static const struct agg_point *point_at(const struct agg *a,
 static void bar_title(const struct agg *a, const struct agg_point *p,
 		      char *buf, size_t len)
 {
-	char config[120];
+	char config[64], caps[64];
 	plot_config_label(a, p, config, sizeof(config));
+	agg_capabilities(p, caps, sizeof(caps));
 	snprintf(buf, len, "%s%s%s%s", plot_algorithm_title(p->algorithm),
-		 config[0] ? " " : "", config,
-		 p->auto_converge == 1 ? ", auto-converge" : "");
+		 config[0] ? " " : "", config, caps);
 }
 
 /* "not converged" when no run completed, "3/10 not converged" when some
@@ -223,8 +223,10 @@ static void write_panel(FILE *f, const struct agg *a, const struct layout *l,
 	struct plot_range y;
 	int c = 2 + 3 * (int)m;   /* the panel's mean column */
 	panel_extent(a, pn->metric, &lo, &hi);
-	/* Room above the bars for their values. */
-	plot_axis(f, "y", lo, hi * 1.25, &y);
+	/* Room above the bars for their values, written upright: a quarter
+	 * of a linear axis, most of a decade of a logarithmic one. */
+	bool log = lo > 0 && hi / lo > AXIS_LOG_RATIO;
+	plot_axis(f, "y", lo, hi * (log ? 4 : 1.25), &y);
 	fprintf(f, "set title \"%s\"\nset ylabel \"%s%s\"\n", pn->title,
 		pn->ylabel, y.log ? ", log scale" : "");
 	write_notes(f, a, l, &y);

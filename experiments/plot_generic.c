@@ -46,6 +46,12 @@ static const struct column metrics[] = {
 	  "guest_lost", 1, "s", NUMBER, NULL },
 	{ "cpu-throttle", "auto-converge's throttle reached",
 	  "cpu_throttle_percentage", 1, "%", NUMBER, NULL },
+	{ "postcopy-requests", "post-copy's remote faults",
+	  "postcopy_requests", 1, "", NUMBER, NULL },
+	{ "postcopy-wait", "guest's wait on post-copy's faults",
+	  "postcopy_wait", 1, "s", NUMBER, NULL },
+	{ "postcopy-time", "post-copy's degradation window",
+	  "postcopy_time", 1, "s", NUMBER, NULL },
 	{ "peak-rss", "worker peak RSS", "peak_rss_bytes", 1048576.0, "MiB",
 	  NUMBER, NULL },
 };

@@ -141,24 +141,38 @@ static const struct reference *find_reference(const struct references *rs,
 
 static void point_params(const struct agg_point *p, char *buf, size_t len)
 {
+	char caps[96];
+	agg_capabilities(p, caps, sizeof(caps));
 	if (!strcmp(p->algorithm, "precopy"))
-		snprintf(buf, len, "downtime-limit %g s", p->downtime_limit);
+		snprintf(buf, len, "downtime-limit %g s%s", p->downtime_limit,
+			 caps);
 	else if (!strcmp(p->algorithm, "mplm"))
-		snprintf(buf, len, "dirtypercents %g, intervaltime %g s",
-			 p->dirtypercents, p->intervaltime);
+		snprintf(buf, len, "dirtypercents %g, intervaltime %g s%s",
+			 p->dirtypercents, p->intervaltime, caps);
 	else
 		snprintf(buf, len, "-");
+}
+
+/* "mean ± sd" (or the one value), each number in `fmt`; "-" if none. */
+static void fmt_stat(const struct agg_stat *s, const char *fmt, char *buf,
+		     size_t len, double scale)
+{
+	if (!s->n) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	int n = snprintf(buf, len, fmt, s->mean * scale);
+	if (s->n > 1 && n >= 0 && (size_t)n < len) {
+		n += snprintf(buf + n, len - (size_t)n, " ± ");
+		if ((size_t)n < len)
+			snprintf(buf + n, len - (size_t)n, fmt, s->sd * scale);
+	}
 }
 
 static void fmt_ms(const struct agg_stat *s, char *buf, size_t len,
 		   double scale)
 {
-	if (!s->n)
-		snprintf(buf, len, "-");
-	else if (s->n == 1)
-		snprintf(buf, len, "%.2f", s->mean * scale);
-	else
-		snprintf(buf, len, "%.2f ± %.2f", s->mean * scale, s->sd * scale);
+	fmt_stat(s, "%.2f", buf, len, scale);
 }
 
 static void fmt_num(double v, const char *fmt, char *buf, size_t len)
@@ -184,7 +198,7 @@ static void write_summary_md(FILE *f, const struct agg *a)
 	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < a->n; i++) {
 		const struct agg_point *p = &a->v[i];
-		char params[96], vm[32], bw[32], t[48], d[48], l[48], s[48],
+		char params[192], vm[32], bw[32], t[48], d[48], l[48], s[48],
 			r[48], tc[48], dr[48], md[48];
 		point_params(p, params, sizeof(params));
 		units_format_size((uint64_t)p->vm_bytes, vm, sizeof(vm));
@@ -226,7 +240,7 @@ static void write_machine_md(FILE *f, const struct agg *a)
 		"| peak RSS (MiB) |\n|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < a->n; i++) {
 		const struct agg_point *p = &a->v[i];
-		char params[96], w[48], rss[48];
+		char params[192], w[48], rss[48];
 		point_params(p, params, sizeof(params));
 		fmt_ms(&p->m[AGG_WALL], w, sizeof(w), 1);
 		fmt_num(p->m[AGG_PEAK_RSS].max / (1 << 20), "%.1f", rss,
@@ -300,6 +314,12 @@ static const enum agg_metric baseline_metrics[] = {
 	AGG_TOTAL, AGG_DOWNTIME, AGG_GUEST_LOST, AGG_THROTTLE,
 	AGG_POSTCOPY_REQUESTS, AGG_POSTCOPY_WAIT, AGG_POSTCOPY_TIME,
 };
+/* Times to 3 significant digits (a post-copy downtime is half a
+ * millisecond, a pre-copy total up to a thousand seconds); counts and
+ * percentages whole. */
+static const char *const baseline_formats[] = {
+	"%.3g", "%.3g", "%.3g", "%.0f", "%.0f", "%.3g", "%.3g",
+};
 #define NBASELINE (sizeof(baseline_metrics) / sizeof(baseline_metrics[0]))
 #define NBASELINE_PRE 4   /* the columns before post-copy's */
 
@@ -334,12 +354,8 @@ static void write_baselines_md(FILE *f, const struct agg *a)
 		pc ? "---|---|---|" : "");
 	for (size_t i = 0; i < a->n; i++) {
 		const struct agg_point *p = &a->v[i];
-		char params[128];
+		char params[192];
 		point_params(p, params, sizeof(params));
-		if (p->auto_converge == 1)
-			snprintf(params + strlen(params),
-				 sizeof(params) - strlen(params), "%s",
-				 ", auto-converge");
 		fprintf(f, "| %s | %s | %s | %zu/%zu/%zu |", p->label,
 			p->alg_name, params, p->completed, p->not_converged,
 			p->failed);
@@ -349,8 +365,8 @@ static void write_baselines_md(FILE *f, const struct agg *a)
 				snprintf(v, sizeof(v), "%s", k ? "-" :
 					 p->failed ? "failed" : "not converged");
 			else
-				fmt_ms(&p->m[baseline_metrics[k]], v,
-				       sizeof(v), 1);
+				fmt_stat(&p->m[baseline_metrics[k]],
+					 baseline_formats[k], v, sizeof(v), 1);
 			fprintf(f, " %s |", v);
 		}
 		fputc('\n', f);

@@ -1,9 +1,9 @@
 #!/bin/sh
 # make demo: reproduce the MPLM paper's Figure 4 and Table I on the
-# simulator, compare MPLM with QEMU's stronger baselines (auto-converge;
-# post-copy once mplm-core has it), store every run in results/mplm.db,
-# draw the figures and write the tables under results/, and print the
-# paper-vs-mplm-lab comparison and the baselines table.
+# simulator, compare MPLM with QEMU's stronger baselines (auto-converge,
+# post-copy), store every run in results/mplm.db, draw the figures and
+# write the tables under results/, and print the paper-vs-mplm-lab
+# comparison and the baselines table.
 #
 # Environment: B (build dir, default build), JOBS (default: CPUs),
 # DEMO_RESUME=1 keeps runs already stored (default: run everything again,

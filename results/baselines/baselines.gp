@@ -9,43 +9,49 @@ set lmargin 12
 set xtics scale 0 ("MG\n(class C model)" 0, "IS\n(class C model)" 1, "SP\n(class C model)" 2, "BT\n(class C model)" 3, "MG\nclass B trace" 4, "IS\nclass B trace" 5, "SP\nclass B trace" 6, "BT\nclass B trace" 7)
 set xrange [-0.6:7.6]
 set logscale y
-set yrange [6.84801:1965.36]
-set ytics (10, 20, 50, 100, 200, 500, 1000)
+set yrange [6.84801:6289.15]
+set ytics (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 set title "total migration time"
 set ylabel "total time (s), log scale"
 unset label
 set key outside top center horizontal font 'DejaVu Sans,14'
-plot 'baselines.dat' index 0 using 1:2:($1-0.105):($1+0.105):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
+plot 'baselines.dat' index 0 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
      '' index 0 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 0 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 1 using 1:2:($1-0.105):($1+0.105):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
+     'baselines.dat' index 1 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
      '' index 1 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 1 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 2 using 1:2:($1-0.105):($1+0.105):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
+     'baselines.dat' index 2 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
      '' index 2 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 2 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 3 using 1:2:($1-0.105):($1+0.105):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
+     'baselines.dat' index 3 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
      '' index 3 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
-     '' index 3 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
+     '' index 3 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
+     'baselines.dat' index 4 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#27ae60' title "pre-copy 0.3 s, post-copy after 1 pass", \
+     '' index 4 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
+     '' index 4 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 set logscale y
-set yrange [0.144214:43.707]
-set ytics (0.2, 0.5, 1, 2, 5, 10, 20)
+set yrange [0.00033393:139.862]
+set ytics autofreq
 set title "downtime"
 set ylabel "downtime (s), log scale"
 unset label
 unset key
-plot 'baselines.dat' index 0 using 1:5:($1-0.105):($1+0.105):(0.144214):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
+plot 'baselines.dat' index 0 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
      '' index 0 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 0 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 1 using 1:5:($1-0.105):($1+0.105):(0.144214):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
+     'baselines.dat' index 1 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
      '' index 1 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 1 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 2 using 1:5:($1-0.105):($1+0.105):(0.144214):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
+     'baselines.dat' index 2 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
      '' index 2 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 2 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 3 using 1:5:($1-0.105):($1+0.105):(0.144214):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
+     'baselines.dat' index 3 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
      '' index 3 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
-     '' index 3 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
+     '' index 3 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
+     'baselines.dat' index 4 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#27ae60' title "pre-copy 0.3 s, post-copy after 1 pass", \
+     '' index 4 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
+     '' index 4 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 unset logscale y
 set yrange [0:29.254]
 set ytics autofreq
@@ -53,18 +59,21 @@ set title "guest work lost: throttled by auto-converge, waiting on post-copy fau
 set ylabel "guest lost (s)"
 unset label
 unset key
-plot 'baselines.dat' index 0 using 1:8:($1-0.105):($1+0.105):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
+plot 'baselines.dat' index 0 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
      '' index 0 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 0 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 1 using 1:8:($1-0.105):($1+0.105):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
+     'baselines.dat' index 1 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
      '' index 1 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 1 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 2 using 1:8:($1-0.105):($1+0.105):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
+     'baselines.dat' index 2 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
      '' index 2 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 2 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 3 using 1:8:($1-0.105):($1+0.105):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
+     'baselines.dat' index 3 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
      '' index 3 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
-     '' index 3 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
+     '' index 3 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
+     'baselines.dat' index 4 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#27ae60' title "pre-copy 0.3 s, post-copy after 1 pass", \
+     '' index 4 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
+     '' index 4 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 unset multiplot
 unset output
 set terminal svg dynamic size 2380,1650 enhanced font 'DejaVu Sans,15'
@@ -77,43 +86,49 @@ set lmargin 12
 set xtics scale 0 ("MG\n(class C model)" 0, "IS\n(class C model)" 1, "SP\n(class C model)" 2, "BT\n(class C model)" 3, "MG\nclass B trace" 4, "IS\nclass B trace" 5, "SP\nclass B trace" 6, "BT\nclass B trace" 7)
 set xrange [-0.6:7.6]
 set logscale y
-set yrange [6.84801:1965.36]
-set ytics (10, 20, 50, 100, 200, 500, 1000)
+set yrange [6.84801:6289.15]
+set ytics (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 set title "total migration time"
 set ylabel "total time (s), log scale"
 unset label
 set key outside top center horizontal font 'DejaVu Sans,14'
-plot 'baselines.dat' index 0 using 1:2:($1-0.105):($1+0.105):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
+plot 'baselines.dat' index 0 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
      '' index 0 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 0 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 1 using 1:2:($1-0.105):($1+0.105):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
+     'baselines.dat' index 1 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
      '' index 1 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 1 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 2 using 1:2:($1-0.105):($1+0.105):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
+     'baselines.dat' index 2 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
      '' index 2 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 2 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 3 using 1:2:($1-0.105):($1+0.105):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
+     'baselines.dat' index 3 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
      '' index 3 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
-     '' index 3 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
+     '' index 3 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
+     'baselines.dat' index 4 using 1:2:($1-0.084):($1+0.084):(6.84801):2 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#27ae60' title "pre-copy 0.3 s, post-copy after 1 pass", \
+     '' index 4 using 1:3:(0):($4-$3) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
+     '' index 4 using 1:4:(sprintf('%.3g', $2)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 set logscale y
-set yrange [0.144214:43.707]
-set ytics (0.2, 0.5, 1, 2, 5, 10, 20)
+set yrange [0.00033393:139.862]
+set ytics autofreq
 set title "downtime"
 set ylabel "downtime (s), log scale"
 unset label
 unset key
-plot 'baselines.dat' index 0 using 1:5:($1-0.105):($1+0.105):(0.144214):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
+plot 'baselines.dat' index 0 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
      '' index 0 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 0 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 1 using 1:5:($1-0.105):($1+0.105):(0.144214):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
+     'baselines.dat' index 1 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
      '' index 1 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 1 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 2 using 1:5:($1-0.105):($1+0.105):(0.144214):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
+     'baselines.dat' index 2 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
      '' index 2 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 2 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 3 using 1:5:($1-0.105):($1+0.105):(0.144214):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
+     'baselines.dat' index 3 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
      '' index 3 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
-     '' index 3 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
+     '' index 3 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
+     'baselines.dat' index 4 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#27ae60' title "pre-copy 0.3 s, post-copy after 1 pass", \
+     '' index 4 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
+     '' index 4 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 unset logscale y
 set yrange [0:29.254]
 set ytics autofreq
@@ -121,17 +136,20 @@ set title "guest work lost: throttled by auto-converge, waiting on post-copy fau
 set ylabel "guest lost (s)"
 unset label
 unset key
-plot 'baselines.dat' index 0 using 1:8:($1-0.105):($1+0.105):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
+plot 'baselines.dat' index 0 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#1f5fa8' title "pre-copy 0.3 s", \
      '' index 0 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 0 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 1 using 1:8:($1-0.105):($1+0.105):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
+     'baselines.dat' index 1 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#7fb2e5' title "pre-copy 0.3 s, auto-converge", \
      '' index 1 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 1 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 2 using 1:8:($1-0.105):($1+0.105):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
+     'baselines.dat' index 2 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#c0392b' title "MPLM", \
      '' index 2 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 2 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
-     'baselines.dat' index 3 using 1:8:($1-0.105):($1+0.105):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
+     'baselines.dat' index 3 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#f1948a' title "MPLM, auto-converge", \
      '' index 3 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
-     '' index 3 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
+     '' index 3 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle, \
+     'baselines.dat' index 4 using 1:8:($1-0.084):($1+0.084):(0):8 with boxxyerror fs solid 0.9 border lc rgb '#333333' lc rgb '#27ae60' title "pre-copy 0.3 s, post-copy after 1 pass", \
+     '' index 4 using 1:9:(0):($10-$9) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
+     '' index 4 using 1:10:(sprintf('%.3g', $8)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 unset multiplot
 unset output
