@@ -21,10 +21,16 @@
 #define MAX_GROUPS 64
 #define MAX_BARS 16
 
-/* Colours by bar: pre-copy blues, MPLM reds, the rest after. */
-static const char *const bar_colors[] = {
-	"#1f5fa8", "#7fb2e5", "#c0392b", "#f1948a", "#27ae60", "#8e44ad",
-	"#d35400", "#7f8c8d",
+/* Colours by kind of bar, whatever the file's order: pre-copy blues
+ * (light with auto-converge), post-copy green, MPLM reds, stop-and-copy
+ * grey; a second section of a kind already shown takes the next spare. */
+enum bar_kind { K_PRECOPY, K_PRECOPY_AC, K_POSTCOPY, K_MPLM, K_MPLM_AC,
+		K_OTHER, NKINDS };
+static const char *const kind_colors[NKINDS] = {
+	"#1f5fa8", "#7fb2e5", "#27ae60", "#c0392b", "#f1948a", "#7f8c8d",
+};
+static const char *const spare_colors[] = {
+	"#8e44ad", "#d35400", "#16a085", "#2c3e50",
 };
 
 struct panel {
@@ -45,6 +51,7 @@ static const struct panel panels[] = {
 struct layout {
 	const char *workload[MAX_GROUPS];
 	const char *alg[MAX_BARS];
+	const char *color[MAX_BARS];
 	size_t nw, na;
 	double width;            /* of a bar, in group units */
 };
@@ -57,17 +64,35 @@ static size_t index_of(const char *const *v, size_t n, const char *s)
 	return n;
 }
 
+static enum bar_kind kind_of(const struct agg_point *p)
+{
+	bool ac = p->auto_converge == 1;
+	if (!strcmp(p->algorithm, "mplm"))
+		return ac ? K_MPLM_AC : K_MPLM;
+	if (strcmp(p->algorithm, "precopy"))
+		return K_OTHER;
+	return p->postcopy_ram == 1 ? K_POSTCOPY : ac ? K_PRECOPY_AC
+						  : K_PRECOPY;
+}
+
 static void make_layout(const struct agg *a, struct layout *l)
 {
+	bool kind_used[NKINDS] = { false };
+	size_t spares = 0;
 	memset(l, 0, sizeof(*l));
 	for (size_t i = 0; i < a->n; i++) {
 		const struct agg_point *p = &a->v[i];
 		if (index_of(l->workload, l->nw, p->workload) == l->nw &&
 		    l->nw < MAX_GROUPS)
 			l->workload[l->nw++] = p->workload;
-		if (index_of(l->alg, l->na, p->alg_name) == l->na &&
-		    l->na < MAX_BARS)
-			l->alg[l->na++] = p->alg_name;
+		if (index_of(l->alg, l->na, p->alg_name) < l->na ||
+		    l->na == MAX_BARS)
+			continue;
+		enum bar_kind k = kind_of(p);
+		l->color[l->na] = kind_used[k] ? spare_colors[spares++ % 4]
+					       : kind_colors[k];
+		kind_used[k] = true;
+		l->alg[l->na++] = p->alg_name;
 	}
 	l->width = l->na ? 0.84 / (double)l->na : 0.84;
 }
@@ -209,7 +234,7 @@ static void write_notes(FILE *f, const struct agg *a, const struct layout *l,
 				fprintf(f, "set label \"%s\" at %.4f,%g rotate by "
 					"90 left front font '" PLOT_FONT ",14' "
 					"tc rgb '%s'\n", note, bar_x(l, w, k),
-					at, bar_colors[k % 8]);
+					at, l->color[k]);
 		}
 }
 
@@ -244,7 +269,7 @@ static void write_panel(FILE *f, const struct agg *a, const struct layout *l,
 		if (p)
 			bar_title(a, p, title, sizeof(title));
 		plot_quote(title, quoted, sizeof(quoted));
-		const char *color = bar_colors[k % 8];
+		const char *color = l->color[k];
 		fprintf(f, "%s'baselines.dat' index %zu using 1:%d:($1-%g):($1+%g)"
 			":(%g):%d with boxxyerror fs solid 0.9 border lc rgb "
 			"'#333333' lc rgb '%s' title \"%s\", \\\n"

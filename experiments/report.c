@@ -175,6 +175,19 @@ static void fmt_ms(const struct agg_stat *s, char *buf, size_t len,
 	fmt_stat(s, "%.2f", buf, len, scale);
 }
 
+/* The same with the mean to 3 significant digits and the deviation to
+ * as many decimals (a post-copy downtime is half a millisecond, a
+ * pre-copy total up to a thousand seconds). */
+static void fmt_sig3(const struct agg_stat *s, char *buf, size_t len)
+{
+	double m = fabs(s->mean);
+	int decimals = m > 0 && isfinite(m) ? 2 - (int)floor(log10(m)) : 2;
+	char fmt[8];
+	snprintf(fmt, sizeof(fmt), "%%.%df",
+		 decimals < 0 ? 0 : decimals > 6 ? 6 : decimals);
+	fmt_stat(s, fmt, buf, len, 1);
+}
+
 static void fmt_num(double v, const char *fmt, char *buf, size_t len)
 {
 	if (isnan(v))
@@ -314,11 +327,10 @@ static const enum agg_metric baseline_metrics[] = {
 	AGG_TOTAL, AGG_DOWNTIME, AGG_GUEST_LOST, AGG_THROTTLE,
 	AGG_POSTCOPY_REQUESTS, AGG_POSTCOPY_WAIT, AGG_POSTCOPY_TIME,
 };
-/* Times to 3 significant digits (a post-copy downtime is half a
- * millisecond, a pre-copy total up to a thousand seconds); counts and
+/* Times to 3 significant digits (NULL: fmt_sig3); counts and
  * percentages whole. */
 static const char *const baseline_formats[] = {
-	"%.3g", "%.3g", "%.3g", "%.0f", "%.0f", "%.3g", "%.3g",
+	NULL, NULL, NULL, "%.0f", "%.0f", NULL, NULL,
 };
 #define NBASELINE (sizeof(baseline_metrics) / sizeof(baseline_metrics[0]))
 #define NBASELINE_PRE 4   /* the columns before post-copy's */
@@ -364,6 +376,9 @@ static void write_baselines_md(FILE *f, const struct agg *a)
 			if (!p->completed)
 				snprintf(v, sizeof(v), "%s", k ? "-" :
 					 p->failed ? "failed" : "not converged");
+			else if (!baseline_formats[k])
+				fmt_sig3(&p->m[baseline_metrics[k]], v,
+					 sizeof(v));
 			else
 				fmt_stat(&p->m[baseline_metrics[k]],
 					 baseline_formats[k], v, sizeof(v), 1);

@@ -17,11 +17,12 @@
 
 static char ini[PATH_MAX + 64], db[PATH_MAX + 64], out[PATH_MAX + 64];
 
-/* fast: 4000 pages/s over a 100 Mbps link (3052 pages/s): pre-copy does
+/* fast: 5000 pages/s over a 100 Mbps link (3052 pages/s): pre-copy does
  * not converge within the 30 s cap; auto-converge throttles it to
- * convergence. slow: 1500 pages/s, every algorithm converges unthrottled.
- * Post-copy switches after the first pass on both. 2 workloads x 4
- * algorithms x 2 repetitions = 16 runs. */
+ * convergence (50 %, in about 19 s). slow: 1500 pages/s, every algorithm
+ * converges unthrottled. Post-copy switches after the first pass on
+ * both; only the fast guest touches pages that have not arrived. 2
+ * workloads x 4 algorithms x 2 repetitions = 16 runs. */
 static const char experiment[] =
 	"[experiment]\n"
 	"name = bl\n"
@@ -33,7 +34,7 @@ static const char experiment[] =
 	"\n"
 	"[workload fast]\n"
 	"label = fast guest\n"
-	"generator = uniform,memory=128M,wss=64M,rate=4000,duration=100\n"
+	"generator = uniform,memory=128M,wss=16M,rate=5000,duration=100\n"
 	"start-at = 1\n"
 	"\n"
 	"[workload slow]\n"
@@ -101,25 +102,24 @@ static void test_the_guest_lost_work_is_stored(void **state)
 static void test_post_copy_figures_are_stored(void **state)
 {
 	(void)state;
-	/* Every post-copy run switched after its first pass: the guest
-	 * faulted, its wait is all of its lost work (no throttle), the
-	 * downtime is the state's, and the total is the pre-copy stage, the
-	 * downtime and the degradation window. */
+	/* Every post-copy run switched after its first pass: its wait is
+	 * all of its lost work (no throttle), the downtime is the state's,
+	 * and the total is the pre-copy stage, the downtime and the
+	 * degradation window. */
 	assert_true(count("algorithm_name = 'postcopy' AND status = 'completed'"
 			  " AND postcopy_ram = 1 AND postcopy_after_passes = 1"
 			  " AND start_postcopy_at IS NULL AND rtt > 0 AND"
-			  " postcopy_requests > 0 AND postcopy_wait > 0 AND"
+			  " postcopy_requests IS NOT NULL AND"
 			  " abs(guest_lost - postcopy_wait) < 1e-9 AND"
 			  " postcopy_time > 0 AND downtime < 0.05 AND"
 			  " abs(total_time - live_time - downtime -"
 			  " postcopy_time) < 1e-6")
 		    == 4);
-	/* The faster guest faults more. */
-	assert_true(db_value(db, "SELECT (SELECT min(postcopy_requests) FROM "
-			     "current WHERE algorithm_name = 'postcopy' AND "
-			     "workload = 'fast') > (SELECT max(postcopy_requests)"
-			     " FROM current WHERE algorithm_name = 'postcopy' "
-			     "AND workload = 'slow')") == 1);
+	/* The fast guest faulted and waited; each fault costs at least
+	 * its round trip. */
+	assert_true(count("algorithm_name = 'postcopy' AND workload = 'fast' "
+			  "AND postcopy_requests > 0 AND postcopy_wait >= "
+			  "postcopy_requests * rtt") == 2);
 	/* Elsewhere post-copy's figures and settings do not apply. */
 	assert_true(count("algorithm_name != 'postcopy' AND (postcopy_requests "
 			  "IS NOT NULL OR postcopy_wait IS NOT NULL OR "
@@ -162,8 +162,8 @@ static void test_the_figure_marks_what_did_not_converge(void **state)
 			       "pass\""));
 	assert_non_null(strstr(gp, "set xtics scale 0 (\"fast\\nguest\" 0, "
 			       "\"slow\" 1)"));
-	/* Total times from 7 to 30 s: linear from 0; downtimes from
-	 * post-copy's 5 ms to MPLM's 3 s: logarithmic. */
+	/* Total times from 3 to 19 s: linear from 0; downtimes from
+	 * post-copy's 5 ms to MPLM's second: logarithmic. */
 	assert_non_null(strstr(gp, "unset logscale y\nset yrange [0:"));
 	assert_non_null(strstr(gp, "set ylabel \"downtime (s), log scale\"\n"));
 	free(gp);

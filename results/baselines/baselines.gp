@@ -53,7 +53,7 @@ plot 'baselines.dat' index 0 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with
      '' index 4 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 4 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 unset logscale y
-set yrange [0:29.254]
+set yrange [0:29.255]
 set ytics autofreq
 set title "guest work lost: throttled by auto-converge, waiting on post-copy faults"
 set ylabel "guest lost (s)"
@@ -130,7 +130,7 @@ plot 'baselines.dat' index 0 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with
      '' index 4 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 4 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 unset logscale y
-set yrange [0:29.254]
+set yrange [0:29.255]
 set ytics autofreq
 set title "guest work lost: throttled by auto-converge, waiting on post-copy faults"
 set ylabel "guest lost (s)"
