@@ -104,6 +104,7 @@ struct expdb {
 	"  postcopy_after_passes INTEGER,\n" \
 	"  start_postcopy_at REAL,\n" \
 	"  rtt REAL,\n" \
+	"  replay TEXT,\n" \
 	"  UNIQUE (experiment_id, param_hash, repetition))"
 
 /* The declaration as text, to tell whether a column exists. */
@@ -192,7 +193,7 @@ static const char insert_run_sql[] =
 	" peak_rss_bytes, dirty_rate, verified, mismatches, sim_seconds,"
 	" wall_seconds, guest_lost, cpu_throttle_percentage,"
 	" postcopy_requests, postcopy_wait, postcopy_time, postcopy_ram,"
-	" postcopy_after_passes, start_postcopy_at, rtt) VALUES (:experiment_id, :param_hash, :point_hash,"
+	" postcopy_after_passes, start_postcopy_at, rtt, replay) VALUES (:experiment_id, :param_hash, :point_hash,"
 	" :point_index,"
 	" :param_key,"
 	" :repetition, :seed, :backend, :tool_version, :git_commit,"
@@ -214,7 +215,7 @@ static const char insert_run_sql[] =
 	" :verified, :mismatches, :sim_seconds, :wall_seconds, :guest_lost,"
 	" :cpu_throttle_percentage, :postcopy_requests, :postcopy_wait,"
 	" :postcopy_time, :postcopy_ram, :postcopy_after_passes,"
-	" :start_postcopy_at, :rtt)"
+	" :start_postcopy_at, :rtt, :replay)"
 	/* Another runner that took over a stale claim may have stored it. */
 	" ON CONFLICT (experiment_id, param_hash, repetition) DO NOTHING";
 
@@ -874,6 +875,13 @@ static void bind_parameters(sqlite3_stmt *st, int64_t exp_id,
 	bind_d(st, ":start_postcopy_at",
 	       c->start_postcopy_at >= 0 ? c->start_postcopy_at : NAN);
 	bind_d(st, ":rtt", c->rtt);
+	/* The simulator's: a real guest's writes land when they happen. */
+	if (e->backend->replays_traces) {
+		char replay[32];
+		mplm_setting_format(mplm_setting_get(MPLM_SET_REPLAY),
+				    (double)c->replay, replay, sizeof(replay));
+		bind_t(st, ":replay", replay);
+	}
 	for (int id = 0; id < MPLM_SET_COUNT; id++) {
 		char name[64] = ":";
 		if (nullable_column(id, name + 1, sizeof(name) - 1) &&

@@ -97,6 +97,8 @@ static void test_the_guest_lost_work_is_stored(void **state)
 			  "AND status = 'not-converged' AND downtime IS NULL")
 		    == 2);
 	assert_true(count("status = 'completed'") == 14);
+	/* The simulator's default replay, stored. */
+	assert_true(count("replay = 'spread'") == 16);
 }
 
 static void test_post_copy_figures_are_stored(void **state)

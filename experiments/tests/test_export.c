@@ -375,7 +375,9 @@ static void test_version_2_is_upgraded(void **state)
 	runs_columns(old, cols_old, sizeof(cols_old));
 	runs_columns(fresh, cols_new, sizeof(cols_new));
 	assert_non_null(strstr(cols_old, ",guest_lost,cpu_throttle_percentage,"
-			       "postcopy_requests,postcopy_wait,postcopy_time"));
+			       "postcopy_requests,postcopy_wait,postcopy_time,"
+			       "postcopy_ram,postcopy_after_passes,"
+			       "start_postcopy_at,rtt,replay"));
 	assert_string_equal(cols_old, cols_new);
 	/* Its experiment (this file's, with pre-copy under auto-converge)
 	 * run again: the new runs have them. */

@@ -9,7 +9,7 @@ set lmargin 12
 set xtics scale 0 ("MG\n(class C model)" 0, "IS\n(class C model)" 1, "SP\n(class C model)" 2, "BT\n(class C model)" 3, "MG\nclass B trace" 4, "IS\nclass B trace" 5, "SP\nclass B trace" 6, "BT\nclass B trace" 7)
 set xrange [-0.6:7.6]
 set logscale y
-set yrange [6.84801:6289.15]
+set yrange [6.84801:6289.04]
 set ytics (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 set title "total migration time"
 set ylabel "total time (s), log scale"
@@ -53,7 +53,7 @@ plot 'baselines.dat' index 0 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with
      '' index 4 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 4 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 unset logscale y
-set yrange [0:29.255]
+set yrange [0:29.4178]
 set ytics autofreq
 set title "guest work lost: throttled by auto-converge, waiting on post-copy faults"
 set ylabel "guest lost (s)"
@@ -86,7 +86,7 @@ set lmargin 12
 set xtics scale 0 ("MG\n(class C model)" 0, "IS\n(class C model)" 1, "SP\n(class C model)" 2, "BT\n(class C model)" 3, "MG\nclass B trace" 4, "IS\nclass B trace" 5, "SP\nclass B trace" 6, "BT\nclass B trace" 7)
 set xrange [-0.6:7.6]
 set logscale y
-set yrange [6.84801:6289.15]
+set yrange [6.84801:6289.04]
 set ytics (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 set title "total migration time"
 set ylabel "total time (s), log scale"
@@ -130,7 +130,7 @@ plot 'baselines.dat' index 0 using 1:5:($1-0.084):($1+0.084):(0.00033393):5 with
      '' index 4 using 1:6:(0):($7-$6) with vectors nohead lw 1.5 lc rgb '#333333' notitle, \
      '' index 4 using 1:7:(sprintf('%.3g', $5)) with labels rotate by 90 left offset 0,0.6 font 'DejaVu Sans,10' notitle
 unset logscale y
-set yrange [0:29.255]
+set yrange [0:29.4178]
 set ytics autofreq
 set title "guest work lost: throttled by auto-converge, waiting on post-copy faults"
 set ylabel "guest lost (s)"
