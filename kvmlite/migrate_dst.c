@@ -71,6 +71,12 @@ static void say_arrived(const struct kl_incoming_opts *o,
 	if (!o->exit_after_load)
 		printf(" (%.3f ms after the ACK)", res->resume_gap * 1e3);
 	printf("\n");
+	if (res->postcopy_missing)
+		printf("kvmlite incoming: post-copy: %llu pages missing at the switch, all arrived %.3f s after the guest started; "
+		       "%llu remote faults (%llu pages requested), the guest waited %.3f s on them\n",
+		       (unsigned long long)res->postcopy_missing, res->postcopy_window,
+		       (unsigned long long)res->postcopy_faults,
+		       (unsigned long long)res->postcopy_requests, res->postcopy_wait);
 	fflush(stdout);
 }
 
@@ -123,6 +129,9 @@ int kl_incoming(const struct kl_config *cfg, const struct kl_incoming_opts *o,
 	if (kl_vm_start(vm, &e) < 0)
 		goto out;
 	res->resume_gap = kl_now() - res->t_ack;
+	if (res->postcopy && kl_postcopy_dst_run(res->postcopy, res->t_ack + res->resume_gap,
+						 res, &e) < 0)
+		goto out;
 	say_arrived(o, res);
 	close(fd);
 	fd = -1;
@@ -135,6 +144,8 @@ out:
 		kl_write_result_json(o->result_json, vm, res, NULL);
 	if (fd >= 0)
 		close(fd);
+	kl_postcopy_dst_free(res->postcopy);
+	res->postcopy = NULL;
 	kl_vm_destroy(vm);
 	return ok;
 }

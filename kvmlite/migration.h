@@ -121,6 +121,16 @@ struct kl_incoming_result {
 	double resume_gap;        /* s from the ACK to the vCPUs running: the
 	                           * downtime the source cannot see */
 	bool guest_ended;
+	/* Post-copy: set by kl_receive_stream at the switch (the guest may
+	 * run with pages missing; kl_postcopy_dst_run takes the rest of the
+	 * stream), NULL for a pre-copy stream. */
+	struct kl_postcopy_dst *postcopy;
+	uint64_t postcopy_faults;   /* vCPU faults on missing pages */
+	uint64_t postcopy_requests; /* pages asked of the source */
+	double postcopy_wait;       /* s vCPUs waited on them, summed */
+	double postcopy_window;     /* s from the vCPUs' start to the last page */
+	uint64_t postcopy_pages;    /* missing pages placed */
+	uint64_t postcopy_missing;  /* pages missing at the switch */
 	char verify[512];         /* "" = not checked, "ok", or what differs */
 	char error[512];
 };
@@ -133,6 +143,16 @@ void kl_incoming_opts_default(struct kl_incoming_opts *o);
  * it still could be). Never runs the guest. */
 int kl_receive_stream(struct kl_vm *vm, int fd, double header_timeout,
 		      struct kl_incoming_result *res, struct kl_err *e);
+/* Post-copy's destination (postcopy_dst.c): after kl_receive_stream
+ * set res->postcopy and the vCPUs started at t_start, serve their faults
+ * from the rest of the stream until every page is here. 0: complete
+ * (res->memhash_at_resume set); -1: the guest is lost (paused here; e
+ * says why). */
+struct kl_postcopy_dst;
+int kl_postcopy_dst_run(struct kl_postcopy_dst *pc, double t_start,
+			struct kl_incoming_result *res, struct kl_err *e);
+void kl_postcopy_dst_free(struct kl_postcopy_dst *pc);
+
 /* Build the VM, take one stream, verify it completely, and only then
  * run the guest. Returns 0 if the guest arrived (and ran, unless
  * exit_after_load), -1 with res->error otherwise. */
@@ -166,6 +186,9 @@ struct kl_result_file {
 	uint64_t memhash_at_resume;
 	uint64_t stream_bytes;
 	double resume_gap; /* s from the destination's ACK to its vCPUs */
+	/* Post-copy (0 without a switch): see struct kl_incoming_result. */
+	uint64_t postcopy_missing, postcopy_faults;
+	double postcopy_wait, postcopy_window;
 	unsigned nvcpus;
 	struct kl_status vcpu[KL_MAX_VCPUS];
 	char console[4096]; /* the end of it */

@@ -6,24 +6,10 @@
  * It never runs the guest: migrate_dst.c does, after a 0 from here.
  * On its own so that a fuzzer can drive it (kvmlite/fuzz/).
  */
-#include "migration.h"
+#include "receive.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct receiver {
-	struct kl_vm *vm;
-	struct kl_in in;
-	struct kl_out out;
-	mplm_bitmap *arrived;  /* pages received at least once */
-	mplm_bitmap *written;  /* pages holding non-zero data here */
-	uint64_t *page_hash;   /* kl_page_hash of what each page holds now */
-	struct kl_vcpu_saved vcpus[KL_MAX_VCPUS];
-	bool have_vcpu[KL_MAX_VCPUS];
-	uint8_t *dev;
-	uint64_t page_records, zero_records;
-	uint32_t vcpu_records, dev_records;
-};
 
 static int on_page(struct receiver *r, const struct kl_rec *rec, bool zero,
 		   struct kl_err *e)
@@ -96,29 +82,41 @@ static int on_devices(struct receiver *r, const struct kl_rec *rec,
 	return 0;
 }
 
-/* The END record must agree with what arrived, and nothing may be missing. */
-static int on_end(struct receiver *r, const struct kl_rec *rec, struct kl_err *e)
+int kl_receiver_check_counts(struct receiver *r, const struct kl_rec *rec,
+			     uint64_t *discarded, struct kl_err *e)
 {
 	struct kl_unpack u = { rec->data, rec->data + rec->len, false };
 	uint64_t pages = kl_get64(&u), zeros = kl_get64(&u);
 	uint32_t vcpus = kl_get32(&u), devs = kl_get32(&u);
 	uint64_t bytes = kl_get64(&u);
+	if (discarded)
+		*discarded = kl_get64(&u);
 
 	if (u.short_read || u.p != u.end)
-		return kl_fail(e, "malformed end record");
+		return kl_fail(e, "malformed %s record at byte %llu", kl_rec_name(rec->type),
+			       (unsigned long long)rec->offset);
 	if (pages != r->page_records || zeros != r->zero_records)
-		return kl_fail(e, "end record counts %llu pages and %llu zero pages, %llu and %llu arrived",
+		return kl_fail(e, "%s record counts %llu pages and %llu zero pages, %llu and %llu arrived",
+			       kl_rec_name(rec->type),
 			       (unsigned long long)pages, (unsigned long long)zeros,
 			       (unsigned long long)r->page_records,
 			       (unsigned long long)r->zero_records);
 	if (bytes != rec->offset)
-		return kl_fail(e, "end record says %llu bytes came before it, %llu did",
-			       (unsigned long long)bytes,
+		return kl_fail(e, "%s record says %llu bytes came before it, %llu did",
+			       kl_rec_name(rec->type), (unsigned long long)bytes,
 			       (unsigned long long)rec->offset);
 	if (vcpus != r->vm->cfg.nvcpus || r->vcpu_records != vcpus ||
 	    devs != 1 || r->dev_records != 1)
 		return kl_fail(e, "state of %u of %u vCPUs and %u device records arrived",
 			       r->vcpu_records, r->vm->cfg.nvcpus, r->dev_records);
+	return 0;
+}
+
+/* The END record must agree with what arrived, and nothing may be missing. */
+static int on_end(struct receiver *r, const struct kl_rec *rec, struct kl_err *e)
+{
+	if (kl_receiver_check_counts(r, rec, NULL, e) < 0)
+		return -1;
 	uint64_t got = mplm_bitmap_count(r->arrived);
 	if (got != r->vm->pages)
 		return kl_fail(e, "only %llu of %llu pages arrived (first missing: %llu)",
@@ -128,7 +126,33 @@ static int on_end(struct receiver *r, const struct kl_rec *rec, struct kl_err *e
 	return 0;
 }
 
-/* Records until END. 0: complete and verified; -1: e says what is wrong. */
+/* The switch: the counts so far, and the discard set as announced. */
+static int on_postcopy(struct receiver *r, const struct kl_rec *rec,
+		       struct kl_err *e)
+{
+	uint64_t discarded;
+	if (kl_receiver_check_counts(r, rec, &discarded, e) < 0)
+		return -1;
+	if (discarded != mplm_bitmap_count(r->discard))
+		return kl_fail(e, "postcopy record says %llu pages were discarded, %llu were",
+			       (unsigned long long)discarded,
+			       (unsigned long long)mplm_bitmap_count(r->discard));
+	return 0;
+}
+
+/* Post-copy records are part of version 2 only. */
+static int postcopy_allowed(struct receiver *r, const struct kl_rec *rec,
+			    struct kl_err *e)
+{
+	if (r->version == KL_STREAM_VERSION_POSTCOPY)
+		return 0;
+	return kl_fail(e, "%s record at byte %llu in a version %u stream (post-copy needs version %u)",
+		       kl_rec_name(rec->type), (unsigned long long)rec->offset,
+		       r->version, KL_STREAM_VERSION_POSTCOPY);
+}
+
+/* Records until END (0: complete and verified) or POSTCOPY (1: the
+ * switch, verified so far); -1: e says what is wrong. */
 static int receive_body(struct receiver *r, struct kl_err *e)
 {
 	struct kl_rec rec;
@@ -156,6 +180,15 @@ static int receive_body(struct receiver *r, struct kl_err *e)
 			break;
 		case KL_REC_END:
 			return on_end(r, &rec, e);
+		case KL_REC_DISCARD:
+			ok = postcopy_allowed(r, &rec, e);
+			if (ok == 0)
+				ok = kl_postcopy_dst_discard(r, &rec, e);
+			break;
+		case KL_REC_POSTCOPY:
+			if (postcopy_allowed(r, &rec, e) < 0 || on_postcopy(r, &rec, e) < 0)
+				return -1;
+			return 1;
 		default:
 			return kl_fail(e, "unexpected %s record at byte %llu",
 				       kl_rec_name(rec.type),
@@ -184,6 +217,7 @@ static int receive_header(struct receiver *r, struct kl_err *e)
 		kl_send_verdict(&r->out, KL_REC_HELLO, false, why.msg, e);
 		return kl_fail(e, "refused the stream: %s", why.msg);
 	}
+	r->version = h.version;
 	r->vm->guest_crc = h.guest_crc;
 	r->vm->guest_len = h.guest_len;
 	return kl_send_verdict(&r->out, KL_REC_HELLO, true, "ready", e);
@@ -204,8 +238,9 @@ static int receiver_init(struct receiver *r, struct kl_vm *vm, int fd,
 	r->vm = vm;
 	r->arrived = mplm_bitmap_new(vm->pages);
 	r->written = mplm_bitmap_new(vm->pages);
+	r->discard = mplm_bitmap_new(vm->pages);
 	r->page_hash = calloc(vm->pages, sizeof(uint64_t));
-	if (!r->arrived || !r->written || !r->page_hash)
+	if (!r->arrived || !r->written || !r->discard || !r->page_hash)
 		return kl_fail(e, "out of memory");
 	if (kl_in_init(&r->in, fd, 4 << 20, e) < 0 ||
 	    kl_out_init(&r->out, fd, 64 * 1024, e) < 0)
@@ -213,50 +248,80 @@ static int receiver_init(struct receiver *r, struct kl_vm *vm, int fd,
 	return 0;
 }
 
-static void receiver_free(struct receiver *r)
+void kl_receiver_free(struct receiver *r)
 {
+	if (!r)
+		return;
 	for (unsigned i = 0; i < KL_MAX_VCPUS; i++)
 		kl_vcpu_state_free(&r->vcpus[i]);
 	free(r->dev);
 	mplm_bitmap_free(r->arrived);
 	mplm_bitmap_free(r->written);
+	mplm_bitmap_free(r->discard);
 	free(r->page_hash);
 	kl_in_free(&r->in);
 	kl_out_free(&r->out);
+	free(r);
+}
+
+/* The switch to post-copy: what arrived is checked and the state loaded;
+ * now guest RAM goes under userfaultfd, and the ACK commits to running
+ * the guest with pages still missing. */
+static int switch_to_postcopy(struct receiver *r, struct kl_incoming_result *res,
+			      struct kl_err *e)
+{
+	struct kl_out *out = &r->out;
+	struct kl_postcopy_dst *pc = kl_postcopy_dst_new(r, e); /* owns r */
+	if (!pc)
+		return -1;
+	if (kl_send_verdict(out, KL_REC_ACK, true, "running (post-copy)", e) < 0) {
+		kl_postcopy_dst_free(pc);
+		return -1;
+	}
+	res->t_ack = kl_now();
+	res->postcopy = pc;
+	return 0;
 }
 
 int kl_receive_stream(struct kl_vm *vm, int fd, double header_timeout,
 		      struct kl_incoming_result *res, struct kl_err *e)
 {
-	struct receiver r;
 	struct kl_err ignore;
 	double t0 = kl_now();
-	int ok = receiver_init(&r, vm, fd, e);
+	struct receiver *r = calloc(1, sizeof(*r));
+	if (!r)
+		return kl_fail(e, "out of memory");
+	int ok = receiver_init(r, vm, fd, e);
 	/* A source that trickles its header cannot hold us for longer. */
-	r.in.deadline = header_timeout > 0 ? t0 + header_timeout : 0;
+	r->in.deadline = header_timeout > 0 ? t0 + header_timeout : 0;
 	if (ok == 0)
-		ok = receive_header(&r, e);
-	r.in.deadline = 0;
+		ok = receive_header(r, e);
+	r->in.deadline = 0;
 	if (ok == 0)
-		ok = receive_body(&r, e);
+		ok = receive_body(r, e);
+	bool postcopy = ok == 1;
+	if (postcopy)
+		ok = 0;
 	if (ok == 0)
-		ok = load_state(&r, e);
+		ok = load_state(r, e);
 	/* Pages were hashed as they arrived (every one did, or ok < 0): the
 	 * hash at resume costs the guest no time before it runs. */
-	if (ok == 0)
-		res->memhash_at_resume = kl_memhash_of(r.page_hash, vm->pages);
-	res->stream_bytes = r.in.offset;
-	res->page_records = r.page_records;
-	res->zero_records = r.zero_records;
+	if (ok == 0 && !postcopy)
+		res->memhash_at_resume = kl_memhash_of(r->page_hash, vm->pages);
+	res->stream_bytes = r->in.offset;
+	res->page_records = r->page_records;
+	res->zero_records = r->zero_records;
 	res->receive_seconds = kl_now() - t0;
-	if (r.out.buf) {
+	if (ok == 0 && postcopy)
+		return switch_to_postcopy(r, res, e);
+	if (r->out.buf) {
 		if (ok == 0) {
-			ok = kl_send_verdict(&r.out, KL_REC_ACK, true, "running", e);
+			ok = kl_send_verdict(&r->out, KL_REC_ACK, true, "running", e);
 			res->t_ack = kl_now();
 		} else {
-			kl_send_verdict(&r.out, KL_REC_ACK, false, e->msg, &ignore);
+			kl_send_verdict(&r->out, KL_REC_ACK, false, e->msg, &ignore);
 		}
 	}
-	receiver_free(&r);
+	kl_receiver_free(r);
 	return ok;
 }

@@ -87,6 +87,19 @@ static json_t *vcpu_json(struct kl_vm *vm, unsigned i)
 	return o;
 }
 
+/* What only the destination can measure of a post-copy migration. */
+static json_t *postcopy_json(const struct kl_incoming_result *in)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "missing-pages", json_integer((json_int_t)in->postcopy_missing));
+	json_object_set_new(o, "placed-pages", json_integer((json_int_t)in->postcopy_pages));
+	json_object_set_new(o, "remote-faults", json_integer((json_int_t)in->postcopy_faults));
+	json_object_set_new(o, "postcopy-requests", json_integer((json_int_t)in->postcopy_requests));
+	json_object_set_new(o, "wait-seconds", json_real(in->postcopy_wait));
+	json_object_set_new(o, "window-seconds", json_real(in->postcopy_window));
+	return o;
+}
+
 int kl_write_result_json(const char *path, struct kl_vm *vm,
 			 const struct kl_incoming_result *in, const char *error)
 {
@@ -104,6 +117,8 @@ int kl_write_result_json(const char *path, struct kl_vm *vm,
 		json_object_set_new(o, "receive-seconds", json_real(in->receive_seconds));
 		json_object_set_new(o, "resume-gap-seconds", json_real(in->resume_gap));
 		json_object_set_new(o, "guest-ended", json_boolean(in->guest_ended));
+		if (in->postcopy_missing)
+			json_object_set_new(o, "postcopy", postcopy_json(in));
 	}
 	if (vm && (!in || !in->error[0] || in->memhash_at_resume)) {
 		json_t *list = json_array();
@@ -144,6 +159,11 @@ int kl_read_result_json(const char *path, struct kl_result_file *r,
 	r->memhash_at_resume = hex_value(o, "memhash-at-resume");
 	r->stream_bytes = (uint64_t)json_integer_value(json_object_get(o, "stream-bytes"));
 	r->resume_gap = json_number_value(json_object_get(o, "resume-gap-seconds"));
+	json_t *pc = json_object_get(o, "postcopy");
+	r->postcopy_missing = (uint64_t)json_integer_value(json_object_get(pc, "missing-pages"));
+	r->postcopy_faults = (uint64_t)json_integer_value(json_object_get(pc, "remote-faults"));
+	r->postcopy_wait = json_number_value(json_object_get(pc, "wait-seconds"));
+	r->postcopy_window = json_number_value(json_object_get(pc, "window-seconds"));
 	json_t *list = json_object_get(o, "vcpus");
 	for (size_t i = 0; i < json_array_size(list) && i < KL_MAX_VCPUS; i++) {
 		json_t *v = json_array_get(list, i);

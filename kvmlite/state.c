@@ -72,9 +72,10 @@ int kl_header_unpack(struct kl_stream_header *h, const uint8_t *p, size_t len,
 	if (!magic || memcmp(magic, KL_STREAM_MAGIC, 8))
 		return kl_fail(e, "not a kvmlite migration stream (bad magic)");
 	h->version = kl_get32(&u);
-	if (h->version != KL_STREAM_VERSION)
-		return kl_fail(e, "stream version %u, this kvmlite reads version %u",
-			       h->version, KL_STREAM_VERSION);
+	if (h->version != KL_STREAM_VERSION &&
+	    h->version != KL_STREAM_VERSION_POSTCOPY)
+		return kl_fail(e, "stream version %u, this kvmlite reads versions %u and %u (post-copy)",
+			       h->version, KL_STREAM_VERSION, KL_STREAM_VERSION_POSTCOPY);
 	h->page_size = kl_get32(&u);
 	h->mem_bytes = kl_get64(&u);
 	h->nvcpus = kl_get32(&u);

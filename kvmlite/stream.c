@@ -16,7 +16,8 @@
 const char *kl_rec_name(uint32_t type)
 {
 	static const char *names[] = { "?", "header", "hello", "page", "zero",
-				       "vcpu", "devices", "end", "ack" };
+				       "vcpu", "devices", "end", "ack", "discard",
+				       "postcopy", "request", "complete" };
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
 

@@ -14,6 +14,10 @@
 
 #define KL_STREAM_MAGIC "KVMLITE\n"
 #define KL_STREAM_VERSION 1
+/* Version 2 = version 1 plus the post-copy records (DISCARD, POSTCOPY,
+ * REQUEST, COMPLETE); a source sends it only with postcopy-ram on, so a
+ * pre-copy stream still reads in a version-1 kvmlite. */
+#define KL_STREAM_VERSION_POSTCOPY 2
 #define KL_REC_MAX (16u << 20)      /* largest record payload */
 #define KL_REC_OVERHEAD 12u         /* type, length, CRC */
 #define KL_PAGE_REC_BYTES (KL_REC_OVERHEAD + 8 + KL_PAGE_SIZE)
@@ -28,6 +32,11 @@ enum kl_rec_type {
 	KL_REC_DEVICES = 6, /* device state */
 	KL_REC_END = 7,     /* counts; the stream is complete */
 	KL_REC_ACK = 8,     /* destination: verified and running, or not */
+	/* Post-copy (version 2, STREAM.md "Post-copy"). */
+	KL_REC_DISCARD = 9,   /* source: page ranges the destination must not use */
+	KL_REC_POSTCOPY = 10, /* source: the switch; the destination runs now */
+	KL_REC_REQUEST = 11,  /* destination: a vCPU waits for this page */
+	KL_REC_COMPLETE = 12, /* destination: every page arrived, its figures */
 };
 const char *kl_rec_name(uint32_t type);
 
