@@ -211,6 +211,7 @@ static int apply_setting(struct kl_cli *c, int opt, const char *arg,
 	case MPLM_SET_START_AT: c->migrate_after = v; break;
 	case MPLM_SET_EXTEND_LIVE_AT: c->mig.extend_live_at = v; break;
 	case MPLM_SET_END_LIVE_AT: c->mig.end_live_at = v; break;
+	case MPLM_SET_START_POSTCOPY_AT: c->mig.start_postcopy_at = v; break;
 	default: return kl_fail(e, "%s: not a kvmlite setting", set->name);
 	}
 	return 0;

@@ -37,6 +37,7 @@ struct kl_control {
 	bool mig_running;
 	bool migrated, quit;
 	bool outcome_unknown;   /* paused after an unanswered END: `cont` decides */
+	bool lost;              /* post-copy failed after the switch */
 };
 
 /* ------------------------------------------------------------------ */
@@ -71,6 +72,7 @@ static void *migration_thread(void *arg)
 	if (r == KL_MIG_DONE)
 		c->migrated = true;
 	c->outcome_unknown = r == KL_MIG_UNKNOWN;
+	c->lost = r == KL_MIG_LOST;
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
@@ -84,6 +86,10 @@ static void reap_migration(struct kl_control *c)
 	c->mig_thread_live = false;
 }
 
+/* After the switch to post-copy the destination ran the guest: this copy
+ * is behind it, and running it would roll the guest back. */
+#define LOST_MSG "post-copy failed after the switch: the guest is lost (the destination ran it past this paused copy; post-copy cannot fall back)"
+
 static json_t *cmd_migrate(struct kl_control *c, json_t *args)
 {
 	const char *uri = json_string_value(json_object_get(args, "uri"));
@@ -95,6 +101,8 @@ static json_t *cmd_migrate(struct kl_control *c, json_t *args)
 		return generic_error("There's a migration process in progress");
 	if (c->migrated)
 		return generic_error("the guest has already migrated away");
+	if (c->lost)
+		return generic_error(LOST_MSG);
 	if (c->outcome_unknown)
 		return generic_error("the last migration's outcome is unknown and this copy is paused: check the destination, then `cont` here if it does not run the guest");
 	reap_migration(c);
@@ -378,6 +386,8 @@ static json_t *cmd_cont(struct kl_control *c)
 {
 	if (c->migrated)
 		return generic_error("cont: the destination confirmed it runs the guest; running it here too would make two copies");
+	if (c->lost)
+		return generic_error("cont: " LOST_MSG);
 	if (c->mig_running)
 		return generic_error("cont: a migration is in progress");
 	if (c->outcome_unknown) {
@@ -391,7 +401,7 @@ static json_t *cmd_query_status(struct kl_control *c)
 {
 	const char *status = "running";
 	bool running = true;
-	if (c->migrated || c->outcome_unknown) {
+	if (c->migrated || c->outcome_unknown || c->lost) {
 		status = "postmigrate";
 		running = false;
 	} else if (kl_vm_all_ended(c->vm)) {

@@ -88,7 +88,7 @@ static int migrate_now(struct kl_vm *vm, struct kl_cli *c)
 	return r;
 }
 
-enum run_end { ENDED, MIGRATED, QUIT, TIMED_OUT, UNKNOWN_OUTCOME };
+enum run_end { ENDED, MIGRATED, QUIT, TIMED_OUT, UNKNOWN_OUTCOME, LOST };
 
 /* Wait for the guest to finish, a migration away, `quit` or the timeout;
  * migrate when --migrate-to's time comes. An unknown outcome without a
@@ -111,6 +111,8 @@ static enum run_end wait_for_end(struct kl_vm *vm, struct kl_cli *c,
 			*mig_failed = true;
 			if (r == KL_MIG_UNKNOWN && !ctl)
 				return UNKNOWN_OUTCOME;
+			if (r == KL_MIG_LOST && !ctl)
+				return LOST;
 		}
 		if (ctl && kl_control_quit_requested(ctl))
 			return QUIT;
@@ -158,6 +160,10 @@ static int cmd_run(struct kl_cli *c)
 		fprintf(stderr, "kvmlite run: the migration's outcome is unknown: this copy of the guest "
 				"stays paused and is discarded; the destination may be running it (use --qmp to keep it and decide with `cont`)\n");
 		rc = 3;
+	} else if (end == LOST) {
+		fprintf(stderr, "kvmlite run: post-copy failed after the switch: the guest is lost "
+				"(this paused copy is behind the destination's and cannot run on)\n");
+		rc = 4;
 	} else if (end == TIMED_OUT) {
 		printf("kvmlite: timed out after %.1f s\n", c->timeout);
 		rc = 2;
@@ -224,6 +230,13 @@ static int check_destination(const char *json, const struct kl_params *p,
 		printf("kvmlite: downtime as the guest saw it: %.3f ms (the source's %.3f ms to the "
 		       "destination's ACK, then %.3f ms to its vCPUs running)\n",
 		       (downtime + r.resume_gap) * 1e3, downtime * 1e3, r.resume_gap * 1e3);
+	if (r.postcopy_missing)
+		printf("kvmlite: post-copy: %" PRIu64 " pages missing when the destination started, "
+		       "%" PRIu64 " remote faults, the guest waited %.3f s on them; degradation window %.3f s "
+		       "(until the last page arrived)\n",
+		       r.postcopy_missing, r.postcopy_faults, r.postcopy_wait, r.postcopy_window);
+	/* Post-copy: the destination's hash is of each page as it arrived,
+	 * so "equal" says every page came with its content at the pause. */
 	bool same = r.memhash_at_resume == memhash_at_pause;
 	printf("kvmlite: memory hash at the source's pause 0x%016" PRIx64
 	       ", at the destination's resume 0x%016" PRIx64 ": %s\n",
@@ -295,6 +308,9 @@ static int cmd_migrate(struct kl_cli *c)
 				       fin.downtime);
 		if (st != 0 && !rc)
 			rc = 1;
+	} else if (r == KL_MIG_LOST) {
+		printf("kvmlite: post-copy failed after the switch: the guest is lost\n");
+		rc = 4;
 	} else {
 		printf("kvmlite: the guest keeps running here\n");
 		kl_vm_wait_end(vm, c->timeout);

@@ -9,7 +9,7 @@
  * destination's verdict. On any failure the guest keeps (or goes back
  * to) running here.
  */
-#include "migration.h"
+#include "source.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -18,30 +18,6 @@
 #include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-struct kl_source {
-	struct kl_vm *vm;
-	struct kl_mig_opts o;
-	int fd;
-	struct kl_out out;
-	struct kl_in in;
-	bool have_io;
-	struct kl_dirty_reader *log; /* this migration's view of the dirty log */
-
-	pthread_mutex_t lock;      /* m, early_cancel, final stats */
-	mplm_migration *m;
-	bool early_cancel;
-	bool ran;
-	struct mplm_stats final;
-	char error[600];
-
-	double t_start;
-	bool progress;             /* a status line on stderr (a terminal) */
-	double t_progress;         /* when it was last drawn */
-	uint64_t page_records, zero_records;
-	uint64_t memhash_at_pause;
-	struct kl_err err;         /* the back end's first failure */
-};
 
 void kl_mig_opts_default(struct kl_mig_opts *o)
 {
@@ -54,10 +30,10 @@ void kl_mig_opts_default(struct kl_mig_opts *o)
 	o->buffer_bytes = 1 << 20;
 	o->extend_live_at = -1;
 	o->end_live_at = -1;
+	o->start_postcopy_at = -1;
 }
 
-/* Record the first failure; later ones are consequences. */
-static int be_fail(struct kl_source *s, struct kl_err *e)
+int kl_source_fail(struct kl_source *s, struct kl_err *e)
 {
 	if (!s->err.msg[0])
 		s->err = *e;
@@ -93,7 +69,7 @@ static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 		r = (s->log = kl_dirtylog_attach(s->vm, &e)) ? 0 : -1;
 	else
 		r = kl_dirtylog_read(s->log, mplm_bitmap_words(dirty), &e);
-	return r < 0 ? be_fail(s, &e) : 0;
+	return r < 0 ? kl_source_fail(s, &e) : 0;
 }
 
 static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
@@ -104,7 +80,7 @@ static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
 	uint32_t wire;
 	if (kl_out_page(&s->out, page, kl_gpa(s->vm, page << KL_PAGE_SHIFT),
 			&zero, &wire, &e) < 0)
-		return be_fail(s, &e);
+		return kl_source_fail(s, &e);
 	out->zero = zero;
 	out->wire_bytes = wire;
 	if (zero)
@@ -146,16 +122,16 @@ static int be_send_state(void *ctx, uint64_t *wire_bytes)
 
 	for (unsigned i = 0; i < s->vm->cfg.nvcpus; i++)
 		if (send_vcpu(s, i, &bytes, &e) < 0)
-			return be_fail(s, &e);
+			return kl_source_fail(s, &e);
 	size_t dlen = kl_dev_state_size(&s->vm->dev);
 	uint8_t *dev = malloc(dlen);
 	if (!dev)
-		return be_fail(s, &(struct kl_err){ "out of memory" });
+		return kl_source_fail(s, &(struct kl_err){ "out of memory" });
 	kl_dev_save(&s->vm->dev, dev);
 	int r = kl_out_record(&s->out, KL_REC_DEVICES, dev, dlen, NULL, 0, &e);
 	free(dev);
 	if (r < 0)
-		return be_fail(s, &e);
+		return kl_source_fail(s, &e);
 	*wire_bytes = bytes + dlen + KL_REC_OVERHEAD;
 	return 0;
 }
@@ -166,32 +142,49 @@ static int be_send_state(void *ctx, uint64_t *wire_bytes)
  * have happened (END never fully left this host) or the destination said
  * so (a valid ACK ok=0); any other end is an unknown outcome and the guest
  * stays paused here (STREAM.md, "The end of a migration"). */
-static int be_start_destination(void *ctx)
+void kl_source_end_counts(struct kl_source *s, uint8_t *buf, size_t cap,
+			  size_t *len)
 {
-	struct kl_source *s = ctx;
-	struct kl_err e;
-	uint8_t end[32];
-	struct kl_pack k = { end, end + sizeof(end), false };
-	char msg[512];
-
+	struct kl_pack k = { buf, buf + cap, false };
 	kl_put64(&k, s->page_records);
 	kl_put64(&k, s->zero_records);
 	kl_put32(&k, s->vm->cfg.nvcpus);
 	kl_put32(&k, 1);
 	kl_put64(&k, s->out.bytes + s->out.len);
-	/* A failed flush left part of END unsent: the destination cannot
-	 * have it whole. */
-	if (kl_out_record(&s->out, KL_REC_END, end, sizeof(end), NULL, 0, &e) < 0 ||
-	    kl_out_flush(&s->out, &e) < 0)
-		return be_fail(s, &e);
+	*len = (size_t)(k.p - buf);
+}
+
+int kl_source_await_ack(struct kl_source *s)
+{
+	struct kl_err e;
+	char msg[512];
 	/* The destination refuses a stream that stalls for io_timeout, and
 	 * says so: wait past that, so a late refusal still counts as one. */
 	s->in.deadline = kl_now() + 2 * s->o.io_timeout + 1;
 	int v = kl_read_verdict(&s->in, KL_REC_ACK, msg, sizeof(msg), &e);
+	s->in.deadline = 0;
 	if (v == 0)
 		return 0;
-	be_fail(s, &e);
+	kl_source_fail(s, &e);
 	return v < 0 ? MPLM_DEST_UNKNOWN : -1;
+}
+
+static int be_start_destination(void *ctx)
+{
+	struct kl_source *s = ctx;
+	struct kl_err e;
+	uint8_t end[32];
+	size_t len;
+
+	if (s->pc)
+		return kl_postcopy_src_switch(s);
+	kl_source_end_counts(s, end, sizeof(end), &len);
+	/* A failed flush left part of END unsent: the destination cannot
+	 * have it whole. */
+	if (kl_out_record(&s->out, KL_REC_END, end, len, NULL, 0, &e) < 0 ||
+	    kl_out_flush(&s->out, &e) < 0)
+		return kl_source_fail(s, &e);
+	return kl_source_await_ack(s);
 }
 
 static int be_resume_source(void *ctx)
@@ -207,7 +200,7 @@ static void be_wait(void *ctx, double seconds)
 	struct kl_err e;
 	/* Keep the buffer moving while idle, then sleep. */
 	if (kl_out_flush(&s->out, &e) < 0)
-		be_fail(s, &e);
+		kl_source_fail(s, &e);
 	if (seconds > 0.5)
 		seconds = 0.5;
 	struct timespec t = { 0, (long)(seconds * 1e9) };
@@ -248,6 +241,9 @@ static const struct mplm_backend backend_ops = {
 	.resume_source = be_resume_source,
 	.wait = be_wait,
 	.poll = be_poll,
+	.postcopy_discard = kl_postcopy_src_discard,
+	.postcopy_next_request = kl_postcopy_src_next_request,
+	.postcopy_done = kl_postcopy_src_done,
 };
 
 /* ------------------------------------------------------------------ */
@@ -258,6 +254,10 @@ kl_source *kl_source_new(struct kl_vm *vm, const struct kl_mig_opts *o,
 	char why[200];
 	if (mplm_params_check(&o->params, why, sizeof(why)) < 0) {
 		kl_fail(e, "migration parameters: %s", why);
+		return NULL;
+	}
+	if (o->start_postcopy_at >= 0 && !o->params.postcopy_ram) {
+		kl_fail(e, "start-postcopy-at needs postcopy-ram on");
 		return NULL;
 	}
 	struct kl_source *s = calloc(1, sizeof(*s));
@@ -296,6 +296,10 @@ static int handshake(struct kl_source *s, struct kl_err *e)
 		return -1;
 	s->have_io = true;
 	kl_header_of(s->vm, &h);
+	/* Version 2 only when post-copy may happen: a pre-copy stream still
+	 * reads in a kvmlite without post-copy. */
+	if (s->o.params.postcopy_ram)
+		h.version = KL_STREAM_VERSION_POSTCOPY;
 	size_t n = kl_header_pack(&h, buf, sizeof(buf));
 	if (!n)
 		return kl_fail(e, "stream header does not fit its buffer");
@@ -323,7 +327,7 @@ static void set_error(struct kl_source *s, const char *what)
 
 static int fail_early(struct kl_source *s, struct kl_err *e)
 {
-	be_fail(s, e);
+	kl_source_fail(s, e);
 	pthread_mutex_lock(&s->lock);
 	s->final.status = s->early_cancel ? MPLM_STATUS_CANCELLED : MPLM_STATUS_FAILED;
 	pthread_mutex_unlock(&s->lock);
@@ -337,6 +341,7 @@ static void finish(struct kl_source *s)
 	struct mplm_stats st;
 
 	mplm_migration_stats(s->m, &st);
+	kl_postcopy_src_stop(s);
 	if (s->t_progress > 0)
 		fputc('\n', stderr);
 	if (kl_dirtylog_detach(s->log, &e) < 0)
@@ -380,6 +385,8 @@ int kl_source_run(kl_source *s)
 	if (s->o.extend_live)
 		mplm_migration_extend_live(m);
 	mplm_migration_schedule(m, s->o.extend_live_at, s->o.end_live_at);
+	/* kl_source_new checked that postcopy-ram is on if this is set. */
+	mplm_migration_schedule_postcopy(m, s->o.start_postcopy_at, NULL, 0);
 	s->t_start = kl_now();
 	s->progress = isatty(STDERR_FILENO);
 	mplm_migration_run(m);
@@ -395,7 +402,9 @@ int kl_source_run(kl_source *s)
 	}
 	if (s->final.status == MPLM_STATUS_COMPLETED)
 		return KL_MIG_DONE;
-	return s->final.status == MPLM_STATUS_UNKNOWN ? KL_MIG_UNKNOWN : KL_MIG_FAILED;
+	if (s->final.status == MPLM_STATUS_UNKNOWN)
+		return KL_MIG_UNKNOWN;
+	return s->postcopy_committed ? KL_MIG_LOST : KL_MIG_FAILED;
 }
 
 void kl_source_free(kl_source *s)
@@ -408,6 +417,7 @@ void kl_source_free(kl_source *s)
 		kl_out_free(&s->out);
 		kl_in_free(&s->in);
 	}
+	kl_postcopy_src_free(s);
 	mplm_migration_free(s->m);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -417,6 +427,12 @@ void kl_source_free(kl_source *s)
 void kl_source_cancel(kl_source *s)
 {
 	pthread_mutex_lock(&s->lock);
+	/* The destination runs the guest with pages only this side has:
+	 * cutting the stream would lose it (the engine ignores it too). */
+	if (s->postcopy_committed) {
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
 	s->early_cancel = true;
 	if (s->m && !s->ran)
 		mplm_migration_cancel(s->m);
@@ -470,7 +486,8 @@ void kl_source_stats(kl_source *s, struct mplm_stats *st)
 	pthread_mutex_lock(&s->lock);
 	if (s->m && !s->ran) {
 		mplm_migration_stats(s->m, st);
-		if (st->status != MPLM_STATUS_SETUP)
+		if (st->status != MPLM_STATUS_SETUP &&
+		    st->status != MPLM_STATUS_POSTCOPY_ACTIVE)
 			st->status = MPLM_STATUS_ACTIVE;
 	} else {
 		*st = s->final;

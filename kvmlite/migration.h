@@ -60,6 +60,8 @@ struct kl_mig_opts {
 	bool extend_live;         /* set-mplm-extend-live before the start */
 	double extend_live_at;    /* s after start, < 0 never */
 	double end_live_at;       /* s after start, < 0 never */
+	double start_postcopy_at; /* migrate-start-postcopy at s after start,
+	                           * < 0 never (needs postcopy-ram) */
 	bool print_syncs;         /* qemu-mplm's per-sync lines on stdout */
 };
 
@@ -76,6 +78,9 @@ enum {
 	KL_MIG_UNKNOWN = -2,  /* no trustworthy answer after the end of the
 	                       * stream: paused here, the destination may run
 	                       * it; an operator's `cont` resolves it */
+	KL_MIG_LOST = -3,     /* post-copy failed after the switch: paused
+	                       * here for good, with memory the destination
+	                       * had moved past; the guest is lost */
 };
 /* Connect, hand-shake, run the engine to an end state: one of the above. */
 int kl_source_run(kl_source *s);

@@ -25,8 +25,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define RANGES_MAX 4096 /* per DISCARD record */
-
 struct kl_postcopy_dst {
 	struct receiver *r;
 	struct kl_vm *vm;
@@ -47,15 +45,26 @@ struct kl_postcopy_dst {
 
 	pthread_t fault_thread;
 	bool fault_running;
-	uint8_t bounce[KL_PAGE_SIZE];
+	_Alignas(16) uint8_t bounce[KL_PAGE_SIZE];
 };
+
+int kl_postcopy_dst_possible(struct kl_err *e)
+{
+	enum kl_uffd_how how;
+	struct kl_err why;
+	int fd = kl_uffd_open(&how, &why);
+	if (fd < 0)
+		return kl_fail(e, "post-copy is not possible here: %.400s", why.msg);
+	close(fd);
+	return 0;
+}
 
 int kl_postcopy_dst_discard(struct receiver *r, const struct kl_rec *rec,
 			    struct kl_err *e)
 {
 	struct kl_unpack u = { rec->data, rec->data + rec->len, false };
 	uint32_t n = kl_get32(&u);
-	if (u.short_read || n == 0 || n > RANGES_MAX || rec->len != 4 + 16ull * n)
+	if (u.short_read || n == 0 || n > KL_DISCARD_RANGES_MAX || rec->len != 4 + 16ull * n)
 		return kl_fail(e, "discard record of %u bytes at byte %llu", rec->len,
 			       (unsigned long long)rec->offset);
 	for (uint32_t i = 0; i < n; i++) {

@@ -213,7 +213,8 @@ static int receive_header(struct receiver *r, struct kl_err *e)
 		return kl_fail(e, "stream starts with a %s record, not a header",
 			       kl_rec_name(rec.type));
 	if (kl_header_unpack(&h, rec.data, rec.len, &why) < 0 ||
-	    kl_header_check(&h, r->vm, &why) < 0) {
+	    kl_header_check(&h, r->vm, &why) < 0 ||
+	    (h.version == KL_STREAM_VERSION_POSTCOPY && kl_postcopy_dst_possible(&why) < 0)) {
 		kl_send_verdict(&r->out, KL_REC_HELLO, false, why.msg, e);
 		return kl_fail(e, "refused the stream: %s", why.msg);
 	}

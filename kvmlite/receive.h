@@ -33,7 +33,10 @@ int kl_receiver_check_counts(struct receiver *r, const struct kl_rec *rec,
 			     uint64_t *discarded, struct kl_err *e);
 void kl_receiver_free(struct receiver *r);
 
-/* postcopy_dst.c: a DISCARD record's ranges into r->discard. */
+/* postcopy_dst.c: can this host take post-copy (a userfaultfd)? Asked
+ * at a version-2 header, so a source is refused before it starts. */
+int kl_postcopy_dst_possible(struct kl_err *e);
+/* A DISCARD record's ranges into r->discard. */
 int kl_postcopy_dst_discard(struct receiver *r, const struct kl_rec *rec,
 			    struct kl_err *e);
 /* At the POSTCOPY record, the state loaded: register guest RAM with

@@ -297,7 +297,7 @@ static int next(struct kl_in *in, struct kl_rec *r, bool lazy, struct kl_err *e)
 	memcpy(&r->type, h, 4);
 	memcpy(&r->len, h + 4, 4);
 	r->offset = in->offset;
-	if (r->type < KL_REC_HEADER || r->type > KL_REC_ACK)
+	if (r->type < KL_REC_HEADER || r->type > KL_REC_LAST)
 		return kl_fail(e, "bad record type %u at byte %llu", r->type,
 			       (unsigned long long)r->offset);
 	if (r->len > KL_REC_MAX || r->len + KL_REC_OVERHEAD > in->cap)

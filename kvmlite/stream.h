@@ -37,8 +37,11 @@ enum kl_rec_type {
 	KL_REC_POSTCOPY = 10, /* source: the switch; the destination runs now */
 	KL_REC_REQUEST = 11,  /* destination: a vCPU waits for this page */
 	KL_REC_COMPLETE = 12, /* destination: every page arrived, its figures */
+	KL_REC_LAST = KL_REC_COMPLETE,
 };
 const char *kl_rec_name(uint32_t type);
+/* A DISCARD record: u32 n, then n x (u64 first page, u64 pages). */
+#define KL_DISCARD_RANGES_MAX 4096
 
 uint32_t kl_crc32c(uint32_t crc, const void *p, size_t n);
 uint32_t kl_crc32c_soft(uint32_t crc, const void *p, size_t n);
