@@ -200,7 +200,8 @@ static int apply_settings(const char *cmd, json_t *args, unsigned allowed,
 #define QEMU_SETTINGS (LIVE_SETTINGS | BIT(MPLM_SET_MAX_ITERATIONS) | \
 		       BIT(MPLM_SET_THRESHOLD_BANDWIDTH) | BIT(MPLM_SET_MAX_TOTAL_TIME) | \
 		       BIT(MPLM_SET_CPU_THROTTLE_INITIAL) | \
-		       BIT(MPLM_SET_CPU_THROTTLE_INCREMENT))
+		       BIT(MPLM_SET_CPU_THROTTLE_INCREMENT) | \
+		       BIT(MPLM_SET_POSTCOPY_AFTER_PASSES))
 /* set-mplm-migration: qemu-mplm's (its `enable` is handled apart). */
 #define MPLM_SETTINGS (BIT(MPLM_SET_INTERVALTIME) | BIT(MPLM_SET_DIRTYPERCENTS) | \
 		       BIT(MPLM_SET_FIRSTNONDIRTY) | BIT(MPLM_SET_RELAXLIVEMIG) | \
@@ -303,14 +304,14 @@ static json_t *cmd_set_mplm(struct kl_control *c, json_t *args)
 }
 
 /* QEMU's migrate-set-capabilities: a list of {capability, state}. Of
- * QEMU 2.9's capabilities kvmlite has auto-converge; others are refused
- * by name. */
+ * QEMU 2.9's capabilities kvmlite has auto-converge and postcopy-ram;
+ * others are refused by name. */
 static json_t *cmd_set_capabilities(struct kl_control *c, json_t *args)
 {
 	json_t *list = json_object_get(args, "capabilities"), *item;
 	struct mplm_params p = c->opts.params;
 	size_t i;
-	char err[200];
+	char err[300];
 
 	if (c->mig_running)
 		return generic_error("migrate-set-capabilities: a migration is in progress");
@@ -321,13 +322,16 @@ static json_t *cmd_set_capabilities(struct kl_control *c, json_t *args)
 		json_t *state = json_object_get(item, "state");
 		if (!name || !json_is_boolean(state))
 			return generic_error("migrate-set-capabilities: each item needs 'capability' (a name) and 'state' (true or false)");
-		if (strcmp(name, "auto-converge")) {
+		if (!strcmp(name, "auto-converge")) {
+			p.auto_converge = json_is_true(state);
+		} else if (!strcmp(name, "postcopy-ram")) {
+			p.postcopy_ram = json_is_true(state);
+		} else {
 			snprintf(err, sizeof(err),
-				 "migrate-set-capabilities: capability '%.64s' is not supported (kvmlite has auto-converge)",
+				 "migrate-set-capabilities: capability '%.64s' is not supported (kvmlite has auto-converge and postcopy-ram)",
 				 name);
 			return generic_error(err);
 		}
-		p.auto_converge = json_is_true(state);
 	}
 	c->opts.params = p;
 	return ok_empty();
@@ -335,8 +339,23 @@ static json_t *cmd_set_capabilities(struct kl_control *c, json_t *args)
 
 static json_t *cmd_query_capabilities(struct kl_control *c)
 {
-	return json_pack("{s:[{s:s,s:b}]}", "return", "capability", "auto-converge",
-			 "state", c->opts.params.auto_converge);
+	return json_pack("{s:[{s:s,s:b},{s:s,s:b}]}", "return",
+			 "capability", "auto-converge", "state", c->opts.params.auto_converge,
+			 "capability", "postcopy-ram", "state", c->opts.params.postcopy_ram);
+}
+
+/* QEMU's migrate-start-postcopy: switch a running migration to
+ * post-copy at its next step (needs postcopy-ram, QEMU's messages). */
+static json_t *cmd_start_postcopy(struct kl_control *c)
+{
+	char err[300];
+	if (!c->opts.params.postcopy_ram && !(c->src && c->mig_running))
+		return generic_error("Enable postcopy with migrate_set_capability before the start of migration");
+	if (!(c->src && c->mig_running))
+		return generic_error("Postcopy must be started after migration has been started");
+	if (kl_source_start_postcopy(c->src, err, sizeof(err)) < 0)
+		return generic_error(err);
+	return ok_empty();
 }
 
 /* QEMU's older single-value commands, through the same table:
@@ -438,6 +457,8 @@ static json_t *dispatch(struct kl_control *c, const char *name, json_t *args)
 		return cmd_set_capabilities(c, args);
 	if (!strcmp(name, "query-migrate-capabilities"))
 		return cmd_query_capabilities(c);
+	if (!strcmp(name, "migrate-start-postcopy"))
+		return cmd_start_postcopy(c);
 	if (!strcmp(name, "query-migrate-parameters"))
 		return cmd_query_parameters(c);
 	if (!strcmp(name, "migrate_set_speed"))

@@ -97,9 +97,16 @@ static int check_guest(struct kl_vm *vm, const struct kl_incoming_opts *o,
 		snprintf(res->verify, sizeof(res->verify), "%s", why.msg);
 		return kl_fail(e, "verify: %s", why.msg);
 	}
+	if (res->postcopy && kl_postcopy_dst_check(res->postcopy, &res->postcopy_checked, &why) < 0) {
+		snprintf(res->verify, sizeof(res->verify), "%s", why.msg);
+		return kl_fail(e, "verify: %s", why.msg);
+	}
 	snprintf(res->verify, sizeof(res->verify), "ok");
 	if (!o->quiet)
 		printf("kvmlite incoming: verify: ok, the guest's results match a replay of its writes\n");
+	if (!o->quiet && res->postcopy)
+		printf("kvmlite incoming: verify: ok, the %llu pages the guest did not write here hold the source's content at its pause\n",
+		       (unsigned long long)res->postcopy_checked);
 	return 0;
 }
 
@@ -117,7 +124,7 @@ int kl_incoming(const struct kl_config *cfg, const struct kl_incoming_opts *o,
 	    guest_crc_of(o->guest_path, &vm->guest_crc, &vm->guest_len, &e) < 0)
 		goto out;
 	fd = take_connection(o, &e);
-	if (fd < 0 || kl_receive_stream(vm, fd, o->io_timeout, res, &e) < 0)
+	if (fd < 0 || kl_receive_stream(vm, fd, o->io_timeout, !o->exit_after_load, res, &e) < 0)
 		goto out;
 	if (o->exit_after_load) {
 		say_arrived(o, res);
@@ -126,7 +133,8 @@ int kl_incoming(const struct kl_config *cfg, const struct kl_incoming_opts *o,
 	}
 	/* Nothing between the ACK and the vCPUs: the source counts its
 	 * downtime to the ACK, the guest to here. */
-	if (kl_vm_start(vm, &e) < 0)
+	if ((res->postcopy && o->verify && kl_postcopy_dst_watch(res->postcopy, &e) < 0) ||
+	    kl_vm_start(vm, &e) < 0)
 		goto out;
 	res->resume_gap = kl_now() - res->t_ack;
 	if (res->postcopy && kl_postcopy_dst_run(res->postcopy, res->t_ack + res->resume_gap,

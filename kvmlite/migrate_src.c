@@ -81,6 +81,11 @@ static int be_send_page(void *ctx, uint64_t page, struct mplm_page_sent *out)
 	if (kl_out_page(&s->out, page, kl_gpa(s->vm, page << KL_PAGE_SHIFT),
 			&zero, &wire, &e) < 0)
 		return kl_source_fail(s, &e);
+	if (s->flush_next) {
+		s->flush_next = false;
+		if (kl_out_flush(&s->out, &e) < 0)
+			return kl_source_fail(s, &e);
+	}
 	out->zero = zero;
 	out->wire_bytes = wire;
 	if (zero)
@@ -458,6 +463,18 @@ void kl_source_end_live(kl_source *s)
 	if (s->m && !s->ran)
 		mplm_migration_end_live(s->m);
 	pthread_mutex_unlock(&s->lock);
+}
+
+int kl_source_start_postcopy(kl_source *s, char *err, size_t errlen)
+{
+	int r = -1;
+	pthread_mutex_lock(&s->lock);
+	if (s->m && !s->ran)
+		r = mplm_migration_start_postcopy(s->m, err, errlen);
+	else
+		snprintf(err, errlen, "Postcopy must be started after migration has been started");
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }
 
 void kl_source_set_downtime_limit(kl_source *s, double seconds)

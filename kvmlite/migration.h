@@ -90,6 +90,8 @@ void kl_source_free(kl_source *s);
 void kl_source_cancel(kl_source *s);
 void kl_source_extend_live(kl_source *s);
 void kl_source_end_live(kl_source *s);
+/* migrate-start-postcopy; -1 with QEMU's message if postcopy-ram is off. */
+int kl_source_start_postcopy(kl_source *s, char *err, size_t errlen);
 void kl_source_set_downtime_limit(kl_source *s, double seconds);
 void kl_source_set_max_bandwidth(kl_source *s, double bytes_per_s);
 void kl_source_stats(kl_source *s, struct mplm_stats *st);
@@ -136,6 +138,8 @@ struct kl_incoming_result {
 	double postcopy_window;     /* s from the vCPUs' start to the last page */
 	uint64_t postcopy_pages;    /* missing pages placed */
 	uint64_t postcopy_missing;  /* pages missing at the switch */
+	uint64_t postcopy_checked;  /* --verify: pages the guest did not
+	                             * write, found as at the source's pause */
 	char verify[512];         /* "" = not checked, "ok", or what differs */
 	char error[512];
 };
@@ -145,9 +149,12 @@ void kl_incoming_opts_default(struct kl_incoming_opts *o);
  * (which must be whole within header_timeout s, <= 0: no bound),
  * every record checked, the state loaded, ACK. 0 when the guest may run
  * (the ACK ok=1 is sent); -1 with e's reason otherwise (ACK ok=0 sent if
- * it still could be). Never runs the guest. */
+ * it still could be). Never runs the guest. A post-copy stream (version
+ * 2) is refused at its header unless allow_postcopy (the caller will run
+ * the guest) and this host has userfaultfd. */
 int kl_receive_stream(struct kl_vm *vm, int fd, double header_timeout,
-		      struct kl_incoming_result *res, struct kl_err *e);
+		      bool allow_postcopy, struct kl_incoming_result *res,
+		      struct kl_err *e);
 /* Post-copy's destination (postcopy_dst.c): after kl_receive_stream
  * set res->postcopy and the vCPUs started at t_start, serve their faults
  * from the rest of the stream until every page is here. 0: complete
@@ -157,6 +164,13 @@ struct kl_postcopy_dst;
 int kl_postcopy_dst_run(struct kl_postcopy_dst *pc, double t_start,
 			struct kl_incoming_result *res, struct kl_err *e);
 void kl_postcopy_dst_free(struct kl_postcopy_dst *pc);
+/* The page-content invariant (--verify): watch the guest's writes from
+ * before its vCPUs start; once every page is here (and the guest
+ * stopped writing), check that every page it did not write holds the
+ * source's content at the pause. *checked: pages compared. */
+int kl_postcopy_dst_watch(struct kl_postcopy_dst *pc, struct kl_err *e);
+int kl_postcopy_dst_check(struct kl_postcopy_dst *pc, uint64_t *checked,
+			  struct kl_err *e);
 
 /* Build the VM, take one stream, verify it completely, and only then
  * run the guest. Returns 0 if the guest arrived (and ran, unless
@@ -192,7 +206,7 @@ struct kl_result_file {
 	uint64_t stream_bytes;
 	double resume_gap; /* s from the destination's ACK to its vCPUs */
 	/* Post-copy (0 without a switch): see struct kl_incoming_result. */
-	uint64_t postcopy_missing, postcopy_faults;
+	uint64_t postcopy_missing, postcopy_faults, postcopy_checked;
 	double postcopy_wait, postcopy_window;
 	unsigned nvcpus;
 	struct kl_status vcpu[KL_MAX_VCPUS];

@@ -53,7 +53,8 @@ KL_FUZZ_VM := kvmlite/state.c kvmlite/stream.c kvmlite/crc32c.c kvmlite/net.c \
 	kvmlite/vm.c kvmlite/vcpu.c kvmlite/throttle.c kvmlite/devices.c kvmlite/dirtylog.c \
 	kvmlite/util.c workloads/guests/wl.c mplm-core/bitmap.c
 KL_FUZZ_STREAM := $(B)/fuzz/fuzz_stream
-KL_FUZZ_STREAM_SRC := kvmlite/fuzz/fuzz_stream.c kvmlite/receive.c $(KL_FUZZ_VM)
+KL_FUZZ_STREAM_SRC := kvmlite/fuzz/fuzz_stream.c kvmlite/receive.c kvmlite/postcopy_dst.c \
+	kvmlite/uffd.c $(KL_FUZZ_VM)
 
 fuzz: $(KL_FUZZ_STREAM)
 
@@ -72,7 +73,7 @@ fuzz-stream-run: $(KL_FUZZ_STREAM)
 
 KL_FUZZ_CONTROL := $(B)/fuzz/fuzz_control
 KL_FUZZ_CONTROL_SRC := kvmlite/fuzz/fuzz_control.c kvmlite/control.c \
-	kvmlite/control_lines.c kvmlite/migrate_src.c $(KL_FUZZ_VM) \
+	kvmlite/control_lines.c kvmlite/migrate_src.c kvmlite/postcopy_src.c $(KL_FUZZ_VM) \
 	$(filter-out mplm-core/bitmap.c,$(wildcard mplm-core/*.c))
 
 fuzz: $(KL_FUZZ_CONTROL)

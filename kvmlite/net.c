@@ -57,6 +57,12 @@ void kl_set_io_timeout(int fd, double seconds)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
+void kl_set_socket_buffers(int fd, int bytes)
+{
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
 /* No SO_SNDBUF/SO_RCVBUF: setting them turns off the kernel's buffer
  * autotuning, which does better on loopback than rmem_max allows. */
 static void tune(int fd)

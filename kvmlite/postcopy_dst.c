@@ -45,6 +45,7 @@ struct kl_postcopy_dst {
 
 	pthread_t fault_thread;
 	bool fault_running;
+	struct kl_dirty_reader *watch; /* kl_postcopy_dst_watch: guest writes */
 	_Alignas(16) uint8_t bounce[KL_PAGE_SIZE];
 };
 
@@ -94,6 +95,8 @@ void kl_postcopy_dst_free(struct kl_postcopy_dst *pc)
 	}
 	if (pc->uffd >= 0)
 		close(pc->uffd);
+	if (pc->watch)
+		kl_dirtylog_detach(pc->watch, &ignore);
 	kl_receiver_free(pc->r);
 	mplm_bitmap_free(pc->missing);
 	mplm_bitmap_free(pc->placed);
@@ -412,6 +415,7 @@ int kl_postcopy_dst_run(struct kl_postcopy_dst *pc, double t_start,
 {
 	struct kl_err ignore;
 	pc->t_start = pc->t_last = t_start;
+	kl_set_socket_buffers(pc->r->in.fd, KL_POSTCOPY_SOCKET_BUFFER);
 	int r = pthread_create(&pc->fault_thread, NULL, fault_main, pc);
 	if (r) {
 		errno = r;
@@ -438,5 +442,45 @@ int kl_postcopy_dst_run(struct kl_postcopy_dst *pc, double t_start,
 	/* Every page is here: the whole-memory hash as the guest resumed
 	 * from (each page's content on arrival = the source's at pause). */
 	res->memhash_at_resume = kl_memhash_of(pc->r->page_hash, pc->vm->pages);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The page-content invariant, checked on the guest's own memory. */
+
+int kl_postcopy_dst_watch(struct kl_postcopy_dst *pc, struct kl_err *e)
+{
+	pc->watch = kl_dirtylog_attach(pc->vm, e);
+	return pc->watch ? 0 : -1;
+}
+
+/* Every page the guest has not written since it started here holds what
+ * the source had at its pause: the content each page arrived with (the
+ * hashes taken on arrival, before the switch or after it). */
+int kl_postcopy_dst_check(struct kl_postcopy_dst *pc, uint64_t *checked,
+			  struct kl_err *e)
+{
+	mplm_bitmap *written = mplm_bitmap_new(pc->vm->pages);
+	if (!written)
+		return kl_fail(e, "out of memory");
+	if (kl_dirtylog_read(pc->watch, mplm_bitmap_words(written), e) < 0) {
+		mplm_bitmap_free(written);
+		return -1;
+	}
+	uint64_t bad = 0, first_bad = 0;
+	*checked = 0;
+	for (uint64_t p = 0; p < pc->vm->pages; p++) {
+		if (mplm_bitmap_test(written, p))
+			continue;
+		++*checked;
+		if (kl_page_hash(p, kl_gpa(pc->vm, p << KL_PAGE_SHIFT)) != pc->r->page_hash[p] &&
+		    !bad++)
+			first_bad = p;
+	}
+	mplm_bitmap_free(written);
+	if (bad)
+		return kl_fail(e, "post-copy: %llu of %llu pages the guest did not write here differ from the source's at its pause (first: page %llu)",
+			       (unsigned long long)bad, (unsigned long long)*checked,
+			       (unsigned long long)first_bad);
 	return 0;
 }

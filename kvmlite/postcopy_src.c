@@ -215,6 +215,7 @@ int kl_postcopy_src_switch(struct kl_source *s)
 	int v = kl_source_await_ack(s);
 	if (v != 0)
 		return v;
+	kl_set_socket_buffers(s->fd, KL_POSTCOPY_SOCKET_BUFFER);
 	pthread_mutex_lock(&s->lock);
 	s->postcopy_committed = true;
 	pthread_mutex_unlock(&s->lock);
@@ -241,6 +242,8 @@ int kl_postcopy_src_next_request(void *ctx, uint64_t *page)
 		pc->qhead = (pc->qhead + 1) % pc->qcap;
 		pc->qlen--;
 		r = 1;
+		/* A vCPU waits for it: not behind a buffer of pushed pages. */
+		s->flush_next = true;
 	} else if (pc->failed) {
 		snprintf(e.msg, sizeof(e.msg), "return path: %.480s", pc->msg);
 		r = -1;

@@ -199,7 +199,16 @@ static int receive_body(struct receiver *r, struct kl_err *e)
 	}
 }
 
-static int receive_header(struct receiver *r, struct kl_err *e)
+/* Post-copy runs the guest before its memory is all here: the caller
+ * must be about to run it, and this host must have userfaultfd. */
+static int postcopy_refused(bool allowed, struct kl_err *why)
+{
+	if (!allowed)
+		return kl_fail(why, "post-copy needs a destination that runs the guest (this one has --no-run)");
+	return kl_postcopy_dst_possible(why);
+}
+
+static int receive_header(struct receiver *r, bool allow_postcopy, struct kl_err *e)
 {
 	struct kl_rec rec;
 	struct kl_stream_header h;
@@ -214,7 +223,7 @@ static int receive_header(struct receiver *r, struct kl_err *e)
 			       kl_rec_name(rec.type));
 	if (kl_header_unpack(&h, rec.data, rec.len, &why) < 0 ||
 	    kl_header_check(&h, r->vm, &why) < 0 ||
-	    (h.version == KL_STREAM_VERSION_POSTCOPY && kl_postcopy_dst_possible(&why) < 0)) {
+	    (h.version == KL_STREAM_VERSION_POSTCOPY && postcopy_refused(allow_postcopy, &why) < 0)) {
 		kl_send_verdict(&r->out, KL_REC_HELLO, false, why.msg, e);
 		return kl_fail(e, "refused the stream: %s", why.msg);
 	}
@@ -285,7 +294,8 @@ static int switch_to_postcopy(struct receiver *r, struct kl_incoming_result *res
 }
 
 int kl_receive_stream(struct kl_vm *vm, int fd, double header_timeout,
-		      struct kl_incoming_result *res, struct kl_err *e)
+		      bool allow_postcopy, struct kl_incoming_result *res,
+		      struct kl_err *e)
 {
 	struct kl_err ignore;
 	double t0 = kl_now();
@@ -296,7 +306,7 @@ int kl_receive_stream(struct kl_vm *vm, int fd, double header_timeout,
 	/* A source that trickles its header cannot hold us for longer. */
 	r->in.deadline = header_timeout > 0 ? t0 + header_timeout : 0;
 	if (ok == 0)
-		ok = receive_header(r, e);
+		ok = receive_header(r, allow_postcopy, e);
 	r->in.deadline = 0;
 	if (ok == 0)
 		ok = receive_body(r, e);

@@ -97,6 +97,7 @@ static json_t *postcopy_json(const struct kl_incoming_result *in)
 	json_object_set_new(o, "postcopy-requests", json_integer((json_int_t)in->postcopy_requests));
 	json_object_set_new(o, "wait-seconds", json_real(in->postcopy_wait));
 	json_object_set_new(o, "window-seconds", json_real(in->postcopy_window));
+	json_object_set_new(o, "unwritten-pages-checked", json_integer((json_int_t)in->postcopy_checked));
 	return o;
 }
 
@@ -164,6 +165,7 @@ int kl_read_result_json(const char *path, struct kl_result_file *r,
 	r->postcopy_faults = (uint64_t)json_integer_value(json_object_get(pc, "remote-faults"));
 	r->postcopy_wait = json_number_value(json_object_get(pc, "wait-seconds"));
 	r->postcopy_window = json_number_value(json_object_get(pc, "window-seconds"));
+	r->postcopy_checked = (uint64_t)json_integer_value(json_object_get(pc, "unwritten-pages-checked"));
 	json_t *list = json_object_get(o, "vcpus");
 	for (size_t i = 0; i < json_array_size(list) && i < KL_MAX_VCPUS; i++) {
 		json_t *v = json_array_get(list, i);

@@ -30,6 +30,7 @@ struct kl_source {
 	uint64_t memhash_at_pause;
 	struct kl_err err;         /* the back end's first failure */
 	struct kl_postcopy_src *pc; /* from the post-copy discard on */
+	bool flush_next;           /* a requested page: out at once */
 	bool postcopy_committed;   /* under lock: the destination runs the
 	                            * guest with pages still to come */
 };

@@ -135,5 +135,9 @@ int kl_local_port(int fd);
 int kl_accept(int lfd, double timeout, struct kl_err *e);
 int kl_connect(const char *addr, double timeout, struct kl_err *e);
 void kl_set_io_timeout(int fd, double seconds);
+/* Fixed socket buffers (no autotuning): post-copy's, so that a page a
+ * vCPU waits for is not queued behind megabytes of pushed ones. */
+void kl_set_socket_buffers(int fd, int bytes);
+#define KL_POSTCOPY_SOCKET_BUFFER (128 * 1024)
 
 #endif

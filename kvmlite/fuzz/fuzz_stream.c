@@ -190,7 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shutdown(sv[1], SHUT_WR);
 	kl_set_io_timeout(sv[0], 1);
 	memset(&res, 0, sizeof(res));
-	int r = kl_receive_stream(vm, sv[0], 1, &res, &e);
+	int r = kl_receive_stream(vm, sv[0], 1, true, &res, &e);
+	kl_postcopy_dst_free(res.postcopy);
 	if (getenv("KL_FUZZ_VERBOSE")) /* to check the seeds */
 		fprintf(stderr, "fuzz_stream: %zu bytes: %s\n", size, r == 0 ? "accepted" : e.msg);
 	close(sv[0]);
