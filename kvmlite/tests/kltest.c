@@ -157,6 +157,17 @@ void kltest_replay(const struct kl_params *p, unsigned vcpu, uint64_t writes,
 	free(mem);
 }
 
+/* The guest reports progress every 4,096 writes: on a loaded machine
+ * that can take a while, so wait for it (bounded) rather than a fixed
+ * time. */
+void kltest_assert_guest_runs(struct kl_vm *vm)
+{
+	uint64_t before = kl_dev_progress(&vm->dev);
+	for (int i = 0; i < 400 && kl_dev_progress(&vm->dev) == before; i++)
+		kltest_sleep(0.05);
+	assert_true(kl_dev_progress(&vm->dev) > before);
+}
+
 void kltest_assert_guest_matches_replay(struct kl_vm *vm)
 {
 	const struct kl_params *p = kl_gpa(vm, KL_PARAMS_GPA);

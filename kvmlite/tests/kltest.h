@@ -47,6 +47,8 @@ void kltest_run_to_end(struct kl_vm *vm, double timeout);
  * kvmlite's own checker). */
 void kltest_replay(const struct kl_params *p, unsigned vcpu, uint64_t writes,
 		   uint64_t *checksum, uint64_t *vecsum, uint64_t *memhash);
+/* The guest makes progress (bounded wait of 20 s). */
+void kltest_assert_guest_runs(struct kl_vm *vm);
 /* Every finished vCPU of vm against the replay. */
 void kltest_assert_guest_matches_replay(struct kl_vm *vm);
 

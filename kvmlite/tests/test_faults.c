@@ -53,21 +53,6 @@ static void start_migration(struct mig_thread *m, struct kl_vm *vm,
 	assert_int_equal(pthread_create(&m->t, NULL, run_source, m), 0);
 }
 
-static uint64_t progress(struct kl_vm *vm)
-{
-	return kl_dev_progress(&vm->dev);
-}
-
-/* The guest reports progress every 4,096 writes: on a loaded machine
- * that can take a while, so wait for it (bounded) rather than a fixed
- * time. */
-static void assert_guest_runs(struct kl_vm *vm)
-{
-	uint64_t before = progress(vm);
-	for (int i = 0; i < 400 && progress(vm) == before; i++)
-		kltest_sleep(0.05);
-	assert_true(progress(vm) > before);
-}
 
 /* After a failed attempt: the guest is running here; migrate it again
  * and check it finishes on the destination exactly right. */
@@ -77,7 +62,7 @@ static void second_migration_succeeds(struct kl_vm *vm, struct kl_config *cfg)
 	struct kl_result_file r;
 	struct mig_thread m;
 
-	assert_guest_runs(vm);
+	kltest_assert_guest_runs(vm);
 	kltest_dst_start(&d, cfg, NULL);
 	start_migration(&m, vm, d.uri, 0);
 	pthread_join(m.t, NULL);
@@ -291,7 +276,7 @@ static void test_refused_at_end_resumes_source(void **state)
 	recorder_start(rc);
 	migrate_to_recorder(vm, rc, -1);
 	recorder_stop(rc);
-	assert_guest_runs(vm);
+	kltest_assert_guest_runs(vm);
 	assert_true(kl_vm_wait_end(vm, 60));
 	kltest_assert_guest_matches_replay(vm);
 	free(rc->bytes);
@@ -330,9 +315,9 @@ static void unanswered_end_keeps_guest_paused(bool corrupt)
 	recorder_stop(rc);
 	/* Still paused: 2 s is over 4,096 writes even for a vCPU starved to
 	 * a quarter of its pace on a loaded host. */
-	uint64_t before = progress(vm);
+	uint64_t before = kl_dev_progress(&vm->dev);
 	kltest_sleep(2);
-	assert_int_equal(progress(vm), before);
+	assert_int_equal(kl_dev_progress(&vm->dev), before);
 	assert_false(kl_vm_all_ended(vm));
 	kl_source_free(s);
 	kl_vm_resume(vm); /* the operator's decision */

@@ -1,0 +1,306 @@
+/*
+ * test_postcopy.c - post-copy on real guests (userfaultfd on the
+ * destination, README.md "Post-copy"):
+ *
+ *   - a writing guest migrated with post-copy after one pre-copy pass
+ *     finishes on the destination with its own self-check (checksum,
+ *     vector sum, memory hash against a host replay), every page arrived
+ *     with the source's content at the pause (the hashes agree), and the
+ *     pages the guest did not write there still hold it (the destination
+ *     checks that under --verify);
+ *   - a failure before the switch (destination killed, link cut) leaves
+ *     the source's guest running, and it finishes right;
+ *   - a failure after the switch loses the guest: the source stays paused
+ *     for good and says why;
+ *   - a destination that will not run the guest refuses post-copy at the
+ *     header, and the source's guest runs on.
+ */
+#include "kltest.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "uffd.h"
+
+/* Skip (with the reason) where this host has no userfaultfd. */
+static void require_uffd(void)
+{
+	enum kl_uffd_how how;
+	struct kl_err e;
+	int fd = kl_uffd_open(&how, &e);
+	if (fd < 0) {
+		printf("SKIP: %s\n", e.msg);
+		skip();
+	}
+	close(fd);
+}
+
+/* Uniform writes over 64 MiB at 40,000 pages/s, 200,000 of them (~5 s). */
+static struct kl_vm *writing_guest(struct kl_config *cfg)
+{
+	struct kl_params p;
+	struct kl_err e;
+	kltest_config(cfg, 128 << 20, 1);
+	kltest_params(&p, KL_PAT_UNIFORM, 16384, 40000, 200000);
+	struct kl_vm *vm = kltest_vm(cfg, &p);
+	assert_int_equal(kl_vm_start(vm, &e), 0);
+	return vm;
+}
+
+struct mig_thread {
+	pthread_t t;
+	kl_source *s;
+	int rc;
+};
+
+static void *run_source(void *arg)
+{
+	struct mig_thread *m = arg;
+	m->rc = kl_source_run(m->s);
+	return NULL;
+}
+
+static void start_postcopy(struct mig_thread *m, struct kl_vm *vm, const char *uri,
+			   double bandwidth, unsigned after_passes, double at)
+{
+	struct kl_mig_opts o;
+	struct kl_err e;
+	kltest_mig_opts(&o, MPLM_ALG_PRECOPY, uri);
+	o.params.max_bandwidth = bandwidth;
+	o.params.postcopy_ram = true;
+	o.params.postcopy_after_passes = after_passes;
+	o.start_postcopy_at = at;
+	o.io_timeout = 3;
+	m->s = kl_source_new(vm, &o, &e);
+	if (!m->s)
+		fail_msg("kl_source_new: %s", e.msg);
+	assert_int_equal(pthread_create(&m->t, NULL, run_source, m), 0);
+}
+
+static enum mplm_status status_of(kl_source *s)
+{
+	struct mplm_stats st;
+	kl_source_stats(s, &st);
+	return st.status;
+}
+
+/* Bounded wait for the source to report status want (or end). */
+static bool wait_status(kl_source *s, enum mplm_status want, double seconds)
+{
+	for (double t = 0; t < seconds; t += 0.002) {
+		enum mplm_status now = status_of(s);
+		if (now == want)
+			return true;
+		if (now != MPLM_STATUS_SETUP && now != MPLM_STATUS_ACTIVE &&
+		    now != MPLM_STATUS_POSTCOPY_ACTIVE)
+			return false;
+		kltest_sleep(0.002);
+	}
+	return false;
+}
+
+static void assert_replay(const struct kl_params *p, const struct kl_status *st)
+{
+	uint64_t c, v, h;
+	assert_true(st->done);
+	kltest_replay(p, 0, st->writes, &c, &v, &h);
+	assert_int_equal(st->writes, 200000);
+	assert_int_equal(st->checksum, c);
+	assert_int_equal(st->vecsum, v);
+	assert_int_equal(st->memhash, h);
+}
+
+/* The guest ran on here after a failed migration: let it finish and
+ * check its own results. */
+static void guest_finishes_here(struct kl_vm *vm)
+{
+	kltest_assert_guest_runs(vm);
+	if (!kl_vm_wait_end(vm, 120))
+		fail_msg("the guest did not finish here");
+	assert_string_equal(kl_vm_error(vm), "");
+	kltest_assert_guest_matches_replay(vm);
+}
+
+static void test_postcopy_after_one_pass(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	require_uffd();
+	struct kl_config cfg;
+	struct kltest_dst d;
+	struct kl_result_file r;
+	struct mig_thread m;
+	struct mplm_stats st;
+
+	struct kl_vm *vm = writing_guest(&cfg);
+	kltest_sleep(0.5);
+	kltest_dst_start(&d, &cfg, NULL);
+	/* 50 MB/s: the first pass takes ~1 s, the guest rewrites ~40,000
+	 * pages meanwhile, so many are stale at the switch. */
+	start_postcopy(&m, vm, d.uri, 50e6, 1, -1);
+	pthread_join(m.t, NULL);
+	if (m.rc != KL_MIG_DONE)
+		fail_msg("post-copy migration: %s", kl_source_error(m.s));
+	kl_source_stats(m.s, &st);
+	assert_int_equal(st.status, MPLM_STATUS_COMPLETED);
+	assert_int_equal(st.verdict, MPLM_VERDICT_POSTCOPY);
+	assert_true(st.postcopy_pages > 0);
+	assert_true(st.downtime > 0 && st.downtime < st.total_time);
+	uint64_t at_pause = kl_source_memhash_at_pause(m.s);
+	kl_source_free(m.s);
+
+	assert_int_equal(kltest_dst_finish(&d, 120, &r), 0);
+	if (!r.ok)
+		fail_msg("destination: %s", r.error);
+	printf("post-copy: %llu pages missing at the switch, %llu remote faults, waited %.3f s, window %.3f s; %llu unwritten pages checked\n",
+	       (unsigned long long)r.postcopy_missing, (unsigned long long)r.postcopy_faults,
+	       r.postcopy_wait, r.postcopy_window, (unsigned long long)r.postcopy_checked);
+	assert_true(r.postcopy_missing > 0);
+	assert_true(r.postcopy_checked > 0);
+	/* Every page arrived with the source's content at the pause. */
+	assert_int_equal(r.memhash_at_resume, at_pause);
+	assert_replay(kl_gpa(vm, KL_PARAMS_GPA), &r.vcpu[0]);
+	kltest_dst_cleanup(&d);
+	kl_vm_destroy(vm);
+}
+
+/* The destination dies during the live stage (the switch would come
+ * only at 1000 s): the source's guest never stopped and finishes right. */
+static void test_destination_killed_before_switch(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	require_uffd();
+	struct kl_config cfg;
+	struct kltest_dst d;
+	struct mig_thread m;
+
+	struct kl_vm *vm = writing_guest(&cfg);
+	kltest_dst_start(&d, &cfg, NULL);
+	start_postcopy(&m, vm, d.uri, 20e6, 0, 1000);
+	assert_true(wait_status(m.s, MPLM_STATUS_ACTIVE, 30));
+	kill(d.pid, SIGKILL);
+	pthread_join(m.t, NULL);
+	assert_int_equal(m.rc, KL_MIG_FAILED);
+	assert_int_equal(status_of(m.s), MPLM_STATUS_FAILED);
+	kl_source_free(m.s);
+	kltest_dst_cleanup(&d);
+	guest_finishes_here(vm);
+	kl_vm_destroy(vm);
+}
+
+/* The link is cut during the live stage (migrate_cancel shuts the
+ * socket down): the same. */
+static void test_link_cut_before_switch(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	require_uffd();
+	struct kl_config cfg;
+	struct kltest_dst d;
+	struct mig_thread m;
+
+	struct kl_vm *vm = writing_guest(&cfg);
+	kltest_dst_start(&d, &cfg, NULL);
+	start_postcopy(&m, vm, d.uri, 20e6, 0, 1000);
+	assert_true(wait_status(m.s, MPLM_STATUS_ACTIVE, 30));
+	kl_source_cancel(m.s);
+	pthread_join(m.t, NULL);
+	assert_int_equal(m.rc, KL_MIG_FAILED);
+	assert_int_equal(status_of(m.s), MPLM_STATUS_CANCELLED);
+	kl_source_free(m.s);
+	struct kl_result_file r;
+	assert_int_not_equal(kltest_dst_finish(&d, 60, &r), 0); /* never ran it */
+	kltest_dst_cleanup(&d);
+	guest_finishes_here(vm);
+	kl_vm_destroy(vm);
+}
+
+/* The destination is stopped, then killed, right after the switch: the
+ * guest is lost. The source stays paused (its copy is behind what the
+ * destination ran), reports failed with the reason, and a cancel after
+ * the switch does not cut the stream. */
+static void test_destination_lost_after_switch(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	require_uffd();
+	struct kl_config cfg;
+	struct kltest_dst d;
+	struct mig_thread m;
+
+	struct kl_vm *vm = writing_guest(&cfg);
+	kltest_dst_start(&d, &cfg, NULL);
+	/* Switch at once: nearly all of memory is left for post-copy, so the
+	 * destination is still pulling pages when it is stopped. */
+	start_postcopy(&m, vm, d.uri, 0, 0, 0);
+	if (!wait_status(m.s, MPLM_STATUS_POSTCOPY_ACTIVE, 30))
+		fail_msg("never saw postcopy-active (status %s)",
+			 mplm_status_name(status_of(m.s)));
+	kill(d.pid, SIGSTOP);
+	kl_source_cancel(m.s); /* ignored: the destination runs the guest */
+	kltest_sleep(0.2);
+	kill(d.pid, SIGKILL);
+	pthread_join(m.t, NULL);
+	struct mplm_stats st;
+	kl_source_stats(m.s, &st);
+	if (m.rc == KL_MIG_DONE)
+		fail_msg("post-copy completed before the destination was stopped: make the test's VM larger");
+	assert_int_equal(m.rc, KL_MIG_LOST);
+	assert_int_equal(st.status, MPLM_STATUS_FAILED);
+	assert_non_null(strstr(kl_source_error(m.s), "the guest is lost"));
+	kl_source_free(m.s);
+	kltest_dst_cleanup(&d);
+	/* Paused for good: every vCPU parked, no progress here. */
+	pthread_mutex_lock(&vm->lock);
+	unsigned parked = vm->nparked, threads = vm->nthreads;
+	pthread_mutex_unlock(&vm->lock);
+	assert_int_equal(parked, threads);
+	uint64_t before = kl_dev_progress(&vm->dev);
+	kltest_sleep(0.3);
+	assert_int_equal(kl_dev_progress(&vm->dev), before);
+	assert_false(kl_vm_all_ended(vm));
+	kl_vm_destroy(vm);
+}
+
+/* A destination that would not run the guest (--no-run) refuses a
+ * post-copy stream at its header; the source's guest runs on. */
+static void test_no_run_destination_refuses_postcopy(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	require_uffd();
+	struct kl_config cfg;
+	struct kltest_dst d;
+	struct mig_thread m;
+	const char *no_run[] = { "--no-run", NULL };
+
+	struct kl_vm *vm = writing_guest(&cfg);
+	kltest_dst_start(&d, &cfg, no_run);
+	start_postcopy(&m, vm, d.uri, 0, 1, -1);
+	pthread_join(m.t, NULL);
+	assert_int_equal(m.rc, KL_MIG_FAILED);
+	assert_non_null(strstr(kl_source_error(m.s), "post-copy needs a destination that runs the guest"));
+	kl_source_free(m.s);
+	struct kl_result_file r;
+	assert_int_not_equal(kltest_dst_finish(&d, 60, &r), 0);
+	kltest_dst_cleanup(&d);
+	guest_finishes_here(vm);
+	kl_vm_destroy(vm);
+}
+
+int main(void)
+{
+	kltest_init(900);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_postcopy_after_one_pass),
+		cmocka_unit_test(test_destination_killed_before_switch),
+		cmocka_unit_test(test_link_cut_before_switch),
+		cmocka_unit_test(test_destination_lost_after_switch),
+		cmocka_unit_test(test_no_run_destination_refuses_postcopy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
