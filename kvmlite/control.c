@@ -333,6 +333,11 @@ static json_t *cmd_set_capabilities(struct kl_control *c, json_t *args)
 			return generic_error(err);
 		}
 	}
+	char why[200];
+	if (mplm_params_check(&p, why, sizeof(why)) < 0) {
+		snprintf(err, sizeof(err), "migrate-set-capabilities: %s", why);
+		return generic_error(err);
+	}
 	c->opts.params = p;
 	return ok_empty();
 }

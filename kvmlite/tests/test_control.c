@@ -136,7 +136,8 @@ static json_t *wait_migration(struct client *c, json_t **reply)
 	for (int i = 0; i < 1200; i++) {
 		json_t *r = ok(c, "{\"execute\":\"query-migrate\"}", reply);
 		const char *s = json_string_value(json_object_get(r, "status"));
-		if (s && strcmp(s, "active") && strcmp(s, "setup"))
+		if (s && strcmp(s, "active") && strcmp(s, "setup") &&
+		    strcmp(s, "postcopy-active"))
 			return r;
 		json_decref(*reply);
 		kltest_sleep(0.05);
@@ -344,6 +345,60 @@ static void test_migrate_and_query(void **state)
 	assert_string_equal(error_class(r), "GenericError"); /* already gone */
 	json_decref(r);
 	assert_true(kl_control_migrated(f.ctl));
+	check_guest_arrived(&d, f.vm);
+	teardown(&f);
+}
+
+/* Post-copy the QEMU way: the capability, then migrate-start-postcopy
+ * during the live stage (refused before, with QEMU's messages). */
+static void test_postcopy_by_command(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	struct fixture f;
+	struct kltest_dst d;
+	char text[256];
+	json_t *r, *q;
+	static const char start[] = "{\"execute\":\"migrate-start-postcopy\"}";
+
+	setup(&f, 200000);
+	r = cmd(&f.c, start);
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"), "desc")),
+			       "Enable postcopy with migrate_set_capability"));
+	json_decref(r);
+	/* With MPLM on, post-copy is refused (only pre-copy has a switch). */
+	ok_free(&f.c, "{\"execute\":\"set-mplm-migration\",\"arguments\":{\"enable\":true}}");
+	r = cmd(&f.c, "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":"
+		      "[{\"capability\":\"postcopy-ram\",\"state\":true}]}}");
+	assert_string_equal(error_class(r), "GenericError");
+	json_decref(r);
+	ok_free(&f.c, "{\"execute\":\"set-mplm-migration\",\"arguments\":{\"enable\":false}}");
+	ok_free(&f.c, "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":"
+		      "[{\"capability\":\"postcopy-ram\",\"state\":true}]}}");
+	q = ok(&f.c, "{\"execute\":\"query-migrate-capabilities\"}", &r);
+	assert_true(json_is_true(json_object_get(json_array_get(q, 1), "state")));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(q, 1), "capability")),
+			    "postcopy-ram");
+	json_decref(r);
+	r = cmd(&f.c, start);
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"), "desc")),
+			       "after migration has been started"));
+	json_decref(r);
+	/* 20 MB/s: the live stage lasts, so the command finds it. */
+	ok_free(&f.c, "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":20000000}}");
+	kltest_dst_start(&d, &f.cfg, NULL);
+	snprintf(text, sizeof(text),
+		 "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"%s\"}}", d.uri);
+	ok_free(&f.c, text);
+	kltest_sleep(0.3);
+	ok_free(&f.c, start);
+	q = wait_migration(&f.c, &r);
+	assert_string_equal(status_of(q), "completed");
+	assert_non_null(json_object_get(json_object_get(q, "ram"), "postcopy-requests"));
+	json_t *mplm = json_object_get(q, "mplm");
+	assert_true(json_is_true(json_object_get(mplm, "postcopy-ram")));
+	assert_true(json_integer_value(json_object_get(mplm, "postcopy-pages")) > 0);
+	json_decref(r);
 	check_guest_arrived(&d, f.vm);
 	teardown(&f);
 }
@@ -702,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_negotiation_and_errors),
 		cmocka_unit_test(test_parameters),
 		cmocka_unit_test(test_migrate_and_query),
+		cmocka_unit_test(test_postcopy_by_command),
 		cmocka_unit_test(test_extend_live_then_end_live),
 		cmocka_unit_test(test_cancel_then_migrate),
 		cmocka_unit_test(test_socket_path_is_never_clobbered),
