@@ -561,6 +561,60 @@ static void test_wrong_vcpu_count(void **state)
 	assert_refused(cap.rc->bytes, cap.rc->len, &other, "vCPUs");
 }
 
+/* The capture with a DISCARD record for `count` pages from `first`
+ * spliced in before END, and the header's version set to `version`
+ * (CRCs fixed: the records must be refused for what they say).
+ * *len gets the new length; malloc'd. */
+static uint8_t *with_discard(uint32_t version, uint64_t first, uint64_t count,
+			     size_t *len)
+{
+	uint8_t rec[8 + 4 + 16 + 4];
+	uint32_t type = KL_REC_DISCARD, plen = 20, n = 1;
+	memcpy(rec, &type, 4);
+	memcpy(rec + 4, &plen, 4);
+	memcpy(rec + 8, &n, 4);
+	memcpy(rec + 12, &first, 8);
+	memcpy(rec + 20, &count, 8);
+	uint32_t crc = kl_crc32c(0, rec, 28);
+	memcpy(rec + 28, &crc, 4);
+
+	size_t at = cap.rc->rec_off[find_record(KL_REC_END, 0)];
+	*len = cap.rc->len + sizeof(rec);
+	uint8_t *b = malloc(*len);
+	memcpy(b, cap.rc->bytes, at);
+	memcpy(b + at, rec, sizeof(rec));
+	memcpy(b + at + sizeof(rec), cap.rc->bytes + at, cap.rc->len - at);
+	/* The header is record 0: magic (8 bytes), then the version. */
+	uint32_t hlen;
+	memcpy(&hlen, b + 4, 4);
+	memcpy(b + 8 + 8, &version, 4);
+	crc = kl_crc32c(0, b, 8 + hlen);
+	memcpy(b + 8 + hlen, &crc, 4);
+	return b;
+}
+
+/* Post-copy's records belong to version 2 only. */
+static void test_discard_in_version_1_stream(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	size_t len;
+	uint8_t *b = with_discard(KL_STREAM_VERSION, 0, 1, &len);
+	assert_refused(b, len, &cap.cfg, "post-copy needs version 2");
+	free(b);
+}
+
+static void test_discard_beyond_memory(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	size_t len;
+	uint64_t pages = cap.cfg.mem_bytes / KL_PAGE_SIZE;
+	uint8_t *b = with_discard(KL_STREAM_VERSION_POSTCOPY, pages - 1, 2, &len);
+	assert_refused(b, len, &cap.cfg, "is outside memory");
+	free(b);
+}
+
 static void test_not_a_stream(void **state)
 {
 	(void)state;
@@ -614,6 +668,8 @@ int main(void)
 		cmocka_unit_test(test_dropped_page_record),
 		cmocka_unit_test(test_wrong_memory_size),
 		cmocka_unit_test(test_wrong_vcpu_count),
+		cmocka_unit_test(test_discard_in_version_1_stream),
+		cmocka_unit_test(test_discard_beyond_memory),
 		cmocka_unit_test(test_not_a_stream),
 		cmocka_unit_test(test_silent_source_times_out),
 	};
