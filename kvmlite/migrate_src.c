@@ -465,6 +465,14 @@ void kl_source_end_live(kl_source *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+bool kl_source_postcopy_committed(kl_source *s)
+{
+	pthread_mutex_lock(&s->lock);
+	bool c = s->postcopy_committed;
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
 int kl_source_start_postcopy(kl_source *s, char *err, size_t errlen)
 {
 	int r = -1;

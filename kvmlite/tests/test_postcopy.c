@@ -10,8 +10,9 @@
  *     checks that under --verify);
  *   - a failure before the switch (destination killed, link cut) leaves
  *     the source's guest running, and it finishes right;
- *   - a failure after the switch loses the guest: the source stays paused
- *     for good and says why;
+ *   - a failure after the switch (destination lost, link cut) loses the
+ *     guest: the source stays paused for good and says why, and so does
+ *     the destination;
  *   - a destination that will not run the guest refuses post-copy at the
  *     header, and the source's guest runs on.
  */
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "source.h" /* the test cuts the source's connection itself */
 #include "uffd.h"
 
 /* Skip (with the reason) where this host has no userfaultfd. */
@@ -85,6 +87,22 @@ static enum mplm_status status_of(kl_source *s)
 	struct mplm_stats st;
 	kl_source_stats(s, &st);
 	return st.status;
+}
+
+/* Bounded wait for the destination's commit to post-copy (false if the
+ * migration ended first). */
+static bool wait_committed(kl_source *s, double seconds)
+{
+	for (double t = 0; t < seconds; t += 0.002) {
+		if (kl_source_postcopy_committed(s))
+			return true;
+		enum mplm_status now = status_of(s);
+		if (now != MPLM_STATUS_SETUP && now != MPLM_STATUS_ACTIVE &&
+		    now != MPLM_STATUS_POSTCOPY_ACTIVE)
+			return false;
+		kltest_sleep(0.002);
+	}
+	return false;
 }
 
 /* Bounded wait for the source to report status want (or end). */
@@ -237,8 +255,8 @@ static void test_destination_lost_after_switch(void **state)
 	/* Switch at once: nearly all of memory is left for post-copy, so the
 	 * destination is still pulling pages when it is stopped. */
 	start_postcopy(&m, vm, d.uri, 0, 0, 0);
-	if (!wait_status(m.s, MPLM_STATUS_POSTCOPY_ACTIVE, 30))
-		fail_msg("never saw postcopy-active (status %s)",
+	if (!wait_committed(m.s, 30))
+		fail_msg("the destination never committed to post-copy (status %s)",
 			 mplm_status_name(status_of(m.s)));
 	kill(d.pid, SIGSTOP);
 	kl_source_cancel(m.s); /* ignored: the destination runs the guest */
@@ -263,6 +281,42 @@ static void test_destination_lost_after_switch(void **state)
 	kltest_sleep(0.3);
 	assert_int_equal(kl_dev_progress(&vm->dev), before);
 	assert_false(kl_vm_all_ended(vm));
+	kl_vm_destroy(vm);
+}
+
+/* The link is cut right after the switch (the source's socket shut
+ * down: a cancel is ignored by then): the destination reports the guest
+ * lost and exits non-zero without a result from the guest, the source
+ * fails the same way and stays paused. */
+static void test_link_cut_after_switch(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	require_uffd();
+	struct kl_config cfg;
+	struct kltest_dst d;
+	struct kl_result_file r;
+	struct mig_thread m;
+
+	struct kl_vm *vm = writing_guest(&cfg);
+	kltest_dst_start(&d, &cfg, NULL);
+	start_postcopy(&m, vm, d.uri, 0, 0, 0);
+	if (!wait_committed(m.s, 30))
+		fail_msg("the destination never committed to post-copy (status %s)",
+			 mplm_status_name(status_of(m.s)));
+	shutdown(m.s->fd, SHUT_RDWR);
+	pthread_join(m.t, NULL);
+	if (m.rc == KL_MIG_DONE)
+		fail_msg("post-copy completed before the link was cut: make the test's VM larger");
+	assert_int_equal(m.rc, KL_MIG_LOST);
+	assert_non_null(strstr(kl_source_error(m.s), "the guest is lost"));
+	kl_source_free(m.s);
+	assert_int_not_equal(kltest_dst_finish(&d, 60, &r), 0);
+	assert_false(r.ok);
+	if (!strstr(r.error, "post-copy failed after the switch, the guest is lost"))
+		fail_msg("destination: %s", r.error);
+	assert_int_equal(r.nvcpus, 0); /* nothing read from a half-there guest */
+	kltest_dst_cleanup(&d);
 	kl_vm_destroy(vm);
 }
 
@@ -300,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_destination_killed_before_switch),
 		cmocka_unit_test(test_link_cut_before_switch),
 		cmocka_unit_test(test_destination_lost_after_switch),
+		cmocka_unit_test(test_link_cut_after_switch),
 		cmocka_unit_test(test_no_run_destination_refuses_postcopy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
