@@ -237,6 +237,34 @@ static void test_link_cut_before_switch(void **state)
 	kl_vm_destroy(vm);
 }
 
+/* A writing guest whose migration switches to post-copy at once (nearly
+ * all of memory left to pull, so the destination is still at it when
+ * the test breaks something), up to the destination's commit. */
+static struct kl_vm *committed_postcopy(struct kl_config *cfg, struct kltest_dst *d,
+					struct mig_thread *m)
+{
+	struct kl_vm *vm = writing_guest(cfg);
+	kltest_dst_start(d, cfg, NULL);
+	start_postcopy(m, vm, d->uri, 0, 0, 0);
+	if (!wait_committed(m->s, 30))
+		fail_msg("the destination never committed to post-copy (status %s)",
+			 mplm_status_name(status_of(m->s)));
+	return vm;
+}
+
+/* After the test broke the migration after the switch: the source lost
+ * the guest (unless post-copy was done before the break). */
+static void assert_source_lost(struct mig_thread *m)
+{
+	pthread_join(m->t, NULL);
+	if (m->rc == KL_MIG_DONE)
+		fail_msg("post-copy completed before the test broke it: make the test's VM larger");
+	assert_int_equal(m->rc, KL_MIG_LOST);
+	assert_int_equal(status_of(m->s), MPLM_STATUS_FAILED);
+	assert_non_null(strstr(kl_source_error(m->s), "the guest is lost"));
+	kl_source_free(m->s);
+}
+
 /* The destination is stopped, then killed, right after the switch: the
  * guest is lost. The source stays paused (its copy is behind what the
  * destination ran), reports failed with the reason, and a cancel after
@@ -250,27 +278,12 @@ static void test_destination_lost_after_switch(void **state)
 	struct kltest_dst d;
 	struct mig_thread m;
 
-	struct kl_vm *vm = writing_guest(&cfg);
-	kltest_dst_start(&d, &cfg, NULL);
-	/* Switch at once: nearly all of memory is left for post-copy, so the
-	 * destination is still pulling pages when it is stopped. */
-	start_postcopy(&m, vm, d.uri, 0, 0, 0);
-	if (!wait_committed(m.s, 30))
-		fail_msg("the destination never committed to post-copy (status %s)",
-			 mplm_status_name(status_of(m.s)));
+	struct kl_vm *vm = committed_postcopy(&cfg, &d, &m);
 	kill(d.pid, SIGSTOP);
 	kl_source_cancel(m.s); /* ignored: the destination runs the guest */
 	kltest_sleep(0.2);
 	kill(d.pid, SIGKILL);
-	pthread_join(m.t, NULL);
-	struct mplm_stats st;
-	kl_source_stats(m.s, &st);
-	if (m.rc == KL_MIG_DONE)
-		fail_msg("post-copy completed before the destination was stopped: make the test's VM larger");
-	assert_int_equal(m.rc, KL_MIG_LOST);
-	assert_int_equal(st.status, MPLM_STATUS_FAILED);
-	assert_non_null(strstr(kl_source_error(m.s), "the guest is lost"));
-	kl_source_free(m.s);
+	assert_source_lost(&m);
 	kltest_dst_cleanup(&d);
 	/* Paused for good: every vCPU parked, no progress here. */
 	pthread_mutex_lock(&vm->lock);
@@ -298,19 +311,9 @@ static void test_link_cut_after_switch(void **state)
 	struct kl_result_file r;
 	struct mig_thread m;
 
-	struct kl_vm *vm = writing_guest(&cfg);
-	kltest_dst_start(&d, &cfg, NULL);
-	start_postcopy(&m, vm, d.uri, 0, 0, 0);
-	if (!wait_committed(m.s, 30))
-		fail_msg("the destination never committed to post-copy (status %s)",
-			 mplm_status_name(status_of(m.s)));
+	struct kl_vm *vm = committed_postcopy(&cfg, &d, &m);
 	shutdown(m.s->fd, SHUT_RDWR);
-	pthread_join(m.t, NULL);
-	if (m.rc == KL_MIG_DONE)
-		fail_msg("post-copy completed before the link was cut: make the test's VM larger");
-	assert_int_equal(m.rc, KL_MIG_LOST);
-	assert_non_null(strstr(kl_source_error(m.s), "the guest is lost"));
-	kl_source_free(m.s);
+	assert_source_lost(&m);
 	assert_int_not_equal(kltest_dst_finish(&d, 60, &r), 0);
 	assert_false(r.ok);
 	if (!strstr(r.error, "post-copy failed after the switch, the guest is lost"))
