@@ -301,10 +301,7 @@ static int complete(struct kl_cli *c, struct kl_err *e)
 		return kl_fail(e, "--hot and --skew are fractions in 0..1");
 	if (!p->progress_every)
 		p->progress_every = p->rate ? (p->rate / 10 > 1024 ? p->rate / 10 : 1024) : 65536;
-	char why[200];
-	if (mplm_params_check(&c->mig.params, why, sizeof(why)) < 0)
-		return kl_fail(e, "migration parameters: %s", why);
-	return 0;
+	return kl_mig_opts_check(&c->mig, e);
 }
 
 int kl_cli_parse(struct kl_cli *c, int argc, char **argv, struct kl_err *e)

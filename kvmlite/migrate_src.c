@@ -253,18 +253,21 @@ static const struct mplm_backend backend_ops = {
 
 /* ------------------------------------------------------------------ */
 
+int kl_mig_opts_check(const struct kl_mig_opts *o, struct kl_err *e)
+{
+	char why[200];
+	if (mplm_params_check(&o->params, why, sizeof(why)) < 0)
+		return kl_fail(e, "migration parameters: %s", why);
+	if (o->start_postcopy_at >= 0 && !o->params.postcopy_ram)
+		return kl_fail(e, "start-postcopy-at needs postcopy-ram on");
+	return 0;
+}
+
 kl_source *kl_source_new(struct kl_vm *vm, const struct kl_mig_opts *o,
 			 struct kl_err *e)
 {
-	char why[200];
-	if (mplm_params_check(&o->params, why, sizeof(why)) < 0) {
-		kl_fail(e, "migration parameters: %s", why);
+	if (kl_mig_opts_check(o, e) < 0)
 		return NULL;
-	}
-	if (o->start_postcopy_at >= 0 && !o->params.postcopy_ram) {
-		kl_fail(e, "start-postcopy-at needs postcopy-ram on");
-		return NULL;
-	}
 	struct kl_source *s = calloc(1, sizeof(*s));
 	if (!s) {
 		kl_fail(e, "out of memory");

@@ -66,6 +66,8 @@ struct kl_mig_opts {
 };
 
 void kl_mig_opts_default(struct kl_mig_opts *o);
+/* Can a migration start with these options? One line in e if not. */
+int kl_mig_opts_check(const struct kl_mig_opts *o, struct kl_err *e);
 
 typedef struct kl_source kl_source;
 
