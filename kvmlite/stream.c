@@ -117,6 +117,11 @@ void kl_out_set_rate(struct kl_out *o, double bytes_per_s)
 	o->t_refill = kl_now();
 }
 
+void kl_out_set_flush_at(struct kl_out *o, size_t bytes)
+{
+	o->flush_at = bytes < o->cap ? bytes : o->cap;
+}
+
 static void sleep_for(double s)
 {
 	struct timespec t = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };

@@ -73,6 +73,10 @@ int kl_out_record(struct kl_out *o, uint32_t type, const void *head,
 int kl_out_page(struct kl_out *o, uint64_t page, const void *data,
 		bool *zero, uint32_t *wire, struct kl_err *e);
 int kl_out_flush(struct kl_out *o, struct kl_err *e);
+/* Send whenever this much is buffered (<= the buffer; until the next
+ * kl_out_set_rate): post-copy's pushed pages must not pile up in front
+ * of a page a vCPU waits for. */
+void kl_out_set_flush_at(struct kl_out *o, size_t bytes);
 
 /* Reading. */
 struct kl_in {
@@ -139,5 +143,6 @@ void kl_set_io_timeout(int fd, double seconds);
  * vCPU waits for is not queued behind megabytes of pushed ones. */
 void kl_set_socket_buffers(int fd, int bytes);
 #define KL_POSTCOPY_SOCKET_BUFFER (128 * 1024)
+#define KL_POSTCOPY_FLUSH_AT (64 * 1024)
 
 #endif
