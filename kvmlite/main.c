@@ -233,8 +233,10 @@ static int check_destination(const char *json, const struct kl_params *p,
 	if (r.postcopy_missing)
 		printf("kvmlite: post-copy: %" PRIu64 " pages missing when the destination started, "
 		       "%" PRIu64 " remote faults, the guest waited %.3f s on them; degradation window %.3f s "
-		       "(until the last page arrived)\n",
-		       r.postcopy_missing, r.postcopy_faults, r.postcopy_wait, r.postcopy_window);
+		       "(until the last page arrived); the %" PRIu64 " pages the guest did not write there "
+		       "hold the source's content at its pause\n",
+		       r.postcopy_missing, r.postcopy_faults, r.postcopy_wait, r.postcopy_window,
+		       r.postcopy_checked);
 	/* Post-copy: the destination's hash is of each page as it arrived,
 	 * so "equal" says every page came with its content at the pause. */
 	bool same = r.memhash_at_resume == memhash_at_pause;
@@ -277,7 +279,10 @@ static int cmd_migrate(struct kl_cli *c)
 		goto out;
 	snprintf(exe, sizeof(exe), "%s/kvmlite", kl_exe_dir());
 	snprintf(timeout, sizeof(timeout), "--timeout=%g", c->timeout > 0 ? c->timeout : 600);
-	const char *extra[] = { "--result-json", json, timeout, "--accept-timeout=60", NULL };
+	/* Post-copy: the destination checks the page-content invariant on
+	 * the guest's own memory (--verify), which only it can see. */
+	const char *extra[] = { "--result-json", json, timeout, "--accept-timeout=60",
+				c->mig.params.postcopy_ram ? "--verify" : NULL, NULL };
 	pid = kl_spawn_incoming(exe, &c->cfg, lfd, extra, &e);
 	snprintf(c->mig.uri, sizeof(c->mig.uri), "tcp:127.0.0.1:%d", kl_local_port(lfd));
 	close(lfd);
