@@ -205,6 +205,9 @@ static void ask_source(struct kl_postcopy_dst *pc, uint64_t page)
 		note_error(pc, &e);
 }
 
+/* A remote fault is one whose page is still missing when its event is
+ * read: its wait runs from then to the page's placing (a page placed
+ * between the fault and the read only needs its waiters woken). */
 static void on_fault(struct kl_postcopy_dst *pc, uint64_t addr)
 {
 	struct kl_err e;
