@@ -5,7 +5,9 @@
  * there, drop it, stall it briefly or for longer than the io-timeout,
  * withhold it and everything after) of each type in each direction, or
  * kills one side when a record passes (before, during and after the
- * pause; around the commit), for pre-copy, MPLM and stop-and-copy.
+ * pause; around the commit), for pre-copy, MPLM and stop-and-copy, and
+ * for post-copy (switched to at once, so nearly every page is pulled or
+ * pushed after the switch) with its own records.
  *
  * Every case asserts: at most one copy of the guest runs to its end; a
  * copy that runs passes its self-check (--verify: its results equal a
@@ -13,7 +15,9 @@
  * The source is `kvmlite run --qmp`: the test starts the migration there
  * and then acts as the operator would: after an unknown outcome it checks
  * the destination and says `cont` only if the destination did not run
- * the guest. Small guests and a 1.5 s io-timeout keep a case to a few
+ * the guest. Post-copy has no way back: damage at or after its switch
+ * may lose the guest, which both sides must then say ("the guest is
+ * lost"). Small guests and a 1.5 s io-timeout keep a case to a few
  * seconds; the counts are printed at the end. KLTEST_MATRIX_VERBOSE=1
  * prints every case (2: with both sides' output), KLTEST_MATRIX_ONLY=R,A
  * (record, action) or kI,A (kill point, algorithm) runs one.
@@ -205,17 +209,21 @@ struct counts {
 	unsigned cases, survived, lost, twice, resumed;
 };
 
-static const char *alg_name(enum mplm_algorithm a)
+/* A case's migration: one of mplm-core's algorithms, or post-copy. */
+#define MODE_POSTCOPY 3
+
+static const char *mode_name(int mode)
 {
-	return mplm_algorithm_name(a);
+	return mode == MODE_POSTCOPY ? "post-copy" : mplm_algorithm_name(mode);
 }
 
 /* The source: `kvmlite run` with a control socket; the test starts the
  * migration there and plays the operator. */
-static int spawn_source(enum mplm_algorithm alg, const char *json,
-			const char *out, const char *qmp)
+static int spawn_source(int mode, const char *json, const char *out,
+			const char *qmp)
 {
 	char ctl[80];
+	bool pc = mode == MODE_POSTCOPY;
 	snprintf(ctl, sizeof(ctl), "unix:%s", qmp);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -224,9 +232,12 @@ static int spawn_source(enum mplm_algorithm alg, const char *json,
 		dup2(fd, 2);
 		execl(kltest_kvmlite(), "kvmlite", "run", "--memory=32M", "--pattern=uniform",
 		      "--wss=4M", "--rate=20000", "--iterations=24000", "--timeout=30",
-		      "--algorithm", alg_name(alg),
+		      "--algorithm", pc ? "precopy" : mode_name(mode),
 		      "--intervaltime=0.1", "--io-timeout=" IO_TIMEOUT, "--verify",
-		      "--result-json", json, "--qmp", ctl, (char *)NULL);
+		      "--result-json", json, "--qmp", ctl,
+		      /* post-copy: the switch at once */
+		      pc ? "--postcopy-ram=on" : (char *)NULL, "--start-postcopy-at=0",
+		      (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -319,7 +330,8 @@ static bool operate(struct qmp *q_, bool dst_ran)
 	/* Wait (bounded) for the migration to end. */
 	for (int i = 0; i < 400; i++) {
 		status_text(qmp_cmd(&q, "query-migrate"), st, sizeof(st));
-		if (strcmp(st, "setup") && strcmp(st, "active"))
+		if (strcmp(st, "setup") && strcmp(st, "active") &&
+		    strcmp(st, "postcopy-active"))
 			break;
 		kltest_sleep(0.05);
 	}
@@ -369,8 +381,7 @@ static bool ended_by_itself(int st, bool we_killed)
 	return we_killed || !WIFSIGNALED(st);
 }
 
-static void run_case(const struct fault *f, enum mplm_algorithm alg,
-		     struct counts *n)
+static void run_case(const struct fault *f, int mode, struct counts *n)
 {
 	struct kl_config cfg;
 	struct kltest_dst d;
@@ -392,7 +403,7 @@ static void run_case(const struct fault *f, enum mplm_algorithm alg,
 	px.lfd = kl_listen("127.0.0.1:0", &e);
 	assert_true(px.lfd >= 0);
 	px.port = kl_local_port(px.lfd);
-	px.src_pid = spawn_source(alg, sjson, sout, qmp_path);
+	px.src_pid = spawn_source(mode, sjson, sout, qmp_path);
 	assert_true(px.src_pid > 0);
 	assert_int_equal(pthread_create(&px.t, NULL, proxy_thread, &px), 0);
 
@@ -418,7 +429,7 @@ static void run_case(const struct fault *f, enum mplm_algorithm alg,
 	bool ran_dst = dst_ran;
 	bool ran_src = sr.nvcpus && sr.vcpu[0].done;
 	char what[160];
-	snprintf(what, sizeof(what), "%s, %s the %s %s record #%u", alg_name(alg),
+	snprintf(what, sizeof(what), "%s, %s the %s %s record #%u", mode_name(mode),
 		 action_names[f->action], f->dir == TO_DST ? "source's" : "destination's",
 		 kl_rec_name(f->type), f->nth);
 	n->cases++;
@@ -445,8 +456,10 @@ static void run_case(const struct fault *f, enum mplm_algorithm alg,
 	else
 		n->lost++;
 	/* A damaged record never costs the guest: the destination refuses
-	 * and says so, or the operator resumes the source. Only a kill can. */
-	if (!ran_src && !ran_dst && !src_killed && !dst_killed)
+	 * and says so, or the operator resumes the source. Only a kill can,
+	 * or damage after post-copy's switch, which the destination says. */
+	bool lost_in_postcopy = mode == MODE_POSTCOPY && strstr(dout, "the guest is lost");
+	if (!ran_src && !ran_dst && !src_killed && !dst_killed && !lost_in_postcopy)
 		fail_msg("%s: the guest ran nowhere\nsource:\n%s\ndestination:\n%s", what, so, dout);
 	const char *verbose = getenv("KLTEST_MATRIX_VERBOSE");
 	if (verbose)
@@ -473,30 +486,44 @@ static void print_counts(const char *what, const struct counts *n)
 static const enum mplm_algorithm algs[] = { MPLM_ALG_PRECOPY, MPLM_ALG_MPLM,
 					    MPLM_ALG_STOPCOPY };
 
-/* Record faults: every action on every record type of each direction,
- * each (type, action) pair on one algorithm in turn so that every
- * algorithm meets every type and every action. */
+/* A record that triggers a fault: its direction, type and occurrence. */
+struct rec_point {
+	int dir;
+	uint32_t type;
+	unsigned nth;
+};
+
+/* Every action on each record of recs, case k with algorithm k % 3 (so
+ * that every algorithm meets every type and every action), or all with
+ * post-copy. KLTEST_MATRIX_ONLY="<prefix>R,A" runs one. */
+static void each_record_fault(const struct rec_point *recs, size_t nrecs,
+			      const char *prefix, bool postcopy, struct counts *n)
+{
+	unsigned k = 0;
+	const char *only = getenv("KLTEST_MATRIX_ONLY");
+	for (size_t r = 0; r < nrecs; r++)
+		for (enum action a = FLIP; a <= WITHHOLD; a++, k++) {
+			struct fault f = { a, recs[r].dir, recs[r].type, recs[r].nth };
+			char id[48];
+			snprintf(id, sizeof(id), "%s%zu,%d", prefix, r, (int)a);
+			if (!only || !strcmp(only, id))
+				run_case(&f, postcopy ? MODE_POSTCOPY : (int)algs[k % 3], n);
+		}
+}
+
+/* Record faults: every action on every record type of each direction. */
 static void test_record_faults(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	static const struct { int dir; uint32_t type; unsigned nth; } recs[] = {
+	static const struct rec_point recs[] = {
 		{ TO_DST, KL_REC_HEADER, 0 }, { TO_DST, KL_REC_PAGE, 3 },
 		{ TO_DST, KL_REC_ZERO, 100 }, { TO_DST, KL_REC_VCPU, 0 },
 		{ TO_DST, KL_REC_DEVICES, 0 }, { TO_DST, KL_REC_END, 0 },
 		{ TO_SRC, KL_REC_HELLO, 0 }, { TO_SRC, KL_REC_ACK, 0 },
 	};
 	struct counts n = { 0 };
-	unsigned k = 0;
-	const char *only = getenv("KLTEST_MATRIX_ONLY"); /* "r,a": one case */
-	for (size_t r = 0; r < sizeof(recs) / sizeof(recs[0]); r++)
-		for (enum action a = FLIP; a <= WITHHOLD; a++, k++) {
-			struct fault f = { a, recs[r].dir, recs[r].type, recs[r].nth };
-			char id[16];
-			snprintf(id, sizeof(id), "%zu,%d", r, (int)a);
-			if (!only || !strcmp(only, id))
-				run_case(&f, algs[k % 3], &n);
-		}
+	each_record_fault(recs, sizeof(recs) / sizeof(recs[0]), "", false, &n);
 	print_counts("record faults", &n);
 }
 
@@ -523,18 +550,51 @@ static void test_kill_points(void **state)
 			char id[16];
 			snprintf(id, sizeof(id), "k%zu,%zu", i, a);
 			if (!only || !strcmp(only, id))
-				run_case(&kills[i], algs[a], &n);
+				run_case(&kills[i], (int)algs[a], &n);
 		}
 	print_counts("kill points", &n);
 }
 
+/* Post-copy: every action on each of its records (the switch's DISCARD
+ * and POSTCOPY, a page after it, a page request, the destination's ACK
+ * of the switch and its COMPLETE), and kills around the switch. */
+static void test_postcopy_faults(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	static const struct rec_point recs[] = {
+		{ TO_DST, KL_REC_DISCARD, 0 }, { TO_DST, KL_REC_POSTCOPY, 0 },
+		{ TO_DST, KL_REC_PAGE, 200 }, { TO_SRC, KL_REC_ACK, 0 },
+		{ TO_SRC, KL_REC_REQUEST, 0 }, { TO_SRC, KL_REC_COMPLETE, 0 },
+	};
+	static const struct fault kills[] = {
+		{ KILL_SRC_BEFORE, TO_DST, KL_REC_POSTCOPY, 0 }, /* before the commit */
+		{ KILL_DST_AFTER, TO_DST, KL_REC_POSTCOPY, 0 },
+		{ KILL_SRC_AFTER, TO_SRC, KL_REC_ACK, 0 },       /* after it */
+		{ KILL_DST_AFTER, TO_SRC, KL_REC_ACK, 0 },
+		{ KILL_SRC_BEFORE, TO_DST, KL_REC_PAGE, 200 },   /* pulling pages */
+		{ KILL_DST_BEFORE, TO_SRC, KL_REC_REQUEST, 0 },
+	};
+	struct counts n = { 0 };
+	const char *only = getenv("KLTEST_MATRIX_ONLY"); /* "pR,A" or "pkI" */
+	each_record_fault(recs, sizeof(recs) / sizeof(recs[0]), "p", true, &n);
+	for (size_t i = 0; i < sizeof(kills) / sizeof(kills[0]); i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "pk%zu", i);
+		if (!only || !strcmp(only, id))
+			run_case(&kills[i], MODE_POSTCOPY, &n);
+	}
+	print_counts("post-copy", &n);
+}
+
 int main(void)
 {
-	kltest_init(900);
+	kltest_init(1800);
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_faults),
 		cmocka_unit_test(test_kill_points),
+		cmocka_unit_test(test_postcopy_faults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
