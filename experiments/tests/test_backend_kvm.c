@@ -50,7 +50,9 @@ static void run(const char *spec, enum mplm_algorithm alg)
 	assert_int_equal(r.mismatches, 0);
 	assert_true(r.nsyncs >= 2);
 	assert_true(r.stats.total_time > 0 && r.stats.downtime > 0);
-	assert_true(r.trace_rate > 10000 && r.trace_rate < 22000);
+	/* Paced at 20,000 pages/s: never above it (plus rounding), and on a
+	 * loaded 2-core machine well below it at times, but not near zero. */
+	assert_true(r.trace_rate > 2000 && r.trace_rate < 22000);
 	assert_int_equal(r.vm_pages, (64ull << 20) / 4096);
 	free(r.syncs);
 }
