@@ -46,7 +46,7 @@ kvmlite: $(KL_BIN) $(KL_TESTS) $(B)/bench/bench-kvmlite
 # (receive.c) and the control socket's line reader and commands. Each
 # `make fuzz-stream-run` / `fuzz-control-run` runs FUZZ_TIME seconds.
 # Compiled from source with clang's sanitizers; they need /dev/kvm.
-KL_FUZZ_CFLAGS := $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+KL_FUZZ_CFLAGS := $(CPPFLAGS) $(addprefix -I,mplm-core workloads kvmlite) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wno-gnu-variable-sized-type-not-at-end -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 KL_FUZZ_VM := kvmlite/state.c kvmlite/stream.c kvmlite/crc32c.c kvmlite/net.c \
