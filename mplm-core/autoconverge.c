@@ -32,8 +32,15 @@ bool autoconverge_on_sync(struct autoconverge *a, double now,
 	if (!a->xfer_prev)
 		a->xfer_prev = transferred;
 	a->dirty_period += newly_dirty;
+	a->last = (struct mplm_ac_test){ .high_count = a->high_cnt };
 	if (!(ms > a->period_start + AC_PERIOD_MS))
 		return false;
+	a->last = (struct mplm_ac_test){
+		.period_closed = true,
+		.rate_known = a->dirty_rate != 0,
+		.dirtied_bytes = a->dirty_period * page_size,
+		.sent_bytes = transferred - a->xfer_prev,
+	};
 	/* The && chain of QEMU's test: the counter only moves when the rate
 	 * of an earlier period is known and this one dirtied more than half
 	 * of what went out. */
@@ -42,6 +49,7 @@ bool autoconverge_on_sync(struct autoconverge *a, double now,
 		a->high_cnt = 0;
 		throttle_down(a);
 	}
+	a->last.high_count = a->high_cnt;
 	a->xfer_prev = transferred;
 	a->dirty_rate = a->dirty_period * 1000 / (uint64_t)(ms - a->period_start);
 	a->period_start = ms;

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mplm.h"
+
 #define AC_PERIOD_MS 1000 /* QEMU's "end_time > start_time + 1000" */
 #define AC_PCT_MAX 99     /* CPU_THROTTLE_PCT_MAX */
 
@@ -27,6 +29,7 @@ struct autoconverge {
 	uint64_t dirty_rate;         /* dirty_pages_rate: pages/s, whole */
 	unsigned high_cnt;           /* dirty_rate_high_cnt */
 	unsigned pct;                /* the throttle now; 0 = none */
+	struct mplm_ac_test last;    /* the test of the latest sync */
 };
 
 void autoconverge_init(struct autoconverge *a, unsigned initial,

@@ -285,6 +285,8 @@ int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause)
 	    autoconverge_on_sync(&m->ac, now, m->d.count + m->nd.count - marked,
 				 m->st.transferred, m->page_size))
 		m->be.set_throttle(m->be.ctx, m->ac.pct);
+	m->cur.ac = m->params.auto_converge && cause != MPLM_CAUSE_FINAL ?
+		m->ac.last : (struct mplm_ac_test){ 0 };
 	m->cur.throttle = m->ac.pct;
 	m->st.cpu_throttle_percentage = m->ac.pct;
 	m->cur.index = (unsigned)m->nsyncs;

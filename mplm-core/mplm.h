@@ -406,6 +406,15 @@ struct mplm_sync_record {
 	uint64_t slots_total;   /* batch slots used since then */
 	uint64_t bytes;         /* wire bytes since the previous sync */
 	unsigned throttle;      /* auto-converge's CPU throttle after it, % */
+	/* Auto-converge's test at this sync (QEMU's migration_bitmap_sync),
+	 * kept so a viewer explains it without redoing it: did the sync close
+	 * a period of over 1 s, was an earlier period's rate known, what the
+	 * period dirtied and sent (bytes), the high-dirty counter after it. */
+	struct mplm_ac_test {
+		bool period_closed, rate_known;
+		uint64_t dirtied_bytes, sent_bytes;
+		unsigned high_count;
+	} ac;
 	bool final;             /* the sync inside the downtime */
 	enum mplm_sync_cause cause;
 	/* The test made right after this sync: the rate it used (bytes/s),

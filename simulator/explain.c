@@ -236,6 +236,43 @@ static void dirtied_text(FILE *f, const struct ctx *c, size_t i)
 	fprintf(f, ". ");
 }
 
+/* Auto-converge's test at sync i, from what the engine recorded of it
+ * (QEMU's migration_bitmap_sync: periods of over 1 s, a counter of
+ * periods that dirtied more than half of what they sent). */
+static void throttle_text(FILE *f, const struct ctx *c, size_t i)
+{
+	const struct mplm_sync_record *r = rec(c, i), *q = rec(c, i - 1);
+	const struct mplm_ac_test *t = &r->ac;
+
+	if (!c->p->auto_converge)
+		return;
+	fprintf(f, "Auto-converge: ");
+	if (!t->period_closed) {
+		fprintf(f, "no test at this sync, as its period (over 1 s since the last test) is not over; ");
+	} else if (!t->rate_known) {
+		fprintf(f, "this sync closes the first period of over 1 s, where QEMU only measures the dirty rate: the test needs an earlier period's rate; ");
+	} else {
+		bool high = t->dirtied_bytes > t->sent_bytes / 2;
+		fprintf(f, "over the period this sync closes the guest dirtied %s pages newly (%s) and %s went out; %s is %s half of that (%s), so ",
+			C((uint64_t)(t->dirtied_bytes / c->page)),
+			SZ((double)t->dirtied_bytes), SZ((double)t->sent_bytes),
+			SZ((double)t->dirtied_bytes), high ? "more than" : "not more than",
+			SZ((double)t->sent_bytes / 2));
+		if (r->throttle != q->throttle)
+			fprintf(f, "the counter of such periods reached 3 and restarts at 0: the guest is throttled to %u %% (%s); ",
+				r->throttle, q->throttle ? "cpu-throttle-increment more" : "cpu-throttle-initial");
+		else if (high)
+			fprintf(f, "the counter of such periods goes to %u of 3; ", t->high_count);
+		else
+			fprintf(f, "the counter stays at %u of 3; ", t->high_count);
+	}
+	if (r->throttle)
+		fprintf(f, "the guest runs %u %% of the time (throttle %u %%). ",
+			100 - r->throttle, r->throttle);
+	else
+		fprintf(f, "the guest is not throttled. ");
+}
+
 static void sets_text(FILE *f, const struct ctx *c, size_t i)
 {
 	const struct teach_frame *fr = &c->run->frames[i];
@@ -482,6 +519,7 @@ static void live_text(FILE *f, const struct ctx *c, size_t i)
 	sent_text(f, c, i);
 	slots_text(f, c, i);
 	dirtied_text(f, c, i);
+	throttle_text(f, c, i);
 	sets_text(f, c, i);
 	trend_text(f, c, i);
 	verdict_text(f, c, i);

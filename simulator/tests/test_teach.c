@@ -232,6 +232,36 @@ static void test_precopy_not_converging(void **state)
 	free(path);
 }
 
+/* Auto-converge on the not-converging scenario above: sync 1 (7.703 s)
+ * closes QEMU's first period, which only measures the rate. Syncs 2, 3
+ * and 4 close periods of over 1 s (1.562, 1.266, 1.266 s) in which 162
+ * pages were newly marked (648.0 KiB) while 200, 162 and 162 pages went
+ * out (800.0, 648.0, 648.0 KiB): more than half each time, so the counter
+ * goes 1, 2, then reaches 3 and the guest is throttled to
+ * cpu-throttle-initial = 20 %. */
+static void test_autoconverge_narration(void **state)
+{
+	(void)state;
+	char *path = hot_trace(1024, 0, 199, 30);
+	struct sim_config c;
+	struct teach_run run;
+	classroom_config(&c, path, MPLM_ALG_PRECOPY);
+	c.params.auto_converge = true;
+	record_ok(&c, 4096, &run);
+	assert_true(run.nframes > 5);
+	expect_frame(&run, 1, "Auto-converge: this sync closes the first period of over 1 s",
+		     "the guest is not throttled.", NULL);
+	expect_frame(&run, 2, "the guest dirtied 162 pages newly (648.0 KiB) and 800.0 KiB went out; 648.0 KiB is more than half of that (400.0 KiB), so the counter of such periods goes to 1 of 3",
+		     NULL);
+	expect_frame(&run, 3, "dirtied 162 pages newly (648.0 KiB) and 648.0 KiB went out",
+		     "the counter of such periods goes to 2 of 3", NULL);
+	expect_frame(&run, 4, "the counter of such periods reached 3 and restarts at 0: the guest is throttled to 20 % (cpu-throttle-initial); the guest runs 80 % of the time (throttle 20 %).",
+		     NULL);
+	teach_run_free(&run);
+	unlink(path);
+	free(path);
+}
+
 /* max-iterations = 1 stops at the first live sync whatever is pending. */
 static void test_precopy_max_iterations(void **state)
 {
@@ -663,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_precopy_converges),
 		cmocka_unit_test(test_precopy_not_converging),
 		cmocka_unit_test(test_precopy_max_iterations),
+		cmocka_unit_test(test_autoconverge_narration),
 		cmocka_unit_test(test_precopy_measured_bandwidth),
 		cmocka_unit_test(test_default_variant_narration),
 		cmocka_unit_test(test_stopcopy),
