@@ -42,6 +42,19 @@
  * interval whole at T: what a dirty log read at T reports, the model
  * before spread replay.
  *
+ * Deferred intervals. Once the dirty log holds every page the source can
+ * write (log_full: a guest that rewrote its whole working set since the
+ * last sync, as a non-converging pre-copy's does), landing a page changes
+ * nothing anyone sees: the log has it, it is non-zero, and without
+ * `verify` no stale bit records it. Then an interval's pages are not made
+ * at all, only counted (trace_source_next_count, generators), and made
+ * after all (trace_source_fill_last, materialize) if something is about
+ * to look at them before the interval ends: a dirty log sync (which
+ * clears the log) or the guest's pause. Sends see no waiting page in a
+ * deferred interval; a page they would have landed lands at the next
+ * scan instead, into the same log and counts. test_golden compares runs
+ * with and without `verify` on workloads that fill the log.
+ *
  * With `verify`, the simulator knows which pages the destination holds
  * stale: every page at first, a page again whenever the guest writes it,
  * no longer once it is sent. At resume none may be stale. That is the
@@ -111,6 +124,14 @@ struct sim {
 		double t0, t1;
 	} sp;
 	uint64_t iv_left;    /* pages left in iv */
+	uint64_t iv_count;   /* the pending interval's distinct pages */
+	/* Deferred intervals (file comment). */
+	bool can_defer;      /* the source can, and no stale bits are kept */
+	bool iv_deferred;    /* the pending interval's pages are not in iv */
+	bool log_full;       /* log holds every page below `writable` */
+	uint64_t writable;   /* trace pages the source may write: [0, writable) */
+	uint64_t log_added;  /* pages of the intervals ended since the last
+	                      * sync: log holds no more than that */
 
 	mplm_bitmap *log;     /* written since the last sync */
 	mplm_bitmap *written; /* written since the trace started, up to the last sync */
@@ -315,6 +336,20 @@ static inline uint64_t take_due(const struct due_scan *d, uint64_t w)
 	return landed;
 }
 
+/* The pending interval's pages into iv if they were deferred: something
+ * is about to look at them (file comment). */
+static int materialize(struct sim *s)
+{
+	if (!s->iv_deferred)
+		return 0;
+	s->iv_deferred = false;
+	if (trace_source_fill_last(s->src, s->iv) < 0) {
+		snprintf(s->err, s->errlen, "%s", trace_source_error(s->src));
+		return -1;
+	}
+	return 0;
+}
+
 /* Land every pending page whose time has come by `until` (guest time).
  * Landing is lazy: a spread interval's pages wait in iv, and land when
  * something looks at them (a sync reads the log, the migration starts or
@@ -322,15 +357,18 @@ static inline uint64_t take_due(const struct due_scan *d, uint64_t w)
  * are left, at the interval's end. What anything sees is what landing
  * each at its time would have shown, at a scan per look instead of an
  * event per slice. */
-static void land_due(struct sim *s, double until, bool migrating)
+static int land_due(struct sim *s, double until, bool migrating)
 {
 	struct due_scan d;
+	if (materialize(s) < 0)
+		return -1;
 	due_scan_init(s, until, &d);
 	for (uint64_t w = 0, nw = mplm_bitmap_nwords(s->iv); w < nw && d.due; w++) {
 		uint64_t landed = take_due(&d, w);
 		if (landed)
 			land_word(s, w, landed, migrating);
 	}
+	return 0;
 }
 
 /* The pending pages of VM word `word` (0 unless a spread interval is). */
@@ -338,7 +376,8 @@ static uint64_t pending_bits(const struct sim *s, uint64_t word)
 {
 	uint64_t first = s->base / 64, tw = word - first;
 	/* After the switch to post-copy they are the destination's. */
-	if (!s->sp.k || s->pc_on || word < first || tw >= mplm_bitmap_nwords(s->iv))
+	if (!s->sp.k || s->pc_on || s->iv_deferred || word < first ||
+	    tw >= mplm_bitmap_nwords(s->iv))
 		return 0;
 	return s->iv_words[tw];
 }
@@ -375,21 +414,39 @@ static void spread_interval(struct sim *s, double t0, uint64_t interval)
 	s->sp.t1 = t1;
 }
 
+/* Whether the interval just read may stay deferred: only if it surely
+ * ends (lands whole) or is looked at before the run can end without a
+ * look. A pause (a sync, the stop) looks; until one, the guest runs at
+ * full speed with the migration's clock, so the interval ends when that
+ * reads now + its length, which must be well before max-total-time: a
+ * run that gives up there looks at nothing, and a page a send would have
+ * landed would go uncounted in the guest's write rate. Never after the
+ * switch to post-copy: the destination's guest takes each page from iv. */
+static bool may_defer(const struct sim *s)
+{
+	double left = s->next_at - s->guest, cap = s->cfg->params.max_total_time;
+	return s->guest_speed == 1 && !s->pc_on &&
+	       (!(cap > 0) || s->now + 2 * left < cap);
+}
+
 static int read_next_interval(struct sim *s)
 {
 	uint64_t t_us, count;
 	for (;;) {
-		int r = trace_source_next(s->src, s->iv, &t_us, &count);
+		/* A full log: the interval's pages may never be needed. */
+		int r = s->log_full ? trace_source_next_count(s->src, &t_us, &count)
+				    : trace_source_next(s->src, s->iv, &t_us, &count);
 		if (r < 0) {
 			snprintf(s->err, s->errlen, "%s", trace_source_error(s->src));
 			return -1;
 		}
 		if (r > 0) {
 			double t0 = s->iv_end;
-			s->iv_left = count;
+			s->iv_left = s->iv_count = count;
 			s->iv_end = s->next_at = s->loop_offset + (double)t_us / 1e6;
 			spread_interval(s, t0, s->iv_number++);
-			return 0;
+			s->iv_deferred = s->log_full;
+			return may_defer(s) ? 0 : materialize(s);
 		}
 		/* End of the workload at t_us: idle from then on, or replay
 		 * it from the start. An empty trace cannot loop. */
@@ -420,6 +477,27 @@ static void or_words(uint64_t *restrict dst, const uint64_t *restrict src,
 		dst[w] |= src[w];
 }
 
+/* Whether the first n bits of words are all set. */
+static bool prefix_full(const uint64_t *words, uint64_t n)
+{
+	uint64_t w = 0;
+	for (; w < n / 64; w++)
+		if (~words[w])
+			return false;
+	return n % 64 == 0 || !(~words[w] & ((UINT64_C(1) << (n % 64)) - 1));
+}
+
+/* An interval landed in the log: is it full now (file comment)? Looked
+ * at only once the intervals ended since the sync could have filled it. */
+static void note_log_growth(struct sim *s)
+{
+	if (!s->can_defer || s->log_full)
+		return;
+	s->log_added += s->iv_count;
+	if (s->log_added >= s->writable)
+		s->log_full = prefix_full(s->log_words, s->writable);
+}
+
 /* The guest writes the pages of the interval that just ended; the
  * interval bitmap is cleared for the next one. Word loops, not a branch
  * per word: an interval touches a scattered fraction of a large bitmap,
@@ -429,12 +507,19 @@ static void apply_interval(struct sim *s, bool migrating)
 	uint64_t *iv = mplm_bitmap_words(s->iv);
 	uint64_t nw = mplm_bitmap_nwords(s->iv);
 
+	if (migrating)
+		s->pages_written_migrating += s->iv_left;
+	if (s->iv_deferred) { /* into a full log: nothing to do */
+		s->iv_deferred = false;
+		s->res->intervals_deferred++;
+		return;
+	}
 	or_words(mplm_bitmap_words(migrating ? s->log : s->written), iv, nw);
 	if (s->stale)
 		or_words(mplm_bitmap_words(s->stale) + s->base / 64, iv, nw);
 	mplm_bitmap_zero(s->iv);
 	if (migrating)
-		s->pages_written_migrating += s->iv_left;
+		note_log_growth(s);
 }
 
 /* Let the guest run until its clock reads `until`. */
@@ -496,7 +581,10 @@ static void be_set_max_bandwidth(void *ctx, double bps)
 
 static void be_set_throttle(void *ctx, unsigned pct)
 {
-	((struct sim *)ctx)->guest_speed = 1 - pct / 100.0;
+	struct sim *s = ctx;
+	s->guest_speed = 1 - pct / 100.0;
+	materialize(s); /* may_defer holds at full speed only; an error is
+	                 * kept and reported by the next callback */
 }
 
 static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
@@ -510,6 +598,10 @@ static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 	struct due_scan due; /* land_due, in this pass */
 	uint64_t landed = 0;
 
+	if (materialize(s) < 0)
+		return -1;
+	s->log_full = false; /* cleared below */
+	s->log_added = 0;
 	due_scan_init(s, s->guest, &due);
 	/* The trace starts on a word boundary of the VM: same layout. */
 	for (uint64_t w = 0; w < nw; w++) {
@@ -809,9 +901,8 @@ static int be_send_run(void *ctx, uint64_t word, uint64_t mask, unsigned max,
 static int be_stop_guest(void *ctx)
 {
 	struct sim *s = ctx;
-	land_due(s, s->guest, true);
 	s->paused = true;
-	return 0;
+	return land_due(s, s->guest, true);
 }
 
 static int be_resume_source(void *ctx)
@@ -889,6 +980,8 @@ static void pc_check_discard(struct sim *s)
  * stays behind). */
 static int pc_start(struct sim *s)
 {
+	if (materialize(s) < 0) /* pc_land takes the pages from iv */
+		return -1;
 	if (s->stale)
 		pc_check_discard(s);
 	s->pc_on = true;
@@ -1333,9 +1426,9 @@ static int fast_forward(struct sim *s)
 {
 	if (read_next_interval(s) < 0)
 		return -1;
-	if (guest_run_to(s, s->cfg->start_at, false) < 0)
+	if (guest_run_to(s, s->cfg->start_at, false) < 0 ||
+	    land_due(s, s->guest, false) < 0)
 		return -1;
-	land_due(s, s->guest, false);
 	s->guest_at_start = s->guest;
 	return 0;
 }
@@ -1397,6 +1490,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	    alloc_state(&s) < 0)
 		goto out;
 	s.initial = trace_source_initial(s.src);
+	s.can_defer = !cfg->verify && trace_source_can_defer(s.src);
+	s.writable = trace_source_writable(s.src);
 	s.initial_words = s.initial ? mplm_bitmap_cwords(s.initial) : NULL;
 	if (fast_forward(&s) < 0)
 		goto out;

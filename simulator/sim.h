@@ -123,6 +123,8 @@ struct sim_result {
 	bool verified;            /* the invariant was checked ... */
 	uint64_t mismatches;      /* ... and this many pages differed */
 	uint64_t first_mismatch;
+	uint64_t intervals_deferred; /* intervals whose pages were never made:
+	                          * they landed in a full dirty log (sim.c) */
 	double wall_seconds;
 	char error[512];          /* set when sim_run returns -1 */
 };

@@ -63,6 +63,14 @@ struct gen {
 	uint64_t target;             /* round(rate / vcpus * t): writes per vCPU */
 	struct wl_seq *seq;          /* one sequence per vCPU */
 	mplm_bitmap *scratch;        /* see sample_target; made on first use */
+	/* A deferred interval (gen_fill_last): the sequences as they were
+	 * at its start, its writes per vCPU, and a copy to replay them in. */
+	struct wl_seq *last, *replay;
+	uint64_t last_n;
+	/* Uniform, per vCPU, made on the first deferred interval: the values
+	 * inside the share among each aligned block of UNIFORM_BLOCK
+	 * permutation indices (NULL: a permutation smaller than a block). */
+	uint16_t **block_valid;
 };
 
 /* ------------------------------------------------------------------ */
@@ -137,7 +145,8 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* Permutation indices computed per block on the uniform fast path. */
+/* Permutation indices computed per block on the uniform fast path, and
+ * counted per aligned block for uniform_skip. */
 #define UNIFORM_BLOCK 256
 
 /* walk uniform writes from s->perm_i into words, whole blocks of
@@ -181,28 +190,71 @@ static uint64_t uniform_blocks(struct wl_seq *s, uint64_t *words,
 	return walk;
 }
 
-/* The next n writes of a uniform vCPU into its share at base. Any S
- * consecutive writes of the permutation are distinct, so the bits can go
- * straight into the caller's bitmap and the count is min(n, S). */
-static uint64_t writes_uniform(struct wl_seq *s, mplm_bitmap *pages,
-			       uint64_t base, uint64_t n)
+/* The values inside the share among each aligned block of UNIFORM_BLOCK
+ * permutation indices (uniform_skip's table); NULL when the permutation is
+ * smaller than a block, or out of memory (then uniform_skip walks). */
+static uint16_t *uniform_block_valid(const struct wl_seq *s)
 {
-	uint64_t *words = mplm_bitmap_words(pages);
+	uint64_t nblocks = (s->perm_mask + 1) / UNIFORM_BLOCK;
+	uint16_t *valid = nblocks ? malloc(nblocks * sizeof(*valid)) : NULL;
+
+	for (uint64_t b = 0; valid && b < nblocks; b++) {
+		unsigned c = 0;
+		for (uint64_t x = b * UNIFORM_BLOCK; x < (b + 1) * UNIFORM_BLOCK; x++)
+			c += wl_seq_permute(s, x) < s->pages;
+		valid[b] = (uint16_t)c;
+	}
+	return valid;
+}
+
+/* Move the permutation on by `walk` writes without making them: to just
+ * after the walk-th value inside the share, where writing them leaves it
+ * (uniform_blocks and wl_seq_next_uniform). Whole blocks are skipped by
+ * their count while they hold fewer writes than are left. */
+static void uniform_skip(struct wl_seq *s, const uint16_t *valid, uint64_t walk)
+{
+	uint64_t i = s->perm_i, m = s->perm_mask;
+
+	if (valid) {
+		for (; walk && i % UNIFORM_BLOCK; i++)
+			walk -= wl_seq_permute(s, i & m) < s->pages;
+		for (uint16_t c; walk && (c = valid[(i & m) / UNIFORM_BLOCK]) < walk;
+		     i += UNIFORM_BLOCK)
+			walk -= c;
+	}
+	for (; walk; i++)
+		walk -= wl_seq_permute(s, i & m) < s->pages;
+	s->perm_i = i;
+}
+
+/* The next n writes of a uniform vCPU into its share at base (pages NULL:
+ * counted only, the permutation moved on with `valid`). Any S consecutive
+ * writes of the permutation are distinct, so the bits can go straight
+ * into the caller's bitmap and the count is min(n, S). */
+static uint64_t writes_uniform(struct wl_seq *s, mplm_bitmap *pages,
+			       uint64_t base, uint64_t n, const uint16_t *valid)
+{
 	uint64_t distinct = min_u64(n, s->pages), walk = n;
 
 	/* S writes are one whole pass: they write every page and bring the
 	 * permutation back where it was. */
 	if (n >= s->pages) {
-		mplm_bitmap_set_range(pages, base, base + s->pages - 1);
+		if (pages)
+			mplm_bitmap_set_range(pages, base, base + s->pages - 1);
 		walk = n % s->pages;
 	}
+	s->k += n;
+	if (!pages) {
+		uniform_skip(s, valid, walk);
+		return distinct;
+	}
+	uint64_t *words = mplm_bitmap_words(pages);
 	if (s->pages <= UINT32_MAX)
 		walk = uniform_blocks(s, words, base, walk);
 	for (uint64_t i = 0; i < walk; i++) {
 		uint64_t p = base + wl_seq_next_uniform(s);
 		words[p / 64] |= UINT64_C(1) << (p % 64);
 	}
-	s->k += n;
 	return distinct;
 }
 
@@ -225,7 +277,8 @@ static uint64_t writes_sequential(struct wl_seq *s, mplm_bitmap *pages,
 {
 	uint64_t count = min_u64(n, s->pages);
 
-	sweep(pages, base, s->pages, s->k % s->pages, count);
+	if (pages)
+		sweep(pages, base, s->pages, s->k % s->pages, count);
 	s->k += n;
 	return count;
 }
@@ -243,27 +296,31 @@ static uint64_t writes_stencil(struct wl_seq *s, mplm_bitmap *pages,
 		uint64_t abase, len;
 		wl_seq_array_span(s, a, &abase, &len);
 		uint64_t take = min_u64(writes, len);
-		sweep(pages, base + abase, len, from % len, take);
+		if (pages)
+			sweep(pages, base + abase, len, from % len, take);
 		count += take;
 	}
 	s->k += n;
 	return count;
 }
 
-/* Every vCPU's next n writes into pages; the distinct pages written. */
-static uint64_t make_writes(struct gen *g, mplm_bitmap *pages, uint64_t n)
+/* Every vCPU's next n writes, sequences seq, into pages (NULL: counted
+ * only, not for hotspot); the distinct pages written. */
+static uint64_t make_writes(struct gen *g, struct wl_seq *seq, mplm_bitmap *pages,
+			    uint64_t n)
 {
-	uint64_t *words = mplm_bitmap_words(pages), count = 0;
+	uint64_t count = 0;
 
 	for (unsigned v = 0; v < g->guest.nvcpus; v++) {
-		struct wl_seq *s = &g->seq[v];
+		struct wl_seq *s = &seq[v];
 		uint64_t base = wl_seq_share_base(&g->guest, v);
 		switch (g->p.pattern) {
 		case PAT_UNIFORM:
-			count += writes_uniform(s, pages, base, n);
+			count += writes_uniform(s, pages, base, n,
+						g->block_valid ? g->block_valid[v] : NULL);
 			break;
 		case PAT_HOTSPOT:
-			count += writes_hotspot(s, words, base, n);
+			count += writes_hotspot(s, mplm_bitmap_words(pages), base, n);
 			break;
 		case PAT_SEQUENTIAL:
 			count += writes_sequential(s, pages, base, n);
@@ -275,6 +332,8 @@ static uint64_t make_writes(struct gen *g, mplm_bitmap *pages, uint64_t n)
 	}
 	return count;
 }
+
+static int defer_prepare(struct gen *g);
 
 static int gen_next(void *impl, mplm_bitmap *pages, uint64_t *t_end_us,
 		    uint64_t *count, char *err, size_t errlen)
@@ -293,17 +352,72 @@ static int gen_next(void *impl, mplm_bitmap *pages, uint64_t *t_end_us,
 	uint64_t n = target - g->target;
 
 	mplm_bitmap *into = pages;
-	if (g->p.pattern == PAT_HOTSPOT && !(into = sample_target(g, pages))) {
+	if (!pages) { /* deferred: gen_fill_last makes the writes */
+		if (defer_prepare(g) < 0) {
+			snprintf(err, errlen, "workload %s: out of memory", g->spec);
+			return -1;
+		}
+		memcpy(g->last, g->seq, g->guest.nvcpus * sizeof(*g->seq));
+		g->last_n = n;
+	} else if (g->p.pattern == PAT_HOTSPOT && !(into = sample_target(g, pages))) {
 		snprintf(err, errlen, "workload %s: out of memory", g->spec);
 		return -1;
 	}
-	*count = make_writes(g, into, n);
+	*count = make_writes(g, g->seq, into, n);
 	if (into != pages)
 		move_scratch(g, pages);
 	g->t = t;
 	g->target = target;
 	*t_end_us = t;
 	return 1;
+}
+
+/* Every pattern but hotspot counts an interval's pages without making
+ * them (the hotspot's repeats are found in the bitmap). */
+static bool gen_can_defer(const void *impl)
+{
+	return ((const struct gen *)impl)->p.pattern != PAT_HOTSPOT;
+}
+
+/* The first deferred interval makes what deferring needs. */
+static int defer_prepare(struct gen *g)
+{
+	unsigned n = g->guest.nvcpus;
+
+	if (g->last)
+		return 0;
+	if (!(g->last = calloc(n, sizeof(*g->last))) ||
+	    !(g->replay = calloc(n, sizeof(*g->replay))))
+		return -1;
+	if (g->p.pattern != PAT_UNIFORM)
+		return 0;
+	if (!(g->block_valid = calloc(n, sizeof(*g->block_valid))))
+		return -1;
+	for (unsigned v = 0; v < n; v++)
+		g->block_valid[v] = uniform_block_valid(&g->seq[v]);
+	return 0;
+}
+
+/* The writes of the interval last counted with pages NULL, from the
+ * sequences as they were at its start. */
+static int gen_fill_last(void *impl, mplm_bitmap *pages, char *err, size_t errlen)
+{
+	struct gen *g = impl;
+
+	if (!g->last) {
+		snprintf(err, errlen, "workload %s: no deferred interval", g->spec);
+		return -1;
+	}
+	memcpy(g->replay, g->last, g->guest.nvcpus * sizeof(*g->last));
+	make_writes(g, g->replay, pages, g->last_n);
+	return 0;
+}
+
+/* Pages [0, N S): the shares of the N vCPUs. */
+static uint64_t gen_writable(const void *impl)
+{
+	const struct gen *g = impl;
+	return g->guest.nvcpus * wl_seq_share(&g->guest);
 }
 
 static void gen_reset(struct gen *g)
@@ -329,6 +443,11 @@ static void gen_close(void *impl)
 	if (!g)
 		return;
 	free(g->seq);
+	free(g->last);
+	free(g->replay);
+	for (unsigned v = 0; g->block_valid && v < g->guest.nvcpus; v++)
+		free(g->block_valid[v]);
+	free(g->block_valid);
 	free(g->spec);
 	mplm_bitmap_free(g->scratch);
 	free(g);
@@ -338,6 +457,9 @@ static const struct trace_source_ops gen_ops = {
 	.next = gen_next,
 	.rewind = gen_rewind,
 	.close = gen_close,
+	.can_defer = gen_can_defer,
+	.fill_last = gen_fill_last,
+	.writable = gen_writable,
 };
 
 /* ------------------------------------------------------------------ */

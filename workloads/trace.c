@@ -50,20 +50,14 @@ const mplm_bitmap *trace_source_initial(const trace_source *s)
 	return s->initial;
 }
 
-int trace_source_next(trace_source *s, mplm_bitmap *pages, uint64_t *t_end_us,
-		      uint64_t *count)
+/* The next interval into pages, or its count alone (pages NULL). */
+static int next_interval(trace_source *s, mplm_bitmap *pages, uint64_t *t_end_us,
+			 uint64_t *count)
 {
 	uint64_t t = 0, n = 0;
 
 	if (s->failed)
 		return -1;
-	if (mplm_bitmap_nbits(pages) < s->info.pages) {
-		snprintf(s->err, sizeof(s->err),
-			 "bitmap of %" PRIu64 " bits is smaller than the trace (%" PRIu64 " pages)",
-			 mplm_bitmap_nbits(pages), s->info.pages);
-		s->failed = true;
-		return -1;
-	}
 	int r = s->ops->next(s->impl, pages, &t, &n, s->err, sizeof(s->err));
 	if (r < 0) {
 		s->failed = true;
@@ -74,6 +68,62 @@ int trace_source_next(trace_source *s, mplm_bitmap *pages, uint64_t *t_end_us,
 	if (count)
 		*count = r ? n : 0;
 	return r;
+}
+
+/* pages must have a bit per page of the trace. */
+static bool bitmap_fits(trace_source *s, const mplm_bitmap *pages)
+{
+	if (mplm_bitmap_nbits(pages) >= s->info.pages)
+		return true;
+	snprintf(s->err, sizeof(s->err),
+		 "bitmap of %" PRIu64 " bits is smaller than the trace (%" PRIu64 " pages)",
+		 mplm_bitmap_nbits(pages), s->info.pages);
+	s->failed = true;
+	return false;
+}
+
+int trace_source_next(trace_source *s, mplm_bitmap *pages, uint64_t *t_end_us,
+		      uint64_t *count)
+{
+	if (s->failed || !bitmap_fits(s, pages))
+		return -1;
+	return next_interval(s, pages, t_end_us, count);
+}
+
+bool trace_source_can_defer(const trace_source *s)
+{
+	return s->ops->can_defer && s->ops->can_defer(s->impl);
+}
+
+int trace_source_next_count(trace_source *s, uint64_t *t_end_us, uint64_t *count)
+{
+	if (!trace_source_can_defer(s)) {
+		snprintf(s->err, sizeof(s->err), "this source cannot count an interval without its pages");
+		s->failed = true;
+		return -1;
+	}
+	return next_interval(s, NULL, t_end_us, count);
+}
+
+int trace_source_fill_last(trace_source *s, mplm_bitmap *pages)
+{
+	if (s->failed || !bitmap_fits(s, pages))
+		return -1;
+	if (!trace_source_can_defer(s)) {
+		snprintf(s->err, sizeof(s->err), "this source has no deferred interval");
+		s->failed = true;
+		return -1;
+	}
+	if (s->ops->fill_last(s->impl, pages, s->err, sizeof(s->err)) < 0) {
+		s->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t trace_source_writable(const trace_source *s)
+{
+	return s->ops->writable ? s->ops->writable(s->impl) : s->info.pages;
 }
 
 int trace_source_read_to_end(trace_source *s)

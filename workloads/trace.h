@@ -43,6 +43,21 @@ const mplm_bitmap *trace_source_initial(const trace_source *s);
  * on error (see trace_source_error). */
 int trace_source_next(trace_source *s, mplm_bitmap *pages,
 		      uint64_t *t_end_us, uint64_t *count);
+/* Deferred intervals, for readers that sometimes need only an interval's
+ * count (the simulator, while its dirty log already holds every page the
+ * source can write, see sim.c). trace_source_can_defer: whether the source
+ * can give a count without the pages (generators of uniform, sequential
+ * and stencil workloads; not trace files, whose reading is the cost, nor
+ * hotspot, whose count needs the pages). trace_source_next_count: as
+ * trace_source_next, `pages` left alone (only where can_defer);
+ * trace_source_fill_last then sets that interval's pages in `pages`, as
+ * trace_source_next would have, until the next call of either.
+ * trace_source_writable: pages no interval writes at or above (info->pages
+ * unless the source knows better: a generator's working set). */
+bool trace_source_can_defer(const trace_source *s);
+int trace_source_next_count(trace_source *s, uint64_t *t_end_us, uint64_t *count);
+int trace_source_fill_last(trace_source *s, mplm_bitmap *pages);
+uint64_t trace_source_writable(const trace_source *s);
 /* Read and check every interval left, up to the end of the workload: a
  * trace is valid only as a whole, even where a run stopped reading it.
  * 0 at the end, -1 on error (see trace_source_error). */
@@ -59,6 +74,11 @@ struct trace_source_ops {
 		    uint64_t *count, char *err, size_t errlen);
 	int (*rewind)(void *impl, char *err, size_t errlen);
 	void (*close)(void *impl);
+	/* Optional (trace_source_next_count and _fill_last): NULL, or
+	 * can_defer says per source whether they work. pages NULL: count only. */
+	bool (*can_defer)(const void *impl);
+	int (*fill_last)(void *impl, mplm_bitmap *pages, char *err, size_t errlen);
+	uint64_t (*writable)(const void *impl);
 };
 /* Takes ownership of impl and of initial (which may be NULL). */
 trace_source *trace_source_new(const struct trace_source_ops *ops, void *impl,

@@ -213,6 +213,61 @@ static void deterministic_and_rewind(void **state)
 	}
 }
 
+/* Deferred intervals (trace_source_next_count, _fill_last): counted
+ * without their pages, made after if asked, they are the intervals
+ * trace_source_next gives, and what follows does not change; uniform on
+ * one and on three vCPUs (skipping whole permutation blocks and the
+ * tails around them), at rates below and above a whole pass per interval.
+ * Hotspot cannot defer (its count needs the pages). */
+static void deferred_intervals_are_the_same(void **state)
+{
+	static const char *const specs[] = {
+		"uniform,pages=5000,wss=16M,rate=9000,duration=8,seed=3",
+		"uniform,pages=70000,wss=250M,rate=900000,duration=2,seed=4,vcpus=3,interval=30",
+		"uniform,pages=300,wss=1M,rate=5000,duration=8,seed=5",
+		"sequential,pages=5000,wss=12M,rate=7000,duration=8,seed=1",
+		"stencil,pages=6000,wss=20M,rate=40000,duration=8,seed=2,arrays=4,vcpus=2",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		trace_source *a = open_spec(specs[i]), *b = open_spec(specs[i]);
+		uint64_t pages = trace_source_info(a)->pages, ta, tb, na, nb;
+		mplm_bitmap *ba = mplm_bitmap_new(pages), *bb = mplm_bitmap_new(pages);
+		int ra, rb, k = 0;
+		assert_true(trace_source_can_defer(b));
+		assert_true(trace_source_writable(b) <= pages);
+		do {
+			ra = trace_source_next(a, ba, &ta, &na);
+			/* Every third interval deferred and never made. */
+			rb = trace_source_next_count(b, &tb, &nb);
+			if (rb > 0 && k % 3)
+				assert_int_equal(trace_source_fill_last(b, bb), 0);
+			assert_int_equal(ra, rb);
+			assert_int_equal(ta, tb);
+			assert_int_equal(na, nb);
+			if (rb > 0 && k % 3) {
+				assert_memory_equal(mplm_bitmap_cwords(ba), mplm_bitmap_cwords(bb),
+						    mplm_bitmap_nwords(ba) * 8);
+				assert_true(mplm_bitmap_find_next_set(ba, trace_source_writable(b)) >= pages);
+			}
+			mplm_bitmap_zero(ba);
+			mplm_bitmap_zero(bb);
+			k++;
+		} while (ra > 0);
+		assert_true(k > 50);
+		mplm_bitmap_free(ba);
+		mplm_bitmap_free(bb);
+		trace_source_close(a);
+		trace_source_close(b);
+	}
+	trace_source *h = open_spec("hotspot,pages=100,rate=10,duration=1,seed=1");
+	uint64_t t, n;
+	assert_false(trace_source_can_defer(h));
+	assert_int_equal(trace_source_next_count(h, &t, &n), -1);
+	assert_non_null(strstr(trace_source_error(h), "cannot count"));
+	trace_source_close(h);
+}
+
 static void seed_changes_random_patterns(void **state)
 {
 	struct read_result a, b;
@@ -583,6 +638,7 @@ int main(void)
 		cmocka_unit_test(rate_capped_at_wss),
 		cmocka_unit_test(interval_and_page_size_keys),
 		cmocka_unit_test(deterministic_and_rewind),
+		cmocka_unit_test(deferred_intervals_are_the_same),
 		cmocka_unit_test(seed_changes_random_patterns),
 		cmocka_unit_test(independent_of_caller_bits),
 		cmocka_unit_test(uniform_is_uniform),
