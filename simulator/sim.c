@@ -102,8 +102,9 @@ struct sim {
 	/* page_cost of a full page and of a zero page, at that rate */
 	double dt_full, dt_marker;
 	uint32_t full_bytes, marker_bytes;
-	/* Each clock's step for send runs' jumps (clock_step). */
-	struct clock_step step_now, step_guest;
+	/* Each clock's step for send runs' jumps (clock_step), for full
+	 * pages [0] and zero pages [1]. */
+	struct clock_step step_now[2], step_guest[2];
 	bool paused;
 
 	/* The next interval, read ahead: its pages (or with spread replay,
@@ -765,25 +766,27 @@ static uint64_t lowest_bits(uint64_t mask, unsigned n)
 	return mask & ~rest;
 }
 
-/* A stretch of full pages at the head of a run, at once: the clocks jump
- * by what as many steps would give, if that is exact (repeated_add), no
- * guest interval lands before its last page and the caller's clock test
- * passes before each page after the first (monotone: tested on the
- * last). Returns the pages sent, or 0 (then step one by one). */
-static unsigned full_stretch(struct sim *s, uint64_t stretch, double dt,
+/* A stretch of pages of one cost (full pages, zero: zero pages) at the
+ * head of a run, at once: the clocks jump by what as many steps would
+ * give, if that is exact (repeated_add), no guest interval lands before
+ * its last page and the caller's clock test passes before each page after
+ * the first (monotone: tested on the last). Returns the pages sent, or 0
+ * (then step one by one). */
+static unsigned page_stretch(struct sim *s, uint64_t stretch, bool zero,
 			     bool paused, double next_at, double since,
 			     double limit, double *now, double *guest)
 {
 	unsigned k = (unsigned)__builtin_popcountll(stretch);
+	double dt = zero ? s->dt_marker : s->dt_full;
 	double now_k, before_last, guest_k = *guest;
 	if (k < 2)
 		return 0;
-	const struct clock_step *cn = clock_step(&s->step_now, *now, dt);
+	const struct clock_step *cn = clock_step(&s->step_now[zero], *now, dt);
 	if (!repeated_add(cn, *now, k, &now_k) ||
 	    !repeated_add(cn, *now, k - 1, &before_last) ||
 	    !(before_last - since < limit))
 		return 0;
-	if (!paused && (!repeated_add(clock_step(&s->step_guest, *guest, dt), *guest,
+	if (!paused && (!repeated_add(clock_step(&s->step_guest[zero], *guest, dt), *guest,
 				      k, &guest_k) ||
 			!(guest_k < next_at)))
 		return 0;
@@ -793,7 +796,7 @@ static unsigned full_stretch(struct sim *s, uint64_t stretch, double dt,
 }
 
 /* The pending pages among a stretch of full pages just sent from guest
- * time guest0 (full_stretch): each lands first if its time came by its
+ * time guest0 (page_stretch): each lands first if its time came by its
  * own send, the guest clock then being guest0 plus as many page steps as
  * pages before it in the stretch (repeated_add: the same sums as one by
  * one). Pending zero pages end stretches instead: whether one lands
@@ -805,10 +808,23 @@ static void stretch_pages_land(struct sim *s, uint64_t word, uint64_t head,
 		uint64_t bit = b & -b;
 		double g = guest0;
 		if (!paused)
-			repeated_add(&s->step_guest, guest0,
+			repeated_add(&s->step_guest[0], guest0,
 				     (uint64_t)__builtin_popcountll(head & (bit - 1)), &g);
 		sent_page_lands(s, word, bit, g);
 	}
+}
+
+/* The stretch at the head of a run's pages `mask`, at most n pages: full
+ * pages up to the first zero page, or when the first is a zero page that
+ * is not waiting to land, such pages up to the first other one (whether
+ * a waiting page lands decides how it is sent). *zero: which. */
+static uint64_t stretch_head(uint64_t mask, uint64_t zero_bits, uint64_t pend,
+			     unsigned n, bool *zero)
+{
+	uint64_t sure_zero = zero_bits & ~pend;
+	*zero = (sure_zero & mask & -mask) != 0;
+	uint64_t stop = mask & (*zero ? ~sure_zero : zero_bits);
+	return lowest_bits(stop ? mask & ((stop & -stop) - 1) : mask, n);
 }
 
 /* be_send_page for the pages of a word, without a call per page: the
@@ -839,20 +855,22 @@ static int be_send_run(void *ctx, uint64_t word, uint64_t mask, unsigned max,
 	for (; mask && pages < max; mask &= mask - 1) {
 		if (pages && now - since >= limit)
 			break;
-		/* Full pages up to the next zero page: at once, when exact
+		/* A stretch of full or zero pages: at once, when exact
 		 * (tried again only after an interval lands: what failed
 		 * once fails for the rest of the word). */
-		uint64_t z = mask & zero_bits;
-		uint64_t head = lowest_bits(z ? mask & ((z & -z) - 1) : mask, max - pages);
+		bool zrun;
+		uint64_t head = stretch_head(mask, zero_bits, pend, max - pages, &zrun);
 		double guest0 = guest;
-		unsigned k = jump ? full_stretch(s, head, dt_full, paused, next_at,
+		unsigned k = jump ? page_stretch(s, head, zrun, paused, next_at,
 						 since, limit, &now, &guest) : 0;
-		jump = k != 0;
+		if (__builtin_popcountll(head) > 1)
+			jump = k != 0;
 		if (k) {
 			if (head & pend)
 				stretch_pages_land(s, word, head, pend, guest0, paused);
 			done |= head;
 			pages += k;
+			zeros += zrun ? k : 0;
 			mask &= ~head;
 			if (!mask || pages >= max || now - since >= limit)
 				break;
