@@ -123,7 +123,13 @@ struct sim {
 		uint64_t off[64];  /* (b ^ salt's low 6 bits) x PHI, b a bit */
 		uint32_t landed;   /* slices whose pages have all landed */
 		double t0, t1;
+		/* After the interval's first scan: its words that may still
+		 * hold pages (a bit per word of iv, in iv_summary), so that
+		 * the next scans (the last short passes make several syncs
+		 * per interval) visit only those. */
+		bool summary;
 	} sp;
+	uint64_t *iv_summary;
 	uint64_t iv_left;    /* pages left in iv */
 	uint64_t iv_count;   /* the pending interval's distinct pages */
 	/* Deferred intervals (file comment). */
@@ -344,11 +350,54 @@ static int materialize(struct sim *s)
 	if (!s->iv_deferred)
 		return 0;
 	s->iv_deferred = false;
+	s->sp.summary = false;
 	if (trace_source_fill_last(s->src, s->iv) < 0) {
 		snprintf(s->err, s->errlen, "%s", trace_source_error(s->src));
 		return -1;
 	}
 	return 0;
+}
+
+/* land_due's scan of every word of iv into `into` (the log, or before
+ * the migration the pages written), which notes the words that still
+ * hold pages (sp.summary); the pages landed. land_word's work, with the
+ * counts in registers. */
+static uint64_t land_due_all(struct sim *s, const struct due_scan *d, uint64_t *into)
+{
+	uint64_t nw = mplm_bitmap_nwords(s->iv), *sum = s->iv_summary, held = 0, n = 0;
+	for (uint64_t w = 0; w < nw; w++) {
+		uint64_t landed = take_due(d, w);
+		into[w] |= landed;
+		n += (uint64_t)__builtin_popcountll(landed);
+		held |= (uint64_t)(d->iv[w] != 0) << (w % 64);
+		if (w % 64 == 63 || w + 1 == nw) { /* a register, not memory */
+			sum[w / 64] = held;
+			held = 0;
+		}
+	}
+	s->sp.summary = true;
+	return n;
+}
+
+/* land_due's scan of the words noted by the last one (pages only leave
+ * iv until the next interval, so no other word holds any). */
+static uint64_t land_due_summary(struct sim *s, const struct due_scan *d,
+				 uint64_t *into)
+{
+	uint64_t *sum = s->iv_summary, ns = (mplm_bitmap_nwords(s->iv) + 63) / 64, n = 0;
+	for (uint64_t i = 0; i < ns; i++) {
+		uint64_t held = sum[i];
+		for (uint64_t left = held; left; left &= left - 1) {
+			uint64_t w = i * 64 + (unsigned)__builtin_ctzll(left);
+			uint64_t landed = take_due(d, w);
+			into[w] |= landed;
+			n += (uint64_t)__builtin_popcountll(landed);
+			if (!d->iv[w])
+				held &= ~(left & -left);
+		}
+		sum[i] = held;
+	}
+	return n;
 }
 
 /* Land every pending page whose time has come by `until` (guest time).
@@ -364,11 +413,14 @@ static int land_due(struct sim *s, double until, bool migrating)
 	if (materialize(s) < 0)
 		return -1;
 	due_scan_init(s, until, &d);
-	for (uint64_t w = 0, nw = mplm_bitmap_nwords(s->iv); w < nw && d.due; w++) {
-		uint64_t landed = take_due(&d, w);
-		if (landed)
-			land_word(s, w, landed, migrating);
-	}
+	if (!d.due)
+		return 0;
+	uint64_t *into = migrating ? s->log_words : s->written_words;
+	uint64_t n = s->sp.summary ? land_due_summary(s, &d, into)
+				   : land_due_all(s, &d, into);
+	s->iv_left -= n;
+	if (migrating)
+		s->pages_written_migrating += n;
 	return 0;
 }
 
@@ -408,6 +460,7 @@ static void spread_interval(struct sim *s, double t0, uint64_t interval)
 	if (!spread)
 		return;
 	s->sp.landed = 0;
+	s->sp.summary = false;
 	s->sp.salt = spread_salt(interval);
 	for (unsigned b = 0; b < 64; b++)
 		s->sp.off[b] = (b ^ (s->sp.salt & 63)) * SPREAD_PHI;
@@ -596,22 +649,15 @@ static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 	uint64_t *wr = mplm_bitmap_words(s->written);
 	uint64_t *tt = mplm_bitmap_words(s->touched);
 	uint64_t nw = mplm_bitmap_nwords(s->log), n = 0;
-	struct due_scan due; /* land_due, in this pass */
-	uint64_t landed = 0;
 
-	if (materialize(s) < 0)
+	/* What landed by now is in the log, read in the same sync. */
+	if (land_due(s, s->guest, true) < 0)
 		return -1;
 	s->log_full = false; /* cleared below */
 	s->log_added = 0;
-	due_scan_init(s, s->guest, &due);
 	/* The trace starts on a word boundary of the VM: same layout. */
 	for (uint64_t w = 0; w < nw; w++) {
 		uint64_t bits = log[w];
-		if (due.due) {
-			uint64_t now = take_due(&due, w);
-			landed += (uint64_t)__builtin_popcountll(now);
-			bits |= now;
-		}
 		if (!bits)
 			continue;
 		n += (uint64_t)__builtin_popcountll(bits);
@@ -620,8 +666,6 @@ static int be_sync_dirty_log(void *ctx, mplm_bitmap *dirty)
 		tt[w] |= bits;
 		log[w] = 0;
 	}
-	s->iv_left -= landed;
-	s->pages_written_migrating += landed;
 	/* The guest is paused while the hypervisor reads the log. */
 	bool was_paused = s->paused;
 	s->paused = true;
@@ -646,13 +690,16 @@ static uint64_t range_bits(uint64_t lo, uint64_t a, uint64_t b)
  * non-zero at the trace's start nor written since. */
 static uint64_t word_zero_mask(const struct sim *s, uint64_t word)
 {
+	uint64_t tw = word - s->base / 64; /* the trace is word-aligned */
+	if (tw < s->trace_pages / 64) /* a whole word of the trace: the usual */
+		return s->initial_words ? ~(s->initial_words[tw] | s->written_words[tw] |
+					    s->log_words[tw]) : 0;
 	uint64_t lo = word * 64;
 	uint64_t trace = range_bits(lo, s->base, s->base + s->trace_pages);
 	uint64_t stat = range_bits(lo, s->static_lo, s->static_hi);
 	uint64_t zero = s->cfg->untraced_nonzero ? 0 : ~trace & ~stat;
 
 	if (trace && s->initial_words) {
-		uint64_t tw = word - s->base / 64; /* the trace is word-aligned */
 		zero |= trace & ~(s->initial_words[tw] | s->written_words[tw] |
 				  s->log_words[tw]);
 	}
@@ -1292,6 +1339,7 @@ static void sim_destroy(struct sim *s)
 	if (s->src)
 		trace_source_close(s->src);
 	mplm_bitmap_free(s->iv);
+	free(s->iv_summary);
 	mplm_bitmap_free(s->log);
 	mplm_bitmap_free(s->written);
 	mplm_bitmap_free(s->touched);
@@ -1418,6 +1466,7 @@ static int alloc_state(struct sim *s)
 		return -1;
 	}
 	s->iv = mplm_bitmap_new(s->trace_pages);
+	s->iv_summary = calloc((s->trace_pages + 4095) / 4096 + 1, sizeof(uint64_t));
 	s->log = mplm_bitmap_new(s->trace_pages);
 	s->written = mplm_bitmap_new(s->trace_pages);
 	s->touched = mplm_bitmap_new(s->trace_pages);
@@ -1425,7 +1474,7 @@ static int alloc_state(struct sim *s)
 		mplm_bitmap_fill(s->stale); /* nothing sent yet */
 	if (s->cfg->observer)
 		s->sent = mplm_bitmap_new(s->vm_pages);
-	if (!s->iv || !s->log || !s->written || !s->touched ||
+	if (!s->iv || !s->iv_summary || !s->log || !s->written || !s->touched ||
 	    (s->cfg->observer && !s->sent) || (s->cfg->verify && !s->stale)) {
 		snprintf(s->err, s->errlen, "out of memory for a %" PRIu64 "-page VM",
 			 s->vm_pages);
