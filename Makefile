@@ -9,6 +9,8 @@
 #   make test     build with ASan+UBSan and run every test
 #   make bench    the benchmarks of every issue, figures printed side by side
 #   make demo     the main job: reproduce the paper on the simulator
+#   make validate the simulator against kvmlite's real migrations (needs
+#                 /dev/kvm; minutes)
 #   make figures  the teaching guide's slides into docs/figures/
 #   make fuzz     libFuzzer targets (clang)
 #   make install  programs, libmplm-core, header, mplm-core.pc, man pages
@@ -124,6 +126,9 @@ bench: programs $(BENCHES)
 demo: programs
 	./scripts/demo.sh
 
+validate: programs
+	./scripts/validate.sh
+
 # The slides' pictures of docs/teaching.md, drawn again into docs/figures/.
 figures: programs
 	./scripts/figures.sh $(B) docs/figures
@@ -131,4 +136,4 @@ figures: programs
 clean:
 	rm -rf build
 
-.PHONY: all programs libs test test-bins bench demo figures clean fuzz FORCE
+.PHONY: all programs libs test test-bins bench demo validate figures clean fuzz FORCE

@@ -20,6 +20,8 @@ struct backend {
 	bool parallel_safe;    /* runs may overlap (-j N); real migrations on
 	                        * one host disturb each other */
 	bool replays_traces;   /* takes trace files, not only generator specs */
+	bool records_traces;   /* runs a real guest whose dirty log it can
+	                        * record (sim_config.record_trace) */
 	bool modelled_costs;   /* header-bytes, sync costs... are settings of
 	                        * a model (stored); else they are real */
 };

@@ -11,6 +11,11 @@
  * destination's memory at resume hashed equal to the source's at pause
  * (mismatches 1 if not). Costs (header_bytes, state_bytes, sync_*) are
  * real, not configured; a trace file cannot drive a real guest.
+ *
+ * With cfg->record_trace, the guest's dirty log is recorded from before
+ * its vCPUs start to the end of the migration (kvmlite's recorder and the
+ * migration read one dirty log), and res->record_start_at says where in
+ * that trace the migration started: the replay's start-at.
  */
 #include "backend.h"
 #include "kvmlite.h"
@@ -23,6 +28,7 @@
 
 #include "cli.h"
 #include "gen.h"
+#include "trace_rec.h"
 
 /* A file built with kvmlite ("guests/workload.bin", "kvmlite/kvmlite"),
  * looked for next to the running program and one and two levels up. */
@@ -98,7 +104,7 @@ static int fail(struct sim_result *res, const char *msg)
 
 /* Spawn the destination, migrate, collect what the engine reported. */
 static int migrate_once(struct kl_vm *vm, const struct sim_config *cfg,
-			struct sim_result *res)
+			double *started_at, struct sim_result *res)
 {
 	struct kl_err e;
 	struct kl_mig_opts o;
@@ -131,6 +137,7 @@ static int migrate_once(struct kl_vm *vm, const struct sim_config *cfg,
 		unlink(json);
 		return fail(res, e.msg);
 	}
+	*started_at = kl_source_started_at(s);
 	kl_source_stats(s, &res->stats);
 	size_t n;
 	const struct mplm_sync_record *syncs = kl_source_syncs(s, &n);
@@ -186,16 +193,31 @@ static int kvm_run(const struct sim_config *cfg, struct sim_result *res)
 		return fail(res, "guests/workload.bin not found (set KVMLITE_BUILD)");
 	if (kl_vm_create(&vm, &c, &e) < 0)
 		return fail(res, e.msg);
+	struct kl_tracer *tracer = NULL;
 	int r = kl_vm_load_guest_file(vm, guest, &p, &e);
+	/* The recorder starts before the vCPUs, so no write is missed. */
+	if (r == 0 && cfg->record_trace)
+		r = kl_trace_start(vm, cfg->record_trace, 0, &tracer, &e);
 	if (r == 0)
 		r = kl_vm_start(vm, &e);
 	if (r < 0) {
+		kl_trace_free(tracer);
 		kl_vm_destroy(vm);
 		return fail(res, e.msg);
 	}
 	sleep_s(cfg->start_at);
 	res->vm_pages = vm->pages;
-	r = migrate_once(vm, cfg, res);
+	double started_at = 0;
+	r = migrate_once(vm, cfg, &started_at, res);
+	if (tracer) {
+		kl_vm_pause(vm); /* it is, after a completed migration */
+		if (kl_trace_stop(tracer, &e) < 0 && r == 0)
+			r = fail(res, e.msg);
+		res->record_start_at = started_at - kl_trace_started_at(tracer);
+		kl_trace_free(tracer);
+		if (r < 0) /* no recording of a run that has no result */
+			unlink(cfg->record_trace);
+	}
 	const struct kl_status *g = kl_vm_status(vm, 0);
 	double secs = (double)(g->tsc_end - g->tsc_start - g->tsc_dropped) /
 		      ((double)vm->tsc_khz * 1000);
@@ -213,5 +235,6 @@ const struct backend backend_kvm = {
 	.run = kvm_run,
 	.parallel_safe = false,
 	.replays_traces = false,
+	.records_traces = true,
 	.modelled_costs = false,
 };

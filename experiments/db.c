@@ -14,7 +14,7 @@
 struct expdb {
 	sqlite3 *h;
 	sqlite3_stmt *lookup, *insert_run, *insert_sync, *delete_run;
-	sqlite3_stmt *delete_claim;
+	sqlite3_stmt *delete_claim, *insert_recording;
 };
 
 /* The runs table's columns, shared by the schema and the upgrades: from
@@ -218,6 +218,16 @@ static const char insert_run_sql[] =
 	" :start_postcopy_at, :rtt, :replay)"
 	/* Another runner that took over a stale claim may have stored it. */
 	" ON CONFLICT (experiment_id, param_hash, repetition) DO NOTHING";
+
+/* The traces recorded while real guests were migrated (`record-trace`),
+ * each with where in it the migration started: what a replay needs. A
+ * table of its own (not a column of runs), created by any version's
+ * `run`, so the schema's version does not move for it. */
+static const char recordings_schema[] =
+	"CREATE TABLE IF NOT EXISTS recordings (\n"
+	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"  trace TEXT NOT NULL,\n"
+	"  start_at REAL NOT NULL);\n";
 
 static const char insert_sync_sql[] =
 	"INSERT INTO syncs (run_id, idx, time, interval, dirtied, d_size,"
@@ -532,6 +542,7 @@ expdb *db_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (check_version(db, err, errlen) ||
+	    exec(db, recordings_schema, err, errlen) ||
 	    exec(db, "COMMIT; PRAGMA foreign_keys = ON;", err, errlen)) {
 		db_close(db);
 		return NULL;
@@ -546,7 +557,9 @@ expdb *db_open(const char *path, char *err, size_t errlen)
 		    "param_hash = ? AND repetition = ?", &db->delete_claim, err,
 		    errlen) ||
 	    prepare(db, insert_run_sql, &db->insert_run, err, errlen) ||
-	    prepare(db, insert_sync_sql, &db->insert_sync, err, errlen)) {
+	    prepare(db, insert_sync_sql, &db->insert_sync, err, errlen) ||
+	    prepare(db, "INSERT INTO recordings VALUES (?, ?, ?)",
+		    &db->insert_recording, err, errlen)) {
 		db_close(db);
 		return NULL;
 	}
@@ -617,6 +630,7 @@ void db_close(expdb *db)
 	sqlite3_finalize(db->delete_claim);
 	sqlite3_finalize(db->insert_run);
 	sqlite3_finalize(db->insert_sync);
+	sqlite3_finalize(db->insert_recording);
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -1002,6 +1016,18 @@ static void failure_text(const struct run_outcome *o, char *buf, size_t len)
 		snprintf(buf, len, "failed without a message");
 }
 
+static int insert_recording(expdb *db, int64_t run_id, const char *trace,
+			    double start_at)
+{
+	sqlite3_stmt *st = db->insert_recording;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_text(st, 2, trace, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, start_at);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int db_store_run(expdb *db, int64_t exp_id, const struct experiment *e,
 		 const struct exp_run *r, const struct run_outcome *o,
 		 char *err, size_t errlen)
@@ -1040,6 +1066,13 @@ int db_store_run(expdb *db, int64_t exp_id, const struct experiment *e,
 		return -1;
 	}
 	sqlite3_reset(db->insert_sync);
+	if (inserted && o->rc == 0 && r->record_path &&
+	    insert_recording(db, run_id, r->record_path,
+			     o->res.record_start_at) < 0) {
+		db_error(db, err, errlen, "storing the recording");
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
 	/* The run is stored: its claim (ours, or a stale one) goes with it. */
 	bind_key(db->delete_claim, exp_id, r);
 	int rc = sqlite3_step(db->delete_claim);

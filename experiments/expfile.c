@@ -322,6 +322,13 @@ static int experiment_key(struct parse_ctx *c, const char *key,
 		return set_setting(c, &e->machine[set->id], key, value);
 	if (!strcmp(key, "profile"))
 		return load_profile(c, e, value);
+	if (!strcmp(key, "record-trace")) {
+		if (e->record_dir)
+			return fail(c, "duplicate key `%s'", key);
+		e->record_where = where(c);
+		e->record_dir = resolve_path(c->dir, value);
+		return 1;
+	}
 	if (!strcmp(key, "max-total-time"))
 		return set_setting(c, &e->max_total_time, key, value);
 	if (!strcmp(key, "untraced-nonzero"))
@@ -854,6 +861,10 @@ static int check_experiment(struct experiment *e, char *err, size_t errlen)
 	for (size_t i = 0; i < e->nreferences; i++)
 		if (check_reference(e, &e->references[i], err, errlen))
 			return -1;
+	if (e->record_dir && !e->backend->records_traces)
+		return check_fail(err, errlen, e->record_where, "record-trace: "
+				  "backend %s runs no real guest to record",
+				  e->backend->name);
 	if (!e->name)
 		return check_fail(err, errlen, e->file, "[experiment] needs "
 				  "name = NAME");
@@ -929,6 +940,8 @@ void exp_free(struct experiment *e)
 	free(e->vm_memory.v);
 	free(e->bandwidth.v);
 	free(e->profile_path);
+	free(e->record_dir);
+	free(e->record_where);
 	free(e->file);
 	free(e->name);
 	free(e->description);
@@ -1038,7 +1051,7 @@ static char *spec_without_seed(const char *spec)
 }
 
 /* point key: every parameter but the seed; run key: point key + seed. */
-static void build_key(struct exp_run *r, const struct experiment *e)
+void exp_run_key(struct exp_run *r, const struct experiment *e)
 {
 	const struct exp_workload *w = r->workload;
 	const struct sim_config *c = &r->cfg;
@@ -1219,7 +1232,13 @@ static void expand_algorithm(const struct experiment *e,
 		if (r.spec)
 			r.cfg.workload_spec = r.spec;
 		apply_algorithm(e, a, &pt, &r);
-		build_key(&r, e);
+		exp_run_key(&r, e);
+		/* Named by the run's key, so a run and its recording stay
+		 * together across repeated `run`s. */
+		if (e->record_dir)
+			r.record_path = xasprintf("%s/%s-%s.trace.gz", e->record_dir,
+						  e->name, r.hash);
+		r.cfg.record_trace = r.record_path;
 		add_run(out, &r);
 		int k = 4;
 		while (k >= 0 && ++idx[k] == n[k])
@@ -1279,6 +1298,7 @@ void exp_runs_free(struct exp_runs *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].spec);
+		free(r->v[i].record_path);
 		free(r->v[i].key);
 	}
 	free(r->v);

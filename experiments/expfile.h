@@ -89,6 +89,10 @@ struct experiment {
 	double machine[MPLM_SET_COUNT];
 	double profile[MPLM_SET_COUNT];
 	char *profile_path;
+	/* `record-trace = DIR` (back ends that run real guests): each run's
+	 * dirty log recorded to DIR/NAME-HASH.trace.gz, for replays. */
+	char *record_dir;
+	char *record_where;        /* its FILE:LINE */
 	double max_total_time;
 	int untraced_nonzero, verify;
 	int replay;           /* enum sim_replay, -1 unset (spread) */
@@ -115,6 +119,7 @@ struct exp_run {
 	uint64_t seed;
 	struct sim_config cfg;     /* strings point into the run */
 	char *spec;                /* generator spec with the seed */
+	char *record_path;         /* with record-trace: this run's trace */
 	char *key;                 /* canonical string of every parameter */
 	char hash[17];             /* FNV-1a 64 of key, hex */
 	char point_hash[17];       /* the same without the seed: the point */
@@ -133,6 +138,9 @@ struct exp_runs {
 int exp_expand(const struct experiment *e, struct exp_runs *out, char *err,
 	       size_t errlen);
 void exp_runs_free(struct exp_runs *r);
+/* Fill r->key, r->hash and r->point_hash from r's settings (exp_expand
+ * does it for every run; a run built elsewhere, such as a replay, too). */
+void exp_run_key(struct exp_run *r, const struct experiment *e);
 
 /* Open every workload once to learn its memory size (for the filter that
  * skips workloads bigger than the VM). */

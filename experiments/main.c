@@ -13,9 +13,11 @@
 #include "export.h"
 #include "merge.h"
 #include "plot.h"
+#include "replay.h"
 #include "report.h"
 #include "runner.h"
 #include "slurm.h"
+#include "validate.h"
 
 
 #define DEFAULT_DB "results/mplm.db"
@@ -34,6 +36,8 @@ static const char usage_text[] =
 	"       mplm-exp slurm --tasks N [--partition P] [--dry-run] [--db FILE]\n"
 	"                      [--out DIR] [-j N] [--repetitions N] EXPFILE\n"
 	"       mplm-exp list [--db FILE]\n"
+	"       mplm-exp validate --profile FILE [--db FILE] [--out DIR] [-j N]\n"
+	"                         EXPFILE...\n"
 	"\n"
 	"run     run every point of the experiment files' cross product that the\n"
 	"        database does not hold yet, -j N at a time (default: CPUs);\n"
@@ -50,6 +54,10 @@ static const char usage_text[] =
 	"slurm   submit the experiment to Slurm: a job array of N shards (-j N\n"
 	"        CPUs each) and a job that merges them into --db, plots, reports\n"
 	"list    the experiments in the database and their runs\n"
+	"validate  run each file's kvm experiment (backend = kvm, record-trace),\n"
+	"        replay every recorded run in the simulator with the machine\n"
+	"        profile (as experiment NAME-replay), and write the predicted-\n"
+	"        against-measured figure and error tables into OUT/validate/\n"
 	"\n"
 	"  --db FILE          results database (default " DEFAULT_DB ")\n"
 	"  --out DIR          figures and tables (default " DEFAULT_OUT ")\n"
@@ -62,6 +70,7 @@ static const char usage_text[] =
 	"  --dry-run          slurm: print the batch scripts, submit nothing\n"
 	"  --format csv|json  export's format (default csv)\n"
 	"  --syncs            export the per-sync records too\n"
+	"  --profile FILE     validate: the machine profile (kvmlite calibrate)\n"
 	"  --version          print the version\n"
 	"\n"
 	"examples:\n"
@@ -75,7 +84,7 @@ static const char usage_text[] =
 enum { OPT_DB = 256, OPT_OUT, OPT_RETRY, OPT_RERUN, OPT_REPS, OPT_PROGRESS,
        OPT_NO_PROGRESS, OPT_QUIET, OPT_VERSION, OPT_HELP, OPT_FORMAT,
        OPT_SYNCS, OPT_SHARD, OPT_X, OPT_Y, OPT_BY, OPT_FACET, OPT_TASKS,
-       OPT_PARTITION, OPT_DRY_RUN };
+       OPT_PARTITION, OPT_DRY_RUN, OPT_PROFILE };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
@@ -92,6 +101,7 @@ static const struct option long_opts[] = {
 	{ "tasks", required_argument, NULL, OPT_TASKS },
 	{ "partition", required_argument, NULL, OPT_PARTITION },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "x", required_argument, NULL, OPT_X },
 	{ "y", required_argument, NULL, OPT_Y },
 	{ "by", required_argument, NULL, OPT_BY },
@@ -114,6 +124,7 @@ struct options {
 	struct plot_request plot;
 	struct slurm_opts slurm;
 	bool jobs_set;
+	const char *profile;
 };
 
 /* One line: what is wrong with the command line. */
@@ -173,6 +184,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_PARTITION: o->slurm.partition = optarg; break;
 		case OPT_DRY_RUN: o->slurm.dry_run = true; break;
+		case OPT_PROFILE: o->profile = optarg; break;
 		case OPT_X: o->plot.x = optarg; break;
 		case OPT_Y: o->plot.y = optarg; break;
 		case OPT_BY: o->plot.by = optarg; break;
@@ -243,25 +255,22 @@ static int forget_runs(expdb *db, const char *name)
 		       ? 0 : -1;
 }
 
-static int run_one_file(expdb *db, const char *file, const struct options *o)
+/* Run an expanded experiment's runs that the database does not hold yet,
+ * and say what happened in one line. 0, 1 on an error, 3 if runs failed. */
+static int run_experiment(expdb *db, const char *file, struct experiment *e,
+			  const struct exp_runs *runs, const struct options *o)
 {
-	struct exp_runs runs;
-	struct experiment *e = load_and_expand(file, o->repetitions, &runs);
-	if (!e)
-		return 1;
 	char err[1024];
 	int64_t id;
-	int rc = 1;
 	struct runner_stats st;
-	if (o->rerun && forget_runs(db, e->name) < 0) {
-		fprintf(stderr, "mplm-exp: cannot forget the runs of %s\n",
-			e->name);
-		goto out;
+	if (e->record_dir && report_mkdir(e->record_dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-exp: %s: record-trace: %s\n", file, err);
+		return 1;
 	}
-	if (db_begin_experiment(db, e, &runs, &id, err, sizeof(err)) < 0 ||
-	    runner_run(db, id, e, &runs, &o->run, &st, err, sizeof(err)) < 0) {
+	if (db_begin_experiment(db, e, runs, &id, err, sizeof(err)) < 0 ||
+	    runner_run(db, id, e, runs, &o->run, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mplm-exp: %s: %s\n", file, err);
-		goto out;
+		return 1;
 	}
 	char shard[64] = "", others[64] = "";
 	if (o->run.shard_n)
@@ -274,12 +283,25 @@ static int run_one_file(expdb *db, const char *file, const struct options *o)
 	       "%zu already stored%s; %.1f s with -j %u\n", e->name, st.total,
 	       shard, st.ran, st.failed, st.not_converged, st.stored_before,
 	       others, st.wall_seconds, st.jobs);
-	if (runs.skipped_too_big)
+	if (runs->skipped_too_big)
 		printf("%s: %zu workload/VM-size pairs left out: the workload "
 		       "(with its static memory) is larger than the VM\n",
-		       e->name, runs.skipped_too_big);
-	rc = st.failed ? 3 : 0;
-out:
+		       e->name, runs->skipped_too_big);
+	return st.failed ? 3 : 0;
+}
+
+static int run_one_file(expdb *db, const char *file, const struct options *o)
+{
+	struct exp_runs runs;
+	struct experiment *e = load_and_expand(file, o->repetitions, &runs);
+	if (!e)
+		return 1;
+	int rc = 1;
+	if (o->rerun && forget_runs(db, e->name) < 0)
+		fprintf(stderr, "mplm-exp: cannot forget the runs of %s\n",
+			e->name);
+	else
+		rc = run_experiment(db, file, e, &runs, o);
 	exp_runs_free(&runs);
 	exp_free(e);
 	return rc;
@@ -463,6 +485,81 @@ static int cmd_export(int argc, char **argv, const struct options *o)
 	return rc < 0 ? 1 : 0;
 }
 
+/* One file of `validate`: its real runs, then their replays. The
+ * experiment's name goes to *name. */
+static int validate_one_file(expdb *db, const char *file,
+			     const struct options *o, char **name)
+{
+	struct exp_runs runs;
+	struct experiment *e = load_and_expand(file, o->repetitions, &runs);
+	if (!e)
+		return 1;
+	int rc = 1;
+	char err[1024];
+	struct replay rp;
+	*name = NULL;
+	if (!e->record_dir || !e->backend->records_traces) {
+		fprintf(stderr, "mplm-exp: validate: %s: needs backend = kvm and "
+			"record-trace = DIR in [experiment]\n", file);
+		goto out;
+	}
+	rc = run_experiment(db, file, e, &runs, o);
+	if (rc == 1)
+		goto out;
+	int64_t id = db_experiment_id(db, e->name);
+	if (replay_build(db, id, e, &runs, o->profile, &rp, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-exp: validate: %s: %s\n", file, err);
+		rc = 1;
+		goto out;
+	}
+	if (rp.unrecorded)
+		printf("%s: %zu runs not replayed (failed, not converged, or "
+		       "without a recording)\n", e->name, rp.unrecorded);
+	int r = run_experiment(db, file, rp.e, &rp.runs, o);
+	rc = r > rc ? r : rc;
+	replay_free(&rp);
+	*name = strdup(e->name);
+out:
+	exp_runs_free(&runs);
+	exp_free(e);
+	return rc;
+}
+
+static int cmd_validate(int argc, char **argv, const struct options *o)
+{
+	if (optind >= argc)
+		return usage_error("validate: no experiment file");
+	if (!o->profile)
+		return usage_error("validate: say --profile FILE (kvmlite calibrate "
+				   "--output FILE writes one)");
+	char err[1024];
+	expdb *db = open_db(o, true, err, sizeof(err));
+	if (!db)
+		return 1;
+	int rc = 0;
+	size_t n = 0;
+	char **names = calloc((size_t)(argc - optind), sizeof(*names));
+	for (int i = optind; names && i < argc && rc != 1; i++) {
+		int r = validate_one_file(db, argv[i], o, &names[n]);
+		n += names[n] != NULL;
+		rc = r > rc ? r : rc;
+	}
+	if (!names) {
+		fprintf(stderr, "mplm-exp: out of memory\n");
+		rc = 1;
+	} else if (rc != 1 &&
+		   validate_report(db, names, n, o->out, o->quiet ? NULL : stdout,
+				   stdout, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-exp: validate: %s\n", err);
+		rc = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	db_close(db);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -499,7 +596,9 @@ int main(int argc, char **argv)
 		return cmd_merge(argc, argv);
 	if (!strcmp(cmd, "slurm"))
 		return cmd_slurm(argc, argv, &o);
+	if (!strcmp(cmd, "validate"))
+		return cmd_validate(argc, argv, &o);
 	char msg[192];
-	snprintf(msg, sizeof(msg), "unknown command '%.60s' (run, check, plot, report, export, merge, slurm, list)", cmd);
+	snprintf(msg, sizeof(msg), "unknown command '%.60s' (run, check, plot, report, export, merge, slurm, list, validate)", cmd);
 	return usage_error(msg);
 }

@@ -9,7 +9,8 @@ EXP_SRC := experiments/main.c experiments/expfile.c \
 	experiments/plot_tradeoff.c experiments/plot_generic.c \
 	experiments/plot_baselines.c experiments/export.c \
 	experiments/claims.c experiments/merge.c experiments/slurm.c \
-	experiments/backend.c experiments/backend_sim.c
+	experiments/backend.c experiments/backend_sim.c \
+	experiments/replay.c experiments/validate.c
 # backend = kvm, when kvmlite is built.
 ifeq ($(KVMLITE),1)
 EXP_SRC += experiments/backend_kvm.c
@@ -31,7 +32,7 @@ $(EXP_OBJ) $(patsubst experiments/%.c,$(B)/experiments/%.o,$(wildcard experiment
 
 # Without kvmlite there is no real guest to test backend = kvm on.
 ifneq ($(KVMLITE),1)
-EXP_TESTS := $(filter-out %/test_kvm %/test_backend_kvm,$(EXP_TESTS))
+EXP_TESTS := $(filter-out %/test_kvm %/test_backend_kvm %/test_validate,$(EXP_TESTS))
 endif
 TESTS += $(EXP_TESTS)
 EXP_TEST_OBJ := $(filter-out $(B)/experiments/main.o,$(EXP_OBJ))

@@ -133,6 +133,19 @@ static void log_tics(FILE *f, const char *axis, const struct plot_range *r)
 	fprintf(f, "%s\n", *sep == '(' ? "autofreq" : ")");
 }
 
+static void write_axis(FILE *f, const char *axis, const struct plot_range *r)
+{
+	fprintf(f, "%s logscale %s\nset %srange [%g:%g]\n",
+		r->log ? "set" : "unset", axis, axis, r->lo, r->hi);
+	log_tics(f, axis, r);
+}
+
+/* A fifth of a decade of room either side. */
+static struct plot_range log_range(double lo, double hi)
+{
+	return (struct plot_range){ .lo = lo / 1.6, .hi = hi * 1.6, .log = true };
+}
+
 bool plot_axis(FILE *f, const char *axis, double lo, double hi,
 	       struct plot_range *range)
 {
@@ -143,11 +156,8 @@ bool plot_axis(FILE *f, const char *axis, double lo, double hi,
 			*range = (struct plot_range){ 0, 1, false };
 		return false;
 	}
-	r.log = lo > 0 && hi / lo > AXIS_LOG_RATIO;
-	if (r.log) {
-		/* A fifth of a decade of room either side. */
-		r.lo = lo / 1.6;
-		r.hi = hi * 1.6;
+	if (lo > 0 && hi / lo > AXIS_LOG_RATIO) {
+		r = log_range(lo, hi);
 	} else {
 		/* Values equal to the 6 digits the range is written with
 		 * (%g) get room of their own: an empty range stops gnuplot. */
@@ -157,12 +167,19 @@ bool plot_axis(FILE *f, const char *axis, double lo, double hi,
 		r.lo = lo >= 0 && lo <= hi / 2 ? 0 : lo - pad;
 		r.hi = hi + pad;
 	}
-	fprintf(f, "%s logscale %s\nset %srange [%g:%g]\n",
-		r.log ? "set" : "unset", axis, axis, r.lo, r.hi);
-	log_tics(f, axis, &r);
+	write_axis(f, axis, &r);
 	if (range)
 		*range = r;
 	return r.log;
+}
+
+void plot_log_axis(FILE *f, const char *axis, double lo, double hi,
+		   struct plot_range *range)
+{
+	struct plot_range r = log_range(lo, hi);
+	write_axis(f, axis, &r);
+	if (range)
+		*range = r;
 }
 
 /* ------------------------------------------------------------------ */

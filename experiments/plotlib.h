@@ -49,6 +49,10 @@ struct plot_range {
 };
 bool plot_axis(FILE *f, const char *axis, double lo, double hi,
 	       struct plot_range *range);
+/* The same, logarithmic whatever the span (lo > 0): for ratios, where
+ * equal distances are equal factors. */
+void plot_log_axis(FILE *f, const char *axis, double lo, double hi,
+		   struct plot_range *range);
 
 /* Labels beside points that keep clear of each other, of the points and
  * of the key: each label takes the first of a few places around its point

@@ -47,15 +47,20 @@ static int mkdir_p(const char *path)
 	return mkdir(buf, 0777) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+int report_mkdir(const char *path, char *err, size_t errlen)
+{
+	if (mkdir_p(path) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int report_dir(const char *outdir, const char *experiment, char *buf,
 	       size_t len, char *err, size_t errlen)
 {
 	snprintf(buf, len, "%s/%s", outdir, experiment);
-	if (mkdir_p(buf) < 0) {
-		snprintf(err, errlen, "%s: %s", buf, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return report_mkdir(buf, err, errlen);
 }
 
 static FILE *open_out(const char *dir, const char *name, char *err,

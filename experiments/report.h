@@ -15,6 +15,8 @@
 int report_experiment(expdb *db, const char *experiment, const char *outdir,
 		      FILE *echo, char *err, size_t errlen);
 
+/* mkdir -p PATH; 0, or -1 with "PATH: why" in err. */
+int report_mkdir(const char *path, char *err, size_t errlen);
 /* mkdir -p OUTDIR/EXPERIMENT; the path in buf. */
 int report_dir(const char *outdir, const char *experiment, char *buf,
 	       size_t len, char *err, size_t errlen);

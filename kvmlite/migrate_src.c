@@ -551,3 +551,8 @@ uint64_t kl_source_stream_bytes(kl_source *s)
 {
 	return s->have_io ? s->out.bytes : 0;
 }
+
+double kl_source_started_at(kl_source *s)
+{
+	return s->t_start;
+}

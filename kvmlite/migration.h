@@ -107,6 +107,9 @@ const struct mplm_params *kl_source_params(kl_source *s);
 /* Memory hash taken while the source was paused for good (0 if not). */
 uint64_t kl_source_memhash_at_pause(kl_source *s);
 uint64_t kl_source_stream_bytes(kl_source *s);
+/* When the engine started (kl_now's clock; 0 before kl_source_run got
+ * that far): time 0 of the migration's reports. */
+double kl_source_started_at(kl_source *s);
 
 /* ------------------------------------------------------------------ */
 /* Destination. */

@@ -172,6 +172,11 @@ uint64_t kl_trace_intervals(struct kl_tracer *t)
 	return t->intervals;
 }
 
+double kl_trace_started_at(const struct kl_tracer *t)
+{
+	return t->t0;
+}
+
 void kl_trace_free(struct kl_tracer *t)
 {
 	if (!t)

@@ -15,6 +15,8 @@ int kl_trace_start(struct kl_vm *vm, const char *path, double interval,
 /* Last interval, `e` line, close; dirty logging off. */
 int kl_trace_stop(struct kl_tracer *t, struct kl_err *e);
 uint64_t kl_trace_intervals(struct kl_tracer *t);
+/* Time 0 of the trace, on kl_now's clock. */
+double kl_trace_started_at(const struct kl_tracer *t);
 void kl_trace_free(struct kl_tracer *t);
 
 #endif

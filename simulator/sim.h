@@ -87,6 +87,11 @@ struct sim_config {
 	bool verify;               /* track stale pages, check at resume */
 	bool page_by_page;         /* tests: no send runs (the reference the
 	                            * runs must equal) */
+	/* Back ends that run a real guest (mplm-exp's kvm): record its dirty
+	 * log from boot to the migration's end as a format-1 trace here, so
+	 * the simulator can replay the very run that was migrated. NULL: no
+	 * recording. sim_run replays, it never records: it ignores this. */
+	const char *record_trace;
 	/* Optional: called after every dirty log sync (not with sim_run's
 	 * result filled yet). */
 	void (*observer)(void *arg, const struct sim_snapshot *snap);
@@ -125,6 +130,9 @@ struct sim_result {
 	uint64_t first_mismatch;
 	uint64_t intervals_deferred; /* intervals whose pages were never made:
 	                          * they landed in a full dirty log (sim.c) */
+	double record_start_at;   /* with cfg->record_trace: s into the
+	                           * recorded trace at which the migration
+	                           * started (the replay's start_at) */
 	double wall_seconds;
 	char error[512];          /* set when sim_run returns -1 */
 };
