@@ -37,7 +37,7 @@ static const char usage_text[] =
 	"                      [--out DIR] [-j N] [--repetitions N] EXPFILE\n"
 	"       mplm-exp list [--db FILE]\n"
 	"       mplm-exp validate --profile FILE [--db FILE] [--out DIR] [-j N]\n"
-	"                         EXPFILE...\n"
+	"                         [--rerun] [--quiet] EXPFILE...\n"
 	"\n"
 	"run     run every point of the experiment files' cross product that the\n"
 	"        database does not hold yet, -j N at a time (default: CPUs);\n"
@@ -501,6 +501,12 @@ static int validate_one_file(expdb *db, const char *file,
 	if (!e->record_dir || !e->backend->records_traces) {
 		fprintf(stderr, "mplm-exp: validate: %s: needs backend = kvm and "
 			"record-trace = DIR in [experiment]\n", file);
+		goto out;
+	}
+	char replay[300];
+	replay_name(e->name, replay, sizeof(replay));
+	if (o->rerun && (forget_runs(db, e->name) < 0 || forget_runs(db, replay) < 0)) {
+		fprintf(stderr, "mplm-exp: cannot forget the runs of %s\n", e->name);
 		goto out;
 	}
 	rc = run_experiment(db, file, e, &runs, o);
