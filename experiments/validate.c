@@ -226,6 +226,7 @@ static void write_syncs(FILE *f, expdb *db, const struct pair *p)
 		"SELECT idx, time, dirtied, d_size, sent_d + sent_nd, bytes, final"
 		" FROM syncs WHERE run_id = ? ORDER BY idx";
 	sqlite3_stmt *st[2];
+	bool done[2] = { false, false }; /* a finished statement would restart */
 	int64_t ids[2] = { p->kvm_id, p->sim_id };
 	for (int k = 0; k < 2; k++) {
 		st[k] = NULL;
@@ -243,8 +244,10 @@ static void write_syncs(FILE *f, expdb *db, const struct pair *p)
 		char cells[2][160];
 		for (int k = 0; k < 2; k++) {
 			snprintf(cells[k], sizeof(cells[k]), " | | | | |");
-			if (!st[k] || sqlite3_step(st[k]) != SQLITE_ROW)
+			if (!st[k] || done[k] || sqlite3_step(st[k]) != SQLITE_ROW) {
+				done[k] = true;
 				continue;
+			}
 			any = true;
 			snprintf(cells[k], sizeof(cells[k]), " %.4f%s | %lld | %lld | %lld | %.2f |",
 				 sqlite3_column_double(st[k], 1),
