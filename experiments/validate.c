@@ -184,7 +184,7 @@ static void case_row(FILE *f, const struct pairs *ps, size_t first, size_t end)
 	for (int m = 0; m < NMETRIC; m++) {
 		double scale = m == TOTAL ? 1 : 1e3; /* s, ms */
 		if (n)
-			fprintf(f, " %.3g | %.3g |", mean[0][m] / (double)n * scale,
+			fprintf(f, " %.4g | %.4g |", mean[0][m] / (double)n * scale,
 				mean[1][m] / (double)n * scale);
 		else
 			fprintf(f, " | |");
