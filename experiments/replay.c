@@ -56,6 +56,7 @@ static void replay_config(const struct exp_run *k, const struct exp_workload *w,
 	c->trace_path = w->trace_path;
 	c->vm_bytes = 0; /* the trace's pages: the real VM, boot area and all */
 	c->params = k->cfg.params;
+	c->replay = k->cfg.replay; /* the file's `replay`: the real guest has none */
 	c->start_at = w->start_at;
 	c->extend_live_at = k->cfg.extend_live_at;
 	c->end_live_at = k->cfg.end_live_at;
