@@ -60,6 +60,7 @@ static void replay_config(const struct exp_run *k, const struct exp_workload *w,
 	c->start_at = w->start_at;
 	c->extend_live_at = k->cfg.extend_live_at;
 	c->end_live_at = k->cfg.end_live_at;
+	c->start_postcopy_at = k->cfg.start_postcopy_at;
 	for (int id = 0; id < MPLM_SET_COUNT; id++)
 		if (given[id] && id != MPLM_SET_BANDWIDTH)
 			sim_config_set(c, (enum mplm_setting_id)id, prof[id]);
