@@ -13,23 +13,23 @@ set bmargin at screen 0.21739
 set key at screen 0.5, screen 0.10870 center top horizontal maxcols 5 box opaque samplen 2 width 2 font 'DejaVu Sans,13'
 set title "total migration time"
 set logscale x
-set xrange [1.38969:34.4445]
-set xtics (2, 5, 10, 20)
+set xrange [2.19462:66.8152]
+set xtics (5, 10, 20, 50)
 set logscale y
-set yrange [1.38969:34.4445]
-set ytics (2, 5, 10, 20)
+set yrange [2.19462:66.8152]
+set ytics (5, 10, 20, 50)
 set xlabel 'kvmlite, measured (s), log scale'
 set ylabel 'mplm-sim, predicted (s), log scale'
 unset label
-set label "1" at first 2.26857223, first 2.22350214 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "2" at first 2.71347319, first 2.43532803 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "3" at first 3.57343362, first 3.14493304 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "4" at first 8.92880491, first 8.79897022 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "5" at first 5.8051489, first 5.76451098 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "6" at first 14.6355851, first 13.7490021 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "7" at first 3.11414593, first 2.98076147 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "8" at first 3.33907097, first 3.25133384 left offset screen -0.01558, screen 0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "9" at first 6.31287018, first 6.3001682 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "1" at first 10.9185409, first 10.8777778 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "2" at first 7.69526646, first 7.14353154 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "3" at first 12.3587746, first 12.2319378 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "4" at first 17.3907832, first 17.2849052 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "5" at first 12.035656, first 12.0809019 left offset screen -0.01558, screen 0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "6" at first 41.7595088, first 14.3193638 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "7" at first 3.59715947, first 3.51139768 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "8" at first 4.64776454, first 4.61339914 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "9" at first 6.13929326, first 6.11045603 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
 set samples 200
 plot '+' using 1:(0.95*$1):(1.05*$1) with filledcurves lc rgb '#a9c4de' title '+-5 %', \
      x with lines lc rgb '#555555' lw 1.5 title 'y = x', \
@@ -44,22 +44,21 @@ set key at screen 0.5, screen 0.10870 center top horizontal maxcols 5 box opaque
 unset key
 set title "downtime"
 set logscale x
-set xrange [0.16639:2.69884]
+set xrange [0.188066:2.67598]
 set xtics (0.2, 0.5, 1, 2)
 set logscale y
-set yrange [0.16639:2.69884]
+set yrange [0.188066:2.67598]
 set ytics (0.2, 0.5, 1, 2)
 set xlabel 'kvmlite, measured (s), log scale'
 set ylabel 'mplm-sim, predicted (s), log scale'
 unset label
-set label "1" at first 0.266223542, first 0.294408536 left offset screen -0.01558, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "2" at first 0.297111774, first 0.301520984 left offset screen -0.00258, screen 0.02446 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "3" at first 0.308358281, first 0.301520984 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "4" at first 0.980278795, first 1.00408386 left offset screen -0.01558, screen 0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "5/6" at first 1.03570236, first 1.00382044 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "7" at first 0.392592437, first 0.350254424 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "8" at first 0.54588417, first 0.520195832 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "9" at first 1.68677299, first 1.66995388 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "1/3" at first 0.30719778, first 0.30153105 left offset screen -0.02592, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "2" at first 0.317925447, first 0.300938346 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "4/5" at first 0.977084635, first 1.00495006 left offset screen -0.02592, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "6" at first 1.02906351, first 1.00495006 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "7" at first 0.589162626, first 0.51095313 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "8" at first 0.786374808, first 0.765519498 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "9" at first 1.60866939, first 1.59745649 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
 set samples 200
 plot '+' using 1:(0.95*$1):(1.05*$1) with filledcurves lc rgb '#a9c4de' title '+-5 %', \
      x with lines lc rgb '#555555' lw 1.5 title 'y = x', \
@@ -82,23 +81,23 @@ set bmargin at screen 0.21739
 set key at screen 0.5, screen 0.10870 center top horizontal maxcols 5 box opaque samplen 2 width 2 font 'DejaVu Sans,13'
 set title "total migration time"
 set logscale x
-set xrange [1.38969:34.4445]
-set xtics (2, 5, 10, 20)
+set xrange [2.19462:66.8152]
+set xtics (5, 10, 20, 50)
 set logscale y
-set yrange [1.38969:34.4445]
-set ytics (2, 5, 10, 20)
+set yrange [2.19462:66.8152]
+set ytics (5, 10, 20, 50)
 set xlabel 'kvmlite, measured (s), log scale'
 set ylabel 'mplm-sim, predicted (s), log scale'
 unset label
-set label "1" at first 2.26857223, first 2.22350214 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "2" at first 2.71347319, first 2.43532803 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "3" at first 3.57343362, first 3.14493304 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "4" at first 8.92880491, first 8.79897022 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "5" at first 5.8051489, first 5.76451098 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "6" at first 14.6355851, first 13.7490021 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "7" at first 3.11414593, first 2.98076147 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "8" at first 3.33907097, first 3.25133384 left offset screen -0.01558, screen 0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "9" at first 6.31287018, first 6.3001682 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "1" at first 10.9185409, first 10.8777778 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "2" at first 7.69526646, first 7.14353154 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "3" at first 12.3587746, first 12.2319378 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "4" at first 17.3907832, first 17.2849052 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "5" at first 12.035656, first 12.0809019 left offset screen -0.01558, screen 0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "6" at first 41.7595088, first 14.3193638 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "7" at first 3.59715947, first 3.51139768 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "8" at first 4.64776454, first 4.61339914 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "9" at first 6.13929326, first 6.11045603 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
 set samples 200
 plot '+' using 1:(0.95*$1):(1.05*$1) with filledcurves lc rgb '#a9c4de' title '+-5 %', \
      x with lines lc rgb '#555555' lw 1.5 title 'y = x', \
@@ -113,22 +112,21 @@ set key at screen 0.5, screen 0.10870 center top horizontal maxcols 5 box opaque
 unset key
 set title "downtime"
 set logscale x
-set xrange [0.16639:2.69884]
+set xrange [0.188066:2.67598]
 set xtics (0.2, 0.5, 1, 2)
 set logscale y
-set yrange [0.16639:2.69884]
+set yrange [0.188066:2.67598]
 set ytics (0.2, 0.5, 1, 2)
 set xlabel 'kvmlite, measured (s), log scale'
 set ylabel 'mplm-sim, predicted (s), log scale'
 unset label
-set label "1" at first 0.266223542, first 0.294408536 left offset screen -0.01558, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "2" at first 0.297111774, first 0.301520984 left offset screen -0.00258, screen 0.02446 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "3" at first 0.308358281, first 0.301520984 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "4" at first 0.980278795, first 1.00408386 left offset screen -0.01558, screen 0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "5/6" at first 1.03570236, first 1.00382044 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "7" at first 0.392592437, first 0.350254424 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "8" at first 0.54588417, first 0.520195832 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "9" at first 1.68677299, first 1.66995388 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "1/3" at first 0.30719778, first 0.30153105 left offset screen -0.02592, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "2" at first 0.317925447, first 0.300938346 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "4/5" at first 0.977084635, first 1.00495006 left offset screen -0.02592, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "6" at first 1.02906351, first 1.00495006 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "7" at first 0.589162626, first 0.51095313 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "8" at first 0.786374808, first 0.765519498 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "9" at first 1.60866939, first 1.59745649 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
 set samples 200
 plot '+' using 1:(0.95*$1):(1.05*$1) with filledcurves lc rgb '#a9c4de' title '+-5 %', \
      x with lines lc rgb '#555555' lw 1.5 title 'y = x', \
