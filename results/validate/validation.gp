@@ -13,23 +13,23 @@ set bmargin at screen 0.21739
 set key at screen 0.5, screen 0.10870 center top horizontal maxcols 5 box opaque samplen 2 width 2 font 'DejaVu Sans,13'
 set title "total migration time"
 set logscale x
-set xrange [2.19462:66.8152]
-set xtics (5, 10, 20, 50)
+set xrange [3.05801:36.9393]
+set xtics (5, 10, 20)
 set logscale y
-set yrange [2.19462:66.8152]
-set ytics (5, 10, 20, 50)
+set yrange [3.05801:36.9393]
+set ytics (5, 10, 20)
 set xlabel 'kvmlite, measured (s), log scale'
 set ylabel 'mplm-sim, predicted (s), log scale'
 unset label
-set label "1" at first 10.9185409, first 10.8777778 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "2" at first 7.69526646, first 7.14353154 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "3" at first 12.3587746, first 12.2319378 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "4" at first 17.3907832, first 17.2849052 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "5" at first 12.035656, first 12.0809019 left offset screen -0.01558, screen 0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "6" at first 41.7595088, first 14.3193638 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "7" at first 3.59715947, first 3.51139768 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "8" at first 4.64776454, first 4.61339914 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "9" at first 6.13929326, first 6.11045603 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "1" at first 13.0283471, first 13.0140833 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "2" at first 7.36227086, first 7.29861827 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "3" at first 12.2970248, first 12.32419 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "4" at first 18.5753762, first 18.5886272 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "5" at first 11.8795377, first 11.9135936 left offset screen -0.01558, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "6" at first 23.0803563, first 23.0870806 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "7" at first 4.89282033, first 4.89793531 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "8" at first 5.77573226, first 5.75654414 left offset screen 0.02083, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "9" at first 6.37733456, first 6.36593413 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
 set samples 200
 plot '+' using 1:(0.95*$1):(1.05*$1) with filledcurves lc rgb '#a9c4de' title '+-5 %', \
      x with lines lc rgb '#555555' lw 1.5 title 'y = x', \
@@ -44,21 +44,21 @@ set key at screen 0.5, screen 0.10870 center top horizontal maxcols 5 box opaque
 unset key
 set title "downtime"
 set logscale x
-set xrange [0.188066:2.67598]
+set xrange [0.187737:2.69151]
 set xtics (0.2, 0.5, 1, 2)
 set logscale y
-set yrange [0.188066:2.67598]
+set yrange [0.187737:2.69151]
 set ytics (0.2, 0.5, 1, 2)
 set xlabel 'kvmlite, measured (s), log scale'
 set ylabel 'mplm-sim, predicted (s), log scale'
 unset label
-set label "1/3" at first 0.30719778, first 0.30153105 left offset screen -0.02592, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "2" at first 0.317925447, first 0.300938346 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "4/5" at first 0.977084635, first 1.00495006 left offset screen -0.02592, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "6" at first 1.02906351, first 1.00495006 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "7" at first 0.589162626, first 0.51095313 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "8" at first 0.786374808, first 0.765519498 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "9" at first 1.60866939, first 1.59745649 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "1/3" at first 0.308195653, first 0.301532301 left offset screen -0.00775, screen 0.02446 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "2" at first 0.323317608, first 0.300478605 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "4/5" at first 1.0249153, first 1.00495131 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "6" at first 0.976820144, first 1.00495131 left offset screen -0.01558, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "7" at first 1.01519501, first 1.00105473 left offset screen -0.00258, screen -0.02446 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "8" at first 1.28484231, first 1.26556536 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "9" at first 1.68219296, first 1.66245761 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
 set samples 200
 plot '+' using 1:(0.95*$1):(1.05*$1) with filledcurves lc rgb '#a9c4de' title '+-5 %', \
      x with lines lc rgb '#555555' lw 1.5 title 'y = x', \
@@ -81,23 +81,23 @@ set bmargin at screen 0.21739
 set key at screen 0.5, screen 0.10870 center top horizontal maxcols 5 box opaque samplen 2 width 2 font 'DejaVu Sans,13'
 set title "total migration time"
 set logscale x
-set xrange [2.19462:66.8152]
-set xtics (5, 10, 20, 50)
+set xrange [3.05801:36.9393]
+set xtics (5, 10, 20)
 set logscale y
-set yrange [2.19462:66.8152]
-set ytics (5, 10, 20, 50)
+set yrange [3.05801:36.9393]
+set ytics (5, 10, 20)
 set xlabel 'kvmlite, measured (s), log scale'
 set ylabel 'mplm-sim, predicted (s), log scale'
 unset label
-set label "1" at first 10.9185409, first 10.8777778 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "2" at first 7.69526646, first 7.14353154 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "3" at first 12.3587746, first 12.2319378 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "4" at first 17.3907832, first 17.2849052 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "5" at first 12.035656, first 12.0809019 left offset screen -0.01558, screen 0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "6" at first 41.7595088, first 14.3193638 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "7" at first 3.59715947, first 3.51139768 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "8" at first 4.64776454, first 4.61339914 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "9" at first 6.13929326, first 6.11045603 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "1" at first 13.0283471, first 13.0140833 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "2" at first 7.36227086, first 7.29861827 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "3" at first 12.2970248, first 12.32419 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "4" at first 18.5753762, first 18.5886272 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "5" at first 11.8795377, first 11.9135936 left offset screen -0.01558, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "6" at first 23.0803563, first 23.0870806 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "7" at first 4.89282033, first 4.89793531 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "8" at first 5.77573226, first 5.75654414 left offset screen 0.02083, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "9" at first 6.37733456, first 6.36593413 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
 set samples 200
 plot '+' using 1:(0.95*$1):(1.05*$1) with filledcurves lc rgb '#a9c4de' title '+-5 %', \
      x with lines lc rgb '#555555' lw 1.5 title 'y = x', \
@@ -112,21 +112,21 @@ set key at screen 0.5, screen 0.10870 center top horizontal maxcols 5 box opaque
 unset key
 set title "downtime"
 set logscale x
-set xrange [0.188066:2.67598]
+set xrange [0.187737:2.69151]
 set xtics (0.2, 0.5, 1, 2)
 set logscale y
-set yrange [0.188066:2.67598]
+set yrange [0.187737:2.69151]
 set ytics (0.2, 0.5, 1, 2)
 set xlabel 'kvmlite, measured (s), log scale'
 set ylabel 'mplm-sim, predicted (s), log scale'
 unset label
-set label "1/3" at first 0.30719778, first 0.30153105 left offset screen -0.02592, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "2" at first 0.317925447, first 0.300938346 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
-set label "4/5" at first 0.977084635, first 1.00495006 left offset screen -0.02592, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "6" at first 1.02906351, first 1.00495006 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
-set label "7" at first 0.589162626, first 0.51095313 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "8" at first 0.786374808, first 0.765519498 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
-set label "9" at first 1.60866939, first 1.59745649 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "1/3" at first 0.308195653, first 0.301532301 left offset screen -0.00775, screen 0.02446 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "2" at first 0.323317608, first 0.300478605 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#0072b2' front boxed
+set label "4/5" at first 1.0249153, first 1.00495131 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "6" at first 0.976820144, first 1.00495131 left offset screen -0.01558, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#d55e00' front boxed
+set label "7" at first 1.01519501, first 1.00105473 left offset screen -0.00258, screen -0.02446 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "8" at first 1.28484231, first 1.26556536 left offset screen 0.01042, screen -0.01467 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
+set label "9" at first 1.68219296, first 1.66245761 left offset screen 0.01042, screen 0.00000 font 'DejaVu Sans,12' tc rgb '#009e73' front boxed
 set samples 200
 plot '+' using 1:(0.95*$1):(1.05*$1) with filledcurves lc rgb '#a9c4de' title '+-5 %', \
      x with lines lc rgb '#555555' lw 1.5 title 'y = x', \
