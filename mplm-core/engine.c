@@ -537,20 +537,9 @@ int mplm_migration_run(mplm_migration *m)
 		end = mplm_qemu_live(m);
 
 	switch (end) {
-	case LIVE_STOP_AND_COPY: {
-		int r = stop_and_copy(m);
-		if (r == 0) {
-			finish(m, MPLM_STATUS_COMPLETED);
-			return 0;
-		}
-		if (r == MPLM_DEST_UNKNOWN) {
-			finish(m, MPLM_STATUS_UNKNOWN);
-			return -1;
-		}
-		break;
-	}
+	case LIVE_STOP_AND_COPY:
 	case LIVE_POSTCOPY: {
-		int r = postcopy_run(m);
+		int r = end == LIVE_POSTCOPY ? postcopy_run(m) : stop_and_copy(m);
 		if (r == 0) {
 			finish(m, MPLM_STATUS_COMPLETED);
 			return 0;
