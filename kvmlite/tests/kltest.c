@@ -263,3 +263,30 @@ void kltest_mig_opts(struct kl_mig_opts *o, enum mplm_algorithm alg,
 	o->params.intervaltime = 0.5;
 	snprintf(o->uri, sizeof(o->uri), "%s", uri);
 }
+
+struct kl_vm *kltest_long_guest(struct kl_config *cfg, struct kl_params *p)
+{
+	struct kl_err e;
+	kltest_config(cfg, 128 << 20, 1);
+	kltest_params(p, KL_PAT_UNIFORM, 16384, 40000, 200000);
+	struct kl_vm *vm = kltest_vm(cfg, p);
+	assert_int_equal(kl_vm_start(vm, &e), 0);
+	return vm;
+}
+
+static void *run_source(void *arg)
+{
+	struct kltest_mig *m = arg;
+	m->rc = kl_source_run(m->s);
+	return NULL;
+}
+
+void kltest_mig_start(struct kltest_mig *m, struct kl_vm *vm,
+		      const struct kl_mig_opts *o)
+{
+	struct kl_err e;
+	m->s = kl_source_new(vm, o, &e);
+	if (!m->s)
+		fail_msg("kl_source_new: %s", e.msg);
+	assert_int_equal(pthread_create(&m->t, NULL, run_source, m), 0);
+}

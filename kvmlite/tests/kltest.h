@@ -7,6 +7,7 @@
 #ifndef KLTEST_H
 #define KLTEST_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,5 +73,21 @@ void kltest_dst_cleanup(struct kltest_dst *d);
 void kltest_mig_opts(struct kl_mig_opts *o, enum mplm_algorithm alg,
 		     const char *uri);
 void kltest_sleep(double s);
+
+/* A started guest that writes ~5 s (uniform over 64 MiB of a 128 MiB VM,
+ * 40,000 pages/s, 200,000 writes): time to fail a migration and do
+ * another. */
+struct kl_vm *kltest_long_guest(struct kl_config *cfg, struct kl_params *p);
+
+/* A source migrating in a thread of its own, so the test can fail it. */
+struct kltest_mig {
+	pthread_t t;
+	kl_source *s;
+	int rc; /* kl_source_run's, after the join */
+};
+/* Create the source with o and run it in a thread (fails the test if
+ * the source cannot be made). */
+void kltest_mig_start(struct kltest_mig *m, struct kl_vm *vm,
+		      const struct kl_mig_opts *o);
 
 #endif

@@ -17,40 +17,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A guest that runs ~5 s: time to fail a migration and do another. */
-static struct kl_vm *long_guest(struct kl_config *cfg, struct kl_params *p)
-{
-	kltest_config(cfg, 128 << 20, 1);
-	kltest_params(p, KL_PAT_UNIFORM, 16384, 40000, 200000);
-	struct kl_err e;
-	struct kl_vm *vm = kltest_vm(cfg, p);
-	assert_int_equal(kl_vm_start(vm, &e), 0);
-	return vm;
-}
-
-struct mig_thread {
-	pthread_t t;
-	kl_source *s;
-	int rc;
-};
-
-static void *run_source(void *arg)
-{
-	struct mig_thread *m = arg;
-	m->rc = kl_source_run(m->s);
-	return NULL;
-}
-
-static void start_migration(struct mig_thread *m, struct kl_vm *vm,
+static void start_migration(struct kltest_mig *m, struct kl_vm *vm,
 			    const char *uri, double bandwidth)
 {
 	struct kl_mig_opts o;
-	struct kl_err e;
 	kltest_mig_opts(&o, MPLM_ALG_PRECOPY, uri);
 	o.params.max_bandwidth = bandwidth;
-	m->s = kl_source_new(vm, &o, &e);
-	assert_non_null(m->s);
-	assert_int_equal(pthread_create(&m->t, NULL, run_source, m), 0);
+	kltest_mig_start(m, vm, &o);
 }
 
 
@@ -60,7 +33,7 @@ static void second_migration_succeeds(struct kl_vm *vm, struct kl_config *cfg)
 {
 	struct kltest_dst d;
 	struct kl_result_file r;
-	struct mig_thread m;
+	struct kltest_mig m;
 
 	kltest_assert_guest_runs(vm);
 	kltest_dst_start(&d, cfg, NULL);
@@ -86,7 +59,7 @@ static void second_migration_succeeds(struct kl_vm *vm, struct kl_config *cfg)
  * something: on a loaded machine the destination's start can take longer
  * than any fixed sleep. At 20 MB/s the 128 MiB first pass alone lasts
  * over 6 s, so the stage is still live when this returns. */
-static void wait_live_stage(struct mig_thread *m)
+static void wait_live_stage(struct kltest_mig *m)
 {
 	struct mplm_stats st;
 	for (int i = 0; i < 400; i++) {
@@ -108,10 +81,10 @@ static void test_destination_killed_during_live_stage(void **state)
 	struct kl_config cfg;
 	struct kl_params p;
 	struct kltest_dst d;
-	struct mig_thread m;
+	struct kltest_mig m;
 	struct mplm_stats st;
 
-	struct kl_vm *vm = long_guest(&cfg, &p);
+	struct kl_vm *vm = kltest_long_guest(&cfg, &p);
 	kltest_dst_start(&d, &cfg, NULL);
 	start_migration(&m, vm, d.uri, 20e6); /* 20 MB/s: a long live stage */
 	wait_live_stage(&m);
@@ -135,10 +108,10 @@ static void test_cancel_during_live_stage(void **state)
 	struct kl_config cfg;
 	struct kl_params p;
 	struct kltest_dst d;
-	struct mig_thread m;
+	struct kltest_mig m;
 	struct mplm_stats st;
 
-	struct kl_vm *vm = long_guest(&cfg, &p);
+	struct kl_vm *vm = kltest_long_guest(&cfg, &p);
 	kltest_dst_start(&d, &cfg, NULL);
 	start_migration(&m, vm, d.uri, 20e6);
 	wait_live_stage(&m);
@@ -270,7 +243,7 @@ static void test_refused_at_end_resumes_source(void **state)
 	struct kl_params p;
 	struct recorder *rc = calloc(1, sizeof(*rc));
 
-	struct kl_vm *vm = long_guest(&cfg, &p);
+	struct kl_vm *vm = kltest_long_guest(&cfg, &p);
 	kltest_sleep(0.2);
 	rc->refuse_at_end = true;
 	recorder_start(rc);
@@ -296,7 +269,7 @@ static void unanswered_end_keeps_guest_paused(bool corrupt)
 	struct recorder *rc = calloc(1, sizeof(*rc));
 	struct mplm_stats st;
 
-	struct kl_vm *vm = long_guest(&cfg, &p);
+	struct kl_vm *vm = kltest_long_guest(&cfg, &p);
 	kltest_sleep(0.2);
 	rc->no_ack = !corrupt;
 	rc->corrupt_ack = corrupt;

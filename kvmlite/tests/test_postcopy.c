@@ -40,46 +40,25 @@ static void require_uffd(void)
 	close(fd);
 }
 
-/* Uniform writes over 64 MiB at 40,000 pages/s, 200,000 of them (~5 s). */
+/* kltest's ~5 s writing guest; these tests read its parameters from
+ * guest memory, not from the caller. */
 static struct kl_vm *writing_guest(struct kl_config *cfg)
 {
 	struct kl_params p;
-	struct kl_err e;
-	kltest_config(cfg, 128 << 20, 1);
-	kltest_params(&p, KL_PAT_UNIFORM, 16384, 40000, 200000);
-	struct kl_vm *vm = kltest_vm(cfg, &p);
-	assert_int_equal(kl_vm_start(vm, &e), 0);
-	return vm;
+	return kltest_long_guest(cfg, &p);
 }
 
-struct mig_thread {
-	pthread_t t;
-	kl_source *s;
-	int rc;
-};
-
-static void *run_source(void *arg)
-{
-	struct mig_thread *m = arg;
-	m->rc = kl_source_run(m->s);
-	return NULL;
-}
-
-static void start_postcopy(struct mig_thread *m, struct kl_vm *vm, const char *uri,
+static void start_postcopy(struct kltest_mig *m, struct kl_vm *vm, const char *uri,
 			   double bandwidth, unsigned after_passes, double at)
 {
 	struct kl_mig_opts o;
-	struct kl_err e;
 	kltest_mig_opts(&o, MPLM_ALG_PRECOPY, uri);
 	o.params.max_bandwidth = bandwidth;
 	o.params.postcopy_ram = true;
 	o.params.postcopy_after_passes = after_passes;
 	o.start_postcopy_at = at;
 	o.io_timeout = 3;
-	m->s = kl_source_new(vm, &o, &e);
-	if (!m->s)
-		fail_msg("kl_source_new: %s", e.msg);
-	assert_int_equal(pthread_create(&m->t, NULL, run_source, m), 0);
+	kltest_mig_start(m, vm, &o);
 }
 
 static enum mplm_status status_of(kl_source *s)
@@ -150,7 +129,7 @@ static void test_postcopy_after_one_pass(void **state)
 	struct kl_config cfg;
 	struct kltest_dst d;
 	struct kl_result_file r;
-	struct mig_thread m;
+	struct kltest_mig m;
 	struct mplm_stats st;
 
 	struct kl_vm *vm = writing_guest(&cfg);
@@ -194,7 +173,7 @@ static void test_destination_killed_before_switch(void **state)
 	require_uffd();
 	struct kl_config cfg;
 	struct kltest_dst d;
-	struct mig_thread m;
+	struct kltest_mig m;
 
 	struct kl_vm *vm = writing_guest(&cfg);
 	kltest_dst_start(&d, &cfg, NULL);
@@ -219,7 +198,7 @@ static void test_link_cut_before_switch(void **state)
 	require_uffd();
 	struct kl_config cfg;
 	struct kltest_dst d;
-	struct mig_thread m;
+	struct kltest_mig m;
 
 	struct kl_vm *vm = writing_guest(&cfg);
 	kltest_dst_start(&d, &cfg, NULL);
@@ -241,7 +220,7 @@ static void test_link_cut_before_switch(void **state)
  * all of memory left to pull, so the destination is still at it when
  * the test breaks something), up to the destination's commit. */
 static struct kl_vm *committed_postcopy(struct kl_config *cfg, struct kltest_dst *d,
-					struct mig_thread *m)
+					struct kltest_mig *m)
 {
 	struct kl_vm *vm = writing_guest(cfg);
 	kltest_dst_start(d, cfg, NULL);
@@ -254,7 +233,7 @@ static struct kl_vm *committed_postcopy(struct kl_config *cfg, struct kltest_dst
 
 /* After the test broke the migration after the switch: the source lost
  * the guest (unless post-copy was done before the break). */
-static void assert_source_lost(struct mig_thread *m)
+static void assert_source_lost(struct kltest_mig *m)
 {
 	pthread_join(m->t, NULL);
 	if (m->rc == KL_MIG_DONE)
@@ -276,7 +255,7 @@ static void test_destination_lost_after_switch(void **state)
 	require_uffd();
 	struct kl_config cfg;
 	struct kltest_dst d;
-	struct mig_thread m;
+	struct kltest_mig m;
 
 	struct kl_vm *vm = committed_postcopy(&cfg, &d, &m);
 	kill(d.pid, SIGSTOP);
@@ -309,7 +288,7 @@ static void test_link_cut_after_switch(void **state)
 	struct kl_config cfg;
 	struct kltest_dst d;
 	struct kl_result_file r;
-	struct mig_thread m;
+	struct kltest_mig m;
 
 	struct kl_vm *vm = committed_postcopy(&cfg, &d, &m);
 	shutdown(m.s->fd, SHUT_RDWR);
@@ -332,7 +311,7 @@ static void test_no_run_destination_refuses_postcopy(void **state)
 	require_uffd();
 	struct kl_config cfg;
 	struct kltest_dst d;
-	struct mig_thread m;
+	struct kltest_mig m;
 	const char *no_run[] = { "--no-run", NULL };
 
 	struct kl_vm *vm = writing_guest(&cfg);
