@@ -539,6 +539,14 @@ static int cmd_validate(int argc, char **argv, const struct options *o)
 		return usage_error("validate: say --profile FILE (kvmlite calibrate "
 				   "--output FILE writes one)");
 	char err[1024];
+	/* A bad profile is said before minutes of real migrations, not after
+	 * them (the replays read it again, per file). */
+	double prof[MPLM_SET_COUNT];
+	bool given[MPLM_SET_COUNT];
+	if (sim_profile_read(o->profile, prof, given, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-exp: validate: %s\n", err);
+		return 1;
+	}
 	expdb *db = open_db(o, true, err, sizeof(err));
 	if (!db)
 		return 1;

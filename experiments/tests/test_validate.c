@@ -170,7 +170,14 @@ static void test_refusals(void **state)
 	write_file(sim_ini, "[experiment]\nname = s\n"
 			    "[workload u]\ngenerator = uniform,pages=64,rate=10,duration=2\n"
 			    "[algorithm precopy]\n");
-	const char *not_recorded[] = { "validate", "--db", db, "--profile", sim_ini,
+	/* A bad profile is refused before any run. */
+	const char *bad_profile[] = { "validate", "--db", db, "--profile", sim_ini,
+				      sim_ini, NULL };
+	expect_refusal(bad_profile, 1, "sim.ini: line 1:");
+	char prof[PATH_MAX + 32];
+	path_in_tmp(prof, sizeof(prof), "small.prof");
+	write_file(prof, "header-bytes = 20\n");
+	const char *not_recorded[] = { "validate", "--db", db, "--profile", prof,
 				       sim_ini, NULL };
 	expect_refusal(not_recorded, 1, "needs backend = kvm and record-trace = DIR");
 }
