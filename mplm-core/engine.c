@@ -112,69 +112,57 @@ static unsigned ticks_left(const struct mplm_migration *m)
 	return m->step_pages - m->since_step;
 }
 
-/* One back-end run over the pages of `mask` in word w of `from`: the
- * pages sent leave the set and are counted. Returns the pages sent (the
- * lowest of the mask; the highest in *last), or -1. */
-static long send_word(struct mplm_migration *m, struct pageset *from,
-		      uint64_t w, uint64_t mask, unsigned max, double since,
-		      double limit, uint64_t *last)
+/* The run's pages leave the set and are counted: the back end sent the
+ * set's pages in [page, rs->last], every one of them (address order). */
+static void run_sent(struct mplm_migration *m, struct pageset *from,
+		     uint64_t page, const struct mplm_run_sent *rs)
 {
-	struct mplm_run_sent rs = { 0, 0, 0 };
-	int rc = m->be.send_run(m->be.ctx, w, mask, max, since, limit, &rs);
-	uint64_t unsent = 0;
-	if (rs.pages == (unsigned)__builtin_popcountll(mask)) {
-		*last = w * 64 + 63 - (uint64_t)__builtin_clzll(mask);
-	} else {
-		unsent = mask;
-		for (unsigned i = 0; i < rs.pages; i++) {
-			*last = w * 64 + (uint64_t)__builtin_ctzll(unsent);
-			unsent &= unsent - 1;
+	uint64_t w = page / 64, lw = rs->last / 64;
+	uint64_t upto = rs->last % 64 == 63 ? ~UINT64_C(0)
+					     : (UINT64_C(2) << (rs->last % 64)) - 1;
+	if (rs->pages) {
+		if (w == lw) {
+			from->words[w] &= ~(upto & (~UINT64_C(0) << (page % 64)));
+		} else {
+			from->words[w] &= ~(~UINT64_C(0) << (page % 64));
+			for (uint64_t i = w + 1; i < lw; i++)
+				from->words[i] = 0;
+			from->words[lw] &= ~upto;
 		}
 	}
-	from->words[w] &= ~(mask & ~unsent);
-	from->count -= rs.pages;
-	m->st.transferred += rs.wire_bytes;
-	m->cur.bytes += rs.wire_bytes;
-	m->win_bytes += rs.wire_bytes;
-	m->st.duplicate += rs.zero;
-	m->st.normal += rs.pages - rs.zero;
+	from->count -= rs->pages;
+	m->st.transferred += rs->wire_bytes;
+	m->cur.bytes += rs->wire_bytes;
+	m->win_bytes += rs->wire_bytes;
+	m->st.duplicate += rs->zero;
+	m->st.normal += rs->pages - rs->zero;
 	if (from == &m->nd)
-		m->cur.sent_nd += rs.pages;
+		m->cur.sent_nd += rs->pages;
 	else
-		m->cur.sent_d += rs.pages;
-	if (rc < 0) {
-		m->st.error = "sending a page failed";
-		return -1;
-	}
-	return rs.pages;
+		m->cur.sent_d += rs->pages;
 }
 
 /* The pages of word page / 64 a run may take, from `page` on: the set's,
  * cut where lim says (a gap with `contiguous`, the first page of
- * `stop_at`). *whole is false when the run must end in this word. */
-static uint64_t run_mask(const struct pageset *from, const struct run_limits *lim,
-			 uint64_t page, bool *whole)
+ * `stop_at`). Returns the first page the run may not take: the cut, or
+ * the next word's first page. */
+static uint64_t run_cut(const struct pageset *from, const struct run_limits *lim,
+			uint64_t page)
 {
-	uint64_t w = page / 64, word = from->words[w];
+	uint64_t w = page / 64, word = from->words[w], cut = (w + 1) * 64;
 	unsigned b = page % 64;
-	uint64_t mask = word & (~UINT64_C(0) << b);
-	*whole = true;
 	if (lim->contiguous) {
 		uint64_t gaps = ~(word >> b); /* bits above 63 - b read as gaps */
 		unsigned ones = gaps ? (unsigned)__builtin_ctzll(gaps) : 64;
-		if (b + ones < 64) {
-			mask &= (UINT64_C(1) << (b + ones)) - 1;
-			*whole = false;
-		}
+		if (b + ones < 64)
+			cut = w * 64 + b + ones;
 	}
 	if (lim->stop_at) {
 		uint64_t other = lim->stop_at->words[w] & (~UINT64_C(0) << b);
-		if (other) {
-			mask &= (other & -other) - 1;
-			*whole = false;
-		}
+		if (other && w * 64 + (uint64_t)__builtin_ctzll(other) < cut)
+			cut = w * 64 + (uint64_t)__builtin_ctzll(other);
 	}
-	return mask;
+	return cut;
 }
 
 /* Whether the set has a page in [from, to): a search bounded by `to`, as
@@ -194,16 +182,30 @@ static bool any_set(const struct pageset *s, uint64_t from, uint64_t to)
 	return false;
 }
 
-/* Whether a run that sent word w whole goes on at `next`, the set's next
- * page after it. */
-static bool run_goes_on(const struct mplm_migration *m,
-			const struct run_limits *lim, uint64_t w, uint64_t next)
+/* The end of the span [page, end) whose pages of `from` a run may send,
+ * in address order, at most `max` of them: where lim cuts it (a gap with
+ * `contiguous`, the first page of `stop_at`), or the VM's end. Without
+ * a cut, the back end's page count stops the run. */
+static uint64_t run_end(const struct mplm_migration *m, const struct pageset *from,
+			const struct run_limits *lim, uint64_t page, unsigned max)
 {
-	if (next >= m->pages || m->be.now(m->be.ctx) - lim->since >= lim->limit)
-		return false;
-	if (lim->contiguous && next != (w + 1) * 64)
-		return false;
-	return !lim->stop_at || !any_set(lim->stop_at, (w + 1) * 64, next + 1);
+	if (!lim->contiguous && !lim->stop_at)
+		return m->pages;
+	unsigned n = 0;
+	for (;;) {
+		uint64_t w = page / 64, cut = run_cut(from, lim, page);
+		n += (unsigned)__builtin_popcountll(from->words[w] &
+						    (~UINT64_C(0) << (page % 64)));
+		if (cut < (w + 1) * 64 || n >= max)
+			return cut;
+		uint64_t next = mplm_bitmap_find_next_set(from->bits, cut);
+		if (next >= m->pages)
+			return m->pages;
+		if ((lim->contiguous && next != cut) ||
+		    (lim->stop_at && any_set(lim->stop_at, cut, next + 1)))
+			return cut;
+		page = next;
+	}
 }
 
 long engine_send_run(struct mplm_migration *m, struct pageset *from,
@@ -216,27 +218,22 @@ long engine_send_run(struct mplm_migration *m, struct pageset *from,
 	if (!m->be.send_run || max <= 1)
 		return engine_send(m, from, page) < 0 ? -1 : 1;
 
-	/* Word after word while each is sent whole: the caller's next pick
-	 * would be the set's next page after it (its cursor has not
-	 * wrapped), after the same clock test. */
-	unsigned sent = 0;
-	for (;;) {
-		bool whole;
-		uint64_t w = page / 64, mask = run_mask(from, lim, page, &whole);
-		long n = send_word(m, from, w, mask, max - sent, lim->since,
-				   lim->limit, last);
-		if (n < 0)
-			return -1;
-		sent += (unsigned)n;
-		if (!whole || n < __builtin_popcountll(mask) || sent >= max)
-			break;
-		page = mplm_bitmap_find_next_set(from->bits, (w + 1) * 64);
-		if (!run_goes_on(m, lim, w, page))
-			break;
+	/* The pages the caller's next picks would be, after the same clock
+	 * test, in one back-end call: the set's pages after `page` in
+	 * address order (its cursor has not wrapped). */
+	struct mplm_run_sent rs = { 0, 0, 0, page };
+	uint64_t end = run_end(m, from, lim, page, max);
+	int rc = m->be.send_run(m->be.ctx, from->words, page, end, max, lim->since,
+				lim->limit, &rs);
+	run_sent(m, from, page, &rs);
+	if (rc < 0) {
+		m->st.error = "sending a page failed";
+		return -1;
 	}
-	if (sent > 1)
-		m->since_step += sent - 1;
-	return sent;
+	*last = rs.last;
+	if (rs.pages > 1)
+		m->since_step += rs.pages - 1;
+	return rs.pages;
 }
 
 unsigned engine_pages_before_fit(const struct mplm_migration *m)

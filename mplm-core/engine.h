@@ -101,7 +101,7 @@ struct run_limits {
 /* At most max pages, no clock test, no other cut. */
 #define RUN_LIMITS(max) ((struct run_limits){ (max), 0, INFINITY, NULL, false })
 /* Send `page` of set `from` and, when the back end has send_run, the
- * pages of `from` after it in address order, a word per back-end call,
+ * pages of `from` after it in address order, in one back-end call,
  * without wrapping, up to what lim allows, counting the engine_ticks they
  * stand for (so none passes an engine_step). What as many engine_tick +
  * engine_send calls would do, for a caller that would have made no other

@@ -243,12 +243,13 @@ struct mplm_page_sent {
 
 #define MPLM_DEST_UNKNOWN (-2) /* start_destination: outcome unknown */
 
-/* What send_run did: pages sent (the lowest of the mask), their wire
- * bytes and how many went as zero-page markers. */
+/* What send_run did: pages sent (the set's first ones from `from`), the
+ * last of them, their wire bytes and how many went as zero-page markers. */
 struct mplm_run_sent {
 	unsigned pages;
 	uint64_t wire_bytes;
 	unsigned zero;
+	uint64_t last;
 };
 
 struct mplm_backend {
@@ -274,15 +275,17 @@ struct mplm_backend {
 	void (*dirty_log_words)(void *ctx, uint64_t *first, uint64_t *count);
 	/* Send the current content of one page. */
 	int (*send_page)(void *ctx, uint64_t page, struct mplm_page_sent *out);
-	/* Optional (may be NULL): send_page for several pages of one 64-page
-	 * word, in address order, with nothing the engine does in between:
-	 * the pages word * 64 + i for the bits i set in `mask`, at most
-	 * `max` of them, and none once now() - since >= limit (the caller's
-	 * own clock test, checked before every page but the first). Exactly
-	 * what that many send_page calls would do; a simulator saves the
-	 * calls, and only the pages sent are reported in *out. */
-	int (*send_run)(void *ctx, uint64_t word, uint64_t mask, unsigned max,
-			double since, double limit, struct mplm_run_sent *out);
+	/* Optional (may be NULL): send_page for several pages in address
+	 * order, with nothing the engine does in between: the pages p in
+	 * [from, to) whose bit is set in `set` (the engine's bitmap words,
+	 * read only), at most `max` of them, and none once now() - since >=
+	 * limit (the caller's own clock test, checked before every page but
+	 * the first). Exactly what that many send_page calls would do; a
+	 * simulator saves the calls, and only the pages sent are reported in
+	 * *out (its `last` set when any was). */
+	int (*send_run)(void *ctx, const uint64_t *set, uint64_t from, uint64_t to,
+			unsigned max, double since, double limit,
+			struct mplm_run_sent *out);
 	/* Pause the source guest for good: downtime starts. */
 	int (*stop_guest)(void *ctx);
 	/* Send vCPU and device state; *wire_bytes receives its size. */

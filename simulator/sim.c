@@ -27,8 +27,8 @@
  * were: the pages of a spread interval wait in its bitmap and land when
  * something would see them. A send of a waiting page first lands it if
  * its time came by the send's start (be_send_page, be_send_run; a full
- * page in a jumped stretch with the guest clock it had at its turn,
- * stretch_pages_land; a waiting page that is still all zero ends a
+ * page in a jump with the guest clock it had at its turn,
+ * jumped_pages_land; a waiting page that is still all zero ends a
  * stretch, as whether it landed decides how it is sent). A dirty log
  * sync, the guest's pause and the migration's start land all whose time
  * came, in one pass over the bitmap (land_due: a slice index per page,
@@ -789,11 +789,14 @@ static const struct clock_step *clock_step(struct clock_step *c, double x, doubl
 	return c;
 }
 
-/* x (of the step's binade) after k <= 64 steps. */
+/* Pages a send run jumps over at once at most: an engine step's. */
+#define JUMP_MAX_PAGES 256
+
+/* x (of the step's binade) after k <= JUMP_MAX_PAGES steps. */
 static bool repeated_add(const struct clock_step *c, double x, uint64_t k,
 			 double *out)
 {
-	if (!c->ok || k > 64)
+	if (!c->ok || k > JUMP_MAX_PAGES || (k * c->m) >> 53)
 		return false;
 	double y = x + (double)(k * c->m) * c->u; /* multiples of u: exact */
 	if (!(y < c->top))
@@ -813,55 +816,63 @@ static uint64_t lowest_bits(uint64_t mask, unsigned n)
 	return mask & ~rest;
 }
 
-/* A stretch of pages of one cost (full pages, zero: zero pages) at the
- * head of a run, at once: the clocks jump by what as many steps would
- * give, if that is exact (repeated_add), no guest interval lands before
- * its last page and the caller's clock test passes before each page after
- * the first (monotone: tested on the last). Returns the pages sent, or 0
- * (then step one by one). */
-static unsigned page_stretch(struct sim *s, uint64_t stretch, bool zero,
-			     bool paused, double next_at, double since,
-			     double limit, double *now, double *guest)
+/* A send run's clocks and counts, kept in locals (registers) while it
+ * sends, written back when a guest interval lands or the run ends. */
+struct run {
+	double now, guest, next_at, lost;
+	unsigned pages, zeros;
+	uint64_t last;  /* the last page sent */
+	bool over;      /* the caller's clock test stopped it */
+	int rc;
+};
+
+/* k pages of one cost (zero: zero pages) at once: the clocks jump by what
+ * as many steps would give, if that is exact (repeated_add), no guest
+ * interval lands before the last page and the caller's clock test passes
+ * before each page after the first (monotone: tested on the last). */
+static bool clocks_jump(struct sim *s, struct run *r, unsigned k, bool zero,
+			bool paused, double since, double limit)
 {
-	unsigned k = (unsigned)__builtin_popcountll(stretch);
 	double dt = zero ? s->dt_marker : s->dt_full;
-	double now_k, before_last, guest_k = *guest;
+	double now_k, before_last, guest_k = r->guest;
 	if (k < 2)
-		return 0;
-	const struct clock_step *cn = clock_step(&s->step_now[zero], *now, dt);
-	if (!repeated_add(cn, *now, k, &now_k) ||
-	    !repeated_add(cn, *now, k - 1, &before_last) ||
+		return false;
+	const struct clock_step *cn = clock_step(&s->step_now[zero], r->now, dt);
+	if (!repeated_add(cn, r->now, k, &now_k) ||
+	    !repeated_add(cn, r->now, k - 1, &before_last) ||
 	    !(before_last - since < limit))
-		return 0;
-	if (!paused && (!repeated_add(clock_step(&s->step_guest[zero], *guest, dt), *guest,
-				      k, &guest_k) ||
-			!(guest_k < next_at)))
-		return 0;
-	*now = now_k;
-	*guest = guest_k;
-	return k;
+		return false;
+	if (!paused && (!repeated_add(clock_step(&s->step_guest[zero], r->guest, dt),
+				      r->guest, k, &guest_k) ||
+			!(guest_k < r->next_at)))
+		return false;
+	r->now = now_k;
+	r->guest = guest_k;
+	return true;
 }
 
-/* The pending pages among a stretch of full pages just sent from guest
- * time guest0 (page_stretch): each lands first if its time came by its
- * own send, the guest clock then being guest0 plus as many page steps as
- * pages before it in the stretch (repeated_add: the same sums as one by
- * one). Pending zero pages end stretches instead: whether one lands
- * decides how it is sent. */
-static void stretch_pages_land(struct sim *s, uint64_t word, uint64_t head,
-			       uint64_t pend, double guest0, bool paused)
+/* The pending pages among the full pages `head` of a word, sent at once
+ * with `before` pages of the same jump ahead of them, from guest time
+ * guest0 (clocks_jump): each lands first if its time came by its own
+ * send, the guest clock then being guest0 plus as many page steps as
+ * pages before it (repeated_add: the same sums as one by one). Pending
+ * zero pages end jumps instead: whether one lands decides how it is
+ * sent. */
+static void jumped_pages_land(struct sim *s, uint64_t word, uint64_t head,
+			      uint64_t pend, double guest0, unsigned before,
+			      bool paused)
 {
 	for (uint64_t b = head & pend; b; b &= b - 1) {
 		uint64_t bit = b & -b;
 		double g = guest0;
 		if (!paused)
 			repeated_add(&s->step_guest[0], guest0,
-				     (uint64_t)__builtin_popcountll(head & (bit - 1)), &g);
+				     before + (uint64_t)__builtin_popcountll(head & (bit - 1)), &g);
 		sent_page_lands(s, word, bit, g);
 	}
 }
 
-/* The stretch at the head of a run's pages `mask`, at most n pages: full
+/* The stretch at the head of a word's pages `mask`, at most n pages: full
  * pages up to the first zero page, or when the first is a zero page that
  * is not waiting to land, such pages up to the first other one (whether
  * a waiting page lands decides how it is sent). *zero: which. */
@@ -874,92 +885,203 @@ static uint64_t stretch_head(uint64_t mask, uint64_t zero_bits, uint64_t pend,
 	return lowest_bits(stop ? mask & ((stop & -stop) - 1) : mask, n);
 }
 
-/* be_send_page for the pages of a word, without a call per page: the
- * same tests and the same clock steps, in the same order, with the clocks
- * in registers until a guest interval lands between two pages (it lands
- * there, after the pages before it are marked sent, as it would between
- * two send_page calls). */
-static int be_send_run(void *ctx, uint64_t word, uint64_t mask, unsigned max,
-		       double since, double limit, struct mplm_run_sent *out)
+static void run_store(struct sim *s, const struct run *r)
 {
-	struct sim *s = ctx;
-	const uint32_t full = s->full_bytes, marker = s->marker_bytes;
+	s->now = r->now;
+	s->guest = r->guest;
+	s->res->guest_lost = r->lost;
+}
+
+/* be_send_page for the pages `mask` of one word, without a call per page:
+ * the same tests and the same clock steps, in the same order, with the
+ * clocks in r until a guest interval lands between two pages (it lands
+ * there, after the pages before it are marked sent, as it would between
+ * two send_page calls). Stretches of one cost inside the word go at once. */
+static void run_word(struct sim *s, struct run *r, uint64_t word, uint64_t mask,
+		     unsigned max, double since, double limit)
+{
 	const double dt_full = s->dt_full, dt_marker = s->dt_marker;
 	const bool paused = s->paused;
 	/* advance's steps: the guest's clock at guest_speed, and the work a
 	 * throttled guest loses (no jumps then: one more sum per page). */
 	const double speed = s->guest_speed;
-	double now = s->now, guest = s->guest, next_at = s->next_at;
-	double lost = s->res->guest_lost;
-	uint64_t zero_bits = word_zero_mask(s, word), done = 0;
+	uint64_t zero_bits = word_zero_mask(s, word), done = 0, sent = 0;
 	uint64_t pend = pending_bits(s, word); /* spread replay's, not landed */
-	unsigned pages = 0, zeros = 0;
 	bool jump = speed == 1;
-	int rc = 0;
 
-	if (s->err[0])
-		return -1;
-	for (; mask && pages < max; mask &= mask - 1) {
-		if (pages && now - since >= limit)
+	for (; mask && r->pages < max; mask &= mask - 1) {
+		if (r->pages && r->now - since >= limit) {
+			r->over = true;
 			break;
+		}
 		/* A stretch of full or zero pages: at once, when exact
 		 * (tried again only after an interval lands: what failed
 		 * once fails for the rest of the word). */
 		bool zrun;
-		uint64_t head = stretch_head(mask, zero_bits, pend, max - pages, &zrun);
-		double guest0 = guest;
-		unsigned k = jump ? page_stretch(s, head, zrun, paused, next_at,
-						 since, limit, &now, &guest) : 0;
-		if (__builtin_popcountll(head) > 1)
-			jump = k != 0;
-		if (k) {
+		uint64_t head = stretch_head(mask, zero_bits, pend, max - r->pages, &zrun);
+		double guest0 = r->guest;
+		unsigned k = (unsigned)__builtin_popcountll(head);
+		bool jumped = jump && clocks_jump(s, r, k, zrun, paused, since, limit);
+		if (k > 1)
+			jump = jumped;
+		if (jumped) {
 			if (head & pend)
-				stretch_pages_land(s, word, head, pend, guest0, paused);
+				jumped_pages_land(s, word, head, pend, guest0, 0, paused);
 			done |= head;
-			pages += k;
-			zeros += zrun ? k : 0;
+			sent |= head;
+			r->pages += k;
+			r->zeros += zrun ? k : 0;
 			mask &= ~head;
-			if (!mask || pages >= max || now - since >= limit)
+			if (!mask || r->pages >= max)
 				break;
+			if (r->now - since >= limit) {
+				r->over = true;
+				break;
+			}
 		}
 		uint64_t bit = mask & -mask;
-		if ((bit & pend) && sent_page_lands(s, word, bit, guest))
+		if ((bit & pend) && sent_page_lands(s, word, bit, r->guest))
 			zero_bits &= ~bit;
 		bool zero = (zero_bits & bit) != 0;
 		double dt = zero ? dt_marker : dt_full;
 		done |= bit;
-		pages++;
-		zeros += zero;
-		now += dt;
+		sent |= bit;
+		r->pages++;
+		r->zeros += zero;
+		r->now += dt;
 		if (paused)
 			continue;
-		lost += dt * (1 - speed);
-		double until = guest + dt * speed;
-		if (until < next_at) {
-			guest = until;
+		r->lost += dt * (1 - speed);
+		double until = r->guest + dt * speed;
+		if (until < r->next_at) {
+			r->guest = until;
 			continue;
 		}
 		mark_sent(s, word, done);
 		done = 0;
-		s->now = now;
-		s->guest = guest;
-		s->res->guest_lost = lost;
-		if ((rc = guest_run_to(s, until, true)) < 0)
+		run_store(s, r);
+		if ((r->rc = guest_run_to(s, until, true)) < 0)
 			break;
-		guest = s->guest;
-		next_at = s->next_at;
+		r->guest = s->guest;
+		r->next_at = s->next_at;
 		zero_bits = word_zero_mask(s, word);
 		pend = pending_bits(s, word);
 		jump = speed == 1;
 	}
 	mark_sent(s, word, done);
-	s->now = now;
-	s->guest = guest;
-	s->res->guest_lost = lost;
-	out->pages = pages;
-	out->zero = zeros;
-	out->wire_bytes = (uint64_t)zeros * marker + (uint64_t)(pages - zeros) * full;
-	return rc;
+	if (sent)
+		r->last = word * 64 + 63 - (uint64_t)__builtin_clzll(sent);
+}
+
+/* The set's pages of word w within [from, to). */
+static uint64_t span_bits(const uint64_t *set, uint64_t w, uint64_t from, uint64_t to)
+{
+	uint64_t bits = set[w];
+	if (w == from / 64)
+		bits &= ~UINT64_C(0) << (from % 64);
+	if (w == (to - 1) / 64 && to % 64)
+		bits &= (UINT64_C(1) << (to % 64)) - 1;
+	return bits;
+}
+
+/* Words [w, end) of a send run at once, when they hold two or more pages
+ * all of one cost, with no zero page waiting to land (the
+ * send runs of pre-copy's later passes are words of full pages, its
+ * first pass's over untouched memory words of zero pages): one clock jump
+ * for all (clocks_jump), then the waiting pages among them land, each at
+ * its own send's time. Returns the first word not sent, w when nothing
+ * was (then the caller goes word by word). */
+static uint64_t run_words_at_once(struct sim *s, struct run *r, const uint64_t *set,
+				  uint64_t w, uint64_t wend, uint64_t from, uint64_t to,
+				  unsigned max, double since, double limit)
+{
+	unsigned k = 0, words = 0, cap = max - r->pages;
+	uint64_t end = w, last_bits = 0, last_word = w;
+	int zero = -1; /* the pages' cost: unknown yet */
+	bool any_pend = false;
+
+	if (cap > JUMP_MAX_PAGES)
+		cap = JUMP_MAX_PAGES;
+	for (; end < wend; end++) {
+		uint64_t mask = span_bits(set, end, from, to);
+		if (!mask)
+			continue;
+		uint64_t zb = word_zero_mask(s, end), pd = pending_bits(s, end);
+		int z = !(mask & zb) ? 0 : !(mask & ~(zb & ~pd)) ? 1 : -1;
+		unsigned c = (unsigned)__builtin_popcountll(mask);
+		if (z < 0 || (zero >= 0 && z != zero) || k + c > cap)
+			break;
+		zero = z;
+		any_pend |= (mask & pd) != 0;
+		k += c;
+		words++;
+		last_bits = mask;
+		last_word = end;
+	}
+	if (words < 2)
+		return w;
+	double guest0 = r->guest;
+	if (!clocks_jump(s, r, k, zero, s->paused, since, limit)) {
+		/* Word by word instead: each word's own stretches. */
+		for (; w < end && r->pages < max && !r->over && !r->rc; w++) {
+			uint64_t mask = span_bits(set, w, from, to);
+			if (mask)
+				run_word(s, r, w, mask, max, since, limit);
+		}
+		return w;
+	}
+	if (any_pend || s->stale_words || s->missing_words || s->sent) {
+		unsigned before = 0;
+		for (uint64_t x = w; x < end; x++) {
+			uint64_t mask = span_bits(set, x, from, to);
+			if (!mask)
+				continue;
+			if (any_pend)
+				jumped_pages_land(s, x, mask, pending_bits(s, x), guest0,
+						  before, s->paused);
+			mark_sent(s, x, mask);
+			before += (unsigned)__builtin_popcountll(mask);
+		}
+	}
+	r->pages += k;
+	r->zeros += zero ? k : 0;
+	r->last = last_word * 64 + 63 - (uint64_t)__builtin_clzll(last_bits);
+	return end;
+}
+
+/* be_send_page for the set's pages in [from, to), word after word: see
+ * run_word and run_words_at_once. */
+static int be_send_run(void *ctx, const uint64_t *set, uint64_t from, uint64_t to,
+		       unsigned max, double since, double limit,
+		       struct mplm_run_sent *out)
+{
+	struct sim *s = ctx;
+	struct run r = { .now = s->now, .guest = s->guest, .next_at = s->next_at,
+			 .lost = s->res->guest_lost, .last = from };
+	const bool jumps = s->guest_speed == 1;
+
+	if (s->err[0])
+		return -1;
+	for (uint64_t w = from / 64, wend = (to + 63) / 64;
+	     w < wend && r.pages < max && !r.over && !r.rc;) {
+		uint64_t next = jumps ? run_words_at_once(s, &r, set, w, wend, from, to,
+							  max, since, limit) : w;
+		if (next > w) {
+			w = next;
+			continue;
+		}
+		uint64_t mask = span_bits(set, w, from, to);
+		if (mask)
+			run_word(s, &r, w, mask, max, since, limit);
+		w++;
+	}
+	run_store(s, &r);
+	out->pages = r.pages;
+	out->zero = r.zeros;
+	out->wire_bytes = (uint64_t)r.zeros * s->marker_bytes +
+			  (uint64_t)(r.pages - r.zeros) * s->full_bytes;
+	out->last = r.last;
+	return r.rc;
 }
 
 /* What the guest wrote up to its pause lands before it pauses. */
