@@ -279,7 +279,7 @@ enum live_end engine_decided(struct mplm_migration *m, enum mplm_verdict v)
 
 int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause)
 {
-	mplm_bitmap_zero_words(m->log, m->log_first, m->log_words);
+	/* The log is empty here: the last sync's merge took its pages. */
 	if (m->be.sync_dirty_log(m->be.ctx, m->log) < 0) {
 		m->st.error = "reading the dirty log failed";
 		return -1;
@@ -289,10 +289,11 @@ int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause)
 	/* Sync 0 only starts dirty logging: every page is already queued,
 	 * and what the log says about the time before it does not matter. */
 	uint64_t marked = m->d.count + m->nd.count;
-	if (cause != MPLM_CAUSE_SETUP) {
-		m->cur.dirtied = mplm_bitmap_count_words(m->log, m->log_first, m->log_words);
-		pageset_merge_moving(&m->d, &m->nd, m->log, m->log_first, m->log_words);
-	}
+	if (cause != MPLM_CAUSE_SETUP)
+		pageset_merge_moving(&m->d, &m->nd, m->log, m->log_first, m->log_words,
+				     &m->cur.dirtied);
+	else
+		mplm_bitmap_zero_words(m->log, m->log_first, m->log_words);
 	/* QEMU's rule counts the pages the sync newly marked to send. */
 	if (m->params.auto_converge && cause != MPLM_CAUSE_FINAL &&
 	    autoconverge_on_sync(&m->ac, now, m->d.count + m->nd.count - marked,

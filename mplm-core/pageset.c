@@ -53,21 +53,39 @@ void pageset_take(struct pageset *s, uint64_t page)
 	s->cursor = page + 1;
 }
 
-uint64_t pageset_merge_moving(struct pageset *dst, struct pageset *also_from,
-			      const mplm_bitmap *src, uint64_t first, uint64_t n)
+/* One word of pageset_merge_moving; the counts in *all, *added, *removed. */
+static inline void merge_word(uint64_t *d, uint64_t *f, uint64_t *w,
+			      uint64_t *all, uint64_t *added, uint64_t *removed)
 {
-	uint64_t *d = dst->words, *f = also_from->words;
-	const uint64_t *w = mplm_bitmap_cwords(src);
-	uint64_t added = 0, removed = 0;
-	for (uint64_t i = first; i < first + n; i++) {
-		if (!w[i])
+	uint64_t bits = *w;
+	*w = 0;
+	*all += (uint64_t)__builtin_popcountll(bits);
+	*added += (uint64_t)__builtin_popcountll(bits & ~*d);
+	*removed += (uint64_t)__builtin_popcountll(bits & *f);
+	*d |= bits;
+	*f &= ~bits;
+}
+
+uint64_t pageset_merge_moving(struct pageset *dst, struct pageset *also_from,
+			      mplm_bitmap *src, uint64_t first, uint64_t n,
+			      uint64_t *in_src)
+{
+	uint64_t *d = dst->words, *f = also_from->words, *w = mplm_bitmap_words(src);
+	uint64_t added = 0, removed = 0, all = 0, i = first, end = first + n;
+	/* Four words at a time, skipped when all four are empty: a test per
+	 * word mispredicts in a log about half full (a fast guest's), and a
+	 * sparse one (a VM far larger than what its guest writes) still
+	 * skips. */
+	for (; i + 4 <= end; i += 4) {
+		if (!(w[i] | w[i + 1] | w[i + 2] | w[i + 3]))
 			continue;
-		added += (uint64_t)__builtin_popcountll(w[i] & ~d[i]);
-		removed += (uint64_t)__builtin_popcountll(w[i] & f[i]);
-		d[i] |= w[i];
-		f[i] &= ~w[i];
+		for (uint64_t j = i; j < i + 4; j++)
+			merge_word(&d[j], &f[j], &w[j], &all, &added, &removed);
 	}
+	for (; i < end; i++)
+		merge_word(&d[i], &f[i], &w[i], &all, &added, &removed);
 	dst->count += added;
 	also_from->count -= removed;
+	*in_src = all;
 	return added;
 }

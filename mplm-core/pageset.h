@@ -55,9 +55,12 @@ uint64_t pageset_peek(struct pageset *s);
 void pageset_take(struct pageset *s, uint64_t page);
 
 /* Move every page of src's words [first, first + n) into dst and out of
- * also_from (MPLM's sync: newly dirty pages join D and leave ND). Returns
+ * also_from (MPLM's sync: newly dirty pages join D and leave ND), and
+ * empty those words of src (the dirty log is ready for the next sync
+ * without a pass of its own). *in_src: the pages src held there. Returns
  * pages new to dst. */
 uint64_t pageset_merge_moving(struct pageset *dst, struct pageset *also_from,
-			      const mplm_bitmap *src, uint64_t first, uint64_t n);
+			      mplm_bitmap *src, uint64_t first, uint64_t n,
+			      uint64_t *in_src);
 
 #endif

@@ -186,7 +186,10 @@ static void test_pageset_merge_moving(void **state)
 	mplm_bitmap_set(log, 127); /* in ND: moves */
 	pageset_remove(&nd, 50);
 	mplm_bitmap_set(log, 50);  /* sent already: re-enters D */
-	assert_int_equal(pageset_merge_moving(&d, &nd, log, 0, 2), 3);
+	uint64_t in_log = 0;
+	assert_int_equal(pageset_merge_moving(&d, &nd, log, 0, 2, &in_log), 3);
+	assert_int_equal(in_log, 4);
+	assert_int_equal(mplm_bitmap_count(log), 0); /* taken */
 	assert_int_equal(d.count, 4);
 	assert_int_equal(nd.count, 128 - 1 - 1 - 2);
 	assert_int_equal(d.count, mplm_bitmap_count(d.bits));
@@ -196,10 +199,13 @@ static void test_pageset_merge_moving(void **state)
 	/* Only the words given are looked at. */
 	mplm_bitmap_set(log, 100);
 	mplm_bitmap_set(log, 20);
-	assert_int_equal(pageset_merge_moving(&d, &nd, log, 1, 1), 1);
+	assert_int_equal(pageset_merge_moving(&d, &nd, log, 1, 1, &in_log), 1);
+	assert_int_equal(in_log, 1);
 	assert_true(pageset_has(&d, 100));
 	assert_false(pageset_has(&d, 20));
 	assert_true(pageset_has(&nd, 20));
+	assert_true(mplm_bitmap_test(log, 20)); /* not in the words given */
+	assert_false(mplm_bitmap_test(log, 100));
 	mplm_bitmap_free(log);
 	pageset_destroy(&d);
 	pageset_destroy(&nd);
