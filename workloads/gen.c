@@ -67,7 +67,11 @@ struct gen {
 	 * at its start, its writes per vCPU, and a copy to replay them in. */
 	struct wl_seq *last, *replay;
 	uint64_t last_n;
-	/* Uniform, per vCPU, made on the first deferred interval: the values
+	/* Uniform: seq is still at the deferred interval's start; the
+	 * interval's writes move it on when made (gen_fill_last), or are
+	 * skipped by the next interval (catch_up). */
+	bool behind;
+	/* Uniform, per vCPU, made on the first skipped interval: the values
 	 * inside the share among each aligned block of UNIFORM_BLOCK
 	 * permutation indices (NULL: a permutation smaller than a block). */
 	uint16_t **block_valid;
@@ -231,10 +235,16 @@ static void uniform_skip(struct wl_seq *s, const uint16_t *valid, uint64_t walk)
  * counted only, the permutation moved on with `valid`). Any S consecutive
  * writes of the permutation are distinct, so the bits can go straight
  * into the caller's bitmap and the count is min(n, S). */
+/* Any S consecutive writes of the permutation are distinct. */
+static uint64_t uniform_distinct(const struct wl_seq *s, uint64_t n)
+{
+	return min_u64(n, s->pages);
+}
+
 static uint64_t writes_uniform(struct wl_seq *s, mplm_bitmap *pages,
 			       uint64_t base, uint64_t n, const uint16_t *valid)
 {
-	uint64_t distinct = min_u64(n, s->pages), walk = n;
+	uint64_t distinct = uniform_distinct(s, n), walk = n;
 
 	/* S writes are one whole pass: they write every page and bring the
 	 * permutation back where it was. */
@@ -334,6 +344,7 @@ static uint64_t make_writes(struct gen *g, struct wl_seq *seq, mplm_bitmap *page
 }
 
 static int defer_prepare(struct gen *g);
+static int catch_up(struct gen *g);
 
 static int gen_next(void *impl, mplm_bitmap *pages, uint64_t *t_end_us,
 		    uint64_t *count, char *err, size_t errlen)
@@ -352,18 +363,22 @@ static int gen_next(void *impl, mplm_bitmap *pages, uint64_t *t_end_us,
 	uint64_t n = target - g->target;
 
 	mplm_bitmap *into = pages;
-	if (!pages) { /* deferred: gen_fill_last makes the writes */
-		if (defer_prepare(g) < 0) {
-			snprintf(err, errlen, "workload %s: out of memory", g->spec);
-			return -1;
-		}
-		memcpy(g->last, g->seq, g->guest.nvcpus * sizeof(*g->seq));
-		g->last_n = n;
-	} else if (g->p.pattern == PAT_HOTSPOT && !(into = sample_target(g, pages))) {
+	if (catch_up(g) < 0 || (!pages && defer_prepare(g) < 0) ||
+	    (g->p.pattern == PAT_HOTSPOT && pages && !(into = sample_target(g, pages)))) {
 		snprintf(err, errlen, "workload %s: out of memory", g->spec);
 		return -1;
 	}
-	*count = make_writes(g, g->seq, into, n);
+	if (!pages) { /* deferred: gen_fill_last makes the writes */
+		memcpy(g->last, g->seq, g->guest.nvcpus * sizeof(*g->seq));
+		g->last_n = n;
+	}
+	if (!pages && g->p.pattern == PAT_UNIFORM) {
+		/* Counted without the walk: made later or skipped then. */
+		*count = g->guest.nvcpus * uniform_distinct(&g->seq[0], n);
+		g->behind = true;
+	} else {
+		*count = make_writes(g, g->seq, into, n);
+	}
 	if (into != pages)
 		move_scratch(g, pages);
 	g->t = t;
@@ -389,12 +404,26 @@ static int defer_prepare(struct gen *g)
 	if (!(g->last = calloc(n, sizeof(*g->last))) ||
 	    !(g->replay = calloc(n, sizeof(*g->replay))))
 		return -1;
-	if (g->p.pattern != PAT_UNIFORM)
+	return 0;
+}
+
+/* A uniform interval deferred and never made: move the sequences past
+ * its writes. The first one makes uniform_skip's tables (a pass over the
+ * whole permutation, which an interval made in time never needs). */
+static int catch_up(struct gen *g)
+{
+	unsigned n = g->guest.nvcpus;
+
+	if (!g->behind)
 		return 0;
-	if (!(g->block_valid = calloc(n, sizeof(*g->block_valid))))
-		return -1;
-	for (unsigned v = 0; v < n; v++)
-		g->block_valid[v] = uniform_block_valid(&g->seq[v]);
+	if (!g->block_valid) {
+		if (!(g->block_valid = calloc(n, sizeof(*g->block_valid))))
+			return -1;
+		for (unsigned v = 0; v < n; v++)
+			g->block_valid[v] = uniform_block_valid(&g->seq[v]);
+	}
+	make_writes(g, g->seq, NULL, g->last_n);
+	g->behind = false;
 	return 0;
 }
 
@@ -410,6 +439,10 @@ static int gen_fill_last(void *impl, mplm_bitmap *pages, char *err, size_t errle
 	}
 	memcpy(g->replay, g->last, g->guest.nvcpus * sizeof(*g->last));
 	make_writes(g, g->replay, pages, g->last_n);
+	if (g->behind) { /* where the writes left the sequences */
+		memcpy(g->seq, g->replay, g->guest.nvcpus * sizeof(*g->seq));
+		g->behind = false;
+	}
 	return 0;
 }
 
@@ -424,6 +457,7 @@ static void gen_reset(struct gen *g)
 {
 	g->t = 0;
 	g->target = 0;
+	g->behind = false;
 	for (unsigned v = 0; v < g->guest.nvcpus; v++)
 		wl_seq_init(&g->seq[v], &g->guest, v);
 }
