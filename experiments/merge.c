@@ -100,7 +100,16 @@ static int merge_definitions(sqlite3 *h, char *err, size_t errlen)
 		       "experiment definitions", err, errlen);
 }
 
-/* The runs OUT does not hold, then the syncs of those (new ids only). */
+/* OUT's run n for the shard's run r: the same experiment (by name),
+ * parameters and repetition. */
+#define NEW_RUN \
+	" JOIN shard.experiments se ON se.id = r.experiment_id" \
+	" JOIN main.experiments m ON m.name = se.name" \
+	" JOIN main.runs n ON n.experiment_id = m.id AND" \
+	" n.param_hash = r.param_hash AND n.repetition = r.repetition"
+
+/* The runs OUT does not hold, then the syncs and recordings of those (new
+ * ids only). */
 static int merge_runs(sqlite3 *h, int64_t *added, char *err, size_t errlen)
 {
 	char cols[4096], rcols[4096], scols[1024];
@@ -124,12 +133,21 @@ static int merge_runs(sqlite3 *h, int64_t *added, char *err, size_t errlen)
 	*added = sqlite3_changes(h);
 	sql = sqlite3_mprintf("INSERT INTO main.syncs SELECT n.id, %s"
 		" FROM shard.syncs s JOIN shard.runs r ON r.id = s.run_id"
-		" JOIN shard.experiments se ON se.id = r.experiment_id"
-		" JOIN main.experiments m ON m.name = se.name"
-		" JOIN main.runs n ON n.experiment_id = m.id AND"
-		" n.param_hash = r.param_hash AND n.repetition = r.repetition"
+		NEW_RUN
 		" WHERE n.id > %lld", scols, (long long)before);
 	rc = run_sql(h, sql, "syncs", err, errlen);
+	sqlite3_free(sql);
+	if (rc || !one_number(h, "SELECT count(*) FROM shard.sqlite_master"
+			      " WHERE type = 'table' AND name = 'recordings'"))
+		return rc;
+	/* The recordings of those runs (a shard of `record-trace` runs): a
+	 * replay or `mplm-exp validate` on the merged database needs them. */
+	sql = sqlite3_mprintf("INSERT INTO main.recordings SELECT n.id,"
+		" rec.trace, rec.start_at FROM shard.recordings rec"
+		" JOIN shard.runs r ON r.id = rec.run_id"
+		NEW_RUN
+		" WHERE n.id > %lld", (long long)before);
+	rc = run_sql(h, sql, "recordings", err, errlen);
 	sqlite3_free(sql);
 	return rc;
 }
