@@ -215,6 +215,7 @@ struct kl_result_file {
 	double resume_gap; /* s from the destination's ACK to its vCPUs */
 	/* Post-copy (0 without a switch): see struct kl_incoming_result. */
 	uint64_t postcopy_missing, postcopy_faults, postcopy_checked;
+	uint64_t postcopy_requests;
 	double postcopy_wait, postcopy_window;
 	unsigned nvcpus;
 	struct kl_status vcpu[KL_MAX_VCPUS];

@@ -163,6 +163,7 @@ int kl_read_result_json(const char *path, struct kl_result_file *r,
 	json_t *pc = json_object_get(o, "postcopy");
 	r->postcopy_missing = (uint64_t)json_integer_value(json_object_get(pc, "missing-pages"));
 	r->postcopy_faults = (uint64_t)json_integer_value(json_object_get(pc, "remote-faults"));
+	r->postcopy_requests = (uint64_t)json_integer_value(json_object_get(pc, "postcopy-requests"));
 	r->postcopy_wait = json_number_value(json_object_get(pc, "wait-seconds"));
 	r->postcopy_window = json_number_value(json_object_get(pc, "window-seconds"));
 	r->postcopy_checked = (uint64_t)json_integer_value(json_object_get(pc, "unwritten-pages-checked"));

@@ -324,7 +324,9 @@ struct mplm_backend {
 	 * send_state, start_destination (downtime ends; from here on there
 	 * is no way back to the source), then send_page for every page
 	 * still to send, asking postcopy_next_request before each one, then
-	 * postcopy_done. */
+	 * postcopy_done, then postcopy_next_request until none is left (the
+	 * requests for pages already on their way: counted, as QEMU counts
+	 * every request). */
 	/* The source is paused and its log synced for the last time: the
 	 * destination must drop these pages before it runs (QEMU's discard
 	 * bitmap, ram_postcopy_send_discard_bitmap: every page not sent since

@@ -94,6 +94,11 @@ static int postcopy_push(struct mplm_migration *m)
 		m->st.error = "the destination was lost before its last page arrived";
 		return -1;
 	}
+	/* Requests for pages that were on their way when asked for: QEMU's
+	 * return path counts them too (ram_save_queue_pages). */
+	uint64_t late;
+	while (m->be.postcopy_next_request(m->be.ctx, &late) > 0)
+		m->st.postcopy_requests++;
 	double now = m->be.now(m->be.ctx);
 	m->st.postcopy_wait = wait;
 	m->st.postcopy_time = now - m->t_dest;

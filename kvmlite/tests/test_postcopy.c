@@ -157,6 +157,9 @@ static void test_postcopy_after_one_pass(void **state)
 	       r.postcopy_wait, r.postcopy_window, (unsigned long long)r.postcopy_checked);
 	assert_true(r.postcopy_missing > 0);
 	assert_true(r.postcopy_checked > 0);
+	/* The source counts every request the destination made, late ones
+	 * (for pages already on their way) too. */
+	assert_int_equal(st.postcopy_requests, r.postcopy_requests);
 	/* Every page arrived with the source's content at the pause. */
 	assert_int_equal(r.memhash_at_resume, at_pause);
 	assert_replay(kl_gpa(vm, KL_PARAMS_GPA), &r.vcpu[0]);
