@@ -830,7 +830,7 @@ static const struct clock_step *clock_step(struct clock_step *c, double x, doubl
 	uint64_t whole = (uint64_t)q;
 	double frac = q - (double)whole;
 	c->m = whole + (frac > 0.5);
-	c->ok = frac != 0.5 && c->m < (UINT64_C(1) << 46); /* 64 m < 2^53 */
+	c->ok = frac != 0.5 && c->m < (UINT64_C(1) << 46); /* k m: no overflow */
 	return c;
 }
 

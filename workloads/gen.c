@@ -231,16 +231,16 @@ static void uniform_skip(struct wl_seq *s, const uint16_t *valid, uint64_t walk)
 	s->perm_i = i;
 }
 
-/* The next n writes of a uniform vCPU into its share at base (pages NULL:
- * counted only, the permutation moved on with `valid`). Any S consecutive
- * writes of the permutation are distinct, so the bits can go straight
- * into the caller's bitmap and the count is min(n, S). */
 /* Any S consecutive writes of the permutation are distinct. */
 static uint64_t uniform_distinct(const struct wl_seq *s, uint64_t n)
 {
 	return min_u64(n, s->pages);
 }
 
+/* The next n writes of a uniform vCPU into its share at base (pages NULL:
+ * counted only, the permutation moved on with `valid`). Any S consecutive
+ * writes of the permutation are distinct, so the bits can go straight
+ * into the caller's bitmap and the count is min(n, S). */
 static uint64_t writes_uniform(struct wl_seq *s, mplm_bitmap *pages,
 			       uint64_t base, uint64_t n, const uint16_t *valid)
 {
