@@ -17,6 +17,11 @@ struct backend {
 	 * (free res with sim_result_free either way). NULL: not built. */
 	int (*run)(const struct sim_config *cfg, struct sim_result *res);
 	const char *missing;   /* why it was not built, when run is NULL */
+	/* NULL if this host can run it now; else why not ("open /dev/kvm:
+	 * Permission denied"), asked before anything is stored, so that a
+	 * host without it refuses the file instead of storing failed runs.
+	 * NULL (no probe): always usable. */
+	const char *(*unusable)(void);
 	bool parallel_safe;    /* runs may overlap (-j N); real migrations on
 	                        * one host disturb each other */
 	bool replays_traces;   /* takes trace files, not only generator specs */

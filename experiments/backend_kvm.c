@@ -20,9 +20,14 @@
 #include "backend.h"
 #include "kvmlite.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -230,9 +235,30 @@ static int kvm_run(const struct sim_config *cfg, struct sim_result *res)
 	return r;
 }
 
+/* Whether this process can open /dev/kvm and talk to it: a host (or a
+ * user) without it would store every run as failed. */
+static const char *kvm_unusable(void)
+{
+	static char why[256];
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "open /dev/kvm: %s", strerror(errno));
+		return why;
+	}
+	int v = ioctl(fd, KVM_GET_API_VERSION, 0);
+	close(fd);
+	if (v != KVM_API_VERSION) {
+		snprintf(why, sizeof(why), "/dev/kvm: KVM_GET_API_VERSION gave %d, "
+			 "not %d", v, KVM_API_VERSION);
+		return why;
+	}
+	return NULL;
+}
+
 const struct backend backend_kvm = {
 	.name = "kvm",
 	.run = kvm_run,
+	.unusable = kvm_unusable,
 	.parallel_safe = false,
 	.replays_traces = false,
 	.records_traces = true,

@@ -263,6 +263,12 @@ static int run_experiment(expdb *db, const char *file, struct experiment *e,
 	char err[1024];
 	int64_t id;
 	struct runner_stats st;
+	const char *why = e->backend->unusable ? e->backend->unusable() : NULL;
+	if (why) {
+		fprintf(stderr, "mplm-exp: %s: backend %s: %s\n", file,
+			e->backend->name, why);
+		return 1;
+	}
 	if (e->record_dir && report_mkdir(e->record_dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mplm-exp: %s: record-trace: %s\n", file, err);
 		return 1;
@@ -521,8 +527,11 @@ static int validate_one_file(expdb *db, const char *file,
 	if (rp.unrecorded)
 		printf("%s: %zu runs not replayed (failed, not converged, or "
 		       "without a recording)\n", e->name, rp.unrecorded);
-	int r = run_experiment(db, file, rp.e, &rp.runs, o);
-	rc = r > rc ? r : rc;
+	/* Nothing recorded, nothing to replay: no empty replay experiment. */
+	if (rp.runs.n) {
+		int r = run_experiment(db, file, rp.e, &rp.runs, o);
+		rc = r > rc ? r : rc;
+	}
 	replay_free(&rp);
 	*name = strdup(e->name);
 out:

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <stdbool.h>
 #include <libgen.h>
@@ -122,9 +123,11 @@ static __attribute__((unused)) void write_trace_with_tail(const char *name,
 	write_file(path, text);
 }
 
-/* Start mplm-exp with the arguments (NULL-terminated); stdout and stderr
+/* Start mplm-exp with the arguments (NULL-terminated) as user uid
+ * ((uid_t)-1: as this process; another needs root), stdout and stderr
  * to tmp/out.txt and tmp/err.txt. */
-static __attribute__((unused)) pid_t start_exp(const char *const *args)
+static __attribute__((unused)) pid_t start_exp_as(const char *const *args,
+						  uid_t uid)
 {
 	char out[PATH_MAX + 16], err[PATH_MAX + 16];
 	path_in_tmp(out, sizeof(out), "out.txt");
@@ -138,6 +141,9 @@ static __attribute__((unused)) pid_t start_exp(const char *const *args)
 			_exit(125);
 		dup2(o, 1);
 		dup2(e, 2);
+		if (uid != (uid_t)-1 && (setgroups(0, NULL) < 0 ||
+					 setgid(uid) < 0 || setuid(uid) < 0))
+			_exit(126);
 		char *argv[64];
 		int n = 0;
 		argv[n++] = exp_bin;
@@ -148,6 +154,11 @@ static __attribute__((unused)) pid_t start_exp(const char *const *args)
 		_exit(127);
 	}
 	return pid;
+}
+
+static __attribute__((unused)) pid_t start_exp(const char *const *args)
+{
+	return start_exp_as(args, (uid_t)-1);
 }
 
 /* Run mplm-exp to the end; its exit status (128 + signal if killed). */
@@ -229,15 +240,23 @@ static __attribute__((unused)) bool run_setup(const char *ini, const char *db)
 	return false;
 }
 
-/* Runs stored in the database so far (0 before it has its tables). */
-static __attribute__((unused)) double stored_runs(const char *db)
+/* Rows of a table of the database (0 before it has its tables, or
+ * when there is no database at all). */
+static __attribute__((unused)) double stored_rows(const char *db,
+						  const char *table)
 {
 	if (access(db, F_OK) != 0 || db_value(db, "SELECT count(*) FROM "
 					       "sqlite_master WHERE name = "
-					       "'runs'") != 1)
+					       "'%s'", table) != 1)
 		return 0;
-	double n = db_value(db, "SELECT count(*) FROM runs");
+	double n = db_value(db, "SELECT count(*) FROM %s", table);
 	return n == n ? n : 0;
+}
+
+/* Runs stored in the database so far. */
+static __attribute__((unused)) double stored_runs(const char *db)
+{
+	return stored_rows(db, "runs");
 }
 
 /* Every run of the current definitions stored exactly once, with all its

@@ -182,6 +182,66 @@ static void test_refusals(void **state)
 	expect_refusal(not_recorded, 1, "needs backend = kvm and record-trace = DIR");
 }
 
+/* Whether uid can use /dev/kvm: asked in a child that becomes uid. */
+static bool kvm_usable_as(uid_t uid)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
+			_exit(2);
+		_exit(kvm_unusable() ? 1 : 0);
+	}
+	return wait_exit(pid) == 0;
+}
+
+/* Without /dev/kvm (as uid 65534 when the test runs as root: /dev/kvm is
+ * root's here), `run` and `validate` of a kvm file refuse it in one line
+ * before anything is stored: no failed runs, no empty replay. */
+static void test_no_kvm(void **state)
+{
+	(void)state;
+	uid_t as = (uid_t)-1;
+	if (!kvm_unusable()) {
+		if (geteuid() != 0 || kvm_usable_as(65534)) {
+			printf("SKIP: /dev/kvm is usable and no user at hand lacks it\n");
+			skip();
+		}
+		as = 65534;
+	}
+	/* A folder that user can write (the test's own is 0700). */
+	char dir[PATH_MAX + 32], kdb[PATH_MAX + 64], kini[PATH_MAX + 64],
+	     prof[PATH_MAX + 64], traces[PATH_MAX + 64];
+	path_in_tmp(dir, sizeof(dir), "nokvm");
+	assert_int_equal(mkdir(dir, 0777), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(chmod(tmp_dir, 0711), 0);
+	snprintf(kdb, sizeof(kdb), "%s/k.db", dir);
+	snprintf(kini, sizeof(kini), "%s/k.ini", dir);
+	snprintf(prof, sizeof(prof), "%s/k.prof", dir);
+	snprintf(traces, sizeof(traces), "%s/traces", dir);
+	write_file(kini, small_ini);
+	write_file(prof, "header-bytes = 20\n");
+	const char *run[] = { "run", "--no-progress", "--db", kdb, kini, NULL };
+	const char *val[] = { "validate", "--no-progress", "--quiet", "--db", kdb,
+			      "--out", dir, "--profile", prof, kini, NULL };
+	const char *const *cmds[] = { run, val };
+	char want[PATH_MAX + 128];
+	snprintf(want, sizeof(want), "mplm-exp: %s: backend kvm: ", kini);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(wait_exit(start_exp_as(cmds[i], as)), 1);
+		char *e = exp_stderr();
+		if (strncmp(e, want, strlen(want)) || !strstr(e, "/dev/kvm"))
+			fail_msg("expected \"%s.../dev/kvm...\", got: %s", want, e);
+		assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1);
+		free(e);
+		assert_true(stored_rows(kdb, "experiments") == 0);
+		assert_true(stored_runs(kdb) == 0);
+		assert_int_equal(access(traces, F_OK), -1);
+	}
+	assert_int_equal(chmod(tmp_dir, 0700), 0);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -191,6 +251,7 @@ int main(int argc, char **argv)
 	path_in_tmp(profile, sizeof(profile), "host.prof");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_no_kvm),
 		cmocka_unit_test(test_pipeline),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
