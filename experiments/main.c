@@ -243,6 +243,13 @@ static struct experiment *load_and_expand(const char *file, unsigned reps,
 	return e;
 }
 
+/* The exit status of several steps: an error (1) wins over failed runs
+ * (3), which win over success. */
+static int exit_status(int rc, int r)
+{
+	return r == 1 || rc == 1 ? 1 : r > rc ? r : rc;
+}
+
 static int forget_runs(expdb *db, const char *name)
 {
 	int64_t id = db_experiment_id(db, name);
@@ -335,9 +342,7 @@ static int cmd_run(int argc, char **argv, const struct options *o)
 		return 1;
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
-		int r = run_one_file(db, argv[i], o);
-		if (r > rc)
-			rc = r;
+		rc = exit_status(rc, run_one_file(db, argv[i], o));
 	}
 	db_close(db);
 	return rc;
@@ -491,52 +496,67 @@ static int cmd_export(int argc, char **argv, const struct options *o)
 	return rc < 0 ? 1 : 0;
 }
 
-/* One file of `validate`: its real runs, then their replays. The
- * experiment's name goes to *name. */
-static int validate_one_file(expdb *db, const char *file,
-			     const struct options *o, char **name)
-{
+/* A file of `validate`, loaded and checked before anything runs. */
+struct validate_file {
+	const char *path;
+	struct experiment *e;
 	struct exp_runs runs;
-	struct experiment *e = load_and_expand(file, o->repetitions, &runs);
-	if (!e)
-		return 1;
-	int rc = 1;
+};
+
+/* Load, expand and check that the file records a real guest; one line
+ * and -1 if not. */
+static int validate_load(const char *path, const struct options *o,
+			 struct validate_file *vf)
+{
+	vf->path = path;
+	vf->e = load_and_expand(path, o->repetitions, &vf->runs);
+	if (!vf->e)
+		return -1;
+	if (!vf->e->record_dir || !vf->e->backend->records_traces) {
+		fprintf(stderr, "mplm-exp: validate: %s: needs backend = kvm and "
+			"record-trace = DIR in [experiment]\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+static void validate_file_free(struct validate_file *vf)
+{
+	if (!vf->e)
+		return;
+	exp_runs_free(&vf->runs);
+	exp_free(vf->e);
+	vf->e = NULL;
+}
+
+/* One file of `validate`: its real runs, then their replays. */
+static int validate_one_file(expdb *db, struct validate_file *vf,
+			     const struct options *o)
+{
+	struct experiment *e = vf->e;
 	char err[1024];
 	struct replay rp;
-	*name = NULL;
-	if (!e->record_dir || !e->backend->records_traces) {
-		fprintf(stderr, "mplm-exp: validate: %s: needs backend = kvm and "
-			"record-trace = DIR in [experiment]\n", file);
-		goto out;
-	}
 	char replay[300];
 	replay_name(e->name, replay, sizeof(replay));
 	if (o->rerun && (forget_runs(db, e->name) < 0 || forget_runs(db, replay) < 0)) {
 		fprintf(stderr, "mplm-exp: cannot forget the runs of %s\n", e->name);
-		goto out;
+		return 1;
 	}
-	rc = run_experiment(db, file, e, &runs, o);
+	int rc = run_experiment(db, vf->path, e, &vf->runs, o);
 	if (rc == 1)
-		goto out;
+		return 1;
 	int64_t id = db_experiment_id(db, e->name);
-	if (replay_build(db, id, e, &runs, o->profile, &rp, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mplm-exp: validate: %s: %s\n", file, err);
-		rc = 1;
-		goto out;
+	if (replay_build(db, id, e, &vf->runs, o->profile, &rp, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mplm-exp: validate: %s: %s\n", vf->path, err);
+		return 1;
 	}
 	if (rp.unrecorded)
 		printf("%s: %zu runs not replayed (failed, not converged, or "
 		       "without a recording)\n", e->name, rp.unrecorded);
 	/* Nothing recorded, nothing to replay: no empty replay experiment. */
-	if (rp.runs.n) {
-		int r = run_experiment(db, file, rp.e, &rp.runs, o);
-		rc = r > rc ? r : rc;
-	}
+	if (rp.runs.n)
+		rc = exit_status(rc, run_experiment(db, vf->path, rp.e, &rp.runs, o));
 	replay_free(&rp);
-	*name = strdup(e->name);
-out:
-	exp_runs_free(&runs);
-	exp_free(e);
 	return rc;
 }
 
@@ -556,30 +576,46 @@ static int cmd_validate(int argc, char **argv, const struct options *o)
 		fprintf(stderr, "mplm-exp: validate: %s\n", err);
 		return 1;
 	}
-	expdb *db = open_db(o, true, err, sizeof(err));
-	if (!db)
-		return 1;
-	int rc = 0;
-	size_t n = 0;
-	char **names = calloc((size_t)(argc - optind), sizeof(*names));
-	for (int i = optind; names && i < argc && rc != 1; i++) {
-		int r = validate_one_file(db, argv[i], o, &names[n]);
-		n += names[n] != NULL;
-		rc = r > rc ? r : rc;
-	}
-	if (!names) {
+	size_t nfiles = (size_t)(argc - optind);
+	struct validate_file *files = calloc(nfiles, sizeof(*files));
+	char **names = calloc(nfiles, sizeof(*names));
+	if (!files || !names) {
+		free(files);
+		free(names);
 		fprintf(stderr, "mplm-exp: out of memory\n");
+		return 1;
+	}
+	/* Every file checked first: a mistake in the last one is said before
+	 * the real migrations of the first, and nothing is stored. */
+	int rc = 0;
+	for (size_t i = 0; i < nfiles; i++)
+		if (validate_load(argv[optind + (int)i], o, &files[i]) < 0)
+			rc = 1;
+	expdb *db = rc ? NULL : open_db(o, true, err, sizeof(err));
+	if (!db)
 		rc = 1;
-	} else if (rc != 1 &&
-		   validate_report(db, names, n, o->out, o->quiet ? NULL : stdout,
-				   stdout, err, sizeof(err)) < 0) {
+	size_t n = 0;
+	for (size_t i = 0; i < nfiles && rc != 1; i++) {
+		rc = exit_status(rc, validate_one_file(db, &files[i], o));
+		if (rc != 1 && !(names[n++] = strdup(files[i].e->name))) {
+			fprintf(stderr, "mplm-exp: out of memory\n");
+			rc = 1;
+		}
+	}
+	if (rc != 1 && validate_report(db, names, n, o->out,
+				       o->quiet ? NULL : stdout, stdout, err,
+				       sizeof(err)) < 0) {
 		fprintf(stderr, "mplm-exp: validate: %s\n", err);
 		rc = 1;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nfiles; i++) {
 		free(names[i]);
+		validate_file_free(&files[i]);
+	}
 	free(names);
-	db_close(db);
+	free(files);
+	if (db)
+		db_close(db);
 	return rc;
 }
 

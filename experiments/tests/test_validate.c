@@ -180,6 +180,18 @@ static void test_refusals(void **state)
 	const char *not_recorded[] = { "validate", "--db", db, "--profile", prof,
 				       sim_ini, NULL };
 	expect_refusal(not_recorded, 1, "needs backend = kvm and record-trace = DIR");
+	/* Every file is checked before the first one runs: a mistake in the
+	 * second is said before the first's real migrations, and stops them. */
+	char kvm_ini[PATH_MAX + 32], bad_ini[PATH_MAX + 32];
+	path_in_tmp(kvm_ini, sizeof(kvm_ini), "kvm.ini");
+	path_in_tmp(bad_ini, sizeof(bad_ini), "bad.ini");
+	write_file(kvm_ini, small_ini);
+	write_file(bad_ini, "[experiment]\nname = b\nbackend = kvm\n"
+			    "record-trace = t\nbandwidth = fast\n");
+	const char *second_bad[] = { "validate", "--db", db, "--profile", prof,
+				     kvm_ini, bad_ini, NULL };
+	expect_refusal(second_bad, 1, "bad.ini:5:");
+	assert_true(stored_rows(db, "experiments") == 0);
 }
 
 /* Whether uid can use /dev/kvm: asked in a child that becomes uid. */
