@@ -153,6 +153,8 @@ static void expect_refusal(const char *const *args, int status, const char *what
 	/* One line. */
 	assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1);
 	free(e);
+	/* Nothing stored. */
+	assert_true(stored_rows(db, "experiments") == 0);
 }
 
 static void test_refusals(void **state)
