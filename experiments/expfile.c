@@ -1063,7 +1063,7 @@ void exp_run_key(struct exp_run *r, const struct experiment *e)
 		"bw=%.17g;hdr=%u;zero=%u;zerocost=%.17g;state=%llu;syncf=%.17g;syncp=%.17g;"
 		"start=%.17g;jitter=%.17g;end=%s;verify=%d;alg=%s;algname=%s;"
 		"dl=%.17g;maxbw=%.17g;iters=%u;threshold=%s;variant=%s;inv=%.17g;dp=%u;"
-		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g;ac=%d/%u/%u;replay=%s",
+		"fnd=%d;relax=%d;cap=%.17g;place=%s;static=%.17g;ac=%d/%u/%u",
 		e->backend->name, w->name,
 		w->spec ? "gen" : "trace", source,
 		(unsigned long long)c->vm_bytes, c->untraced_nonzero,
@@ -1079,8 +1079,17 @@ void exp_run_key(struct exp_run *r, const struct experiment *e)
 		p->firstnondirty, p->relaxlivemig, p->max_total_time,
 		w->placement == 1 ? "top" : "bottom",
 		w->static_bytes > 0 ? w->static_bytes : 0, p->auto_converge,
-		p->cpu_throttle_initial, p->cpu_throttle_increment,
-		c->replay == SIM_REPLAY_INTERVAL ? "interval" : "spread");
+		p->cpu_throttle_initial, p->cpu_throttle_increment);
+	/* The simulator's (as bind_parameters stores it): a real guest's
+	 * writes land when they happen, and editing `replay` in a kvm file
+	 * must not run its real migrations again. */
+	if (e->backend->replays_traces) {
+		char *rp = xasprintf("%s;replay=%s", point,
+				     c->replay == SIM_REPLAY_INTERVAL ? "interval"
+								     : "spread");
+		free(point);
+		point = rp;
+	}
 	/* Post-copy's settings only when it is on: the keys of every other
 	 * run stay what they were. */
 	if (p->postcopy_ram) {

@@ -114,6 +114,33 @@ static void test_replay(void **state)
 	}
 }
 
+/* A real guest's writes land when they happen: `replay` does not reach a
+ * kvm run's key, so editing it does not run the real migrations again. */
+static void test_replay_not_in_kvm_keys(void **state)
+{
+	(void)state;
+	char *keys[2];
+	for (size_t i = 0; i < 2; i++) {
+		char err[1024] = "", text[512];
+		snprintf(text, sizeof(text),
+			 "[experiment]\nname = k\nbackend = kvm\n%s"
+			 "[workload u]\ngenerator = uniform,memory=16M,rate=1k,duration=5\n"
+			 "[algorithm precopy]\n", i ? "replay = interval\n" : "");
+		struct experiment *e = load_text("kvm-replay.ini", text, err, sizeof(err));
+		if (!e)
+			fail_msg("%s", err);
+		struct exp_runs runs;
+		assert_int_equal(exp_expand(e, &runs, err, sizeof(err)), 0);
+		assert_null(strstr(runs.v[0].key, ";replay="));
+		keys[i] = strdup(runs.v[0].key);
+		exp_runs_free(&runs);
+		exp_free(e);
+	}
+	assert_string_equal(keys[0], keys[1]);
+	free(keys[0]);
+	free(keys[1]);
+}
+
 /* Post-copy from an experiment file: the algorithm's keys and the
  * machine's round trip reach the run; only post-copy runs' keys name
  * them. */
@@ -456,6 +483,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_postcopy_keys),
 		cmocka_unit_test(test_profile),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_replay_not_in_kvm_keys),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_nul_in_value),
