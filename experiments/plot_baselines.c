@@ -249,9 +249,13 @@ static void write_panel(FILE *f, const struct agg *a, const struct layout *l,
 	int c = 2 + 3 * (int)m;   /* the panel's mean column */
 	panel_extent(a, pn->metric, &lo, &hi);
 	/* Room above the bars for their values, written upright: a quarter
-	 * of a linear axis, most of a decade of a logarithmic one. */
-	bool log = lo > 0 && hi / lo > AXIS_LOG_RATIO;
-	plot_axis(f, "y", lo, hi * (log ? 4 : 1.25), &y);
+	 * of a linear axis, most of a decade of a logarithmic one. Decided
+	 * once, on the data's span (the room must not tip the axis to log),
+	 * and a linear axis starts at 0: the bars stand on it. */
+	if (lo > 0 && hi / lo > AXIS_LOG_RATIO)
+		plot_log_axis(f, "y", lo, hi * 4, &y);
+	else
+		plot_axis(f, "y", 0, hi * 1.25, &y);
 	fprintf(f, "set title \"%s\"\nset ylabel \"%s%s\"\n", pn->title,
 		pn->ylabel, y.log ? ", log scale" : "");
 	write_notes(f, a, l, &y);
