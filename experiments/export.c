@@ -28,9 +28,9 @@ static const char syncs_of_run_sql[] =
 	"SELECT * FROM syncs WHERE run_id = ?1 ORDER BY idx";
 
 /* ------------------------------------------------------------------ */
-/* CSV (RFC 4180: quote fields holding a comma, a quote or a line end). */
+/* CSV. */
 
-static void csv_text(FILE *f, const char *s)
+void csv_text(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n")) {
 		fputs(s, f);

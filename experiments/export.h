@@ -17,6 +17,10 @@
 
 enum export_format { EXPORT_CSV, EXPORT_JSON };
 
+/* A CSV text field, RFC 4180: quoted when it holds a comma, a quote or a
+ * line end, its quotes doubled. Every CSV mplm-exp writes uses it. */
+void csv_text(FILE *f, const char *s);
+
 int export_experiment(expdb *db, const char *experiment,
 		      enum export_format format, bool syncs, FILE *out,
 		      char *err, size_t errlen);

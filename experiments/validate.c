@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export.h"
 #include "plotlib.h"
 #include "replay.h"
 #include "report.h"
@@ -306,12 +307,18 @@ static void write_csv(FILE *f, const struct pairs *ps)
 		   "predicted_downtime,downtime_error_pct\n");
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct pair *p = &ps->v[i];
-		fprintf(f, "%zu,%s,\"%s\",%d,%lld,", p->case_no, p->experiment,
-			p->label, p->repetition, (long long)p->kvm_id);
+		fprintf(f, "%zu,", p->case_no);
+		csv_text(f, p->experiment);
+		fputc(',', f);
+		csv_text(f, p->label);
+		fprintf(f, ",%d,%lld,", p->repetition, (long long)p->kvm_id);
 		if (p->sim_status[0])
 			fprintf(f, "%lld", (long long)p->sim_id);
-		fprintf(f, ",%s,%s,%.17g,%.17g,", p->sim_status, p->trace,
-			p->start_at, p->measured[TOTAL]);
+		fputc(',', f);
+		csv_text(f, p->sim_status);
+		fputc(',', f);
+		csv_text(f, p->trace);
+		fprintf(f, ",%.17g,%.17g,", p->start_at, p->measured[TOTAL]);
 		for (int m = 0; m < NMETRIC; m++) {
 			if (m)
 				fprintf(f, ",%.17g,", p->measured[m]);
@@ -324,24 +331,21 @@ static void write_csv(FILE *f, const struct pairs *ps)
 	}
 }
 
-static int write_table(const char *dir, const char *name, const struct pairs *ps,
+static int write_table(const char *dir, const char *stem, const char *ext,
+		       const struct pairs *ps,
 		       void (*write)(FILE *, const struct pairs *), FILE *say,
 		       char *err, size_t errlen)
 {
-	char path[4400];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot write", path);
+	struct plot_out o = { .dir = dir, .say = say };
+	snprintf(o.stem, sizeof(o.stem), "%s", stem);
+	FILE *f = plot_open(&o, ext, err, errlen);
+	if (!f)
 		return -1;
-	}
 	write(f, ps);
-	if (ferror(f) | fclose(f)) {
-		snprintf(err, errlen, "%s: write error", path);
+	if (plot_close(f, &o, ext, err, errlen) < 0)
 		return -1;
-	}
 	if (say)
-		fprintf(say, "wrote %s\n", path);
+		fprintf(say, "wrote %s/%s.%s\n", dir, stem, ext);
 	return 0;
 }
 
@@ -589,8 +593,8 @@ int validate_report(expdb *db, char *const *experiments, size_t n,
 		goto out;
 	}
 	if (report_dir(outdir, "validate", dir, sizeof(dir), err, errlen) < 0 ||
-	    write_table(dir, "errors.md", &ps, write_markdown, say, err, errlen) < 0 ||
-	    write_table(dir, "errors.csv", &ps, write_csv, say, err, errlen) < 0 ||
+	    write_table(dir, "errors", "md", &ps, write_markdown, say, err, errlen) < 0 ||
+	    write_table(dir, "errors", "csv", &ps, write_csv, say, err, errlen) < 0 ||
 	    write_figure(dir, &ps, say, err, errlen) < 0)
 		goto out;
 	if (echo)
