@@ -531,6 +531,7 @@ static void validate_file_free(struct validate_file *vf)
 
 /* One file of `validate`: its real runs, then their replays. */
 static int validate_one_file(expdb *db, struct validate_file *vf,
+			     const struct replay_profile *prof,
 			     const struct options *o)
 {
 	struct experiment *e = vf->e;
@@ -546,7 +547,7 @@ static int validate_one_file(expdb *db, struct validate_file *vf,
 	if (rc == 1)
 		return 1;
 	int64_t id = db_experiment_id(db, e->name);
-	if (replay_build(db, id, e, &vf->runs, o->profile, &rp, err, sizeof(err)) < 0) {
+	if (replay_build(db, id, e, &vf->runs, prof, &rp, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mplm-exp: validate: %s: %s\n", vf->path, err);
 		return 1;
 	}
@@ -568,11 +569,10 @@ static int cmd_validate(int argc, char **argv, const struct options *o)
 		return usage_error("validate: say --profile FILE (kvmlite calibrate "
 				   "--output FILE writes one)");
 	char err[1024];
-	/* A bad profile is said before minutes of real migrations, not after
-	 * them (the replays read it again, per file). */
-	double prof[MPLM_SET_COUNT];
-	bool given[MPLM_SET_COUNT];
-	if (sim_profile_read(o->profile, prof, given, err, sizeof(err)) < 0) {
+	/* Read once, before minutes of real migrations: a bad profile is
+	 * said first, and every replay has the same. */
+	struct replay_profile prof;
+	if (replay_profile_read(o->profile, &prof, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mplm-exp: validate: %s\n", err);
 		return 1;
 	}
@@ -582,6 +582,7 @@ static int cmd_validate(int argc, char **argv, const struct options *o)
 	if (!files || !names) {
 		free(files);
 		free(names);
+		replay_profile_free(&prof);
 		fprintf(stderr, "mplm-exp: out of memory\n");
 		return 1;
 	}
@@ -596,7 +597,7 @@ static int cmd_validate(int argc, char **argv, const struct options *o)
 		rc = 1;
 	size_t n = 0;
 	for (size_t i = 0; i < nfiles && rc != 1; i++) {
-		rc = exit_status(rc, validate_one_file(db, &files[i], o));
+		rc = exit_status(rc, validate_one_file(db, &files[i], &prof, o));
 		if (rc != 1 && !(names[n++] = strdup(files[i].e->name))) {
 			fprintf(stderr, "mplm-exp: out of memory\n");
 			rc = 1;
@@ -614,6 +615,7 @@ static int cmd_validate(int argc, char **argv, const struct options *o)
 	}
 	free(names);
 	free(files);
+	replay_profile_free(&prof);
 	if (db)
 		db_close(db);
 	return rc;

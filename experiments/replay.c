@@ -4,6 +4,7 @@
  */
 #include "replay.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,45 @@
 void replay_name(const char *kvm_name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s-replay", kvm_name);
+}
+
+/* Larger than any profile kvmlite calibrate writes: not a profile. */
+#define PROFILE_MAX (64 * 1024)
+
+int replay_profile_read(const char *path, struct replay_profile *p,
+			char *err, size_t errlen)
+{
+	char why[400];
+	memset(p, 0, sizeof(*p));
+	p->path = path;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	p->text = malloc(PROFILE_MAX + 1);
+	size_t n = p->text ? fread(p->text, 1, PROFILE_MAX + 1, f) : 0;
+	bool bad = ferror(f);
+	fclose(f);
+	if (!p->text || bad || n > PROFILE_MAX) {
+		snprintf(err, errlen, "%s: %s", path, !p->text ? "out of memory"
+			 : bad ? "read error" : "not a profile (larger than 64 KiB)");
+		replay_profile_free(p);
+		return -1;
+	}
+	p->text[n] = '\0';
+	if (mplm_profile_parse(p->text, p->v, p->given, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		replay_profile_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+void replay_profile_free(struct replay_profile *p)
+{
+	free(p->text);
+	p->text = NULL;
 }
 
 /* What the database holds for one kvm run: its recording, if the run
@@ -39,18 +79,17 @@ static int find_recording(sqlite3_stmt *st, const struct exp_run *k,
 
 /* The profile's link rate caps the run's link: kvmlite's stream cannot go
  * faster than this host moves it, whatever rate it was allowed. */
-static double replay_link(const struct exp_run *k, const double prof[],
-			  const bool given[])
+static double replay_link(const struct exp_run *k,
+			  const struct replay_profile *prof)
 {
-	double host = given[MPLM_SET_BANDWIDTH] ? prof[MPLM_SET_BANDWIDTH] : 0;
+	double host = prof->given[MPLM_SET_BANDWIDTH] ? prof->v[MPLM_SET_BANDWIDTH] : 0;
 	return mplm_wire_rate(host, k->cfg.link_bandwidth);
 }
 
 /* The simulator's configuration of the replay of k: its trace from the
  * migration's start, k's migration parameters, the profile's costs. */
 static void replay_config(const struct exp_run *k, const struct exp_workload *w,
-			  const double prof[], const bool given[],
-			  struct sim_config *c)
+			  const struct replay_profile *prof, struct sim_config *c)
 {
 	sim_config_default(c);
 	c->trace_path = w->trace_path;
@@ -62,14 +101,15 @@ static void replay_config(const struct exp_run *k, const struct exp_workload *w,
 	c->end_live_at = k->cfg.end_live_at;
 	c->start_postcopy_at = k->cfg.start_postcopy_at;
 	for (int id = 0; id < MPLM_SET_COUNT; id++)
-		if (given[id] && id != MPLM_SET_BANDWIDTH)
-			sim_config_set(c, (enum mplm_setting_id)id, prof[id]);
-	c->link_bandwidth = replay_link(k, prof, given);
+		if (prof->given[id] && id != MPLM_SET_BANDWIDTH)
+			sim_config_set(c, (enum mplm_setting_id)id, prof->v[id]);
+	c->link_bandwidth = replay_link(k, prof);
 }
 
 /* The replay experiment's text, stored as its config: where its costs
  * came from (the profile, whole) and what it replays. */
-static char *provenance(const struct experiment *kvm, const char *profile_path)
+static char *provenance(const struct experiment *kvm,
+			const struct replay_profile *prof)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -78,13 +118,12 @@ static char *provenance(const struct experiment *kvm, const char *profile_path)
 		return NULL;
 	fprintf(f, "; mplm-exp validate: mplm-sim's replays of the recorded runs of "
 		   "experiment %s (%s),\n; each from its migration's start, with the "
-		   "machine profile %s:\n", kvm->name, kvm->file, profile_path);
-	FILE *p = fopen(profile_path, "r");
-	char line[1024];
-	while (p && fgets(line, sizeof(line), p))
-		fprintf(f, ";   %s", line);
-	if (p)
-		fclose(p);
+		   "machine profile %s:\n", kvm->name, kvm->file, prof->path);
+	for (const char *line = prof->text; *line;) {
+		size_t n = strcspn(line, "\n");
+		fprintf(f, ";   %.*s\n", (int)n, line);
+		line += n + (line[n] == '\n');
+	}
 	fprintf(f, "; The recorded experiment:\n%s", kvm->text ? kvm->text : "");
 	if (fclose(f) != 0) {
 		free(text);
@@ -94,7 +133,7 @@ static char *provenance(const struct experiment *kvm, const char *profile_path)
 }
 
 static struct experiment *replay_experiment(const struct experiment *kvm,
-					    const char *profile_path,
+					    const struct replay_profile *prof,
 					    size_t nruns)
 {
 	struct experiment *e = calloc(1, sizeof(*e));
@@ -106,7 +145,7 @@ static struct experiment *replay_experiment(const struct experiment *kvm,
 	e->file = strdup(kvm->file);
 	e->description = strdup("mplm-sim's replays of the recorded kvm runs");
 	e->figure = strdup("none");
-	e->text = provenance(kvm, profile_path);
+	e->text = provenance(kvm, prof);
 	e->backend = backend_find("sim");
 	e->repetitions = kvm->repetitions;
 	e->seed = kvm->seed;
@@ -134,8 +173,7 @@ static int replay_workload(const struct exp_workload *kw,
 }
 
 static void add_replay(struct replay *out, const struct exp_run *k,
-		       struct exp_workload *w, const double prof[],
-		       const bool given[])
+		       struct exp_workload *w, const struct replay_profile *prof)
 {
 	struct exp_run *r = &out->runs.v[out->runs.n++];
 	*r = (struct exp_run){
@@ -143,7 +181,7 @@ static void add_replay(struct replay *out, const struct exp_run *k,
 		.seed = k->seed, .nominal_start = w->start_at,
 		.point_index = k->point_index,
 	};
-	replay_config(k, w, prof, given, &r->cfg);
+	replay_config(k, w, prof, &r->cfg);
 	exp_run_key(r, out->e);
 	/* Its point is the recorded run's: the pairs group by case, though
 	 * each repetition replays a trace of its own. */
@@ -151,16 +189,13 @@ static void add_replay(struct replay *out, const struct exp_run *k,
 }
 
 int replay_build(expdb *db, int64_t kvm_id, const struct experiment *kvm,
-		 const struct exp_runs *kvm_runs, const char *profile_path,
-		 struct replay *out, char *err, size_t errlen)
+		 const struct exp_runs *kvm_runs,
+		 const struct replay_profile *prof, struct replay *out,
+		 char *err, size_t errlen)
 {
-	double prof[MPLM_SET_COUNT];
-	bool given[MPLM_SET_COUNT];
 	sqlite3_stmt *st = NULL;
 	memset(out, 0, sizeof(*out));
-	if (sim_profile_read(profile_path, prof, given, err, errlen) < 0)
-		return -1;
-	out->e = replay_experiment(kvm, profile_path, kvm_runs->n);
+	out->e = replay_experiment(kvm, prof, kvm_runs->n);
 	out->runs.v = calloc(kvm_runs->n ? kvm_runs->n : 1, sizeof(*out->runs.v));
 	if (!out->e || !out->runs.v) {
 		snprintf(err, errlen, "out of memory");
@@ -200,7 +235,7 @@ int replay_build(expdb *db, int64_t kvm_id, const struct experiment *kvm,
 			failed = true;
 			continue;
 		}
-		add_replay(out, k, w, prof, given);
+		add_replay(out, k, w, prof);
 	}
 	sqlite3_finalize(st);
 	if (failed) {

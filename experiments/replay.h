@@ -8,6 +8,7 @@
 #ifndef EXP_REPLAY_H
 #define EXP_REPLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,12 +27,26 @@ struct replay {
 	                        * completed, or without a recording */
 };
 
-/* The replays of kvm's stored runs (kvm_id: its id in db). kvm and
- * kvm_runs must outlive out (the replays share their algorithms). 0, or
+/* A machine profile (kvmlite calibrate), read once: its values for the
+ * replays' costs, its text for their experiment's provenance. */
+struct replay_profile {
+	const char *path;
+	char *text;
+	double v[MPLM_SET_COUNT];
+	bool given[MPLM_SET_COUNT];
+};
+/* 0, or -1 with "PATH: why" (a bad line: "PATH: line N: ...") in err. */
+int replay_profile_read(const char *path, struct replay_profile *p,
+			char *err, size_t errlen);
+void replay_profile_free(struct replay_profile *p);
+
+/* The replays of kvm's stored runs (kvm_id: its id in db). kvm, kvm_runs
+ * and prof must outlive out (the replays share their algorithms). 0, or
  * -1 with the reason in err. */
 int replay_build(expdb *db, int64_t kvm_id, const struct experiment *kvm,
-		 const struct exp_runs *kvm_runs, const char *profile_path,
-		 struct replay *out, char *err, size_t errlen);
+		 const struct exp_runs *kvm_runs,
+		 const struct replay_profile *prof, struct replay *out,
+		 char *err, size_t errlen);
 void replay_free(struct replay *r);
 
 #endif

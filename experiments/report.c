@@ -598,7 +598,7 @@ static void write_comparison(FILE *md, FILE *csv, const struct agg *a,
 
 /* ------------------------------------------------------------------ */
 
-static int copy_to(const char *dir, const char *name, FILE *echo)
+int report_echo(const char *dir, const char *name, FILE *echo)
 {
 	char path[4200], buf[8192];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -687,13 +687,13 @@ int report_experiment(expdb *db, const char *experiment, const char *outdir,
 			goto out;
 	}
 	if (echo) {
-		copy_to(dir, "summary.md", echo);
+		report_echo(dir, "summary.md", echo);
 		if (!strcmp(a.figure, "baselines"))
-			copy_to(dir, "baselines.md", echo);
+			report_echo(dir, "baselines.md", echo);
 		if (t.n)
-			copy_to(dir, "table1.md", echo);
+			report_echo(dir, "table1.md", echo);
 		if (rs.n)
-			copy_to(dir, "paper-vs-mplm-lab.md", echo);
+			report_echo(dir, "paper-vs-mplm-lab.md", echo);
 	}
 	rc = 0;
 out:

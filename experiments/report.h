@@ -15,6 +15,9 @@
 int report_experiment(expdb *db, const char *experiment, const char *outdir,
 		      FILE *echo, char *err, size_t errlen);
 
+/* DIR/NAME, a table just written, copied to echo (what it says is what
+ * the file holds). 0, or -1 if it cannot be read. */
+int report_echo(const char *dir, const char *name, FILE *echo);
 /* mkdir -p PATH; 0, or -1 with "PATH: why" in err. */
 int report_mkdir(const char *path, char *err, size_t errlen);
 /* mkdir -p OUTDIR/EXPERIMENT; the path in buf. */

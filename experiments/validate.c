@@ -597,8 +597,10 @@ int validate_report(expdb *db, char *const *experiments, size_t n,
 	    write_table(dir, "errors", "csv", &ps, write_csv, say, err, errlen) < 0 ||
 	    write_figure(dir, &ps, say, err, errlen) < 0)
 		goto out;
-	if (echo)
-		write_markdown(echo, &ps);
+	if (echo && report_echo(dir, "errors.md", echo) < 0) {
+		snprintf(err, errlen, "%s/errors.md: cannot read it back", dir);
+		goto out;
+	}
 	rc = 0;
 out:
 	free(ps.v);
