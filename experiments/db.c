@@ -156,6 +156,16 @@ static const char schema[] =
 	"  final INTEGER NOT NULL,\n"
 	"  throttle INTEGER,\n"
 	"  PRIMARY KEY (run_id, idx)) WITHOUT ROWID;\n"
+	/* The traces recorded while real guests were migrated
+	 * (`record-trace`), each with where in it the migration started:
+	 * what a replay needs. A table of its own (not a column of runs):
+	 * a version 3 database written before it existed gets it on its
+	 * next writable open, like every table here, without a new
+	 * version. */
+	"CREATE TABLE IF NOT EXISTS recordings (\n"
+	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"  trace TEXT NOT NULL,\n"
+	"  start_at REAL NOT NULL);\n"
 	"CREATE TABLE IF NOT EXISTS claims (\n"
 	"  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,\n"
 	"  param_hash TEXT NOT NULL,\n"
@@ -218,16 +228,6 @@ static const char insert_run_sql[] =
 	" :start_postcopy_at, :rtt, :replay)"
 	/* Another runner that took over a stale claim may have stored it. */
 	" ON CONFLICT (experiment_id, param_hash, repetition) DO NOTHING";
-
-/* The traces recorded while real guests were migrated (`record-trace`),
- * each with where in it the migration started: what a replay needs. A
- * table of its own (not a column of runs), created by any version's
- * `run`, so the schema's version does not move for it. */
-static const char recordings_schema[] =
-	"CREATE TABLE IF NOT EXISTS recordings (\n"
-	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,\n"
-	"  trace TEXT NOT NULL,\n"
-	"  start_at REAL NOT NULL);\n";
 
 static const char insert_sync_sql[] =
 	"INSERT INTO syncs (run_id, idx, time, interval, dirtied, d_size,"
@@ -462,10 +462,11 @@ static int check_version(expdb *db, char *err, size_t errlen)
 		return db_error(db, err, errlen, "user_version");
 	if (v > EXP_DB_SCHEMA_VERSION)
 		return wrong_version(v, err, errlen);
+	/* Version 1's rebuilt runs has every column already; version 2's
+	 * gets the columns it lacks. */
 	if (v == 1 && upgrade_from_1(db, err, errlen))
 		return -1;
-	if (v >= 1 && v < EXP_DB_SCHEMA_VERSION &&
-	    add_missing_columns(db, err, errlen))
+	else if (v == 2 && add_missing_columns(db, err, errlen))
 		return -1;
 	if (exec(db, schema, err, errlen))
 		return -1;
@@ -542,7 +543,6 @@ expdb *db_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (check_version(db, err, errlen) ||
-	    exec(db, recordings_schema, err, errlen) ||
 	    exec(db, "COMMIT; PRAGMA foreign_keys = ON;", err, errlen)) {
 		db_close(db);
 		return NULL;
