@@ -161,6 +161,12 @@ static __attribute__((unused)) pid_t start_exp(const char *const *args)
 	return start_exp_as(args, (uid_t)-1);
 }
 
+/* An error message as the standards want it: exactly one line. */
+static __attribute__((unused)) bool one_line(const char *s)
+{
+	return s[0] && strchr(s, '\n') == s + strlen(s) - 1;
+}
+
 /* Run mplm-exp to the end; its exit status (128 + signal if killed). */
 static int wait_exit(pid_t pid);
 static __attribute__((unused)) int run_exp(const char *const *args)

@@ -151,7 +151,7 @@ static void expect_refusal(const char *const *args, int status, const char *what
 	if (!strstr(e, what))
 		fail_msg("expected \"%s\" in: %s", what, e);
 	/* One line. */
-	assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1);
+	assert_true(one_line(e));
 	free(e);
 	/* Nothing stored. */
 	assert_true(stored_rows(db, "experiments") == 0);
@@ -247,7 +247,7 @@ static void test_no_kvm(void **state)
 		char *e = exp_stderr();
 		if (strncmp(e, want, strlen(want)) || !strstr(e, "/dev/kvm"))
 			fail_msg("expected \"%s.../dev/kvm...\", got: %s", want, e);
-		assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1);
+		assert_true(one_line(e));
 		free(e);
 		assert_true(stored_rows(kdb, "experiments") == 0);
 		assert_true(stored_runs(kdb) == 0);
