@@ -556,8 +556,10 @@ int mplm_migration_run(mplm_migration *m)
 	case LIVE_FAILED:
 		break;
 	}
-	finish(m, atomic_load(&m->cancel) ? MPLM_STATUS_CANCELLED
-					  : MPLM_STATUS_FAILED);
+	/* A cancel after the switch to post-copy was ignored (engine_step):
+	 * whatever failed then lost the guest, and that is what is reported. */
+	finish(m, atomic_load(&m->cancel) && !m->postcopy ? MPLM_STATUS_CANCELLED
+							  : MPLM_STATUS_FAILED);
 	return -1;
 }
 

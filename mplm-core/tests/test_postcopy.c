@@ -341,6 +341,10 @@ static void test_failure_after_switch_loses_guest(void **state)
 	check_fails_after(&b, "the destination's page requests failed");
 	struct mock c = { .fail_done = 1 };
 	check_fails_after(&c, "the destination was lost");
+	/* A cancel during the push is ignored; a failure after it is
+	 * still the guest's loss, not a cancel. */
+	struct mock e = { .fail_send_at = 350, .cancel_after_switch = true };
+	check_fails_after(&e, "sending a page failed after the switch");
 	static const uint64_t bad[] = { PAGES };
 	struct mock d = { .requests = bad, .nrequests = 1 };
 	check_fails_after(&d, "beyond guest memory");
