@@ -64,9 +64,12 @@ struct gen {
 	struct wl_seq *seq;          /* one sequence per vCPU */
 	mplm_bitmap *scratch;        /* see sample_target; made on first use */
 	/* A deferred interval (gen_fill_last): the sequences as they were
-	 * at its start, its writes per vCPU, and a copy to replay them in. */
+	 * at its start, its writes per vCPU, and a copy to replay them in.
+	 * has_last: the interval last given was deferred (false after a
+	 * whole read or a rewind: last then holds an older interval). */
 	struct wl_seq *last, *replay;
 	uint64_t last_n;
+	bool has_last;
 	/* Uniform: seq is still at the deferred interval's start; the
 	 * interval's writes move it on when made (gen_fill_last), or are
 	 * skipped by the next interval (catch_up). */
@@ -372,6 +375,7 @@ static int gen_next(void *impl, mplm_bitmap *pages, uint64_t *t_end_us,
 		memcpy(g->last, g->seq, g->guest.nvcpus * sizeof(*g->seq));
 		g->last_n = n;
 	}
+	g->has_last = !pages;
 	if (!pages && g->p.pattern == PAT_UNIFORM) {
 		/* Counted without the walk: made later or skipped then. */
 		*count = g->guest.nvcpus * uniform_distinct(&g->seq[0], n);
@@ -433,7 +437,7 @@ static int gen_fill_last(void *impl, mplm_bitmap *pages, char *err, size_t errle
 {
 	struct gen *g = impl;
 
-	if (!g->last) {
+	if (!g->has_last) {
 		snprintf(err, errlen, "workload %s: no deferred interval", g->spec);
 		return -1;
 	}
@@ -458,6 +462,7 @@ static void gen_reset(struct gen *g)
 	g->t = 0;
 	g->target = 0;
 	g->behind = false;
+	g->has_last = false;
 	for (unsigned v = 0; v < g->guest.nvcpus; v++)
 		wl_seq_init(&g->seq[v], &g->guest, v);
 }

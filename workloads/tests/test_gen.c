@@ -274,6 +274,29 @@ static void deferred_intervals_are_the_same(void **state)
 	trace_source_close(h);
 }
 
+/* fill_last makes only the interval just given, deferred: after a
+ * whole read, or a rewind, there is none (an older one would be made). */
+static void fill_last_needs_the_last_interval_deferred(void **state)
+{
+	(void)state;
+	for (int rewind = 0; rewind < 2; rewind++) {
+		trace_source *s = open_spec("sequential,pages=5000,wss=12M,rate=7000,duration=8,seed=1");
+		mplm_bitmap *bm = mplm_bitmap_new(trace_source_info(s)->pages);
+		uint64_t t, n;
+		assert_int_equal(trace_source_next_count(s, &t, &n), 1);
+		assert_int_equal(trace_source_fill_last(s, bm), 0);
+		assert_int_equal(trace_source_next_count(s, &t, &n), 1);
+		if (rewind)
+			assert_int_equal(trace_source_rewind(s), 0);
+		else
+			assert_int_equal(trace_source_next(s, bm, &t, &n), 1);
+		assert_int_equal(trace_source_fill_last(s, bm), -1);
+		assert_non_null(strstr(trace_source_error(s), "no deferred interval"));
+		mplm_bitmap_free(bm);
+		trace_source_close(s);
+	}
+}
+
 static void seed_changes_random_patterns(void **state)
 {
 	struct read_result a, b;
@@ -645,6 +668,7 @@ int main(void)
 		cmocka_unit_test(interval_and_page_size_keys),
 		cmocka_unit_test(deterministic_and_rewind),
 		cmocka_unit_test(deferred_intervals_are_the_same),
+		cmocka_unit_test(fill_last_needs_the_last_interval_deferred),
 		cmocka_unit_test(seed_changes_random_patterns),
 		cmocka_unit_test(independent_of_caller_bits),
 		cmocka_unit_test(uniform_is_uniform),
