@@ -66,7 +66,8 @@ struct gen {
 	/* A deferred interval (gen_fill_last): the sequences as they were
 	 * at its start, its writes per vCPU, and a copy to replay them in.
 	 * has_last: the interval last given was deferred (false after a
-	 * whole read or a rewind: last then holds an older interval). */
+	 * whole read or a rewind: last then holds an older interval).
+	 * replay is in last's block, after it. */
 	struct wl_seq *last, *replay;
 	uint64_t last_n;
 	bool has_last;
@@ -405,9 +406,10 @@ static int defer_prepare(struct gen *g)
 
 	if (g->last)
 		return 0;
-	if (!(g->last = calloc(n, sizeof(*g->last))) ||
-	    !(g->replay = calloc(n, sizeof(*g->replay))))
+	/* One block: last set means replay is too, even after a failure. */
+	if (!(g->last = calloc(2 * (size_t)n, sizeof(*g->last))))
 		return -1;
+	g->replay = g->last + n;
 	return 0;
 }
 
@@ -482,8 +484,7 @@ static void gen_close(void *impl)
 	if (!g)
 		return;
 	free(g->seq);
-	free(g->last);
-	free(g->replay);
+	free(g->last); /* replay too */
 	for (unsigned v = 0; g->block_valid && v < g->guest.nvcpus; v++)
 		free(g->block_valid[v]);
 	free(g->block_valid);
