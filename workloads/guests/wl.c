@@ -33,16 +33,16 @@ static inline uint64_t *word_at(const struct wl *w, uint64_t page, uint64_t i)
 	return (uint64_t *)(w->base + page * WL_PAGE) + i;
 }
 
-/* Stencil: the value write k makes from pages j-1, j, j+1 of its source
+/* Stencil: the value a write makes from pages j-1, j, j+1 of its source
  * array (wl_seq.h says which). */
-static uint64_t stencil_input(const struct wl *w, uint64_t k, uint64_t wi)
+static uint64_t stencil_input(const struct wl *w, const struct wl_seq_stencil *st,
+			      uint64_t wi)
 {
-	struct wl_seq_stencil st = wl_seq_stencil_at(&w->seq, k);
-	uint64_t j = st.j;
-	uint64_t left = j ? j - 1 : j, right = j + 1 < st.src_len ? j + 1 : j;
+	uint64_t j = st->j;
+	uint64_t left = j ? j - 1 : j, right = j + 1 < st->src_len ? j + 1 : j;
 
-	return *word_at(w, st.src + left, wi) + *word_at(w, st.src + j, wi) +
-	       *word_at(w, st.src + right, wi);
+	return *word_at(w, st->src + left, wi) + *word_at(w, st->src + j, wi) +
+	       *word_at(w, st->src + right, wi);
 }
 
 void wl_run(struct wl *w, uint64_t n)
@@ -53,8 +53,14 @@ void wl_run(struct wl *w, uint64_t n)
 	for (uint64_t end = w->seq.k + n; w->seq.k < end;) {
 		uint64_t k = w->seq.k;
 		uint64_t wi = wl_mix64(k ^ seed) % WL_WORDS;
-		uint64_t in = w->seq.pattern == KL_PAT_STENCIL ? stencil_input(w, k, wi) : 0;
-		uint64_t page = wl_seq_next(&w->seq);
+		uint64_t in = 0, page;
+		if (w->seq.pattern == KL_PAT_STENCIL) { /* one look-up per write */
+			struct wl_seq_stencil st = wl_seq_next_stencil(&w->seq);
+			in = stencil_input(w, &st, wi);
+			page = st.dst;
+		} else {
+			page = wl_seq_next(&w->seq);
+		}
 		uint64_t *word = word_at(w, page, wi);
 		uint64_t old = *word;
 		uint64_t val = wl_mix64(seed ^ (k * 0x9e3779b97f4a7c15ull) ^ old ^ in);

@@ -214,6 +214,13 @@ static inline struct wl_seq_stencil wl_seq_stencil_at(const struct wl_seq *s,
 	return st;
 }
 
+/* Stencil: write number s->k, its page and inputs; counts the write (as
+ * wl_seq_next, for a writer that needs the inputs too). */
+static inline struct wl_seq_stencil wl_seq_next_stencil(struct wl_seq *s)
+{
+	return wl_seq_stencil_at(s, s->k++);
+}
+
 /* The page (in the share) of write number s->k; counts the write. */
 static inline uint64_t wl_seq_next(struct wl_seq *s)
 {
