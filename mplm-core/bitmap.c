@@ -79,6 +79,18 @@ void mplm_bitmap_set_range(mplm_bitmap *b, uint64_t first, uint64_t last)
 	b->words[w1] |= span_mask(0, last % 64);
 }
 
+uint64_t mplm_bitmap_clear_range(mplm_bitmap *b, uint64_t first, uint64_t last)
+{
+	uint64_t w0 = first / 64, w1 = last / 64, cleared = 0;
+	for (uint64_t w = w0; w <= w1; w++) {
+		uint64_t mask = span_mask(w == w0 ? first % 64 : 0,
+					  w == w1 ? last % 64 : 63);
+		cleared += (uint64_t)__builtin_popcountll(b->words[w] & mask);
+		b->words[w] &= ~mask;
+	}
+	return cleared;
+}
+
 void mplm_bitmap_zero(mplm_bitmap *b)
 {
 	mplm_bitmap_zero_words(b, 0, b->nwords);

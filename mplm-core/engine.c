@@ -5,6 +5,7 @@
  */
 #include "engine.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -113,24 +114,17 @@ static unsigned ticks_left(const struct mplm_migration *m)
 }
 
 /* The run's pages leave the set and are counted: the back end sent the
- * set's pages in [page, rs->last], every one of them (address order). */
-static void run_sent(struct mplm_migration *m, struct pageset *from,
-		     uint64_t page, const struct mplm_run_sent *rs)
+ * set's pages in [page, rs->last], every one of them (address order),
+ * within [page, end). -1 when what it reported says otherwise: the set
+ * keeps its true count and the migration fails, rather than drift. */
+static int run_sent(struct mplm_migration *m, struct pageset *from,
+		    uint64_t page, uint64_t end, const struct mplm_run_sent *rs)
 {
-	uint64_t w = page / 64, lw = rs->last / 64;
-	uint64_t upto = rs->last % 64 == 63 ? ~UINT64_C(0)
-					     : (UINT64_C(2) << (rs->last % 64)) - 1;
-	if (rs->pages) {
-		if (w == lw) {
-			from->words[w] &= ~(upto & (~UINT64_C(0) << (page % 64)));
-		} else {
-			from->words[w] &= ~(~UINT64_C(0) << (page % 64));
-			for (uint64_t i = w + 1; i < lw; i++)
-				from->words[i] = 0;
-			from->words[lw] &= ~upto;
-		}
-	}
-	from->count -= rs->pages;
+	bool in_run = rs->last >= page && rs->last < end;
+	uint64_t cleared = rs->pages && in_run
+				   ? mplm_bitmap_clear_range(from->bits, page, rs->last)
+				   : 0;
+	from->count -= cleared;
 	m->st.transferred += rs->wire_bytes;
 	m->cur.bytes += rs->wire_bytes;
 	m->win_bytes += rs->wire_bytes;
@@ -140,6 +134,21 @@ static void run_sent(struct mplm_migration *m, struct pageset *from,
 		m->cur.sent_nd += rs->pages;
 	else
 		m->cur.sent_d += rs->pages;
+	if (rs->pages && !in_run)
+		snprintf(m->error_buf, sizeof(m->error_buf),
+			 "the back end's send run broke its contract: its last page "
+			 "%" PRIu64 " lies outside the run [%" PRIu64 ", %" PRIu64 ")",
+			 rs->last, page, end);
+	else if (cleared != rs->pages || rs->zero > rs->pages)
+		snprintf(m->error_buf, sizeof(m->error_buf),
+			 "the back end's send run broke its contract: %u pages "
+			 "(%u zero) reported sent in [%" PRIu64 ", %" PRIu64 "], "
+			 "where the set had %" PRIu64,
+			 rs->pages, rs->zero, page, rs->last, cleared);
+	else
+		return 0;
+	m->st.error = m->error_buf;
+	return -1;
 }
 
 /* The pages of word page / 64 a run may take, from `page` on: the set's,
@@ -225,7 +234,8 @@ long engine_send_run(struct mplm_migration *m, struct pageset *from,
 	uint64_t end = run_end(m, from, lim, page, max);
 	int rc = m->be.send_run(m->be.ctx, from->words, page, end, max, lim->since,
 				lim->limit, &rs);
-	run_sent(m, from, page, &rs);
+	if (run_sent(m, from, page, end, &rs) < 0)
+		return -1;
 	if (rc < 0) {
 		m->st.error = "sending a page failed";
 		return -1;

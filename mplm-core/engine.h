@@ -65,7 +65,8 @@ struct mplm_migration {
 	/* Scheduled operator events, s after the start (< 0: none). */
 	double extend_live_at, end_live_at, start_postcopy_at;
 	/* Post-copy: the destination runs the guest (no way back), since
-	 * t_dest; error_buf holds the error that says the guest is lost. */
+	 * t_dest. error_buf holds an error made to measure: the guest lost
+	 * (postcopy.c), a send run that broke its contract (engine.c). */
 	bool postcopy;
 	double t_dest;
 	char error_buf[192];

@@ -36,6 +36,8 @@ void mplm_bitmap_clear(mplm_bitmap *b, uint64_t i);
 bool mplm_bitmap_test(const mplm_bitmap *b, uint64_t i);
 bool mplm_bitmap_test_and_set(mplm_bitmap *b, uint64_t i);  /* old value */
 void mplm_bitmap_set_range(mplm_bitmap *b, uint64_t first, uint64_t last);
+/* Clears bits first..last (inclusive); returns how many were set. */
+uint64_t mplm_bitmap_clear_range(mplm_bitmap *b, uint64_t first, uint64_t last);
 void mplm_bitmap_fill(mplm_bitmap *b);
 void mplm_bitmap_zero(mplm_bitmap *b);
 uint64_t mplm_bitmap_count(const mplm_bitmap *b);

@@ -48,6 +48,22 @@ static void test_ranges_and_fill(void **state)
 	assert_false(mplm_bitmap_test(b, 131));
 	mplm_bitmap_set_range(b, 128, 191); /* exactly one aligned word */
 	assert_int_equal(mplm_bitmap_count(b), 1 + (191 - 60 + 1));
+	/* Clearing counts what it cleared: in one word, across three, an
+	 * aligned word, and bits already clear. */
+	assert_int_equal(mplm_bitmap_clear_range(b, 3, 3), 1);
+	assert_int_equal(mplm_bitmap_clear_range(b, 0, 10), 0);
+	assert_int_equal(mplm_bitmap_clear_range(b, 62, 129), 68);
+	assert_true(mplm_bitmap_test(b, 61));
+	assert_false(mplm_bitmap_test(b, 62));
+	assert_false(mplm_bitmap_test(b, 129));
+	assert_true(mplm_bitmap_test(b, 130));
+	assert_int_equal(mplm_bitmap_count(b), 2 + (191 - 130 + 1));
+	assert_int_equal(mplm_bitmap_clear_range(b, 128, 191), 62);
+	assert_int_equal(mplm_bitmap_clear_range(b, 0, 199), 2);
+	assert_int_equal(mplm_bitmap_count(b), 0);
+	mplm_bitmap_set_range(b, 190, 199);
+	assert_int_equal(mplm_bitmap_clear_range(b, 195, 199), 5); /* the last word */
+	assert_int_equal(mplm_bitmap_count(b), 5);
 	mplm_bitmap_fill(b);
 	/* Fill must not set bits past nbits: count is exact. */
 	assert_int_equal(mplm_bitmap_count(b), 200);

@@ -22,6 +22,10 @@ struct mock {
 	int start_result; /* what start_destination answers */
 	mplm_migration *m;
 	uint64_t cancel_at;
+	/* With send_run: at run number lie_at, report one page more than
+	 * it sent (lie_past false) or a last page past the run's end. */
+	bool runs, lie_past;
+	unsigned nruns, lie_at;
 };
 
 static double mock_now(void *ctx) { return ((struct mock *)ctx)->now; }
@@ -45,6 +49,30 @@ static int mock_send(void *ctx, uint64_t page, struct mplm_page_sent *out)
 		return -1;
 	out->wire_bytes = 4096;
 	out->zero = page % 2;
+	return 0;
+}
+
+static int mock_run(void *ctx, const uint64_t *set, uint64_t from, uint64_t to,
+		    unsigned max, double since, double limit, struct mplm_run_sent *out)
+{
+	struct mock *k = ctx;
+	for (uint64_t p = from; p < to && out->pages < max; p++) {
+		if (!((set[p / 64] >> (p % 64)) & 1))
+			continue;
+		if (out->pages && k->now - since >= limit)
+			break;
+		k->now += 0.001;
+		k->sends++;
+		out->pages++;
+		out->wire_bytes += 4096;
+		out->last = p;
+	}
+	if (++k->nruns == k->lie_at) {
+		if (k->lie_past)
+			out->last = to;
+		else
+			out->pages++;
+	}
 	return 0;
 }
 
@@ -89,6 +117,7 @@ static mplm_migration *new_mock_migration(struct mock *k, enum mplm_algorithm al
 		.send_page = mock_send, .stop_guest = mock_stop,
 		.send_state = mock_state, .start_destination = mock_start,
 		.resume_source = mock_resume,
+		.send_run = k->runs ? mock_run : NULL,
 	};
 	k->m = mplm_migration_new(pages, 4096, &p, &be);
 	assert_non_null(k->m);
@@ -187,6 +216,40 @@ static void test_cancel(void **state)
 	mplm_migration_free(m);
 }
 
+/* A send run whose report contradicts the set (one page more than it
+ * could send, or a last page outside the run): the migration fails and
+ * says so, in the live stage and in the downtime; runs that keep the
+ * contract complete. */
+static void check_run_contract(struct mock *k, enum mplm_status want, const char *error)
+{
+	mplm_migration *m = new_mock_migration(k, MPLM_ALG_PRECOPY, 1000);
+	assert_int_equal(mplm_migration_run(m), want == MPLM_STATUS_COMPLETED ? 0 : -1);
+	struct mplm_stats st;
+	mplm_migration_stats(m, &st);
+	assert_int_equal(st.status, want);
+	if (error)
+		assert_non_null(strstr(st.error, error));
+	mplm_migration_free(m);
+}
+
+static void test_send_run_contract(void **state)
+{
+	(void)state;
+	struct mock ok = { .runs = true };
+	check_run_contract(&ok, MPLM_STATUS_COMPLETED, NULL);
+	assert_int_equal(ok.sends, 1001);
+	assert_true(ok.nruns > 1);
+	struct mock more = { .runs = true, .lie_at = 2 };
+	check_run_contract(&more, MPLM_STATUS_FAILED,
+			   "the back end's send run broke its contract: ");
+	assert_false(more.stopped);
+	struct mock past = { .runs = true, .lie_at = 3, .lie_past = true };
+	check_run_contract(&past, MPLM_STATUS_FAILED, "lies outside the run [");
+	struct mock last = { .runs = true, .lie_at = ok.nruns };
+	check_run_contract(&last, MPLM_STATUS_FAILED, "where the set had ");
+	assert_true(last.stopped && last.resumed);
+}
+
 static void test_params_check(void **state)
 {
 	(void)state;
@@ -271,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_failure_in_downtime_resumes_source),
 		cmocka_unit_test(test_unknown_outcome_keeps_source_paused),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_send_run_contract),
 		cmocka_unit_test(test_params_check),
 		cmocka_unit_test(test_reports),
 	};
