@@ -173,10 +173,14 @@ int engine_pause(struct mplm_migration *m);
 /* The downtime's end: send the device state, start the destination and
  * record the downtime. 0, -1, or MPLM_DEST_UNKNOWN. */
 int engine_hand_over(struct mplm_migration *m);
-/* Whether pre-copy switches to post-copy now (the operator's command or
- * postcopy-after-passes, read at each live sync's test and before each
- * page; QEMU switches only while pending >= max_size). */
-bool postcopy_wanted(struct mplm_migration *m, unsigned live_syncs);
+/* Whether the operator asked for post-copy (migrate-start-postcopy, now
+ * or scheduled): pre-copy tests it at each live sync's test and before
+ * each page (QEMU switches only while pending >= max_size). Only a read:
+ * postcopy-after-passes is tested where live syncs are counted. */
+static inline bool postcopy_asked(struct mplm_migration *m)
+{
+	return m->params.postcopy_ram && atomic_load(&m->start_postcopy);
+}
 /* The switch and the post-copy phase (postcopy.c): 0 completed, -1
  * failed (m->postcopy says whether the guest was lost), or
  * MPLM_DEST_UNKNOWN. */

@@ -19,16 +19,6 @@
 
 #include <stdio.h>
 
-bool postcopy_wanted(struct mplm_migration *m, unsigned live_syncs)
-{
-	if (!m->params.postcopy_ram)
-		return false;
-	if (m->params.postcopy_after_passes &&
-	    live_syncs >= m->params.postcopy_after_passes)
-		atomic_store(&m->start_postcopy, true);
-	return atomic_load(&m->start_postcopy);
-}
-
 /* Everything up to the destination's start; -1 leaves the source able to
  * resume (m->postcopy is still false). */
 static int postcopy_switch(struct mplm_migration *m)

@@ -21,7 +21,10 @@ static enum live_end sync_and_test(struct mplm_migration *m, unsigned *live_sync
 	++*live_syncs;
 	if (engine_converged(m))
 		return engine_decided(m, MPLM_VERDICT_CONVERGED);
-	if (postcopy_wanted(m, *live_syncs))
+	/* postcopy-after-passes (needs postcopy-ram) can only be newly met
+	 * here, where the passes are counted. */
+	if (postcopy_asked(m) || (m->params.postcopy_after_passes &&
+				  *live_syncs >= m->params.postcopy_after_passes))
 		return engine_decided(m, MPLM_VERDICT_POSTCOPY);
 	if (m->params.max_iterations && *live_syncs >= m->params.max_iterations)
 		return engine_decided(m, MPLM_VERDICT_MAX_ITERATIONS);
@@ -49,7 +52,7 @@ enum live_end precopy_live(struct mplm_migration *m)
 			continue;
 		}
 		/* migrate-start-postcopy takes effect before the next page. */
-		if (postcopy_wanted(m, live_syncs))
+		if (postcopy_asked(m))
 			return engine_stop(m, MPLM_VERDICT_POSTCOPY);
 		uint64_t page = pageset_peek(&m->d), last;
 		const struct run_limits lim = RUN_LIMITS(engine_pages_before_fit(m));
