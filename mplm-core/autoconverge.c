@@ -21,7 +21,7 @@ static void throttle_down(struct autoconverge *a)
 
 bool autoconverge_on_sync(struct autoconverge *a, double now,
 			  uint64_t newly_dirty, uint64_t transferred,
-			  uint32_t page_size)
+			  uint32_t page_size, struct mplm_ac_test *out)
 {
 	unsigned before = a->pct;
 	int64_t ms = (int64_t)floor(now * 1000);
@@ -32,24 +32,26 @@ bool autoconverge_on_sync(struct autoconverge *a, double now,
 	if (!a->xfer_prev)
 		a->xfer_prev = transferred;
 	a->dirty_period += newly_dirty;
-	a->last = (struct mplm_ac_test){ .high_count = a->high_cnt };
+	*out = (struct mplm_ac_test){ .high_count = a->high_cnt };
 	if (!(ms > a->period_start + AC_PERIOD_MS))
 		return false;
-	a->last = (struct mplm_ac_test){
-		.period_closed = true,
-		.rate_known = a->dirty_rate != 0,
-		.dirtied_bytes = a->dirty_period * page_size,
-		.sent_bytes = transferred - a->xfer_prev,
-	};
 	/* The && chain of QEMU's test: the counter only moves when the rate
 	 * of an earlier period is known and this one dirtied more than half
 	 * of what went out. */
-	if (a->dirty_rate && a->dirty_period * page_size > (transferred - a->xfer_prev) / 2 &&
-	    a->high_cnt++ >= 2) {
+	uint64_t dirtied = a->dirty_period * page_size, sent = transferred - a->xfer_prev;
+	bool high = a->dirty_rate && dirtied > sent / 2;
+	*out = (struct mplm_ac_test){
+		.period_closed = true,
+		.rate_known = a->dirty_rate != 0,
+		.high = high,
+		.dirtied_bytes = dirtied,
+		.sent_bytes = sent,
+	};
+	if (high && a->high_cnt++ >= 2) {
 		a->high_cnt = 0;
 		throttle_down(a);
 	}
-	a->last.high_count = a->high_cnt;
+	out->high_count = a->high_cnt;
 	a->xfer_prev = transferred;
 	a->dirty_rate = a->dirty_period * 1000 / (uint64_t)(ms - a->period_start);
 	a->period_start = ms;

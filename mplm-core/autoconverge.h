@@ -29,16 +29,16 @@ struct autoconverge {
 	uint64_t dirty_rate;         /* dirty_pages_rate: pages/s, whole */
 	unsigned high_cnt;           /* dirty_rate_high_cnt */
 	unsigned pct;                /* the throttle now; 0 = none */
-	struct mplm_ac_test last;    /* the test of the latest sync */
 };
 
 void autoconverge_init(struct autoconverge *a, unsigned initial,
 		       unsigned increment);
-/* One sync at time `now` (s; QEMU reads its clock in whole ms) that found `newly_dirty` pages newly marked,
- * with `transferred` RAM bytes sent so far. Returns true when the throttle
- * changed (a->pct holds it). */
+/* One sync at time `now` (s; QEMU reads its clock in whole ms) that found
+ * `newly_dirty` pages newly marked, with `transferred` RAM bytes sent so
+ * far; the test it made in *out. Returns true when the throttle changed
+ * (a->pct holds it). */
 bool autoconverge_on_sync(struct autoconverge *a, double now,
 			  uint64_t newly_dirty, uint64_t transferred,
-			  uint32_t page_size);
+			  uint32_t page_size, struct mplm_ac_test *out);
 
 #endif

@@ -304,13 +304,12 @@ int engine_sync(struct mplm_migration *m, enum mplm_sync_cause cause)
 				     &m->cur.dirtied);
 	else
 		mplm_bitmap_zero_words(m->log, m->log_first, m->log_words);
-	/* QEMU's rule counts the pages the sync newly marked to send. */
+	/* QEMU's rule counts the pages the sync newly marked to send; its
+	 * test goes in the record (left zero, as cur starts, when none). */
 	if (m->params.auto_converge && cause != MPLM_CAUSE_FINAL &&
 	    autoconverge_on_sync(&m->ac, now, m->d.count + m->nd.count - marked,
-				 m->st.transferred, m->page_size))
+				 m->st.transferred, m->page_size, &m->cur.ac))
 		m->be.set_throttle(m->be.ctx, m->ac.pct);
-	m->cur.ac = m->params.auto_converge && cause != MPLM_CAUSE_FINAL ?
-		m->ac.last : (struct mplm_ac_test){ 0 };
 	m->cur.throttle = m->ac.pct;
 	m->st.cpu_throttle_percentage = m->ac.pct;
 	m->cur.index = (unsigned)m->nsyncs;

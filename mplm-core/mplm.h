@@ -415,10 +415,12 @@ struct mplm_sync_record {
 	unsigned throttle;      /* auto-converge's CPU throttle after it, % */
 	/* Auto-converge's test at this sync (QEMU's migration_bitmap_sync),
 	 * kept so a viewer explains it without redoing it: did the sync close
-	 * a period of over 1 s, was an earlier period's rate known, what the
-	 * period dirtied and sent (bytes), the high-dirty counter after it. */
+	 * a period of over 1 s, was an earlier period's rate known, was the
+	 * period high (a rate known and more dirtied than half of what was
+	 * sent: the counter moves), what the period dirtied and sent (bytes),
+	 * the high-dirty counter after it. */
 	struct mplm_ac_test {
-		bool period_closed, rate_known;
+		bool period_closed, rate_known, high;
 		uint64_t dirtied_bytes, sent_bytes;
 		unsigned high_count;
 	} ac;

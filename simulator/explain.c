@@ -252,16 +252,15 @@ static void throttle_text(FILE *f, const struct ctx *c, size_t i)
 	} else if (!t->rate_known) {
 		fprintf(f, "this sync closes the first period of over 1 s, where QEMU only measures the dirty rate: the test needs an earlier period's rate; ");
 	} else {
-		bool high = t->dirtied_bytes > t->sent_bytes / 2;
 		fprintf(f, "over the period this sync closes the guest dirtied %s pages newly (%s) and %s went out; %s is %s half of that (%s), so ",
 			C((uint64_t)(t->dirtied_bytes / c->page)),
 			SZ((double)t->dirtied_bytes), SZ((double)t->sent_bytes),
-			SZ((double)t->dirtied_bytes), high ? "more than" : "not more than",
+			SZ((double)t->dirtied_bytes), t->high ? "more than" : "not more than",
 			SZ((double)t->sent_bytes / 2));
 		if (r->throttle != q->throttle)
 			fprintf(f, "the counter of such periods reached 3 and restarts at 0: the guest is throttled to %u %% (%s); ",
 				r->throttle, q->throttle ? "cpu-throttle-increment more" : "cpu-throttle-initial");
-		else if (high)
+		else if (t->high)
 			fprintf(f, "the counter of such periods goes to %u of 3; ", t->high_count);
 		else
 			fprintf(f, "the counter stays at %u of 3; ", t->high_count);
