@@ -423,9 +423,9 @@ enum live_end engine_step(struct mplm_migration *m)
 	return LIVE_CONTINUE;
 }
 
-/* Send every page of a set, in address order (a run of a word at a time
- * when the back end can: each run ends where a page's tick would run
- * engine_step, and that tick follows the run). */
+/* Send every page of a set, in address order: in runs, one back-end
+ * call each, when the back end can (a run ends where a page's tick would
+ * run engine_step, and that tick follows the run). */
 static int send_all(struct mplm_migration *m, struct pageset *s)
 {
 	const struct run_limits lim = RUN_LIMITS(UINT_MAX);

@@ -437,6 +437,18 @@ int mplm_params_set(struct mplm_params *p, const char *name,
 	return 0;
 }
 
+/* "a, b, c": the machine settings' names, from the table (a new one
+ * joins the list by itself). */
+static void machine_names(char *out, size_t outlen)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < MPLM_SET_COUNT && len < outlen; i++)
+		if (table[i].machine)
+			len += (size_t)snprintf(out + len, outlen - len, "%s%s",
+						len ? ", " : "", table[i].name);
+}
+
 int mplm_profile_parse(const char *text, double values[MPLM_SET_COUNT],
 		       bool given[MPLM_SET_COUNT], char *err, size_t errlen)
 {
@@ -468,9 +480,10 @@ int mplm_profile_parse(const char *text, double values[MPLM_SET_COUNT],
 		*end = '\0';
 		const struct mplm_setting *s = mplm_setting_find(p);
 		if (!s || !s->machine) {
-			snprintf(err, errlen, "line %d: %.64s is not a machine setting "
-				 "(header-bytes, zero-page-bytes, zero-page-cost, state-bytes, "
-				 "sync-fixed, sync-per-page, rtt, bandwidth)", n, p);
+			char names[256];
+			machine_names(names, sizeof(names));
+			snprintf(err, errlen, "line %d: %.64s is not a machine setting (%s)",
+				 n, p, names);
 			return -1;
 		}
 		char *v = eq + 1 + strspn(eq + 1, " \t");

@@ -169,6 +169,14 @@ static void test_profile(void **state)
 	assert_int_equal(mplm_profile_parse("header-bytes = 8\ndowntime-limit = 300\n",
 					    v, given, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "line 2: downtime-limit is not a machine setting"));
+	/* The list is the table's machine settings, every one of them. */
+	size_t nset;
+	const struct mplm_setting *all = mplm_settings(&nset);
+	for (size_t i = 0; i < nset; i++)
+		if (all[i].machine)
+			assert_non_null(strstr(err, all[i].name));
+	assert_non_null(strstr(err, "(bandwidth, header-bytes, "));
+	assert_non_null(strstr(err, ", rtt)"));
 	assert_int_equal(mplm_profile_parse("sync-fixed = soon\n", v, given, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "line 1: sync-fixed soon: expected a duration"));
 	assert_int_equal(mplm_profile_parse("sync-fixed 10\n", v, given, err, sizeof(err)), -1);
