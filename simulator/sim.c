@@ -170,6 +170,7 @@ struct sim {
 	bool pc_on;           /* the destination runs the guest */
 	mplm_bitmap *pc_due;  /* landed on the destination, to write in order */
 	uint64_t pc_word;     /* ... written up to this word */
+	uint64_t pc_pending;  /* pages in pc_due */
 	uint64_t fault_page;  /* the page the guest waits for, or PC_NONE */
 	bool fault_asked;     /* handed to the engine */
 	double resume_at;     /* when it can go on; INFINITY until sent */
@@ -1232,43 +1233,45 @@ static double pc_next_landing(const struct sim *s)
 }
 
 /* The pending interval's pages whose time has come (guest clock) move to
- * pc_due. They are the destination's writes: nothing goes stale, and the
- * source's log and memory stay as they were. */
+ * pc_due, by land_due's scans. They are the destination's writes: nothing
+ * goes stale, and the source's log and memory stay as they were. */
 static void pc_land(struct sim *s)
 {
 	uint64_t *iv = s->iv_words, *due = mplm_bitmap_words(s->pc_due);
-	uint64_t nw = mplm_bitmap_nwords(s->iv), n = 0;
+	uint64_t n = 0;
 	if (!s->sp.k) {
-		or_words(due, iv, nw, true);
+		or_words(due, iv, mplm_bitmap_nwords(s->iv), true);
 		n = s->iv_left;
 	} else {
 		struct due_scan d;
 		due_scan_init(s, s->guest, &d);
 		d.stale = NULL;
-		for (uint64_t w = 0; w < nw && d.due; w++) {
-			uint64_t b = take_due(&d, w);
-			due[w] |= b;
-			n += (uint64_t)__builtin_popcountll(b);
-		}
+		if (d.due)
+			n = s->sp.summary ? land_due_summary(s, &d, due)
+					  : land_due_all(s, &d, due);
 	}
 	s->iv_left -= n;
 	s->pages_written_migrating += n;
+	s->pc_pending += n;
 }
 
 /* The guest writes the pages that landed, in address order from where it
  * stopped, up to the first page the destination lacks: a fault, and the
- * guest waits. When the interval is written whole, the next is read. */
+ * guest waits. It stops at the last one (pc_pending), not at the end of
+ * the bitmap: a slice lands a few pages. When the interval is written
+ * whole, the next is read. */
 static int pc_write_due(struct sim *s)
 {
 	uint64_t *due = mplm_bitmap_words(s->pc_due), nw = mplm_bitmap_nwords(s->pc_due);
 	uint64_t *lacks = s->missing_words + s->base / 64;
 	uint64_t *touched = mplm_bitmap_words(s->touched);
 
-	for (uint64_t w = s->pc_word; w < nw; w++) {
+	for (uint64_t w = s->pc_word; s->pc_pending && w < nw; w++) {
 		uint64_t fault = due[w] & lacks[w];
 		uint64_t done = fault ? due[w] & ((fault & -fault) - 1) : due[w];
 		touched[w] |= done;
 		due[w] &= ~done;
+		s->pc_pending -= (uint64_t)__builtin_popcountll(done);
 		if (fault) {
 			s->pc_word = w;
 			s->fault_page = s->base + w * 64 + (uint64_t)__builtin_ctzll(fault);
