@@ -50,7 +50,9 @@
  * at all, only counted (trace_source_next_count, generators), and made
  * after all (trace_source_fill_last, materialize) if something is about
  * to look at them before the interval ends: a dirty log sync (which
- * clears the log) or the guest's pause. Sends see no waiting page in a
+ * clears the log) or the guest's pause, once some of them are due (with
+ * none due, the interval lands whole at its end, into the log of then,
+ * as landing each page at its time would). Sends see no waiting page in a
  * deferred interval; a page they would have landed lands at the next
  * scan instead, into the same log and counts. The same holds for every
  * interval of a source whose writable pages are all non-zero from the
@@ -421,11 +423,14 @@ static uint64_t land_due_summary(struct sim *s, const struct due_scan *d,
 static int land_due(struct sim *s, double until, bool migrating)
 {
 	struct due_scan d;
-	if (materialize(s) < 0)
-		return -1;
 	due_scan_init(s, until, &d);
+	/* A deferred interval none of which is due stays deferred: it lands
+	 * whole at its end (apply_interval), into the log of that time,
+	 * where landing now would have left none of it either. */
 	if (!d.due)
 		return 0;
+	if (materialize(s) < 0)
+		return -1;
 	uint64_t *into = migrating ? s->log_words : s->written_words;
 	uint64_t n = s->sp.summary ? land_due_summary(s, &d, into)
 				   : land_due_all(s, &d, into);
