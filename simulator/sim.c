@@ -287,10 +287,10 @@ struct due_scan {
 	const uint64_t *off; /* sp.off */
 	uint64_t salt_hi;    /* the salt's bits above the low 6 */
 	uint32_t due;        /* slices ended; 0: nothing to land */
-	/* A page is due when its product (spread_slice) is below this:
+	/* A page is due when its product (spread_slice) is at most this:
 	 * floor(h K / 2^32) < due <=> h < ceil(due 2^32 / K), h the product's
-	 * top 32 bits; UINT64_MAX when every slice has ended. */
-	uint64_t below;
+	 * top 32 bits; UINT64_MAX (every page) when every slice has ended. */
+	uint64_t last;
 	uint64_t *iv, *stale; /* stale: the trace's first word, or NULL */
 };
 
@@ -318,17 +318,17 @@ static void due_scan_init(struct sim *s, double until, struct due_scan *d)
 	};
 	uint64_t k = s->sp.k;
 	if (d->due) /* then k > 1 */
-		d->below = d->due >= k ? UINT64_MAX
-				       : (((uint64_t)d->due << 32 | (k - 1)) / k) << 32;
+		d->last = d->due >= k ? UINT64_MAX
+				      : ((((uint64_t)d->due << 32 | (k - 1)) / k) << 32) - 1;
 }
 
 /* Whether bit b of trace word w of the pending interval is due: its
  * spread_slice product, with (64 w + b) ^ salt = (64 w ^ salt's high
  * bits) + (b ^ its low 6) so that the product is a word's part plus a
- * bit's (sp.off), mod 2^64, compared with d->below. */
+ * bit's (sp.off), mod 2^64, compared with d->last. */
 static inline bool bit_due(const struct due_scan *d, uint64_t word_part, unsigned b)
 {
-	return word_part + d->off[b] < d->below;
+	return word_part + d->off[b] <= d->last;
 }
 
 /* Take the pending pages of trace word w in the first d->due slices out of
@@ -1244,9 +1244,12 @@ static void pc_land(struct sim *s)
 {
 	uint64_t *iv = s->iv_words, *due = mplm_bitmap_words(s->pc_due);
 	uint64_t n = 0;
-	if (!s->sp.k) {
+	/* At the interval's end what is left lands whole, as apply_interval
+	 * does at T. */
+	if (!s->sp.k || s->guest >= s->next_at) {
 		or_words(due, iv, mplm_bitmap_nwords(s->iv), true);
 		n = s->iv_left;
+		s->sp.landed = s->sp.k;
 	} else {
 		struct due_scan d;
 		due_scan_init(s, s->guest, &d);
