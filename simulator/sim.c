@@ -524,6 +524,8 @@ static int read_next_interval(struct sim *s)
 		if (s->cfg->at_end == SIM_END_IDLE || t_us == 0) {
 			s->src_done = true;
 			s->next_at = INFINITY;
+			s->sp.k = 0; /* nothing pending: no slices, no pages */
+			s->iv_left = 0;
 			return 0;
 		}
 		if (trace_source_rewind(s->src) < 0) {
@@ -1289,7 +1291,7 @@ static int pc_write_due(struct sim *s)
 		}
 	}
 	s->pc_word = 0;
-	return s->iv_left ? 0 : read_next_interval(s);
+	return s->iv_left || s->src_done ? 0 : read_next_interval(s);
 }
 
 /* The guest on the destination while the migration clock moves dt on:
