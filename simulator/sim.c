@@ -1637,13 +1637,6 @@ static int check_memory(struct sim *s)
 
 static int alloc_state(struct sim *s)
 {
-	/* Spread replay keeps an interval's pages as 32-bit numbers. */
-	if (s->cfg->replay == SIM_REPLAY_SPREAD && s->trace_pages > (UINT64_C(1) << 32)) {
-		snprintf(s->err, s->errlen,
-			 "replay spread: the trace has %" PRIu64 " pages, more than 2^32 "
-			 "(use replay interval)", s->trace_pages);
-		return -1;
-	}
 	s->iv = mplm_bitmap_new(s->trace_pages);
 	s->iv_summary = calloc((s->trace_pages + 4095) / 4096 + 1, sizeof(uint64_t));
 	s->log = mplm_bitmap_new(s->trace_pages);
