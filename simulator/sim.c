@@ -249,20 +249,18 @@ static double pending_landing(const struct sim *s, uint64_t p)
 	return slice_end(s->sp.t0, s->sp.t1, j, s->sp.k);
 }
 
-/* Pages `bits` of trace word w of the pending interval land now:
- * written (into the dirty log while migrating), stale at the
+/* Pages `bits` of trace word w of the pending interval land now (a send
+ * of one, so the migration runs): into the dirty log, stale at the
  * destination, no longer pending. */
-static inline void land_word(struct sim *s, uint64_t w, uint64_t bits,
-			     bool migrating)
+static inline void land_word(struct sim *s, uint64_t w, uint64_t bits)
 {
-	(migrating ? s->log_words : s->written_words)[w] |= bits;
+	s->log_words[w] |= bits;
 	if (s->stale_words)
 		s->stale_words[s->base / 64 + w] |= bits;
 	s->iv_words[w] &= ~bits;
 	unsigned n = (unsigned)__builtin_popcountll(bits);
 	s->iv_left -= n;
-	if (migrating)
-		s->pages_written_migrating += n;
+	s->pages_written_migrating += n;
 }
 
 /* The slices of the pending interval that have ended by `until`: the
@@ -332,8 +330,10 @@ static inline bool bit_due(const struct due_scan *d, uint64_t word_part, unsigne
 }
 
 /* Take the pending pages of trace word w in the first d->due slices out of
- * the interval and make them stale at the destination: the caller writes
- * them (land_due) or reads them straight into a dirty log sync. The two
+ * the interval and make them stale at the destination (unless d->stale is
+ * NULL: after the switch to post-copy they are the destination's own
+ * writes); the caller writes them where they land (land_due_all,
+ * land_due_summary). The two
  * lowest are tested without a branch (an interval leaves most words with
  * none, one or two pages: a loop per page would mispredict its end once
  * a word), the rest one by one. */
@@ -459,7 +459,7 @@ static bool sent_page_lands(struct sim *s, uint64_t word, uint64_t bit,
 	uint64_t p = word * 64 + (unsigned)__builtin_ctzll(bit) - s->base;
 	if (pending_landing(s, p) > guest)
 		return false;
-	land_word(s, p / 64, bit, true);
+	land_word(s, p / 64, bit);
 	return true;
 }
 
