@@ -23,24 +23,43 @@
 #define CLASSROOM_RATE (128.0 * 4096)
 #define CLASSROOM_PATH_LEN 32
 
+/* Write a trace of `pages` pages, header and then `records` (its lines,
+ * after the header), to a new temporary file, whose name goes to path
+ * (CLASSROOM_PATH_LEN bytes). */
+static inline void classroom_write_trace(char *path, unsigned pages,
+					 unsigned interval_us, const char *records)
+{
+	snprintf(path, CLASSROOM_PATH_LEN, "/tmp/mplm-test-XXXXXX");
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		perror("classroom_write_trace");
+		exit(1);
+	}
+	fprintf(f, "mplm-trace 1\npage-size 4096\npages %u\ninterval-us %u\n%s",
+		pages, interval_us, records);
+	fclose(f);
+}
+
 /* Write a trace of `pages` pages in which [lo, hi] is written in every 1 s
  * interval from 1 s to `end` s (none when lo > hi) to a new temporary
  * file, whose name goes to path (CLASSROOM_PATH_LEN bytes). */
 static inline void classroom_trace(char *path, unsigned pages, unsigned lo,
 				   unsigned hi, unsigned end)
 {
-	snprintf(path, CLASSROOM_PATH_LEN, "/tmp/mplm-test-XXXXXX");
-	int fd = mkstemp(path);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
+	size_t len = 48 * ((size_t)end + 1), at = 0;
+	char *records = malloc(len);
+	if (!records) {
 		perror("classroom_trace");
 		exit(1);
 	}
-	fprintf(f, "mplm-trace 1\npage-size 4096\npages %u\ninterval-us 1000000\n", pages);
+	records[0] = '\0';
 	for (unsigned t = 1; lo <= hi && t <= end; t++)
-		fprintf(f, "d %u %u-%u\n", t * 1000000, lo, hi);
-	fprintf(f, "e %u\n", end * 1000000);
-	fclose(f);
+		at += (size_t)snprintf(records + at, len - at, "d %u %u-%u\n",
+				       t * 1000000, lo, hi);
+	snprintf(records + at, len - at, "e %u\n", end * 1000000);
+	classroom_write_trace(path, pages, 1000000, records);
+	free(records);
 }
 
 /* The classroom link; MPLM epochs of 2 s (256 pages), 50 % to D. The

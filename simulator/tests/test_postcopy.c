@@ -168,13 +168,8 @@ static void test_spread_fault_at_landing(void **state)
 	(void)state;
 	struct scenario s;
 	memset(&s, 0, sizeof(s));
-	snprintf(s.path, CLASSROOM_PATH_LEN, "/tmp/mplm-test-XXXXXX");
-	int fd = mkstemp(s.path);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	assert_non_null(f);
-	fprintf(f, "mplm-trace 1\npage-size 4096\npages 256\ninterval-us 1000000\n"
-		   "d 1000000 0-63\nd 2000000 200\ne 2000000\n");
-	fclose(f);
+	classroom_write_trace(s.path, 256, 1000000,
+			      "d 1000000 0-63\nd 2000000 200\ne 2000000\n");
 	classroom_config(&s.c, s.path, MPLM_ALG_PRECOPY);
 	s.c.replay = SIM_REPLAY_SPREAD;
 	s.c.params.postcopy_ram = true;

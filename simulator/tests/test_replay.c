@@ -49,20 +49,6 @@ static double rule_landing(uint64_t page, uint64_t n, double t0, double t1)
 	return j + 1 == k ? t1 : t0 + (t1 - t0) * (double)(j + 1) / (double)k;
 }
 
-/* A trace of PAGES pages from its records (after the header). */
-static char *write_trace(const char *records)
-{
-	char *path = strdup("/tmp/mplm-replay-XXXXXX");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	assert_non_null(f);
-	fprintf(f, "mplm-trace 1\npage-size 4096\npages %d\ninterval-us 100000\n%s",
-		PAGES, records);
-	fclose(f);
-	return path;
-}
-
 /* The classroom's costs (classroom.h) over the 1024 pages/s link, pre-copy
  * with a 1 ms downtime limit (4 pages): a sync reporting tens of pages
  * goes on. */
@@ -92,7 +78,8 @@ static void run(const struct sim_config *c, struct sim_result *r)
 static void run_spread(const char *records, double start, enum sim_at_end end,
 		       struct sim_result *r)
 {
-	char *path = write_trace(records);
+	char path[CLASSROOM_PATH_LEN];
+	classroom_write_trace(path, PAGES, 100000, records);
 	struct sim_config c;
 	config(&c, path, SIM_REPLAY_SPREAD);
 	c.start_at = start;
@@ -101,7 +88,6 @@ static void run_spread(const char *records, double start, enum sim_at_end end,
 	run(&c, r);
 	assert_true(r->syncs[1].time == 63.0 / 1024);
 	unlink(path);
-	free(path);
 }
 
 /* The simulator's rule is the documented one; it stays inside the
@@ -163,7 +149,8 @@ static uint64_t landed(uint64_t n, double t0, double t1, double after, double un
 static void test_short_pass_sees_landed_pages(void **state)
 {
 	(void)state;
-	char *path = write_trace("p 0-31\nd 0\nd 100000 0-63\ne 1000000\n");
+	char path[CLASSROOM_PATH_LEN];
+	classroom_write_trace(path, PAGES, 100000, "p 0-31\nd 0\nd 100000 0-63\ne 1000000\n");
 	struct sim_config c;
 	struct sim_result r;
 	const double sync1 = 63.0 / 1024;
@@ -192,7 +179,6 @@ static void test_short_pass_sees_landed_pages(void **state)
 	assert_int_equal(r.stats.duplicate, 32);
 	sim_result_free(&r);
 	unlink(path);
-	free(path);
 }
 
 /*
