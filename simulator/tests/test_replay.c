@@ -134,6 +134,47 @@ static uint64_t landed(uint64_t n, double t0, double t1, double after, double un
 	return count;
 }
 
+/* A trace interval that writes every page: its number and (t0, t1]. */
+struct interval {
+	uint64_t n;
+	double t0, t1;
+};
+
+/* Pages that land in (after, until] in any of the intervals, each at its
+ * rule_landing time (spread) or at t1 (interval replay). */
+static uint64_t landed_in(const struct interval *iv, size_t n_iv, bool spread,
+			  double after, double until)
+{
+	uint64_t count = 0;
+	for (uint64_t p = 0; p < PAGES; p++) {
+		bool in = false;
+		for (size_t i = 0; i < n_iv; i++) {
+			double t = spread ? rule_landing(p, iv[i].n, iv[i].t0, iv[i].t1)
+					  : iv[i].t1;
+			in |= t > after && t <= until;
+		}
+		count += in;
+	}
+	return count;
+}
+
+/* Every sync after the first reports the pages that landed since the one
+ * before: syncs are free and nothing throttles, so the guest's clock is
+ * the migration's plus `start` up to the stop, and the final sync's time
+ * is the stop's. */
+static void assert_every_sync(const struct sim_result *r, const struct interval *iv,
+			      size_t n_iv, bool spread, double start)
+{
+	for (size_t i = 1; i < r->nsyncs; i++) {
+		uint64_t want = landed_in(iv, n_iv, spread, start + r->syncs[i - 1].time,
+					  start + r->syncs[i].time);
+		if (r->syncs[i].dirtied != want)
+			fail_msg("sync %zu at %a s: %llu dirtied, %llu landed since sync %zu",
+				 i, r->syncs[i].time, (unsigned long long)r->syncs[i].dirtied,
+				 (unsigned long long)want, i - 1);
+	}
+}
+
 /*
  * Pages 0-31 start non-zero, 32-63 zero; a zero-length interval at 0
  * (number 0), then the interval (0, 100 ms] (number 1) writes all 64.
@@ -151,6 +192,7 @@ static void test_short_pass_sees_landed_pages(void **state)
 	(void)state;
 	char path[CLASSROOM_PATH_LEN];
 	classroom_write_trace(path, PAGES, 100000, "p 0-31\nd 0\nd 100000 0-63\ne 1000000\n");
+	const struct interval iv[] = { { 1, 0, 0.1 } };
 	struct sim_config c;
 	struct sim_result r;
 	const double sync1 = 63.0 / 1024;
@@ -168,6 +210,7 @@ static void test_short_pass_sees_landed_pages(void **state)
 	assert_int_equal(r.stats.duplicate, zero);
 	assert_false(r.syncs[1].final);
 	assert_true(r.nsyncs > 3);
+	assert_every_sync(&r, iv, 1, true, 0);
 	sim_result_free(&r);
 
 	config(&c, path, SIM_REPLAY_INTERVAL);
@@ -177,6 +220,7 @@ static void test_short_pass_sees_landed_pages(void **state)
 	assert_int_equal(r.syncs[1].dirtied, 0);
 	assert_true(r.syncs[2].final);
 	assert_int_equal(r.stats.duplicate, 32);
+	assert_every_sync(&r, iv, 1, false, 0);
 	sim_result_free(&r);
 	unlink(path);
 }
@@ -209,6 +253,8 @@ static void test_start_mid_interval_and_short_last(void **state)
 	run_spread("p\nd 100000 0-63\nd 150000 0-63\n", start, SIM_END_IDLE, &r);
 	assert_int_equal(r.syncs[1].dirtied, dirty);
 	assert_int_equal(r.stats.duplicate, zero);
+	const struct interval iv[] = { { 0, 0, 0.1 }, { 1, 0.1, 0.15 } };
+	assert_every_sync(&r, iv, 2, true, start);
 	sim_result_free(&r);
 }
 
@@ -228,7 +274,37 @@ static void test_loop_numbers_on(void **state)
 
 	run_spread("d 100000 0-63\ne 150000\n", 0.16, SIM_END_LOOP, &r);
 	assert_int_equal(r.syncs[1].dirtied, dirty);
+	const struct interval iv[] = { { 1, 0.15, 0.25 }, { 2, 0.3, 0.4 }, { 3, 0.45, 0.55 } };
+	assert_true(r.syncs[r.nsyncs - 1].time + 0.16 < 0.45); /* iv covers the run */
+	assert_every_sync(&r, iv, 3, true, 0.16);
 	sim_result_free(&r);
+}
+
+/*
+ * One interval (0, 200 ms] writing all 64 pages, all non-zero from the
+ * start. The first pass ends 63 pages in (61.5 ms), and each shorter
+ * pass after it brings another sync inside the same interval: each
+ * reports exactly the pages that landed since the one before, whether a
+ * send landed them (its time had come) or the sync's scan did (a scan of
+ * the words still holding pages, after the interval's first).
+ */
+static void test_syncs_inside_one_interval(void **state)
+{
+	(void)state;
+	char path[CLASSROOM_PATH_LEN];
+	classroom_write_trace(path, PAGES, 200000, "p 0-63\nd 200000 0-63\ne 1000000\n");
+	const struct interval iv[] = { { 0, 0, 0.2 } };
+	struct sim_config c;
+	struct sim_result r;
+	config(&c, path, SIM_REPLAY_SPREAD);
+	run(&c, &r);
+	assert_every_sync(&r, iv, 1, true, 0);
+	size_t inside = 0;
+	for (size_t i = 1; i < r.nsyncs; i++)
+		inside += r.syncs[i].time < 0.2 && r.syncs[i].dirtied > 0;
+	assert_true(inside >= 3); /* the first scan and two more */
+	sim_result_free(&r);
+	unlink(path);
 }
 
 int main(void)
@@ -238,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_short_pass_sees_landed_pages),
 		cmocka_unit_test(test_start_mid_interval_and_short_last),
 		cmocka_unit_test(test_loop_numbers_on),
+		cmocka_unit_test(test_syncs_inside_one_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
