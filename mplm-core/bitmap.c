@@ -79,16 +79,27 @@ void mplm_bitmap_set_range(mplm_bitmap *b, uint64_t first, uint64_t last)
 	b->words[w1] |= span_mask(0, last % 64);
 }
 
+/* Bits `mask` of word w cleared; how many were set. */
+static inline uint64_t clear_bits(mplm_bitmap *b, uint64_t w, uint64_t mask)
+{
+	uint64_t n = (uint64_t)__builtin_popcountll(b->words[w] & mask);
+	b->words[w] &= ~mask;
+	return n;
+}
+
+/* As set_range: the inner words whole, no mask (a send run clears a
+ * range per run, 16 words in a sparse pass). */
 uint64_t mplm_bitmap_clear_range(mplm_bitmap *b, uint64_t first, uint64_t last)
 {
-	uint64_t w0 = first / 64, w1 = last / 64, cleared = 0;
-	for (uint64_t w = w0; w <= w1; w++) {
-		uint64_t mask = span_mask(w == w0 ? first % 64 : 0,
-					  w == w1 ? last % 64 : 63);
-		cleared += (uint64_t)__builtin_popcountll(b->words[w] & mask);
-		b->words[w] &= ~mask;
+	uint64_t w0 = first / 64, w1 = last / 64;
+	if (w0 == w1)
+		return clear_bits(b, w0, span_mask(first % 64, last % 64));
+	uint64_t cleared = clear_bits(b, w0, span_mask(first % 64, 63));
+	for (uint64_t w = w0 + 1; w < w1; w++) {
+		cleared += (uint64_t)__builtin_popcountll(b->words[w]);
+		b->words[w] = 0;
 	}
-	return cleared;
+	return cleared + clear_bits(b, w1, span_mask(0, last % 64));
 }
 
 void mplm_bitmap_zero(mplm_bitmap *b)
