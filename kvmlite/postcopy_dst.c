@@ -136,12 +136,16 @@ static int drop_missing(struct kl_postcopy_dst *pc, struct kl_err *e)
 	return 0;
 }
 
+/* A switch that fails here must still be refused cleanly (ACK ok=0, the
+ * source resumes): test_postcopy sets this to make it fail the way a
+ * refused UFFDIO_REGISTER does. */
+#define KL_TEST_FAIL_SWITCH "KVMLITE_TEST_FAIL_POSTCOPY_SWITCH"
+
 struct kl_postcopy_dst *kl_postcopy_dst_new(struct receiver *r, struct kl_err *e)
 {
 	struct kl_postcopy_dst *pc = calloc(1, sizeof(*pc));
 	enum kl_uffd_how how;
 	if (!pc) {
-		kl_receiver_free(r);
 		kl_fail(e, "out of memory");
 		return NULL;
 	}
@@ -162,14 +166,21 @@ struct kl_postcopy_dst *kl_postcopy_dst_new(struct receiver *r, struct kl_err *e
 	}
 	find_missing(pc);
 	pc->uffd = kl_uffd_open(&how, e);
-	if (pc->uffd < 0 ||
-	    kl_uffd_register(pc->uffd, pc->vm->mem, pc->vm->cfg.mem_bytes, e) < 0)
+	if (pc->uffd < 0)
+		goto fail;
+	if (getenv(KL_TEST_FAIL_SWITCH)) {
+		kl_fail(e, "UFFDIO_REGISTER of guest RAM: refused on purpose (%s is set)",
+			KL_TEST_FAIL_SWITCH);
+		goto fail;
+	}
+	if (kl_uffd_register(pc->uffd, pc->vm->mem, pc->vm->cfg.mem_bytes, e) < 0)
 		goto fail;
 	pc->registered = true;
 	if (drop_missing(pc, e) < 0)
 		goto fail;
 	return pc;
 fail:
+	pc->r = NULL; /* the caller still has it, to refuse the switch */
 	kl_postcopy_dst_free(pc);
 	return NULL;
 }

@@ -281,9 +281,14 @@ static int switch_to_postcopy(struct receiver *r, struct kl_incoming_result *res
 			      struct kl_err *e)
 {
 	struct kl_out *out = &r->out;
-	struct kl_postcopy_dst *pc = kl_postcopy_dst_new(r, e); /* owns r */
-	if (!pc)
+	struct kl_err ignore;
+	struct kl_postcopy_dst *pc = kl_postcopy_dst_new(r, e); /* owns r on success */
+	if (!pc) {
+		/* Nothing ran here yet: refuse, and the source resumes. */
+		kl_send_verdict(out, KL_REC_ACK, false, e->msg, &ignore);
+		kl_receiver_free(r);
 		return -1;
+	}
 	if (kl_send_verdict(out, KL_REC_ACK, true, "running (post-copy)", e) < 0) {
 		kl_postcopy_dst_free(pc);
 		return -1;

@@ -41,7 +41,8 @@ int kl_postcopy_dst_discard(struct receiver *r, const struct kl_rec *rec,
 			    struct kl_err *e);
 /* At the POSTCOPY record, the state loaded: register guest RAM with
  * userfaultfd and drop every page the guest must not use yet. Takes r
- * over (freed with the handle, also on failure). NULL on failure. */
+ * over (freed with the handle); NULL on failure, and r is still the
+ * caller's, to refuse the switch with. */
 struct kl_postcopy_dst *kl_postcopy_dst_new(struct receiver *r, struct kl_err *e);
 
 #endif

@@ -14,7 +14,8 @@
  *     guest: the source stays paused for good and says why, and so does
  *     the destination;
  *   - a destination that will not run the guest refuses post-copy at the
- *     header, and the source's guest runs on.
+ *     header, and one that fails at the switch refuses it there (ACK
+ *     ok=0): either way the source's guest runs on.
  */
 #include "kltest.h"
 
@@ -331,6 +332,40 @@ static void test_no_run_destination_refuses_postcopy(void **state)
 	kl_vm_destroy(vm);
 }
 
+/* A destination that fails at the switch itself (here: its userfaultfd
+ * registration refused) has run nothing yet: it refuses with ACK ok=0
+ * and the reason, so the source knows the outcome and resumes its guest,
+ * which finishes right. */
+static void test_destination_failing_at_switch_refuses(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	require_uffd();
+	struct kl_config cfg;
+	struct kltest_dst d;
+	struct kltest_mig m;
+
+	struct kl_vm *vm = writing_guest(&cfg);
+	setenv("KVMLITE_TEST_FAIL_POSTCOPY_SWITCH", "1", 1); /* the child's */
+	kltest_dst_start(&d, &cfg, NULL);
+	unsetenv("KVMLITE_TEST_FAIL_POSTCOPY_SWITCH");
+	/* At once: a pre-copy pass could converge and end it without a switch. */
+	start_postcopy(&m, vm, d.uri, 0, 0, 0);
+	pthread_join(m.t, NULL);
+	assert_int_equal(m.rc, KL_MIG_FAILED);
+	assert_int_equal(status_of(m.s), MPLM_STATUS_FAILED);
+	assert_false(kl_source_postcopy_committed(m.s));
+	if (!strstr(kl_source_error(m.s), "UFFDIO_REGISTER of guest RAM: refused on purpose"))
+		fail_msg("source: %s", kl_source_error(m.s));
+	kl_source_free(m.s);
+	struct kl_result_file r;
+	assert_int_not_equal(kltest_dst_finish(&d, 60, &r), 0);
+	assert_false(r.ok);
+	kltest_dst_cleanup(&d);
+	guest_finishes_here(vm);
+	kl_vm_destroy(vm);
+}
+
 int main(void)
 {
 	kltest_init(900);
@@ -341,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_destination_lost_after_switch),
 		cmocka_unit_test(test_link_cut_after_switch),
 		cmocka_unit_test(test_no_run_destination_refuses_postcopy),
+		cmocka_unit_test(test_destination_failing_at_switch_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
