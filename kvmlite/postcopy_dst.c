@@ -433,7 +433,7 @@ int kl_postcopy_dst_run(struct kl_postcopy_dst *pc, double t_start,
 	int r = pthread_create(&pc->fault_thread, NULL, fault_main, pc);
 	if (r) {
 		errno = r;
-		kl_fail_errno(e, "starting the fault thread");
+		r = kl_fail_errno(e, "starting the fault thread");
 	} else {
 		pc->fault_running = true;
 		r = receive_rest(pc, e);
