@@ -292,14 +292,17 @@ static json_t *cmd_set_mplm(struct kl_control *c, json_t *args)
 	}
 	bool enable = en ? json_is_true(en) : c->opts.params.algorithm == MPLM_ALG_MPLM;
 	json_object_del(rest, "enable");
+	/* The algorithm goes in first, so set_params checks the settings
+	 * with it (MPLM with postcopy-ram on is refused). */
+	enum mplm_algorithm before = c->opts.params.algorithm;
+	if (enable)
+		c->opts.params.algorithm = MPLM_ALG_MPLM;
+	else if (before == MPLM_ALG_MPLM)
+		c->opts.params.algorithm = MPLM_ALG_PRECOPY;
 	json_t *r = set_params(c, "set-mplm-migration", rest, MPLM_SETTINGS);
 	json_decref(rest);
 	if (json_object_get(r, "error"))
-		return r; /* nothing was changed */
-	if (enable)
-		c->opts.params.algorithm = MPLM_ALG_MPLM;
-	else if (c->opts.params.algorithm == MPLM_ALG_MPLM)
-		c->opts.params.algorithm = MPLM_ALG_PRECOPY;
+		c->opts.params.algorithm = before; /* nothing was changed */
 	return r;
 }
 

@@ -380,6 +380,17 @@ static void test_postcopy_by_command(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(q, 1), "capability")),
 			    "postcopy-ram");
 	json_decref(r);
+	/* ... and MPLM after postcopy-ram: refused the same way, in one
+	 * line, and nothing changed. */
+	r = cmd(&f.c, "{\"execute\":\"set-mplm-migration\",\"arguments\":{\"enable\":true}}");
+	assert_string_equal(error_class(r), "GenericError");
+	const char *desc = json_string_value(json_object_get(json_object_get(r, "error"), "desc"));
+	assert_non_null(strstr(desc, "postcopy-ram"));
+	assert_null(strchr(desc, '\n'));
+	json_decref(r);
+	q = ok(&f.c, "{\"execute\":\"query-migrate-parameters\"}", &r);
+	assert_true(json_is_false(json_object_get(q, "enable")));
+	json_decref(r);
 	r = cmd(&f.c, start);
 	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"), "desc")),
 			       "after migration has been started"));
