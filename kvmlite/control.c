@@ -357,11 +357,11 @@ static json_t *cmd_query_capabilities(struct kl_control *c)
 static json_t *cmd_start_postcopy(struct kl_control *c)
 {
 	char err[300];
-	if (!c->opts.params.postcopy_ram && !(c->src && c->mig_running))
+	/* QEMU's order: the capability first (it cannot change while a
+	 * migration runs, so c->opts has the running one's). */
+	if (!c->opts.params.postcopy_ram)
 		return generic_error("Enable postcopy with migrate_set_capability before the start of migration");
-	if (!(c->src && c->mig_running))
-		return generic_error("Postcopy must be started after migration has been started");
-	if (kl_source_start_postcopy(c->src, err, sizeof(err)) < 0)
+	if (kl_source_start_postcopy(c->mig_running ? c->src : NULL, err, sizeof(err)) < 0)
 		return generic_error(err);
 	return ok_empty();
 }

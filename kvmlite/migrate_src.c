@@ -384,17 +384,21 @@ int kl_source_run(kl_source *s)
 					       &s->o.params, &be);
 	if (!m)
 		return fail_early(s, &(struct kl_err){ "cannot create the migration" });
+	/* What the operator asked during the handshake, taken with s->m set:
+	 * from now on the commands go to the engine. */
 	pthread_mutex_lock(&s->lock);
 	s->m = m;
-	bool cancelled = s->early_cancel;
+	bool cancelled = s->early_cancel, extend = s->o.extend_live;
+	double postcopy_at = s->o.start_postcopy_at;
 	pthread_mutex_unlock(&s->lock);
 	if (cancelled)
 		mplm_migration_cancel(m);
-	if (s->o.extend_live)
+	if (extend)
 		mplm_migration_extend_live(m);
 	mplm_migration_schedule(m, s->o.extend_live_at, s->o.end_live_at);
-	/* kl_source_new checked that postcopy-ram is on if this is set. */
-	mplm_migration_schedule_postcopy(m, s->o.start_postcopy_at, NULL, 0);
+	/* postcopy-ram is on if this is set (kl_source_new and
+	 * kl_source_start_postcopy checked). */
+	mplm_migration_schedule_postcopy(m, postcopy_at, NULL, 0);
 	s->t_start = kl_now();
 	s->progress = isatty(STDERR_FILENO);
 	mplm_migration_run(m);
@@ -479,12 +483,20 @@ bool kl_source_postcopy_committed(kl_source *s)
 int kl_source_start_postcopy(kl_source *s, char *err, size_t errlen)
 {
 	int r = -1;
-	pthread_mutex_lock(&s->lock);
-	if (s->m && !s->ran)
+	if (s)
+		pthread_mutex_lock(&s->lock);
+	if (s && s->m && !s->ran) {
 		r = mplm_migration_start_postcopy(s->m, err, errlen);
-	else
+	} else if (s && !s->ran && s->o.params.postcopy_ram) {
+		/* Still in the handshake, yet `migrate` said ok: remembered
+		 * for the engine, as extend-live is. */
+		s->o.start_postcopy_at = 0;
+		r = 0;
+	} else {
 		snprintf(err, errlen, "Postcopy must be started after migration has been started");
-	pthread_mutex_unlock(&s->lock);
+	}
+	if (s)
+		pthread_mutex_unlock(&s->lock);
 	return r;
 }
 

@@ -95,7 +95,9 @@ void kl_source_end_live(kl_source *s);
 /* Has the destination committed to running the guest with pages still
  * to come (post-copy, after its ACK)? From then on there is no way back. */
 bool kl_source_postcopy_committed(kl_source *s);
-/* migrate-start-postcopy; -1 with QEMU's message if postcopy-ram is off. */
+/* migrate-start-postcopy (s may be NULL: no migration); remembered
+ * during the handshake. -1 with QEMU's message if postcopy-ram is off or
+ * no migration runs. */
 int kl_source_start_postcopy(kl_source *s, char *err, size_t errlen);
 void kl_source_set_downtime_limit(kl_source *s, double seconds);
 void kl_source_set_max_bandwidth(kl_source *s, double bytes_per_s);
