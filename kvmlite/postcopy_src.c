@@ -248,6 +248,10 @@ int kl_postcopy_src_next_request(void *ctx, uint64_t *page)
 	} else if (pc->failed) {
 		snprintf(e.msg, sizeof(e.msg), "return path: %.480s", pc->msg);
 		r = -1;
+	} else if (pc->complete && !pc->complete_ok) {
+		/* Its reader stopped at COMPLETE: no request comes any more. */
+		snprintf(e.msg, sizeof(e.msg), "destination gave up: %.480s", pc->msg);
+		r = -1;
 	}
 	pthread_mutex_unlock(&pc->lock);
 	return r < 0 ? kl_source_fail(s, &e) : r;
