@@ -216,7 +216,7 @@ int kl_postcopy_src_switch(struct kl_source *s)
 	if (v != 0)
 		return v;
 	kl_set_socket_buffers(s->fd, KL_POSTCOPY_SOCKET_BUFFER);
-	kl_out_set_flush_at(&s->out, KL_POSTCOPY_FLUSH_AT);
+	kl_out_set_flush_max(&s->out, KL_POSTCOPY_FLUSH_AT);
 	pthread_mutex_lock(&s->lock);
 	s->postcopy_committed = true;
 	pthread_mutex_unlock(&s->lock);

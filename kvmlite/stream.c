@@ -88,7 +88,7 @@ int kl_out_init(struct kl_out *o, int fd, size_t cap, struct kl_err *e)
 	memset(o, 0, sizeof(*o));
 	o->fd = fd;
 	o->cap = cap;
-	o->flush_at = cap;
+	o->flush_at = o->flush_max = cap;
 	o->buf = malloc(cap);
 	o->t_refill = kl_now();
 	return o->buf ? 0 : kl_fail(e, "out of memory");
@@ -101,25 +101,28 @@ void kl_out_free(struct kl_out *o)
 }
 
 /* Rate-limited output goes in chunks of ~5 ms of the rate, so the bucket
- * stays smooth; unlimited output in whole buffers. */
+ * stays smooth; unlimited output in whole buffers; never more than
+ * flush_max at once. */
 void kl_out_set_rate(struct kl_out *o, double bytes_per_s)
 {
 	o->rate = bytes_per_s > 0 ? bytes_per_s : 0;
-	o->flush_at = o->cap;
+	o->flush_at = o->flush_max;
 	if (o->rate) {
 		double chunk = o->rate * 0.005;
 		if (chunk < 64 * 1024)
 			chunk = 64 * 1024;
-		if (chunk < (double)o->cap)
+		if (chunk < (double)o->flush_at)
 			o->flush_at = (size_t)chunk;
 	}
 	o->budget = 0;
 	o->t_refill = kl_now();
 }
 
-void kl_out_set_flush_at(struct kl_out *o, size_t bytes)
+void kl_out_set_flush_max(struct kl_out *o, size_t bytes)
 {
-	o->flush_at = bytes < o->cap ? bytes : o->cap;
+	o->flush_max = bytes < o->cap ? bytes : o->cap;
+	if (o->flush_at > o->flush_max)
+		o->flush_at = o->flush_max;
 }
 
 static void sleep_for(double s)

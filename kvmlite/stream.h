@@ -55,6 +55,7 @@ struct kl_out {
 	int fd;
 	uint8_t *buf;
 	size_t len, cap, flush_at;
+	size_t flush_max;  /* flush_at's bound, whatever the rate */
 	double rate;       /* bytes/s; 0 = unlimited */
 	double budget;     /* token bucket, bytes */
 	double t_refill;
@@ -73,10 +74,10 @@ int kl_out_record(struct kl_out *o, uint32_t type, const void *head,
 int kl_out_page(struct kl_out *o, uint64_t page, const void *data,
 		bool *zero, uint32_t *wire, struct kl_err *e);
 int kl_out_flush(struct kl_out *o, struct kl_err *e);
-/* Send whenever this much is buffered (<= the buffer; until the next
- * kl_out_set_rate): post-copy's pushed pages must not pile up in front
- * of a page a vCPU waits for. */
-void kl_out_set_flush_at(struct kl_out *o, size_t bytes);
+/* Send whenever this much is buffered (<= the buffer), whatever rate
+ * kl_out_set_rate sets later: post-copy's pushed pages must not pile up
+ * in front of a page a vCPU waits for. */
+void kl_out_set_flush_max(struct kl_out *o, size_t bytes);
 
 /* Reading. */
 struct kl_in {

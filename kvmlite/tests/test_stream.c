@@ -219,6 +219,27 @@ static void test_rate_limit(void **state)
 	assert_int_equal(d.got, o.bytes);
 }
 
+/* A bound on what is buffered (post-copy's) holds through later rate
+ * changes (migrate_set_speed during postcopy-active). */
+static void test_flush_max_outlives_rate_changes(void **state)
+{
+	(void)state;
+	struct kl_out o;
+	struct kl_err e;
+	assert_int_equal(kl_out_init(&o, -1, 1 << 20, &e), 0);
+	kl_out_set_rate(&o, 1e9); /* 5 ms of it: 5 MB, more than the buffer */
+	assert_int_equal(o.flush_at, 1 << 20);
+	kl_out_set_flush_max(&o, 16384);
+	assert_int_equal(o.flush_at, 16384);
+	kl_out_set_rate(&o, 1e9);
+	assert_int_equal(o.flush_at, 16384);
+	kl_out_set_rate(&o, 0);
+	assert_int_equal(o.flush_at, 16384);
+	kl_out_set_rate(&o, 1e6); /* its 64 KiB floor stays under the bound */
+	assert_int_equal(o.flush_at, 16384);
+	kl_out_free(&o);
+}
+
 static void test_header_round_trip(void **state)
 {
 	(void)state;
@@ -287,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_records_round_trip),
 		cmocka_unit_test(test_record_errors),
 		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_flush_max_outlives_rate_changes),
 		cmocka_unit_test(test_header_round_trip),
 		cmocka_unit_test(test_units),
 	};
