@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct kl_postcopy_src {
 	uint64_t discarded;
@@ -27,6 +28,7 @@ struct kl_postcopy_src {
 	uint64_t *queue;      /* requested pages, a ring */
 	size_t qcap, qhead, qlen;
 	bool complete, failed;
+	pthread_cond_t ended;  /* complete or failed became true */
 	bool complete_ok;
 	double wait;          /* s the destination's guest waited, summed */
 	char msg[512];        /* COMPLETE's message, or why the path failed */
@@ -80,6 +82,12 @@ int kl_postcopy_src_discard(void *ctx, const mplm_bitmap *discard)
 	if (!pc)
 		return kl_source_fail(s, &(struct kl_err){ "out of memory" });
 	pthread_mutex_init(&pc->lock, NULL);
+	/* kl_now's clock, for the timed wait for COMPLETE. */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&pc->ended, &ca);
+	pthread_condattr_destroy(&ca);
 	pc->discarded = mplm_bitmap_count(discard);
 	pthread_mutex_lock(&s->lock);
 	s->pc = pc;
@@ -96,6 +104,7 @@ static void path_failed(struct kl_postcopy_src *pc, const char *why)
 	if (!pc->failed && !pc->complete) {
 		pc->failed = true;
 		snprintf(pc->msg, sizeof(pc->msg), "%s", why);
+		pthread_cond_broadcast(&pc->ended);
 	}
 	pthread_mutex_unlock(&pc->lock);
 }
@@ -143,6 +152,7 @@ static int on_complete(struct kl_postcopy_src *pc, const struct kl_rec *rec)
 	pc->complete = true;
 	pc->complete_ok = ok;
 	pc->wait = (double)wait_ns * 1e-9;
+	pthread_cond_broadcast(&pc->ended);
 	pthread_mutex_unlock(&pc->lock);
 	return 0;
 }
@@ -270,14 +280,19 @@ int kl_postcopy_src_done(void *ctx, double *fault_wait)
 		return kl_source_fail(s, &e);
 	/* The destination answers once it placed the last page; it gives up
 	 * on a stalled stream after io_timeout, so wait past that. */
-	double deadline = kl_now() + 2 * s->o.io_timeout + 1;
-	pthread_mutex_lock(&pc->lock);
-	while (!pc->complete && !pc->failed && kl_now() < deadline) {
-		pthread_mutex_unlock(&pc->lock);
-		struct pollfd none = { .fd = -1 };
-		poll(&none, 0, 10);
-		pthread_mutex_lock(&pc->lock);
+	double wait = 2 * s->o.io_timeout + 1;
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)wait;
+	deadline.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
 	}
+	pthread_mutex_lock(&pc->lock);
+	while (!pc->complete && !pc->failed &&
+	       pthread_cond_timedwait(&pc->ended, &pc->lock, &deadline) != ETIMEDOUT)
+		;
 	bool ok = pc->complete && pc->complete_ok;
 	if (ok)
 		*fault_wait = pc->wait;
@@ -308,6 +323,7 @@ void kl_postcopy_src_free(struct kl_source *s)
 		return;
 	kl_postcopy_src_stop(s);
 	free(pc->queue);
+	pthread_cond_destroy(&pc->ended);
 	pthread_mutex_destroy(&pc->lock);
 	free(pc);
 	s->pc = NULL;
