@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -221,6 +222,34 @@ static int write_profile(FILE *f, const char *path, const struct bench *b,
 	return bad ? kl_fail(e, "%s: write failed", path) : 0;
 }
 
+/* The profile goes to a new file beside path, renamed over it once
+ * whole: an old profile there survives a calibration that fails or is
+ * interrupted. The mode is what fopen(path, "w") would give. */
+static FILE *open_beside(const char *path, char *tmp, size_t cap, struct kl_err *e)
+{
+	if ((size_t)snprintf(tmp, cap, "%s.XXXXXX", path) >= cap) {
+		tmp[0] = 0;
+		kl_fail(e, "--output %s: path too long", path);
+		return NULL;
+	}
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		tmp[0] = 0;
+		kl_fail_errno(e, "--output %s", path);
+		return NULL;
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	FILE *f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		kl_fail_errno(e, "--output %s", path);
+		close(fd);
+		unlink(tmp);
+		tmp[0] = 0;
+	}
+	return f;
+}
+
 int kl_calibrate(struct kl_cli *c)
 {
 	char exe[4200];
@@ -228,12 +257,11 @@ int kl_calibrate(struct kl_cli *c)
 	struct bench b = { .exe = exe, .mem = c->cfg.mem_bytes };
 	struct profile p = { 0 };
 	const char *out = c->profile_out ? c->profile_out : "-";
+	char tmp[4200] = "";
 	/* Opened first: a bad path fails now, not after the measurements. */
-	FILE *f = strcmp(out, "-") ? fopen(out, "w") : stdout;
-	if (!f) {
-		kl_fail_errno(&b.e, "--output %s", out);
+	FILE *f = strcmp(out, "-") ? open_beside(out, tmp, sizeof(tmp), &b.e) : stdout;
+	if (!f)
 		goto fail;
-	}
 
 	fprintf(stderr, "kvmlite calibrate: %llu MiB guest: dirty-log reads...\n",
 		(unsigned long long)(b.mem >> 20));
@@ -245,20 +273,22 @@ int kl_calibrate(struct kl_cli *c)
 	fprintf(stderr, "kvmlite calibrate: stream rate and state (3 migrations)...\n");
 	if (measure_stream(&b, &p) < 0)
 		goto fail;
-	if (write_profile(f, out, &b, &p, &b.e) < 0) {
-		if (f != stdout)
-			unlink(out); /* closed there; no half profile left */
-		f = NULL;
+	int wrote = write_profile(f, out, &b, &p, &b.e);
+	f = NULL; /* closed there */
+	if (wrote < 0)
+		goto fail;
+	if (tmp[0] && rename(tmp, out) < 0) {
+		kl_fail_errno(&b.e, "--output %s: renaming %s over it", out, tmp);
 		goto fail;
 	}
-	if (strcmp(out, "-"))
+	if (tmp[0])
 		fprintf(stderr, "kvmlite calibrate: wrote %s\n", out);
 	return 0;
 fail:
-	if (f && f != stdout) {
+	if (f && f != stdout)
 		fclose(f);
-		unlink(out); /* nothing partial left as if it were a profile */
-	}
+	if (tmp[0])
+		unlink(tmp); /* nothing partial left; an old profile stays */
 	fprintf(stderr, "kvmlite: calibrate: %s\n", b.e.msg);
 	return 1;
 }

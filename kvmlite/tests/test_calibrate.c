@@ -4,6 +4,7 @@
  */
 #include "kltest.h"
 
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,19 @@ static void test_calibrate_writes_a_profile(void **state)
 	bool given[MPLM_SET_COUNT];
 
 	snprintf(path, sizeof(path), "/tmp/kltest-profile-%d", (int)getpid());
+	FILE *f = fopen(path, "w"); /* an old profile: replaced */
+	assert_non_null(f);
+	fputs("old\n", f);
+	fclose(f);
 	snprintf(cmd, sizeof(cmd), "%s calibrate --memory 64M --output %s 2>/dev/null",
 		 kltest_kvmlite(), path);
 	assert_int_equal(system(cmd), 0);
-	FILE *f = fopen(path, "r");
+	/* Written beside it and renamed over: nothing else left. */
+	char pattern[80];
+	glob_t g;
+	snprintf(pattern, sizeof(pattern), "%s.*", path);
+	assert_int_equal(glob(pattern, 0, NULL, &g), GLOB_NOMATCH);
+	f = fopen(path, "r");
 	assert_non_null(f);
 	text[fread(text, 1, sizeof(text) - 1, f)] = 0;
 	fclose(f);
@@ -72,12 +82,40 @@ static void test_bad_output_fails_first(void **state)
 	assert_non_null(strstr(line, "--output /nonexistent/dir/x.prof"));
 }
 
+/* A calibration that does not finish (here: killed during its first
+ * measurements) leaves the old profile as it was. */
+static void test_old_profile_survives_an_interrupted_run(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	char dir[] = "/tmp/kltest-cal-XXXXXX", path[64], cmd[8400], text[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/host.prof", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("bandwidth = 1\n", f);
+	fclose(f);
+	/* A 1 GiB guest's measurements take seconds; the kill comes at 0.5. */
+	snprintf(cmd, sizeof(cmd), "timeout -s KILL 0.5 %s calibrate --memory 1G --output %s 2>/dev/null",
+		 kltest_kvmlite(), path);
+	int st = system(cmd);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 128 + 9); /* killed */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	text[fread(text, 1, sizeof(text) - 1, f)] = 0;
+	fclose(f);
+	assert_string_equal(text, "bandwidth = 1\n");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	kltest_init(300);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_output_fails_first),
 		cmocka_unit_test(test_calibrate_writes_a_profile),
+		cmocka_unit_test(test_old_profile_survives_an_interrupted_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
