@@ -269,11 +269,12 @@ static void *fault_main(void *arg)
 /* ------------------------------------------------------------------ */
 /* The rest of the stream. */
 
-/* Under pc->lock: the page is in, its waiters' time is added up. */
-static void note_placed(struct kl_postcopy_dst *pc, uint64_t page)
+/* Under pc->lock: the page is in (its hash taken before the lock), its
+ * waiters' time is added up. */
+static void note_placed(struct kl_postcopy_dst *pc, uint64_t page, uint64_t hash)
 {
 	double now = kl_now();
-	pc->r->page_hash[page] = kl_page_hash(page, pc->bounce);
+	pc->r->page_hash[page] = hash;
 	mplm_bitmap_set(pc->placed, page);
 	pc->nplaced++;
 	pc->wait += pc->waiters[page] * now - pc->fault_t[page];
@@ -306,6 +307,8 @@ static int on_page(struct kl_postcopy_dst *pc, const struct kl_rec *rec,
 		r->zero_records++;
 	else
 		r->page_records++;
+	/* Outside the lock: the fault thread waits on it. */
+	uint64_t hash = kl_page_hash(page, pc->bounce);
 	pthread_mutex_lock(&pc->lock);
 	int ok = 0;
 	if (mplm_bitmap_test(pc->placed, page)) {
@@ -319,7 +322,7 @@ static int on_page(struct kl_postcopy_dst *pc, const struct kl_rec *rec,
 		else if (placed < 0)
 			ok = -1;
 		else
-			note_placed(pc, page);
+			note_placed(pc, page, hash);
 	}
 	pthread_mutex_unlock(&pc->lock);
 	return ok;
