@@ -38,7 +38,7 @@ struct kl_postcopy_dst {
 	mplm_bitmap *requested; /* missing pages asked for */
 	uint32_t *waiters;      /* per page: fault events still waiting */
 	double *fault_t;        /* per page: sum of their times */
-	uint64_t nplaced, duplicates, faults, requests, local_zero;
+	uint64_t nplaced, faults, requests;
 	double wait, t_start, t_last;
 	bool stop;
 	char fault_error[512];
@@ -202,7 +202,6 @@ static void place_zero_locally(struct kl_postcopy_dst *pc, uint64_t page)
 	struct kl_err e;
 	if (kl_uffd_copy(pc->uffd, kl_gpa(pc->vm, page << KL_PAGE_SHIFT), zero, &e) < 0)
 		note_error(pc, &e);
-	pc->local_zero++;
 }
 
 static void ask_source(struct kl_postcopy_dst *pc, uint64_t page)
@@ -311,9 +310,7 @@ static int on_page(struct kl_postcopy_dst *pc, const struct kl_rec *rec,
 	uint64_t hash = kl_page_hash(page, pc->bounce);
 	pthread_mutex_lock(&pc->lock);
 	int ok = 0;
-	if (mplm_bitmap_test(pc->placed, page)) {
-		pc->duplicates++;
-	} else {
+	if (!mplm_bitmap_test(pc->placed, page)) { /* later copies: dropped */
 		int placed = kl_uffd_copy(pc->uffd, kl_gpa(pc->vm, page << KL_PAGE_SHIFT),
 					  pc->bounce, e);
 		if (placed == 0)
@@ -335,17 +332,10 @@ static int on_end(struct kl_postcopy_dst *pc, const struct kl_rec *rec,
 	if (kl_receiver_check_counts(pc->r, rec, NULL, e) < 0)
 		return -1;
 	if (pc->nplaced != pc->nmissing) {
-		mplm_bitmap *left = mplm_bitmap_new(pc->vm->pages);
 		uint64_t first = 0;
-		if (left) {
-			mplm_bitmap_or(left, pc->missing);
-			uint64_t *l = mplm_bitmap_words(left);
-			const uint64_t *p = mplm_bitmap_cwords(pc->placed);
-			for (uint64_t i = 0; i < mplm_bitmap_nwords(left); i++)
-				l[i] &= ~p[i];
-			first = mplm_bitmap_find_next_set(left, 0);
-			mplm_bitmap_free(left);
-		}
+		while (first < pc->vm->pages && (!mplm_bitmap_test(pc->missing, first) ||
+						 mplm_bitmap_test(pc->placed, first)))
+			first++;
 		return kl_fail(e, "end of the post-copy stream with %llu of %llu missing pages placed (first still missing: %llu)",
 			       (unsigned long long)pc->nplaced,
 			       (unsigned long long)pc->nmissing,
