@@ -174,21 +174,27 @@ int kl_source_await_ack(struct kl_source *s)
 	return v < 0 ? MPLM_DEST_UNKNOWN : -1;
 }
 
-static int be_start_destination(void *ctx)
+int kl_source_send_end(struct kl_source *s)
 {
-	struct kl_source *s = ctx;
 	struct kl_err e;
 	uint8_t end[32];
 	size_t len;
-
-	if (s->pc)
-		return kl_postcopy_src_switch(s);
 	kl_source_end_counts(s, end, sizeof(end), &len);
 	/* A failed flush left part of END unsent: the destination cannot
 	 * have it whole. */
 	if (kl_out_record(&s->out, KL_REC_END, end, len, NULL, 0, &e) < 0 ||
 	    kl_out_flush(&s->out, &e) < 0)
 		return kl_source_fail(s, &e);
+	return 0;
+}
+
+static int be_start_destination(void *ctx)
+{
+	struct kl_source *s = ctx;
+	if (s->pc)
+		return kl_postcopy_src_switch(s);
+	if (kl_source_send_end(s) < 0)
+		return -1;
 	return kl_source_await_ack(s);
 }
 

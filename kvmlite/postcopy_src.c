@@ -132,16 +132,16 @@ static int push_request(struct kl_postcopy_src *pc, uint64_t page)
 }
 
 /* COMPLETE: u32 ok, u64 faults, u64 requests, u64 wait ns, u64 window
- * ns, u64 pages placed, message. */
+ * ns, u64 pages placed, message. The source keeps the wait (the engine's
+ * fault wait); the other figures are the destination's to report (its
+ * result file), so they are skipped. */
 static int on_complete(struct kl_postcopy_src *pc, const struct kl_rec *rec)
 {
 	struct kl_unpack u = { rec->data, rec->data + rec->len, false };
 	uint32_t ok = kl_get32(&u);
-	kl_get64(&u);
-	kl_get64(&u);
+	kl_getb(&u, 2 * 8); /* faults, requests */
 	uint64_t wait_ns = kl_get64(&u);
-	kl_get64(&u);
-	kl_get64(&u);
+	kl_getb(&u, 2 * 8); /* window, pages placed */
 	if (u.short_read)
 		return -1;
 	pthread_mutex_lock(&pc->lock);
@@ -272,12 +272,8 @@ int kl_postcopy_src_done(void *ctx, double *fault_wait)
 	struct kl_source *s = ctx;
 	struct kl_postcopy_src *pc = s->pc;
 	struct kl_err e;
-	uint8_t end[32];
-	size_t len;
-	kl_source_end_counts(s, end, sizeof(end), &len);
-	if (kl_out_record(&s->out, KL_REC_END, end, len, NULL, 0, &e) < 0 ||
-	    kl_out_flush(&s->out, &e) < 0)
-		return kl_source_fail(s, &e);
+	if (kl_source_send_end(s) < 0)
+		return -1;
 	/* The destination answers once it placed the last page; it gives up
 	 * on a stalled stream after io_timeout, so wait past that. */
 	double wait = 2 * s->o.io_timeout + 1;

@@ -40,6 +40,9 @@ int kl_source_fail(struct kl_source *s, struct kl_err *e);
 /* END's or POSTCOPY's counts (receive.h lists them); *len its length. */
 void kl_source_end_counts(struct kl_source *s, uint8_t *buf, size_t cap,
 			  size_t *len);
+/* END with its counts, flushed; -1 (the source failed) if it did not
+ * leave whole. */
+int kl_source_send_end(struct kl_source *s);
 /* After END or POSTCOPY is out: the destination's verdict, as
  * start_destination returns it (0, -1, MPLM_DEST_UNKNOWN). */
 int kl_source_await_ack(struct kl_source *s);
