@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "receive.h" /* kl_postcopy_dst_possible */
 #include "guests/wl.h"
 
 void kltest_init(unsigned alarm_seconds)
@@ -96,6 +97,15 @@ const char *kltest_kvm_unusable(void)
 		done = 1;
 	}
 	return why;
+}
+
+const char *kltest_uffd_unusable(void)
+{
+	static int done;
+	static struct kl_err why;
+	if (!done)
+		done = kl_postcopy_dst_possible(&why) == 0 ? 1 : 2;
+	return done == 1 ? NULL : why.msg;
 }
 
 void kltest_config(struct kl_config *c, uint64_t mem_bytes, unsigned vcpus)
@@ -289,4 +299,22 @@ void kltest_mig_start(struct kltest_mig *m, struct kl_vm *vm,
 	if (!m->s)
 		fail_msg("kl_source_new: %s", e.msg);
 	assert_int_equal(pthread_create(&m->t, NULL, run_source, m), 0);
+}
+
+bool kltest_wait_source(kl_source *s,
+			bool (*reached)(kl_source *s, const struct mplm_stats *st,
+					const void *arg),
+			const void *arg, double seconds)
+{
+	struct mplm_stats st;
+	for (double t = 0; t < seconds; t += 0.002) {
+		kl_source_stats(s, &st);
+		if (reached(s, &st, arg))
+			return true;
+		if (st.status != MPLM_STATUS_SETUP && st.status != MPLM_STATUS_ACTIVE &&
+		    st.status != MPLM_STATUS_POSTCOPY_ACTIVE)
+			return false;
+		kltest_sleep(0.002);
+	}
+	return false;
 }

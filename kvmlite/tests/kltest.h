@@ -29,6 +29,20 @@
 
 /* NULL if a VM with one vCPU can be made and run; else the reason. */
 const char *kltest_kvm_unusable(void);
+
+/* In every test that needs userfaultfd (post-copy's destination): prints
+ * "SKIP: why" and skips where this host has none. */
+#define KLTEST_REQUIRE_UFFD()                                             \
+	do {                                                              \
+		const char *why_ = kltest_uffd_unusable();                \
+		if (why_) {                                               \
+			printf("SKIP: %s\n", why_);                       \
+			skip();                                           \
+		}                                                         \
+	} while (0)
+
+/* NULL if a destination here can take post-copy; else the reason. */
+const char *kltest_uffd_unusable(void);
 /* Call first in main(): a hard limit on the whole suite. */
 void kltest_init(unsigned alarm_seconds);
 
@@ -89,5 +103,12 @@ struct kltest_mig {
  * the source cannot be made). */
 void kltest_mig_start(struct kltest_mig *m, struct kl_vm *vm,
 		      const struct kl_mig_opts *o);
+/* Bounded wait until reached(s, its stats, arg) holds: false if the
+ * migration ended first (neither setup, active nor postcopy-active) or
+ * seconds passed. */
+bool kltest_wait_source(kl_source *s,
+			bool (*reached)(kl_source *s, const struct mplm_stats *st,
+					const void *arg),
+			const void *arg, double seconds);
 
 #endif

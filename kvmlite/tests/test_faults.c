@@ -55,6 +55,13 @@ static void second_migration_succeeds(struct kl_vm *vm, struct kl_config *cfg)
 	kltest_dst_cleanup(&d);
 }
 
+static bool sending_live(kl_source *s, const struct mplm_stats *st, const void *arg)
+{
+	(void)s;
+	(void)arg;
+	return st->status == MPLM_STATUS_ACTIVE && st->transferred > 0;
+}
+
 /* Wait (bounded) until the migration is in its live stage and has sent
  * something: on a loaded machine the destination's start can take longer
  * than any fixed sleep. At 20 MB/s the 128 MiB first pass alone lasts
@@ -62,14 +69,9 @@ static void second_migration_succeeds(struct kl_vm *vm, struct kl_config *cfg)
 static void wait_live_stage(struct kltest_mig *m)
 {
 	struct mplm_stats st;
-	for (int i = 0; i < 400; i++) {
-		kl_source_stats(m->s, &st);
-		if (st.status == MPLM_STATUS_ACTIVE && st.transferred > 0)
-			return;
-		if (st.status != MPLM_STATUS_SETUP && st.status != MPLM_STATUS_ACTIVE)
-			break;
-		kltest_sleep(0.05);
-	}
+	if (kltest_wait_source(m->s, sending_live, NULL, 20))
+		return;
+	kl_source_stats(m->s, &st);
 	fail_msg("the migration did not reach its live stage (status %s)",
 		 mplm_status_name(st.status));
 }

@@ -26,20 +26,6 @@
 #include <unistd.h>
 
 #include "source.h" /* the test cuts the source's connection itself */
-#include "uffd.h"
-
-/* Skip (with the reason) where this host has no userfaultfd. */
-static void require_uffd(void)
-{
-	enum kl_uffd_how how;
-	struct kl_err e;
-	int fd = kl_uffd_open(&how, &e);
-	if (fd < 0) {
-		printf("SKIP: %s\n", e.msg);
-		skip();
-	}
-	close(fd);
-}
 
 /* kltest's ~5 s writing guest; these tests read its parameters from
  * guest memory, not from the caller. */
@@ -69,35 +55,20 @@ static enum mplm_status status_of(kl_source *s)
 	return st.status;
 }
 
-/* Bounded wait for the destination's commit to post-copy (false if the
- * migration ended first). */
-static bool wait_committed(kl_source *s, double seconds)
+/* For kltest_wait_source: the destination committed to post-copy. */
+static bool committed(kl_source *s, const struct mplm_stats *st, const void *arg)
 {
-	for (double t = 0; t < seconds; t += 0.002) {
-		if (kl_source_postcopy_committed(s))
-			return true;
-		enum mplm_status now = status_of(s);
-		if (now != MPLM_STATUS_SETUP && now != MPLM_STATUS_ACTIVE &&
-		    now != MPLM_STATUS_POSTCOPY_ACTIVE)
-			return false;
-		kltest_sleep(0.002);
-	}
-	return false;
+	(void)st;
+	(void)arg;
+	return kl_source_postcopy_committed(s);
 }
 
-/* Bounded wait for the source to report status want (or end). */
-static bool wait_status(kl_source *s, enum mplm_status want, double seconds)
+/* For kltest_wait_source: the source is in its live stage. */
+static bool live(kl_source *s, const struct mplm_stats *st, const void *arg)
 {
-	for (double t = 0; t < seconds; t += 0.002) {
-		enum mplm_status now = status_of(s);
-		if (now == want)
-			return true;
-		if (now != MPLM_STATUS_SETUP && now != MPLM_STATUS_ACTIVE &&
-		    now != MPLM_STATUS_POSTCOPY_ACTIVE)
-			return false;
-		kltest_sleep(0.002);
-	}
-	return false;
+	(void)s;
+	(void)arg;
+	return st->status == MPLM_STATUS_ACTIVE;
 }
 
 static void assert_replay(const struct kl_params *p, const struct kl_status *st)
@@ -126,7 +97,7 @@ static void test_postcopy_after_one_pass(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	require_uffd();
+	KLTEST_REQUIRE_UFFD();
 	struct kl_config cfg;
 	struct kltest_dst d;
 	struct kl_result_file r;
@@ -174,7 +145,7 @@ static void test_destination_killed_before_switch(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	require_uffd();
+	KLTEST_REQUIRE_UFFD();
 	struct kl_config cfg;
 	struct kltest_dst d;
 	struct kltest_mig m;
@@ -182,7 +153,7 @@ static void test_destination_killed_before_switch(void **state)
 	struct kl_vm *vm = writing_guest(&cfg);
 	kltest_dst_start(&d, &cfg, NULL);
 	start_postcopy(&m, vm, d.uri, 20e6, 0, 1000);
-	assert_true(wait_status(m.s, MPLM_STATUS_ACTIVE, 30));
+	assert_true(kltest_wait_source(m.s, live, NULL, 30));
 	kill(d.pid, SIGKILL);
 	pthread_join(m.t, NULL);
 	assert_int_equal(m.rc, KL_MIG_FAILED);
@@ -199,7 +170,7 @@ static void test_link_cut_before_switch(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	require_uffd();
+	KLTEST_REQUIRE_UFFD();
 	struct kl_config cfg;
 	struct kltest_dst d;
 	struct kltest_mig m;
@@ -207,7 +178,7 @@ static void test_link_cut_before_switch(void **state)
 	struct kl_vm *vm = writing_guest(&cfg);
 	kltest_dst_start(&d, &cfg, NULL);
 	start_postcopy(&m, vm, d.uri, 20e6, 0, 1000);
-	assert_true(wait_status(m.s, MPLM_STATUS_ACTIVE, 30));
+	assert_true(kltest_wait_source(m.s, live, NULL, 30));
 	kl_source_cancel(m.s);
 	pthread_join(m.t, NULL);
 	assert_int_equal(m.rc, KL_MIG_FAILED);
@@ -229,7 +200,7 @@ static struct kl_vm *committed_postcopy(struct kl_config *cfg, struct kltest_dst
 	struct kl_vm *vm = writing_guest(cfg);
 	kltest_dst_start(d, cfg, NULL);
 	start_postcopy(m, vm, d->uri, 0, 0, 0);
-	if (!wait_committed(m->s, 30))
+	if (!kltest_wait_source(m->s, committed, NULL, 30))
 		fail_msg("the destination never committed to post-copy (status %s)",
 			 mplm_status_name(status_of(m->s)));
 	return vm;
@@ -288,7 +259,7 @@ static void test_link_cut_after_switch(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	require_uffd();
+	KLTEST_REQUIRE_UFFD();
 	struct kl_config cfg;
 	struct kltest_dst d;
 	struct kl_result_file r;
@@ -312,7 +283,7 @@ static void test_no_run_destination_refuses_postcopy(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	require_uffd();
+	KLTEST_REQUIRE_UFFD();
 	struct kl_config cfg;
 	struct kltest_dst d;
 	struct kltest_mig m;
@@ -340,7 +311,7 @@ static void test_destination_failing_at_switch_refuses(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	require_uffd();
+	KLTEST_REQUIRE_UFFD();
 	struct kl_config cfg;
 	struct kltest_dst d;
 	struct kltest_mig m;

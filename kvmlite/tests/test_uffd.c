@@ -29,15 +29,14 @@
 #define WSS 64
 #define VM_BYTES (8u << 20)
 
-static int open_or_skip(void)
+/* After KLTEST_REQUIRE_UFFD: a userfaultfd, or the test fails. */
+static int open_uffd(void)
 {
 	enum kl_uffd_how how;
 	struct kl_err e;
 	int fd = kl_uffd_open(&how, &e);
-	if (fd < 0) {
-		printf("SKIP: %s\n", e.msg);
-		skip();
-	}
+	if (fd < 0)
+		fail_msg("%s", e.msg);
 	return fd;
 }
 
@@ -107,13 +106,15 @@ static void *handler_main(void *arg)
 	return NULL;
 }
 
-/* The VM's data area: missing pages, registered with the handler's fd. */
-static void handler_start(struct handler *h, struct kl_vm *vm, int fd)
+/* The VM's data area: missing pages, registered with the handler's fd;
+ * hold: serve none until handler_release. */
+static void handler_start(struct handler *h, struct kl_vm *vm, int fd, bool hold)
 {
 	struct kl_err e;
 	memset(h, 0, sizeof(*h));
 	h->fd = fd;
 	h->vm = vm;
+	h->hold = hold;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 	uint8_t *data = kl_gpa(vm, KL_DATA_GPA);
@@ -216,10 +217,11 @@ static void test_guest_waits_for_each_missing_page(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	int fd = open_or_skip();
+	KLTEST_REQUIRE_UFFD();
+	int fd = open_uffd();
 	struct kl_vm *vm = writing_vm();
 	struct handler *h = calloc(1, sizeof(*h));
-	handler_start(h, vm, fd);
+	handler_start(h, vm, fd, false);
 	kltest_run_to_end(vm, 60);
 	handler_stop(h);
 	printf("guest faults served: %u (%u writes)\n", h->faults, h->write_faults);
@@ -239,16 +241,14 @@ static void test_dirty_log_never_faults_host_reads_do(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	int fd = open_or_skip();
+	KLTEST_REQUIRE_UFFD();
+	int fd = open_uffd();
 	struct kl_vm *vm = writing_vm();
 	struct handler *h = calloc(1, sizeof(*h));
 	struct kl_err e;
 	mplm_bitmap *bits = mplm_bitmap_new(vm->pages);
 
-	handler_start(h, vm, fd);
-	pthread_mutex_lock(&h->lock);
-	h->hold = true;
-	pthread_mutex_unlock(&h->lock);
+	handler_start(h, vm, fd, true);
 	struct kl_dirty_reader *r = kl_dirtylog_attach(vm, &e);
 	if (!r || kl_dirtylog_read(r, mplm_bitmap_words(bits), &e) < 0)
 		fail_msg("dirty log: %s", e.msg);
@@ -305,7 +305,8 @@ static void test_pause_while_waiting_on_a_fault(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	int fd = open_or_skip();
+	KLTEST_REQUIRE_UFFD();
+	int fd = open_uffd();
 	struct kl_vm *vm = writing_vm();
 	struct handler *h = calloc(1, sizeof(*h));
 	struct kl_err e;
@@ -313,10 +314,7 @@ static void test_pause_while_waiting_on_a_fault(void **state)
 	pthread_t t;
 
 	pthread_mutex_init(&p.lock, NULL);
-	handler_start(h, vm, fd);
-	pthread_mutex_lock(&h->lock);
-	h->hold = true;
-	pthread_mutex_unlock(&h->lock);
+	handler_start(h, vm, fd, true);
 	if (kl_vm_start(vm, &e) < 0)
 		fail_msg("%s", e.msg);
 	handler_wait_faults(h, 1);
