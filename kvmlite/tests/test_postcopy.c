@@ -221,13 +221,13 @@ static void assert_source_lost(struct kltest_mig *m)
 
 /* The destination is stopped, then killed, right after the switch: the
  * guest is lost. The source stays paused (its copy is behind what the
- * destination ran), reports failed with the reason, and a cancel after
- * the switch does not cut the stream. */
+ * destination ran) and reports failed with the reason. (That a cancel
+ * after the switch does not cut the stream: the next test.) */
 static void test_destination_lost_after_switch(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
-	require_uffd();
+	KLTEST_REQUIRE_UFFD();
 	struct kl_config cfg;
 	struct kltest_dst d;
 	struct kltest_mig m;
@@ -248,6 +248,34 @@ static void test_destination_lost_after_switch(void **state)
 	kltest_sleep(0.3);
 	assert_int_equal(kl_dev_progress(&vm->dev), before);
 	assert_false(kl_vm_all_ended(vm));
+	kl_vm_destroy(vm);
+}
+
+/* A cancel after the destination committed is ignored (cutting the
+ * stream would lose the guest): post-copy completes, and the guest
+ * finishes right on the destination. */
+static void test_cancel_after_switch_is_ignored(void **state)
+{
+	(void)state;
+	KLTEST_REQUIRE_KVM();
+	KLTEST_REQUIRE_UFFD();
+	struct kl_config cfg;
+	struct kltest_dst d;
+	struct kl_result_file r;
+	struct kltest_mig m;
+
+	struct kl_vm *vm = committed_postcopy(&cfg, &d, &m);
+	kl_source_cancel(m.s);
+	pthread_join(m.t, NULL);
+	if (m.rc != KL_MIG_DONE)
+		fail_msg("post-copy after a cancel: %s", kl_source_error(m.s));
+	assert_int_equal(status_of(m.s), MPLM_STATUS_COMPLETED);
+	kl_source_free(m.s);
+	assert_int_equal(kltest_dst_finish(&d, 120, &r), 0);
+	if (!r.ok)
+		fail_msg("destination: %s", r.error);
+	assert_replay(kl_gpa(vm, KL_PARAMS_GPA), &r.vcpu[0]);
+	kltest_dst_cleanup(&d);
 	kl_vm_destroy(vm);
 }
 
@@ -345,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_destination_killed_before_switch),
 		cmocka_unit_test(test_link_cut_before_switch),
 		cmocka_unit_test(test_destination_lost_after_switch),
+		cmocka_unit_test(test_cancel_after_switch_is_ignored),
 		cmocka_unit_test(test_link_cut_after_switch),
 		cmocka_unit_test(test_no_run_destination_refuses_postcopy),
 		cmocka_unit_test(test_destination_failing_at_switch_refuses),
