@@ -583,6 +583,7 @@ static void test_discard_beyond_memory(void **state)
 {
 	(void)state;
 	KLTEST_REQUIRE_KVM();
+	KLTEST_REQUIRE_UFFD(); /* else the header is refused first */
 	size_t len;
 	uint64_t pages = cap.cfg.mem_bytes / KL_PAGE_SIZE;
 	uint8_t *b = with_discard(KL_STREAM_VERSION_POSTCOPY, pages - 1, 2, &len);
