@@ -174,6 +174,8 @@ static double generator_mean(const char *spec, double rate)
 	}
 	mplm_bitmap_free(b);
 	trace_source_close(s);
+	if (k == 0) /* else the mean is NaN, and "fabs(NaN) > tolerance" is false */
+		fail_msg("%s: the generator gave no intervals", full);
 	return (double)sum / (double)k;
 }
 
