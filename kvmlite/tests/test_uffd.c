@@ -189,6 +189,7 @@ static void test_open_both_ways(void **state)
 {
 	(void)state;
 	unsigned ok = 0;
+	bool syscall_ok = false;
 	printf("unprivileged_userfaultfd: ");
 	FILE *f = fopen("/proc/sys/vm/unprivileged_userfaultfd", "r");
 	int c = f ? fgetc(f) : EOF;
@@ -201,13 +202,24 @@ static void test_open_both_ways(void **state)
 		printf("%s: %s\n", kl_uffd_how_name(how), fd >= 0 ? "ok" : e.msg);
 		if (fd >= 0) {
 			ok++;
+			syscall_ok |= how == KL_UFFD_SYSCALL;
 			close(fd);
 		}
 	}
+	/* kl_uffd_open takes the syscall when it works, else the device. */
+	enum kl_uffd_how how;
+	struct kl_err e;
+	int fd = kl_uffd_open(&how, &e);
+	if (fd >= 0)
+		close(fd);
 	if (!ok) {
+		assert_true(fd < 0);
 		printf("SKIP: no userfaultfd on this host\n");
 		skip();
 	}
+	if (fd < 0)
+		fail_msg("kl_uffd_open: %s, though one way works", e.msg);
+	assert_int_equal(how, syscall_ok ? KL_UFFD_SYSCALL : KL_UFFD_DEVICE);
 }
 
 /* The vCPU waits in KVM_RUN for each missing page and resumes when it
